@@ -1,0 +1,20 @@
+"""hepml_nb: helpers behind the hepml-nb tutorial notebooks.
+
+``import hepml_nb as hn`` gives the shared helpers (``hn.record_metrics``,
+``hn.save_figure``, ``hn.cached_file`` ...) and ``hn.run(topic, profile=..., **params)``.
+Topic code lives in ``hepml_nb.jets``, ``hepml_nb.qml``, ``hepml_nb.calo`` and ``hepml_nb.fpga``.
+"""
+from hepml_nb.core import *  # noqa: F401,F403
+from hepml_nb.core import __all__ as _core_all
+
+__version__ = "0.1.0"
+
+
+def run(topic: str, profile: str = "default", out=None, **params):
+    """Execute a topic's notebook; see :func:`hepml_nb.core.runner.run`."""
+    from hepml_nb.core.runner import run as _run
+
+    return _run(topic, profile=profile, out=out, **params)
+
+
+__all__ = [*_core_all, "run", "__version__"]

@@ -1,0 +1,254 @@
+"""A conditional Wasserstein GAN with gradient penalty (WGAN-GP) for calorimeter showers.
+
+The generator maps noise and the incident energy to every cell of the geometry.
+Cell energies are modelled as fractions of the incident energy on a log scale,
+``u = ln(1 + f / f0) / ln(1 + 1 / f0)`` with ``f = E_cell / E_inc``, so that a ReLU
+output of exactly zero is an empty cell (sparsity) and small and large deposits get
+comparable weight. The critic sees the cells, the condition and the energy fraction
+per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloGAN
+(arXiv:1705.02355) and ATLAS FastCaloGAN (arXiv:2109.02551).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from hepml_nb.core.devices import resolve_device
+from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.calo.geometry import get_geometry
+from hepml_nb.calo.gflash import ShowerSet
+
+__all__ = [
+    "GanConfig", "to_model_space", "from_model_space", "condition", "build_generator", "build_critic",
+    "train_wgan_gp", "generate_showers", "save_generator", "load_generator", "load_pretrained", "PRETRAINED_DIR",
+]
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Architecture and preprocessing of the conditional GAN (stored with every checkpoint).
+
+    ``geometry``: read-out geometry; ``z_dim``: noise dimension; ``hidden``: widths of the
+    generator's hidden layers (the critic mirrors them); ``f0``: scale of the log
+    transform of energy fractions; ``e_min``/``e_max``: energy range of the condition [GeV].
+    """
+
+    geometry: str = "calogan"
+    z_dim: int = 64
+    hidden: tuple[int, ...] = (256, 512)
+    f0: float = 1e-4
+    e_min: float = 1.0
+    e_max: float = 100.0
+
+
+def to_model_space(showers: ShowerSet, config: GanConfig) -> np.ndarray:
+    """Cells [MeV] -> log-scaled energy fractions ``u`` in [0, ~1], shape (N, n_cells), float32."""
+    frac = np.maximum(showers.cells, 0.0) / (1000.0 * showers.e_inc[:, None])
+    return (np.log1p(frac / config.f0) / np.log1p(1.0 / config.f0)).astype(np.float32)
+
+
+def _fractions(u: torch.Tensor, config: GanConfig) -> torch.Tensor:
+    """Inverse log transform in torch (differentiable): energy fractions ``f``."""
+    return config.f0 * torch.expm1(u * float(np.log1p(1.0 / config.f0)))
+
+
+def from_model_space(u: np.ndarray, e_inc: np.ndarray, config: GanConfig) -> ShowerSet:
+    """Log-scaled fractions ``u`` (N, n_cells) and energies (N,) [GeV] -> ShowerSet in MeV."""
+    frac = config.f0 * np.expm1(np.asarray(u, dtype=np.float64) * np.log1p(1.0 / config.f0))
+    cells = (frac * 1000.0 * np.asarray(e_inc)[:, None]).astype(np.float32)
+    return ShowerSet(np.asarray(e_inc, dtype=float), cells, config.geometry)
+
+
+def condition(e_inc: np.ndarray, config: GanConfig) -> np.ndarray:
+    """Incident energy [GeV] -> condition in [-1, 1] (log scale over the trained range), shape (N, 1)."""
+    lo, hi = np.log(config.e_min), np.log(config.e_max)
+    return (2.0 * (np.log(np.asarray(e_inc, dtype=float)) - lo) / (hi - lo) - 1.0).astype(np.float32)[:, None]
+
+
+def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(0.2))
+    if final is not None:
+        layers.append(final)
+    return nn.Sequential(*layers)
+
+
+def build_generator(config: GanConfig) -> nn.Sequential:
+    """Generator: (noise z_dim + condition 1) -> hidden -> n_cells, ReLU output (exact zeros allowed)."""
+    n_cells = get_geometry(config.geometry).n_cells
+    return _mlp([config.z_dim + 1, *config.hidden, n_cells], nn.ReLU())
+
+
+class _Critic(nn.Module):
+    """Critic on (cells, condition, energy fraction per layer and in total)."""
+
+    def __init__(self, config: GanConfig):
+        super().__init__()
+        geo = get_geometry(config.geometry)
+        self.config, self.offsets = config, [int(o) for o in geo.layer_offsets]
+        self.net = _mlp([geo.n_cells + 1 + geo.n_layers + 1, *reversed(config.hidden), 1], None)
+
+    def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        f = _fractions(u, self.config)
+        layers = torch.stack([f[:, a:b].sum(1) for a, b in zip(self.offsets[:-1], self.offsets[1:])], 1)
+        return self.net(torch.cat([u, c, layers, 10.0 * (layers.sum(1, keepdim=True) - 1.0)], 1))
+
+
+def build_critic(config: GanConfig) -> nn.Module:
+    """Critic network mirroring the generator's hidden widths."""
+    return _Critic(config)
+
+
+def _gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor,
+                      gen: torch.Generator) -> torch.Tensor:
+    eps = torch.rand(real.shape[0], 1, generator=gen, device=real.device)
+    mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mix, c).sum(), mix, create_graph=True)
+    return ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+def _check_training(showers: ShowerSet, config: GanConfig, n_iterations: int, batch_size: int) -> None:
+    if showers.geometry != config.geometry:
+        raise ParameterError(f"showers are in geometry {showers.geometry!r} but the GAN is configured for "
+                             f"{config.geometry!r}; make GanConfig(geometry={showers.geometry!r})")
+    if n_iterations < 1 or batch_size < 2 or len(showers) < batch_size:
+        raise ParameterError(f"need n_iterations >= 1 and 2 <= batch_size <= number of showers; got "
+                             f"n_iterations={n_iterations}, batch_size={batch_size}, showers={len(showers)}")
+
+
+def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iterations: int = 2000,
+                  batch_size: int = 256, n_critic: int = 5, lambda_gp: float = 10.0, lr: float = 1e-4,
+                  seed: int = 0, device: str = "auto", validate_every: int = 0,
+                  validate: Callable[[nn.Module], dict] | None = None,
+                  progress: bool = True) -> tuple[nn.Sequential, list[dict]]:
+    """Train the conditional WGAN-GP on reference showers.
+
+    Parameters
+    ----------
+    showers : ShowerSet
+        Training sample (cells in MeV, energies in GeV) in ``config.geometry``.
+    n_iterations, batch_size, n_critic, lambda_gp, lr
+        Generator updates; showers per batch; critic updates per generator update;
+        gradient-penalty weight; Adam learning rate (betas 0.5, 0.9).
+    seed, device
+        Seed of weights, noise and batches; ``auto``, ``cpu`` or ``cuda``.
+    validate_every, validate
+        Every ``validate_every`` iterations call ``validate(generator)`` (generator in
+        eval mode on the CPU copy) and store its dict in the history.
+
+    Returns
+    -------
+    generator : torch.nn.Sequential (on the CPU, eval mode)
+    history : list of dict
+        ``iteration``, ``critic_loss``, ``wasserstein``, ``gradient_penalty`` every 50
+        iterations, plus the validation results.
+    """
+    _check_training(showers, config, n_iterations, batch_size)
+    dev = torch.device(resolve_device(device))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        gen_net, critic = build_generator(config).to(dev), build_critic(config).to(dev)
+    data = torch.from_numpy(to_model_space(showers, config)).to(dev)
+    cond = torch.from_numpy(condition(showers.e_inc, config)).to(dev)
+    tg = torch.Generator(device=dev).manual_seed(seed)
+    opt_g = torch.optim.Adam(gen_net.parameters(), lr=lr, betas=(0.5, 0.9))
+    opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
+    history: list[dict] = []
+    for it in tqdm(range(1, n_iterations + 1), desc="WGAN-GP", disable=not progress):
+        for _ in range(n_critic):
+            idx = torch.randint(0, data.shape[0], (batch_size,), generator=tg, device=dev)
+            real, c = data[idx], cond[idx]
+            with torch.no_grad():
+                fake = gen_net(torch.cat([torch.randn(batch_size, config.z_dim, generator=tg, device=dev), c], 1))
+            w_dist = critic(real, c).mean() - critic(fake, c).mean()
+            gp = _gradient_penalty(critic, real, fake, c, tg)
+            loss_c = -w_dist + lambda_gp * gp
+            opt_c.zero_grad(set_to_none=True)
+            loss_c.backward()
+            opt_c.step()
+        c = cond[torch.randint(0, data.shape[0], (batch_size,), generator=tg, device=dev)]
+        fake = gen_net(torch.cat([torch.randn(batch_size, config.z_dim, generator=tg, device=dev), c], 1))
+        loss_g = -critic(fake, c).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        if it % 50 == 0 or it == n_iterations:
+            history.append({"iteration": it, "critic_loss": float(loss_c), "wasserstein": float(w_dist),
+                            "gradient_penalty": float(gp)})
+        if validate is not None and validate_every and (it % validate_every == 0 or it == n_iterations):
+            history.append({"iteration": it, **validate(gen_net.cpu().eval())})
+            gen_net.to(dev).train()
+    return gen_net.cpu().eval(), history
+
+
+def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConfig, seed: int = 0,
+                     batch_size: int = 10000, device: str = "cpu") -> ShowerSet:
+    """Generate one shower per incident energy ``e_inc`` (N,) [GeV]; returns a ShowerSet in MeV."""
+    e_inc = np.asarray(e_inc, dtype=float).ravel()
+    if e_inc.size and (e_inc.min() < config.e_min * 0.999 or e_inc.max() > config.e_max * 1.001):
+        raise ParameterError(
+            f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the GAN was trained on "
+            f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range")
+    dev = torch.device(resolve_device(device))
+    net, tg = generator.to(dev).eval(), torch.Generator(device=dev).manual_seed(seed)
+    cond = torch.from_numpy(condition(e_inc, config)).to(dev)
+    out = []
+    with torch.no_grad():
+        for start in range(0, e_inc.size, batch_size):
+            c = cond[start:start + batch_size]
+            z = torch.randn(c.shape[0], config.z_dim, generator=tg, device=dev)
+            out.append(net(torch.cat([z, c], 1)).cpu().numpy())
+    u = np.concatenate(out) if out else np.zeros((0, get_geometry(config.geometry).n_cells), np.float32)
+    return from_model_space(u, e_inc, config)
+
+
+def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *,
+                   recipe: dict | None = None) -> Path:
+    """Write the generator's weights and config to ``path`` (.pt) and ``recipe`` next to it (.json)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()}
+    torch.save({"config": asdict(config), "state_dict": state}, path)
+    if recipe is not None:
+        path.with_suffix(".json").write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_generator(path: str | Path) -> tuple[nn.Sequential, GanConfig]:
+    """Read a generator written by :func:`save_generator`; returns (generator in eval mode, config)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"generator checkpoint {path} not found; train one with train_wgan_gp and "
+                        "save_generator, or use load_pretrained()")
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(blob, dict) or not {"config", "state_dict"} <= set(blob):
+        raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo (keys 'config', 'state_dict' missing)")
+    cfg = dict(blob["config"])
+    config = GanConfig(**{**cfg, "hidden": tuple(cfg["hidden"])})
+    net = build_generator(config)
+    net.load_state_dict(blob["state_dict"])
+    return net.eval(), config
+
+
+def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Sequential, GanConfig, dict]:
+    """The generator shipped with the package: (generator, config, training recipe)."""
+    available = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
+    if name not in available:
+        raise DataError(f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
+                        "(make one with scripts/train_calogan_checkpoint.py)")
+    net, config = load_generator(PRETRAINED_DIR / f"{name}.pt")
+    recipe_path = PRETRAINED_DIR / f"{name}.json"
+    recipe = json.loads(recipe_path.read_text()) if recipe_path.exists() else {}
+    return net, config, recipe

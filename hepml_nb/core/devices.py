@@ -1,0 +1,40 @@
+"""Guards for optional hardware: pick a torch device with a clear fallback."""
+from __future__ import annotations
+
+import os
+
+from hepml_nb.core.errors import ParameterError
+
+__all__ = ["resolve_device", "cpu_threads"]
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Return ``"cuda"`` or ``"cpu"`` for a ``device`` parameter (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+
+    ``auto`` takes CUDA when available. Asking for ``cuda`` on a machine without a
+    GPU raises a ParameterError that says to use ``cpu`` or ``auto``.
+    """
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return "cpu"
+    if device == "cuda" or device.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ParameterError(
+                f"device {device!r} asked for, but torch sees no CUDA GPU on this machine; "
+                "set device='cpu' or device='auto'"
+            )
+        return device
+    raise ParameterError(f"unknown device {device!r}; choose one of: auto, cpu, cuda, cuda:N")
+
+
+def cpu_threads() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,55 @@
+"""ipywidgets explorers that still give a static output under headless execution.
+
+Under papermill/nbval (``HEPML_NB_HEADLESS=1``, set by the runner) or without
+ipywidgets, :func:`explore` calls the function once with the initial values and
+displays its result as an ordinary output; in JupyterLab it shows live controls.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+__all__ = ["is_headless", "explore"]
+
+HEADLESS_ENV = "HEPML_NB_HEADLESS"
+
+
+def is_headless() -> bool:
+    """True when the notebook runs without a live front end (papermill, nbval, CI)."""
+    return os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+
+
+def _initial(control: Any) -> Any:
+    """Initial value of a control given as a widget, a (min, max[, step]) tuple, a list or a value."""
+    if hasattr(control, "value"):
+        return control.value
+    if isinstance(control, tuple) and len(control) in (2, 3) and all(
+        isinstance(v, (int, float)) for v in control
+    ):
+        low, high = control[:2]
+        return type(low)((low + high) / 2) if isinstance(low, int) else (low + high) / 2
+    if isinstance(control, (list, tuple)):
+        return control[0]
+    return control
+
+
+def explore(fn: Callable[..., Any], /, **controls: Any) -> Any:
+    """Show ``fn`` with one control per keyword (``ipywidgets.interact`` abbreviations).
+
+    Returns the interactive widget in a live session, ``fn``'s result when headless.
+    """
+    from IPython.display import display
+
+    if not is_headless():
+        try:
+            import ipywidgets
+        except ImportError:  # pragma: no cover - ipywidgets is a dependency
+            pass
+        else:
+            widget = ipywidgets.interactive(fn, **controls)
+            display(widget)
+            return widget
+    result = fn(**{name: _initial(c) for name, c in controls.items()})
+    if result is not None:
+        display(result)
+    return result

@@ -1,0 +1,266 @@
+"""hls4ml conversion of a PyTorch tagger, compiled C++ emulation, and the vendor-tool guard.
+
+``convert_tagger`` turns the model into an hls4ml project with one fixed-point type
+``ap_fixed<W,I>`` (W bits in total, I of them integer bits including the sign) for
+weights, biases, accumulators and activations, compiles it with g++ and returns a
+model whose ``predict`` is bit-accurate to the firmware (Duarte et al.,
+arXiv:1804.06913; Fahim et al., arXiv:2103.05579). Compiled projects are kept in the
+cache under a hash of the weights and the hls4ml configuration and reused.
+
+Synthesis (latency and resource reports) needs a vendor HLS tool; :func:`find_hls_tool`
+is the guard, and :func:`synthesize` refuses to run without one.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import hashlib
+import io
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+import numpy as np
+
+from hepml_nb.core.cache import cache_dir
+from hepml_nb.core.errors import DataError, ParameterError
+
+__all__ = [
+    "HLS_TOOLS", "BACKENDS", "STRATEGIES", "IO_TYPES", "DEFAULT_PART", "HLSBuild",
+    "find_hls_tool", "hls_tool_available", "require_hls_tool", "parse_precision", "fixed_precision",
+    "hls_config", "project_key", "convert_tagger", "emulate", "synthesize",
+]
+
+HLS_TOOLS = ("vitis_hls", "vivado_hls", "vitis-run", "v++")
+BACKENDS = ("Vitis", "Vivado")
+STRATEGIES = ("Latency", "Resource")
+IO_TYPES = ("io_parallel", "io_stream")
+DEFAULT_PART = "xcvu9p-flgb2104-2-e"  # Virtex UltraScale+ VU9P, the part of arXiv:2006.10159
+_PRECISION = re.compile(r"^\s*ap_fixed\s*<\s*(\d+)\s*,\s*(-?\d+)\s*(,[A-Z_,\s\d]*)?>\s*$")
+
+
+class HLSBuild(NamedTuple):
+    """A compiled hls4ml model, its project folder, whether it came from the cache, and the seconds spent."""
+
+    hls_model: Any
+    project_dir: Path
+    reused: bool
+    seconds: float
+
+
+def find_hls_tool() -> str | None:
+    """Path of the first vendor HLS tool on PATH (``vitis_hls``, ``vivado_hls``, ``vitis-run``, ``v++``), else None."""
+    for name in HLS_TOOLS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def hls_tool_available() -> bool:
+    """True when a vendor HLS tool is on PATH, so synthesis reports can be produced."""
+    return find_hls_tool() is not None
+
+
+def require_hls_tool() -> str:
+    """Return the vendor HLS tool, or raise a ParameterError that says what to do without one."""
+    tool = find_hls_tool()
+    if tool is None:
+        raise ParameterError(
+            f"no vendor HLS tool on PATH (looked for: {', '.join(HLS_TOOLS)}); synthesis needs AMD "
+            "Vitis HLS or Vivado HLS. Install one and put it on PATH, or use the analytic estimates "
+            "(hepml_nb.fpga.fpga_estimate), which need no tool"
+        )
+    return tool
+
+
+def parse_precision(precision: str) -> tuple[int, int]:
+    """``(W, I)`` of an ``ap_fixed<W,I>`` string; W in [2, 64], I in [1, W].
+
+    Raises
+    ------
+    ParameterError
+        For anything else, naming the value received.
+    """
+    match = _PRECISION.match(str(precision))
+    if not match:
+        raise ParameterError(f"precision {precision!r} is not of the form 'ap_fixed<W,I>' "
+                             "(e.g. 'ap_fixed<16,6>': 16 bits, 6 of them integer bits incl. the sign)")
+    width, integer = int(match.group(1)), int(match.group(2))
+    if not 2 <= width <= 64 or not 1 <= integer <= width:
+        raise ParameterError(f"precision {precision!r}: need 2 <= W <= 64 and 1 <= I <= W, "
+                             f"got W={width}, I={integer}")
+    return width, integer
+
+
+def fixed_precision(width: int, integer: int) -> str:
+    """The hls4ml string ``ap_fixed<width,integer>`` (validated)."""
+    text = f"ap_fixed<{int(width)},{int(integer)}>"
+    parse_precision(text)
+    return text
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    for choice in choices:
+        if str(value).lower() == choice.lower():
+            return choice
+    raise ParameterError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+
+
+def hls_config(
+    model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
+    backend: str = "Vitis", layer_precision: Mapping[str, str] | None = None,
+) -> dict:
+    """Per-layer hls4ml configuration: one precision for weights, biases, accumulators and outputs.
+
+    Parameters
+    ----------
+    model
+        PyTorch ``Sequential`` tagger (see :func:`hepml_nb.fpga.build_tagger`).
+    precision
+        ``ap_fixed<W,I>`` used everywhere except the softmax lookup tables (hls4ml defaults).
+    reuse_factor
+        How many times each multiplier is reused (1 = fully parallel); sets the initiation interval.
+    strategy
+        ``Latency`` (weights in registers, all multiplications unrolled) or ``Resource``.
+    layer_precision
+        Optional ``{layer_name: ap_fixed<W,I>}`` overrides, e.g. ``{"fc1": "ap_fixed<18,8>"}``.
+    """
+    import hls4ml
+
+    parse_precision(precision)
+    strategy, backend = _choice(strategy, STRATEGIES, "strategy"), _choice(backend, BACKENDS, "backend")
+    if int(reuse_factor) != reuse_factor or reuse_factor < 1:
+        raise ParameterError(f"reuse_factor must be an integer >= 1, got {reuse_factor!r}")
+    n_in = next(m.in_features for m in model.modules() if hasattr(m, "in_features"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        config = hls4ml.utils.config_from_pytorch_model(
+            model, (n_in,), granularity="name", backend=backend, default_precision=precision,
+            default_reuse_factor=int(reuse_factor))
+    config["Model"]["Strategy"] = strategy
+    overrides = dict(layer_precision or {})
+    unknown = sorted(set(overrides) - set(config["LayerName"]))
+    if unknown:
+        raise ParameterError(f"layer_precision names unknown layers {unknown}; "
+                             f"choose among: {', '.join(config['LayerName'])}")
+    for name, layer in config["LayerName"].items():
+        p = overrides.get(name, precision)
+        parse_precision(p)
+        layer["Strategy"] = strategy
+        spec = layer.setdefault("Precision", {})
+        spec["result"] = p
+        if "weight" in spec:  # dense layers; softmax keeps hls4ml's lookup-table and accumulator types
+            spec.update(weight=p, bias=p, accum=p)
+    return config
+
+
+def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
+    """Hash of the weights, the hls4ml configuration and the hls4ml version: equal keys give equal firmware."""
+    import hls4ml
+
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensor.detach().cpu().numpy()).tobytes())
+    recipe = {"config": config, "backend": backend, "io_type": io_type, "part": part,
+              "clock_period": clock_period, "hls4ml": hls4ml.__version__,
+              "model": [repr(m) for m in model.children()]}
+    digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def _project_root(project_root: Path | str | None) -> Path:
+    root = Path(project_root) if project_root is not None else cache_dir() / "hls4ml"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _load_compiled(hls_model, project_dir: Path) -> bool:
+    """Link an already compiled library into ``hls_model``; False when there is none."""
+    libs = sorted((project_dir / "firmware").glob("*.so"))
+    if not (project_dir / ".compiled").exists() or len(libs) != 1:
+        return False
+    # hls4ml has no public "load compiled library" call; compile() would rebuild for ~10 s.
+    hls_model._top_function_lib = ctypes.cdll.LoadLibrary(str(libs[0]))
+    return True
+
+
+def convert_tagger(
+    model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
+    backend: str = "Vitis", io_type: str = "io_parallel", layer_precision: Mapping[str, str] | None = None,
+    part: str = DEFAULT_PART, clock_period: float = 5.0, project_root: Path | str | None = None,
+) -> HLSBuild:
+    """Convert ``model`` with hls4ml, compile it with g++ (or reuse a compiled project) and return it.
+
+    The project folder is ``<project_root>/<key>`` (default root: the hepml-nb cache,
+    ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration.
+    ``clock_period`` is in ns (5 ns = 200 MHz); it matters only for synthesis.
+    """
+    import hls4ml
+
+    io_type = _choice(io_type, IO_TYPES, "io_type")
+    config = hls_config(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
+                        backend=backend, layer_precision=layer_precision)
+    backend = _choice(backend, BACKENDS, "backend")
+    key = project_key(model, config, backend=backend, io_type=io_type, part=part, clock_period=clock_period)
+    root = _project_root(project_root)
+    project_dir = root / key
+    start = time.perf_counter()
+    with open(root / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs never build the same project at once
+        with contextlib.redirect_stdout(io.StringIO()):
+            hls_model = hls4ml.converters.convert_from_pytorch_model(
+                model, hls_config=config, output_dir=str(project_dir), backend=backend, io_type=io_type,
+                part=part, clock_period=clock_period)
+            reused = _load_compiled(hls_model, project_dir)
+            if not reused:
+                shutil.rmtree(project_dir, ignore_errors=True)
+                hls_model.compile()
+                (project_dir / ".compiled").write_text(json.dumps(config, default=str))
+    return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
+
+
+def emulate(hls_model, X: np.ndarray) -> np.ndarray:
+    """Bit-accurate fixed-point outputs (N, n_out) of a compiled hls4ml model for inputs ``X`` (N, F)."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n_in = int(np.prod(hls_model.get_input_variables()[0].shape))
+    if X.ndim != 2 or X.shape[1] != n_in:
+        raise DataError(f"emulation inputs must be (N, {n_in}), got {X.shape}")
+    out = np.asarray(hls_model.predict(X), dtype=np.float64)
+    return out.reshape(len(X), -1)
+
+
+def synthesize(build: HLSBuild, *, export: bool = False) -> dict[str, Any]:
+    """Run C synthesis with the vendor tool and return hls4ml's parsed report.
+
+    Only possible where :func:`find_hls_tool` finds a tool: without one this raises a
+    ParameterError before any work. (Not exercised on machines without Vitis/Vivado.)
+
+    Returns
+    -------
+    dict
+        ``{"latency_cycles", "latency_ns", "dsp", "lut", "ff", "bram", "source": "synthesis", "report"}``.
+    """
+    require_hls_tool()
+    import hls4ml
+
+    report = build.hls_model.build(csim=False, synth=True, export=export)
+    parsed = hls4ml.report.parse_vivado_report(str(build.project_dir)) or {}
+    return _summarise_report(report or parsed)
+
+
+def _summarise_report(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick latency and resources out of an hls4ml C-synthesis report dict."""
+    csynth = report.get("CSynthesisReport", report)
+    try:
+        cycles = int(csynth["WorstLatency"])
+        period = float(csynth.get("EstimatedClockPeriod", csynth.get("TargetClockPeriod", 5.0)))
+        res = {k: int(csynth[k]) for k in ("DSP", "LUT", "FF", "BRAM_18K")}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"the synthesis report lacks {exc}; keys found: {sorted(csynth)}") from None
+    return {"latency_cycles": cycles, "latency_ns": cycles * period, "dsp": res["DSP"], "lut": res["LUT"],
+            "ff": res["FF"], "bram": res["BRAM_18K"], "source": "synthesis", "report": dict(csynth)}
