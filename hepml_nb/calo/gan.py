@@ -185,8 +185,8 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
         loss_g.backward()
         opt_g.step()
         if it % 50 == 0 or it == n_iterations:
-            history.append({"iteration": it, "critic_loss": float(loss_c), "wasserstein": float(w_dist),
-                            "gradient_penalty": float(gp)})
+            history.append({"iteration": it, "critic_loss": loss_c.item(), "wasserstein": w_dist.item(),
+                            "gradient_penalty": gp.item()})
         if validate is not None and validate_every and (it % validate_every == 0 or it == n_iterations):
             history.append({"iteration": it, **validate(gen_net.cpu().eval())})
             gen_net.to(dev).train()

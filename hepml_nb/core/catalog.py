@@ -65,8 +65,10 @@ TOPICS: Mapping[str, Topic] = MappingProxyType({
     "fpga": _topic(
         "fpga", "04_fpga_latency_hls4ml.ipynb", "FPGA latency study with hls4ml",
         "16-64-32-32-5 jet tagger, hls4ml precision and reuse-factor scans, latency and resources",
-        ci={},
-        full={},
+        ci={"n_per_class": 200, "epochs": 15, "widths": [8, 12, 16], "reuse_factors": [1, 4],
+            "n_emulate": 300, "cpu_repeats": 50},
+        full={"n_per_class": 20000, "epochs": 100, "widths": list(range(6, 19)),
+              "reuse_factors": [1, 2, 4, 8, 16, 32, 64], "n_emulate": 30000, "cpu_repeats": 2000},
     ),
 })
 

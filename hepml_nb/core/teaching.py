@@ -1,9 +1,10 @@
 """Student builds of notebooks (nbgrader-style solution regions).
 
 ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` in a code cell is replaced by
-``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation); the
-cell is tagged ``raises-exception`` so Run All and papermill go on past it, and the
-checker of the next cell reports it as not attempted. Outputs are stripped.
+``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation). The exercise cell and the
+checker cell after it are tagged ``raises-exception``, so Run All and papermill go
+on past an unsolved exercise (the checker then fails with a NameError, shown in
+place). Outputs are stripped.
 """
 from __future__ import annotations
 
@@ -51,19 +52,26 @@ def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
     """Return the student version of ``nb`` and the number of exercise cells found."""
     nb = strip_outputs(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
     count = 0
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "BEGIN SOLUTION" not in cell.source:
+    for index, cell in enumerate(code):
+        if "BEGIN SOLUTION" not in cell.source:
             continue
         try:
             cell.source = strip_solutions(cell.source)
         except DataError as exc:
-            raise DataError(f"cell {index}: {exc}") from None
-        tags = cell.metadata.setdefault("tags", [])
-        if "raises-exception" not in tags:
-            tags.append("raises-exception")
+            raise DataError(f"code cell {index}: {exc}") from None
+        _tag_raises(cell)
+        if index + 1 < len(code) and "check" in code[index + 1].source:
+            _tag_raises(code[index + 1])
         count += 1
     return nb, count
+
+
+def _tag_raises(cell: nbformat.NotebookNode) -> None:
+    tags = cell.metadata.setdefault("tags", [])
+    if "raises-exception" not in tags:
+        tags.append("raises-exception")
 
 
 def write_student_notebooks(notebooks: list[Path], out_dir: Path | str) -> list[tuple[Path, int]]:

@@ -168,7 +168,8 @@ def fpga_estimate(
         cycles += c
         dsp += in_dsp * dsp_per_product(width)
         lut += math.ceil(n_prod / reuse_factor) * width + in_lut * width * width // 4 + n_out * width
-        ff += math.ceil(n_prod / reuse_factor) * width + c * (n_in + n_out) * width
+        depth = layer_cycles(n_in, width=width, clock_mhz=clock_mhz)  # pipeline stages without reuse
+        ff += math.ceil(n_prod / reuse_factor) * width + depth * (n_in + n_out) * width
         if strategy == "Resource" and reuse_factor >= BRAM_MIN_REUSE:
             bram += math.ceil(n_in * n_out / reuse_factor * width / 36) * math.ceil(reuse_factor / 512)
     label = f"estimate ({ESTIMATOR}; calibrated on {PUBLISHED[0].label}; LUT/FF/BRAM uncalibrated)"

@@ -21,6 +21,7 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
+import vector
 from tqdm.auto import tqdm
 
 from hepml_nb.core.cache import cached_file
@@ -53,6 +54,7 @@ PROCESSES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "g": (("HardQCD:all = on",), "label_QCD", "QCD jets matched to a gluon"),
 }
 _ALIASES = {"t": "top"}
+vector.register_awkward()  # pt, eta, phi of Pythia's Momentum4D records
 
 
 def _check_process(process: str) -> str:
@@ -143,7 +145,7 @@ def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> ak
         keep = keep & _match(jets, *_partons(prt, process), process)
     offsets = np.cumsum(np.asarray(ak.num(final))) - np.asarray(ak.num(final))
     flat_index = ak.flatten((index + offsets)[keep], axis=1)
-    particles = ak.flatten(final)[flat_index]
+    particles = ak.unflatten(ak.flatten(final)[ak.flatten(flat_index)], ak.num(flat_index))
     return particles, ak.flatten(jets[keep])
 
 

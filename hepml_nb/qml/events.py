@@ -25,33 +25,45 @@ from hepml_nb.core.cache import cached_file
 from hepml_nb.core.errors import DataError, ParameterError
 
 __all__ = [
-    "GENERATOR_VERSION", "PROCESSES", "SIGNAL_CODE", "event_file", "read_events", "load_events",
+    "GENERATOR_VERSION", "PROCESSES", "BACKGROUNDS", "SIGNAL_CODE", "event_file", "read_events", "load_events",
     "smear_energies", "select_diphoton",
 ]
 
 GENERATOR_VERSION = "qml-events-1"
 PROCESSES = {
-    "signal": ("HiggsSM:ffbar2HZ = on", "25:onMode = off", "25:onIfMatch = 22 22"),
-    "background": ("WeakSingleBoson:ffbar2gmZ = on", "PromptPhoton:ffbar2gammagamma = on"),
+    "zh": ("HiggsSM:ffbar2HZ = on", "25:onMode = off", "25:onIfMatch = 22 22"),
+    "gammagamma": ("PromptPhoton:ffbar2gammagamma = on",),
+    "zgamma": ("WeakBosonAndParton:ffbar2gmZgm = on",),
 }
+BACKGROUNDS = ("gammagamma", "zgamma")
+_MHAT_MARGIN = 25.0  # GeV: background hard-process mass (after ISR) kept within window +- margin
 SIGNAL_CODE = 1  # label of signal events; background is 0
 BRANCHES = ("label", "process", "g1_e", "g1_px", "g1_py", "g1_pz", "g2_e", "g2_px", "g2_py", "g2_pz",
             "n_charged")
 _FILTER_MARGIN = 15.0  # GeV added on both sides of the mass window at parton level
 
 
-def _pythia(kind: str, *, seed: int, sqrt_s: float):
-    """A quiet Pythia8 instance for e+e- at ``sqrt_s`` (GeV), hadronisation deferred."""
+def _pythia(processes: tuple[str, ...], *, seed: int, sqrt_s: float, window: tuple[float, float]):
+    """A quiet Pythia8 instance for e+e- at ``sqrt_s`` (GeV), hadronisation deferred.
+
+    For the background the mass of the hard process after initial-state radiation is
+    restricted to the diphoton window +- 25 GeV (``PhaseSpace:mHatMin/Max``): e+e- -> gamma
+    gamma only reaches 125 GeV by radiative return, and Pythia then quotes the cross
+    section of that phase-space region, so the two processes stay mixed correctly.
+    """
     import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
     settings = ["Beams:idA = 11", "Beams:idB = -11", f"Beams:eCM = {sqrt_s}", "PDF:lepton = on",
                 "HadronLevel:all = off", "Random:setSeed = on", f"Random:seed = {seed % 900_000_000 + 1}",
-                "Next:numberCount = 0", "Print:quiet = on", *PROCESSES[kind]]
+                "Next:numberCount = 0", "Print:quiet = on", *[line for name in processes for line in PROCESSES[name]]]
+    if processes != ("zh",):
+        settings += [f"PhaseSpace:mHatMin = {max(window[0] - _MHAT_MARGIN, 10.0)}",
+                     f"PhaseSpace:mHatMax = {window[1] + _MHAT_MARGIN}"]
     for line in settings:
         pythia.readString(line)
     if not pythia.init():
-        raise DataError(f"Pythia8 failed to initialise the {kind} process ({PROCESSES[kind]})")
+        raise DataError(f"Pythia8 failed to initialise the processes {processes}")
     return pythia
 
 
@@ -70,12 +82,21 @@ def _pair_mass(p1: np.ndarray, p2: np.ndarray) -> float:
     return float(np.sqrt(max(total[0] ** 2 - total[1:] @ total[1:], 0.0)))
 
 
-def _passes_filter(final: np.ndarray, *, window: tuple[float, float], e_min: float) -> bool:
-    """Parton-level filter: two photons above ``e_min`` with a mass near the window."""
-    photons = final[(final[:, 0] == 22) & (final[:, 1] > e_min)]
+def _photons(event, e_min: float) -> list[np.ndarray]:
+    """Final-state photons above ``e_min`` GeV as (E, px, py, pz) arrays (cheap loop)."""
+    out = []
+    for i in range(event.size()):
+        p = event[i]
+        if p.id() == 22 and p.isFinal() and p.e() > e_min:
+            out.append(np.array([p.e(), p.px(), p.py(), p.pz()]))
+    return out
+
+
+def _passes_filter(photons: list[np.ndarray], *, window: tuple[float, float]) -> bool:
+    """Parton-level filter: the two leading photons have a mass near the window."""
     if len(photons) < 2:
         return False
-    lead = photons[np.argsort(-photons[:, 1])[:2], 1:5]
+    lead = sorted(photons, key=lambda p: -p[0])[:2]
     return window[0] - _FILTER_MARGIN < _pair_mass(lead[0], lead[1]) < window[1] + _FILTER_MARGIN
 
 
@@ -120,7 +141,8 @@ def _generate(kind: str, n_events: int, *, seed: int, cfg: dict[str, Any]) -> di
     """Generate ``n_events`` selected events of ``kind`` ('signal' or 'background')."""
     from tqdm.auto import tqdm
 
-    pythia = _pythia(kind, seed=seed, sqrt_s=cfg["sqrt_s"])
+    processes = ("zh",) if kind == "signal" else tuple(cfg["backgrounds"])
+    pythia = _pythia(processes, seed=seed + (0 if kind == "signal" else 1), sqrt_s=cfg["sqrt_s"], window=tuple(cfg["mass_window"]))
     rng = np.random.default_rng([seed, SIGNAL_CODE if kind == "signal" else 0])
     rows, attempts, max_attempts = [], 0, cfg["max_attempts_per_event"] * max(n_events, 1)
     window, e_min = tuple(cfg["mass_window"]), cfg["e_min"]
@@ -132,8 +154,7 @@ def _generate(kind: str, n_events: int, *, seed: int, cfg: dict[str, Any]) -> di
                     f"only {len(rows)} of {n_events} {kind} events passed the selection in {max_attempts} "
                     f"attempts; widen mass_window (got {window}) or lower photon_e_min (got {e_min})"
                 )
-            if not pythia.next() or not _passes_filter(_final_state(pythia.event), window=window,
-                                                        e_min=0.8 * e_min):
+            if not pythia.next() or not _passes_filter(_photons(pythia.event, 0.8 * e_min), window=window):
                 continue
             if not pythia.forceHadronLevel():
                 continue
@@ -169,7 +190,8 @@ def _write_ntuple(path: Path, parts: dict[str, dict[str, np.ndarray]]) -> None:
 def event_file(n_signal: int, n_background: int, *, seed: int = 0, sqrt_s: float = 240.0,
                mass_window: tuple[float, float] = (115.0, 135.0), resolution: tuple[float, float] = (0.17, 0.01),
                photon_e_min: float = 20.0, cos_max: float = 0.9, iso_cone: float = 0.2,
-               iso_frac: float = 0.1, max_attempts_per_event: int = 5000) -> Path:
+               iso_frac: float = 0.1, backgrounds: tuple[str, ...] = BACKGROUNDS,
+               max_attempts_per_event: int = 20000) -> Path:
     """Generate (or take from the cache) a ROOT ntuple of selected diphoton events.
 
     Parameters
@@ -187,6 +209,10 @@ def event_file(n_signal: int, n_background: int, *, seed: int = 0, sqrt_s: float
     photon_e_min, cos_max, iso_cone, iso_frac
         Photon selection: energy above ``photon_e_min`` GeV, ``|cos theta| < cos_max``,
         visible energy within ``iso_cone`` rad below ``iso_frac`` of the photon energy.
+    backgrounds
+        Background processes, mixed by their cross sections: ``"gammagamma"`` (e+e- ->
+        gamma gamma with radiative return to the window, fast) and ``"zgamma"`` (e+e- ->
+        Z/gamma* gamma with a second photon from ISR/FSR, about 15x slower per event).
     max_attempts_per_event
         Generated events allowed per selected event before giving up with an error.
 
@@ -198,7 +224,7 @@ def event_file(n_signal: int, n_background: int, *, seed: int = 0, sqrt_s: float
     cfg = {"sqrt_s": float(sqrt_s), "mass_window": [float(v) for v in mass_window],
            "resolution": [float(v) for v in resolution], "e_min": float(photon_e_min),
            "cos_max": float(cos_max), "iso_cone": float(iso_cone), "iso_frac": float(iso_frac),
-           "max_attempts_per_event": int(max_attempts_per_event)}
+           "backgrounds": list(backgrounds), "max_attempts_per_event": int(max_attempts_per_event)}
     _check_config(n_signal, n_background, cfg)
     params = {"n_signal": int(n_signal), "n_background": int(n_background), "seed": int(seed), **cfg}
 
@@ -214,6 +240,11 @@ def _check_config(n_signal: int, n_background: int, cfg: dict[str, Any]) -> None
     for name, n in (("n_signal", n_signal), ("n_background", n_background)):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ParameterError(f"{name} must be a positive integer, got {n!r}")
+    unknown = [b for b in cfg["backgrounds"] if b not in BACKGROUNDS]
+    if unknown or not cfg["backgrounds"]:
+        raise ParameterError(
+            f"unknown or empty background processes {cfg['backgrounds']}; choose one or more of: {', '.join(BACKGROUNDS)}"
+        )
     low, high = cfg["mass_window"]
     if not 0 < low < high < cfg["sqrt_s"]:
         raise ParameterError(f"mass_window must be (low, high) GeV with 0 < low < high < sqrt_s, got {(low, high)}")

@@ -1,0 +1,104 @@
+"""Plots of the FPGA study: accuracy and AUC against bit width, reuse-factor trade-off, profiles, explorer.
+
+Every helper takes ``ax=None``, draws only there and returns the axes.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from hepml_nb.fpga.estimate import fpga_estimate
+
+__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure"]
+
+
+def _axes(ax):
+    return ax if ax is not None else plt.subplots(figsize=(6, 4.5))[1]
+
+
+def plot_precision_scan(scan: pd.DataFrame, *, float_accuracy: float, ax=None):
+    """Emulated accuracy against total bit width, with the float model as a band of +-1 % (absolute)."""
+    ax = _axes(ax)
+    ax.plot(scan["width"], scan["accuracy"], "o-", label="hls4ml emulation (ap_fixed)")
+    ax.axhline(float_accuracy, color="k", ls="--", label=f"float model ({float_accuracy:.3f})")
+    ax.axhspan(float_accuracy - 0.01, float_accuracy + 0.01, color="grey", alpha=0.2, label="float $\\pm$ 1 %")
+    ax.set_xlabel("total bit width W of ap_fixed<W,I>")
+    ax.set_ylabel("accuracy (5 classes)")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_auc_scan(scan: pd.DataFrame, class_names: Sequence[str], *, float_metrics: dict | None = None, ax=None):
+    """One-vs-rest AUC per class against bit width; dotted lines are the float model."""
+    ax = _axes(ax)
+    for name in class_names:
+        line, = ax.plot(scan["width"], scan[f"auc_{name}"], "o-", label=name)
+        if float_metrics is not None:
+            ax.axhline(float_metrics[f"auc_{name}"], color=line.get_color(), ls=":")
+    ax.set_xlabel("total bit width W of ap_fixed<W,I>")
+    ax.set_ylabel("ROC AUC (one class vs the rest)")
+    ax.legend(title="class", ncol=2, loc="lower right")
+    return ax
+
+
+def plot_reuse_scan(scan: pd.DataFrame, *, ax=None):
+    """DSPs and latency against reuse factor (twin axes), labelled with the figures' source."""
+    ax = _axes(ax)
+    source = ", ".join(sorted(set(scan["source"])))
+    ax.plot(scan["reuse_factor"], scan["dsp"], "o-", color="C0", label="DSP")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("reuse factor R")
+    ax.set_ylabel("DSP slices", color="C0")
+    twin = ax.twinx()
+    twin.plot(scan["reuse_factor"], scan["latency_ns"], "s--", color="C1", label="latency")
+    twin.set_ylabel("latency [ns]", color="C1")
+    ax.set_title(f"source: {source}")
+    return ax
+
+
+def plot_profile(profile: pd.DataFrame, *, ax=None):
+    """Largest |value| per layer (weights, biases, outputs) on a log2 axis, with the integer bits it needs."""
+    ax = _axes(ax)
+    labels = [f"{r.layer} {r.kind}" for r in profile.itertuples()]
+    y = np.arange(len(profile))
+    ax.barh(y, profile["max_abs"], color="C0", alpha=0.6, label="max |x|")
+    ax.plot(profile["p99_abs"], y, "k|", markersize=12, label="99 % of |x|")
+    for yi, (value, bits) in enumerate(zip(profile["max_abs"], profile["integer_bits"])):
+        ax.text(max(value, 1e-3) * 1.1, yi, f"I={bits}", va="center", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xscale("log", base=2)
+    ax.invert_yaxis()
+    ax.set_xlabel("magnitude |x| (integer bits I need 2$^{I-1}$ > max |x|)")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def design_figure(width: int, reuse_factor: int, *, scan: pd.DataFrame, layers: Sequence[tuple[int, int]],
+                  integer_bits: int = 6, strategy: str = "Latency", clock_mhz: float = 200.0,
+                  float_accuracy: float | None = None):
+    """The widget view: accuracy at the nearest scanned width, and the estimated latency and resources.
+
+    Returns a new figure (two panels); the right panel is always labelled as an estimate.
+    """
+    row = scan.iloc[int(np.argmin(np.abs(scan["width"].to_numpy() - width)))]
+    est = fpga_estimate(layers, precision=(int(width), min(integer_bits, int(width))),
+                        reuse_factor=int(reuse_factor), strategy=strategy, clock_mhz=clock_mhz)
+    fig = Figure(figsize=(10, 3.8))  # not registered with pyplot: shown once, by whoever displays it
+    left, right = fig.subplots(1, 2)
+    plot_precision_scan(scan, float_accuracy=float_accuracy or float(scan["accuracy"].max()), ax=left)
+    left.plot([row["width"]], [row["accuracy"]], "r*", markersize=16)
+    left.set_title(f"{row['precision']}: accuracy {row['accuracy']:.3f}")
+    names, values = ["DSP", "LUT / 100", "FF / 100", "BRAM18", "latency [ns]"], \
+        [est.dsp, est.lut / 100, est.ff / 100, est.bram, est.latency_ns]
+    right.barh(names, values, color=["C0", "C1", "C2", "C3", "C4"])
+    for yi, value in enumerate(values):
+        right.text(value, yi, f" {value:,.0f}", va="center")
+    right.set_title(f"ESTIMATE: W={width}, R={reuse_factor}, {strategy}, {clock_mhz:.0f} MHz")
+    right.set_xscale("symlog")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,161 @@
+"""Precision and reuse-factor scans, the latency study table, and CPU inference latency.
+
+The precision scan compiles one hls4ml project per bit width (cached) and evaluates the
+bit-accurate emulation against the float model. The reuse factor changes the hardware
+schedule, not the arithmetic, so the reuse-factor scan takes its accuracy from one
+emulation and its latency/resources from synthesis (when a vendor tool is present) or
+from :func:`hepml_nb.fpga.fpga_estimate` (labelled as an estimate).
+"""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hepml_nb.core.errors import ParameterError
+from hepml_nb.fpga.estimate import fpga_estimate
+from hepml_nb.fpga.hls import convert_tagger, emulate, fixed_precision, synthesize
+from hepml_nb.fpga.model import classification_metrics, dense_layer_sizes, predict_proba
+
+__all__ = ["precision_scan", "hardware_figures", "reuse_scan", "study_table", "cpu_latency"]
+
+
+def precision_scan(
+    model, X: np.ndarray, y: np.ndarray, class_names: Sequence[str], *, widths: Sequence[int] = (6, 8, 10, 12, 16),
+    integer_bits: int = 6, reuse_factor: int = 1, strategy: str = "Latency", progress: bool = True,
+) -> pd.DataFrame:
+    """Accuracy and per-class AUC of the emulated model for each ``ap_fixed<W, integer_bits>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per width: ``width``, ``precision``, ``accuracy``, ``auc_<class>``, ``mean_auc``,
+        ``agreement`` (fraction of jets given the same class as the float model),
+        ``seconds`` (convert + compile, ~0 when reused) and ``reused``.
+    """
+    from tqdm.auto import tqdm
+
+    bad = [w for w in widths if int(w) < integer_bits]
+    if not widths or bad:
+        raise ParameterError(f"every width must be >= integer_bits={integer_bits}; got widths {list(widths)} "
+                             f"(too small: {bad}); lower integer_bits or drop those widths")
+    float_class = np.argmax(predict_proba(model, X), axis=1)
+    rows = []
+    for width in tqdm(sorted(int(w) for w in widths), desc="precision scan", disable=not progress):
+        precision = fixed_precision(width, integer_bits)
+        build = convert_tagger(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy)
+        scores = emulate(build.hls_model, X)
+        rows.append({"width": width, "precision": precision, **classification_metrics(y, scores, class_names),
+                     "agreement": float(np.mean(np.argmax(scores, axis=1) == float_class)),
+                     "seconds": build.seconds, "reused": build.reused})
+    return pd.DataFrame(rows)
+
+
+def hardware_figures(model, *, precision: tuple[int, int] = (16, 6), reuse_factor: int = 1,
+                     strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> dict:
+    """Latency (cycles, ns) and DSP/LUT/FF/BRAM for one configuration, with their ``source``.
+
+    With ``synthesis=True`` the design is synthesised by the vendor tool (ParameterError when
+    none is on PATH); otherwise the figures are the analytic estimate.
+    """
+    if synthesis:
+        build = convert_tagger(model, precision=fixed_precision(*precision), reuse_factor=reuse_factor,
+                               strategy=strategy, clock_period=1e3 / clock_mhz)
+        figures = synthesize(build)
+        figures.pop("report", None)
+        return figures
+    est = fpga_estimate(dense_layer_sizes(model), precision=precision, reuse_factor=reuse_factor,
+                        strategy=strategy, clock_mhz=clock_mhz)
+    return {**est._asdict(), "source": "estimate", "estimator": est.source}
+
+
+def reuse_scan(model, *, reuse_factors: Sequence[int] = (1, 2, 4, 8, 16), precision: tuple[int, int] = (16, 6),
+               strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> pd.DataFrame:
+    """Latency and resources against the reuse factor (one row per factor, ``source`` per row)."""
+    if not reuse_factors or min(reuse_factors) < 1:
+        raise ParameterError(f"reuse_factors must be integers >= 1, got {list(reuse_factors)}")
+    rows = [{"reuse_factor": int(r), **hardware_figures(model, precision=precision, reuse_factor=int(r),
+                                                       strategy=strategy, clock_mhz=clock_mhz, synthesis=synthesis)}
+            for r in sorted(reuse_factors)]
+    return pd.DataFrame(rows)
+
+
+def study_table(precision_df: pd.DataFrame, model, *, reuse_factors: Sequence[int] = (1,), integer_bits: int = 6,
+                strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> pd.DataFrame:
+    """The latency study: configuration, emulated accuracy, latency and resources, and their source.
+
+    One row per (precision in ``precision_df``, reuse factor). Accuracy comes from the
+    emulation (independent of the reuse factor); latency and resources from
+    :func:`hardware_figures`.
+    """
+    rows = []
+    for _, scan in precision_df.iterrows():
+        for r in reuse_factors:
+            hw = hardware_figures(model, precision=(int(scan["width"]), integer_bits), reuse_factor=int(r),
+                                  strategy=strategy, clock_mhz=clock_mhz, synthesis=synthesis)
+            rows.append({"configuration": f"{scan['precision']}, R={r}, {strategy}", "accuracy": scan["accuracy"],
+                         "latency_ns": hw["latency_ns"], "dsp": hw["dsp"], "lut": hw["lut"], "ff": hw["ff"],
+                         "bram": hw["bram"], "source": hw["source"]})
+    return pd.DataFrame(rows)
+
+
+def cpu_latency(model, *, n_features: int = 16, n_repeat: int = 300, threads: int = 1,
+                backends: Sequence[str] = ("torch", "onnxruntime"), seed: int = 0) -> dict[str, float]:
+    """Median batch-1 inference latency in microseconds on this CPU, per backend.
+
+    ``torch`` runs the model under ``torch.inference_mode``; ``onnxruntime`` runs its ONNX
+    export (TorchScript exporter) with ``threads`` intra-op threads.
+    """
+    unknown = sorted(set(backends) - {"torch", "onnxruntime"})
+    if unknown or n_repeat < 10:
+        raise ParameterError(f"backends must be among torch, onnxruntime (got unknown {unknown}) "
+                             f"and n_repeat >= 10 (got {n_repeat})")
+    import torch
+
+    x = np.random.default_rng(seed).normal(size=(1, n_features)).astype(np.float32)
+    runners = {"torch": _torch_runner, "onnxruntime": _onnx_runner}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return {name: _median_us(runners[name](model, x, threads), n_repeat) for name in backends}
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _median_us(call, n_repeat: int) -> float:
+    for _ in range(10):  # warm-up
+        call()
+    times = []
+    for _ in range(n_repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e6)
+
+
+def _torch_runner(model, x: np.ndarray, threads: int):
+    import torch
+
+    tensor = torch.from_numpy(x)
+
+    def call():
+        with torch.inference_mode():
+            model(tensor)
+
+    return call
+
+
+def _onnx_runner(model, x: np.ndarray, threads: int):
+    import io
+
+    import onnxruntime as ort
+    import torch
+
+    buffer = io.BytesIO()
+    torch.onnx.export(model, (torch.from_numpy(x),), buffer, input_names=["x"], output_names=["p"], dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    return lambda: session.run(None, {"x": x})

@@ -1,0 +1,191 @@
+"""Kernels from circuits: a noisy fake IBM device and, opt-in, real IBM Quantum hardware.
+
+Each kernel entry is a compute-uncompute circuit ``U(y)^dagger U(x)`` measured in the
+computational basis; the fraction of all-zero outcomes estimates ``|<psi(y)|psi(x)>|^2``
+(Havlicek et al., arXiv:1804.11326). The circuit is transpiled once for the target
+device with the data as circuit parameters, and all entries run as one parameter sweep
+of a ``SamplerV2`` job. The same code serves a fake backend from
+``qiskit_ibm_runtime.fake_provider`` (run locally with the device's noise model, the
+"local testing mode" of qiskit-ibm-runtime) and a real backend from
+``QiskitRuntimeService``.
+
+The IBM token is never a parameter: it comes from ``$QISKIT_IBM_TOKEN`` or the account
+saved with ``QiskitRuntimeService.save_account``, and it is never printed.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from hepml_nb.core.errors import ParameterError
+
+__all__ = [
+    "TOKEN_ENV", "compute_uncompute_circuit", "kernel_pairs", "circuit_estimate", "fake_backend",
+    "device_kernel", "token_status", "ibm_backend", "hardware_kernel",
+]
+
+TOKEN_ENV = "QISKIT_IBM_TOKEN"
+_FAKE_EXAMPLES = "fake_lagos, fake_nairobi, fake_perth, fake_brisbane, fake_sherbrooke"
+
+
+def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2, alpha: float = 2.0,
+                              entanglement: str | Sequence[Sequence[int]] = "full"):
+    """``zz_feature_map(x)`` followed by the inverse of ``zz_feature_map(y)``, measured.
+
+    Parameters are ``x[0..n-1]`` then ``y[0..n-1]`` (``circuit.parameters`` order).
+    """
+    from qiskit.circuit.library import zz_feature_map
+
+    settings = {"reps": reps, "alpha": alpha, "entanglement": entanglement}
+    circuit = zz_feature_map(n_qubits, parameter_prefix="x", **settings)
+    circuit.compose(zz_feature_map(n_qubits, parameter_prefix="y", **settings).inverse(), inplace=True)
+    circuit.measure_all()
+    return circuit
+
+
+def kernel_pairs(n_a: int, n_b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)`` that need a circuit: ``i < j`` for a training kernel, all otherwise."""
+    if n_b is None:
+        return np.triu_indices(n_a, 1)
+    i, j = np.meshgrid(np.arange(n_a), np.arange(n_b), indexing="ij")
+    return i.ravel(), j.ravel()
+
+
+def circuit_estimate(n_a: int, n_b: int | None = None, *, shots: int = 1024) -> dict[str, int]:
+    """Number of circuits and shots a kernel needs: N(N-1)/2 for training, N_a N_b for test."""
+    n_circuits = n_a * (n_a - 1) // 2 if n_b is None else n_a * n_b
+    return {"circuits": int(n_circuits), "shots_per_circuit": int(shots), "total_shots": int(n_circuits * shots)}
+
+
+def fake_backend(name: str = "fake_lagos", *, n_qubits: int = 6):
+    """A fake IBM backend with its noise model, by name (``fake_lagos``, ``lagos`` or ``FakeLagosV2``).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or a device with fewer than ``n_qubits`` qubits.
+    """
+    from qiskit_ibm_runtime import fake_provider
+
+    stem = name.removeprefix("fake:").removeprefix("fake_").removeprefix("Fake").removesuffix("V2")
+    stem = stem[:1].upper() + stem[1:]
+    cls = getattr(fake_provider, f"Fake{stem}V2", None) or getattr(fake_provider, f"Fake{stem}", None)
+    if cls is None or not isinstance(cls, type):
+        raise ParameterError(f"unknown fake backend {name!r}; choose e.g. one of: {_FAKE_EXAMPLES} "
+                             "(any class of qiskit_ibm_runtime.fake_provider)")
+    backend = cls()
+    if backend.num_qubits < n_qubits:
+        raise ParameterError(f"fake backend {name!r} has {backend.num_qubits} qubits, fewer than the {n_qubits} "
+                             f"needed; choose a larger one, e.g. fake_lagos (7) or fake_brisbane (127)")
+    return backend
+
+
+def _parameter_values(circuit, x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Values for ``circuit.parameters`` (sorted by name: x[..], y[..]) for every pair."""
+    columns = {f"x[{k}]": x_a[pairs[0], k] for k in range(x_a.shape[1])}
+    columns.update({f"y[{k}]": x_b[pairs[1], k] for k in range(x_b.shape[1])})
+    return np.stack([columns[p.name] for p in circuit.parameters], axis=1)
+
+
+def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: Any, shots: int = 1024,
+                  seed: int = 0, optimization_level: int = 1, reps: int = 2, alpha: float = 2.0,
+                  entanglement: str | Sequence[Sequence[int]] = "full") -> np.ndarray:
+    """Fidelity kernel sampled on ``backend`` (a fake or real IBM backend), shape (n_a, n_b).
+
+    One transpiled compute-uncompute circuit, one ``SamplerV2`` job with a parameter sweep
+    over the :func:`kernel_pairs`. A training kernel (``x_b`` None) is mirrored from the
+    upper triangle with a diagonal of 1, as qiskit-machine-learning does.
+    """
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+
+    x_a = np.asarray(x_a, dtype=float)
+    other = x_a if x_b is None else np.asarray(x_b, dtype=float)
+    circuit = compute_uncompute_circuit(x_a.shape[1], reps=reps, alpha=alpha, entanglement=entanglement)
+    pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
+    isa = pm.run(circuit)
+    pairs = kernel_pairs(len(x_a), None if x_b is None else len(other))
+    values = _parameter_values(isa, x_a, other, pairs)
+    sampler = SamplerV2(mode=backend)
+    sampler.options.default_shots = int(shots)
+    if hasattr(sampler.options, "simulator"):  # seeds the local (fake backend) simulation only
+        sampler.options.simulator.seed_simulator = int(seed)
+    bits = sampler.run([(isa, values)]).result()[0].data.meas
+    zeros = np.all(bits.array == 0, axis=-1).sum(axis=-1) / bits.num_shots
+    return _assemble(zeros, pairs, len(x_a), None if x_b is None else len(other))
+
+
+def _assemble(values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n_a: int, n_b: int | None) -> np.ndarray:
+    kernel = np.zeros((n_a, n_a if n_b is None else n_b))
+    kernel[pairs] = values
+    if n_b is None:
+        kernel = kernel + kernel.T
+        np.fill_diagonal(kernel, 1.0)
+    return kernel
+
+
+def token_status() -> str:
+    """Where an IBM Quantum credential would come from, without revealing it."""
+    if os.environ.get(TOKEN_ENV):
+        return f"an IBM Quantum token is set in ${TOKEN_ENV} (not shown)"
+    try:
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
+        if QiskitRuntimeService.saved_accounts():
+            return "a saved IBM Quantum account was found (QiskitRuntimeService.save_account)"
+    except Exception:  # noqa: BLE001 - a broken account file means: no usable account
+        pass
+    return f"no IBM Quantum credential: set ${TOKEN_ENV} or save an account to use real hardware"
+
+
+def ibm_backend(name: str, *, channel: str = "ibm_quantum_platform", instance: str | None = None):
+    """A real IBM backend through ``QiskitRuntimeService``, token from the environment or saved account.
+
+    Raises
+    ------
+    ParameterError
+        If no credential is available or the service rejects it (the token is never shown).
+    """
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    token = os.environ.get(TOKEN_ENV)
+    try:
+        if token:
+            service = QiskitRuntimeService(channel=channel, token=token, instance=instance)
+        else:
+            service = QiskitRuntimeService(instance=instance)
+        return service.backend(name)
+    except Exception as exc:  # noqa: BLE001 - never echo a message that might carry the token
+        del token
+        raise ParameterError(
+            f"could not open IBM backend {name!r} ({type(exc).__name__}); {token_status()}. Set "
+            f"${TOKEN_ENV} or run QiskitRuntimeService.save_account(...) once, and check the backend name"
+        ) from None
+
+
+def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: Any, shots: int = 1024,
+                    confirm_hardware_submission: bool = False, seed: int = 0, **settings: Any) -> np.ndarray:
+    """The device kernel on real hardware, after printing the cost and checking the confirmation.
+
+    ``backend`` is an IBM backend name (opened with :func:`ibm_backend`) or a backend object;
+    passing a fake backend object exercises exactly this path locally. Nothing is submitted
+    unless ``confirm_hardware_submission`` is True.
+
+    Raises
+    ------
+    ParameterError
+        If the submission is not confirmed (after printing the estimate).
+    """
+    estimate = circuit_estimate(len(x_a), None if x_b is None else len(x_b), shots=shots)
+    label = backend if isinstance(backend, str) else getattr(backend, "name", type(backend).__name__)
+    print(f"hardware kernel on {label}: {estimate['circuits']} circuits x {shots} shots = "
+          f"{estimate['total_shots']} shots in one job")
+    if confirm_hardware_submission is not True:
+        raise ParameterError(
+            f"hardware submission not confirmed: {estimate['circuits']} circuits would be sent to {label}; "
+            "set confirm_hardware_submission=True to submit (it uses your IBM Quantum time)"
+        )
+    device = ibm_backend(backend) if isinstance(backend, str) else backend
+    return device_kernel(x_a, x_b, backend=device, shots=shots, seed=seed, **settings)

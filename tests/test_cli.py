@@ -1,0 +1,60 @@
+import json
+
+import pytest
+
+from hepml_nb.cli import flatten_metrics, main
+
+
+def test_list_shows_every_topic(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for key in ("setup", "particlenet", "qml", "calogan", "fpga"):
+        assert key in out
+
+
+def test_params_shows_defaults_help_and_profiles(capsys):
+    assert main(["params", "setup"]) == 0
+    out = capsys.readouterr().out
+    assert "n_events" in out and "Pythia8" in out and "profile ci: n_events=5" in out
+
+
+def test_run_unknown_parameter_exits_2_with_one_paragraph(toy_notebooks, capsys, tmp_path):
+    assert main(["run", "setup", "-p", "no_such_param", "1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'no_such_param'" in err and "valid parameters: n_events" in err
+    assert "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+def test_run_non_integer_value_exits_2(toy_notebooks, capsys):
+    assert main(["run", "setup", "-p", "n_events", "ten"]) == 2
+    assert "parameter 'n_events' expects an integer (default 20), got 'ten'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_failing_cell_exits_nonzero_and_names_cell(toy_notebooks, capsys, tmp_path):
+    assert main(["run", "setup", "-q", "-p", "n_events", "-1", "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert "failed with ValueError: negative n_events -1" in err and "cell source" in err
+
+
+@pytest.mark.slow
+def test_run_prints_metrics(toy_notebooks, capsys, tmp_path):
+    assert main(["run", "setup", "-q", "-p", "n_events", "3", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "value" in out and "n_events" in out
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["n_events"] == 3
+
+
+def test_student_all_writes_every_notebook(tmp_path, capsys):
+    assert main(["student", "setup", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "00_setup_check.ipynb").exists()
+    assert "exercise cells" in capsys.readouterr().out
+
+
+def test_student_missing_notebook_exits_2(tmp_path, capsys):
+    assert main(["student", str(tmp_path / "x.ipynb"), "--out", str(tmp_path)]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_flatten_metrics_nested_scalars_only():
+    assert flatten_metrics({"a": {"b": 1, "c": [1, 2]}, "d": "x"}) == {"a.b": 1, "d": "x"}

@@ -1,0 +1,36 @@
+"""pyproject.toml, environment.yml and binder/ install the same packages."""
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalise(requirement: str) -> str:
+    return re.sub(r"\s+", "", requirement).lower().replace("_", "-")
+
+
+def _pip_section(path: Path) -> set[str]:
+    env = yaml.safe_load(path.read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    return {_normalise(r) for r in pip if not r.startswith("-")}
+
+
+def test_environment_files_match_pyproject():
+    deps = {_normalise(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert _pip_section(ROOT / "environment.yml") == deps
+    assert _pip_section(ROOT / "binder" / "environment.yml") == deps
+
+
+def test_binder_postbuild_installs_package():
+    post = ROOT / "binder" / "postBuild"
+    assert "pip install" in post.read_text() and "-e ." in post.read_text()
+    assert post.stat().st_mode & 0o111, "postBuild must be executable"
+
+
+def test_ci_runs_readme_test_command():
+    readme, ci = (ROOT / "README.md").read_text(), (ROOT / ".ci" / "run").read_text()
+    command = re.search(r"<!-- test-command -->\s*```(?:bash)?\n(.+?)\n```", readme, re.S).group(1).strip()
+    assert command in ci
