@@ -62,7 +62,7 @@ cells = [
     new_code_cell("setup_check.check_invariant_mass(mass, p1, p2)"),
     new_markdown_cell("## Results\n\nThe checks are written to `metrics.json` in the run folder."),
     new_code_cell("hn.record_metrics(n_checks=len(checks), n_failed=n_failed, all_ok=n_failed == 0,\n"
-                  "                  checks={c.name: c.ok for c in checks})\n"
+                  "                  checks={c.name: 'OK' if c.ok else 'FAILED' for c in checks})\n"
                   "if fail_on_error and n_failed:\n"
                   "    raise RuntimeError(f'{n_failed} setup checks FAILED: see the table above for the fixes')"),
 ]
