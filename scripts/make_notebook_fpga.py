@@ -99,8 +99,9 @@ q = codes * step
     ("md", """### Numerical profiling: how many integer bits?
 
 The integer part must hold the largest value a layer ever produces; the fractional part sets
-the resolution. Profiling the trained model on the training jets (as
-`hls4ml.model.profiling.numerical` does) shows the magnitudes layer by layer. Weights are
+the resolution. Profiling the trained model on the training jets shows the magnitudes layer by
+layer (hls4ml's own `hls4ml.model.profiling.numerical` draws similar box plots but needs seaborn,
+which hepml-nb does not install). Weights are
 below 1, while the outputs of the later layers reach tens, so one precision for everything
 is a compromise: the weights waste integer bits, and a few rare large logits need
 saturation (`AP_SAT`) rather than wrap-around."""),

@@ -20,6 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.calo.gan import torch_threads
 from hepml_nb.calo.features import feature_matrix, shower_features
 from hepml_nb.calo.gflash import ShowerSet
 
@@ -107,7 +108,7 @@ def _fit(train, val, *, hidden, epochs, batch_size, lr, seed, progress) -> nn.Mo
 
 def classifier_test(reference: np.ndarray, generated: np.ndarray, *, hidden: tuple[int, ...] = (256, 256),
                     epochs: int = 20, batch_size: int = 256, lr: float = 1e-3, seed: int = 0,
-                    progress: bool = True) -> ClassifierResult:
+                    threads: int | None = 1, progress: bool = True) -> ClassifierResult:
     """Train a DNN to separate generated (label 1) from reference (label 0) inputs.
 
     Parameters
@@ -119,6 +120,8 @@ def classifier_test(reference: np.ndarray, generated: np.ndarray, *, hidden: tup
         Hidden widths (LeakyReLU, dropout 0.2); passes over the training split; Adam.
     seed
         Seeds the split, the weights and the batches.
+    threads
+        torch CPU threads while training (1 is fastest for this small network on shared cores).
 
     Returns
     -------
@@ -134,7 +137,9 @@ def classifier_test(reference: np.ndarray, generated: np.ndarray, *, hidden: tup
     if epochs < 1 or batch_size < 1:
         raise ParameterError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     train, val, test = _split(reference, generated, np.random.default_rng(seed))
-    net = _fit(train, val, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
+    with torch_threads(threads):
+        net = _fit(train, val, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                   progress=progress)
     iso = IsotonicRegression(y_min=1e-6, y_max=1 - 1e-6, out_of_bounds="clip").fit(_predict(net, val[0]), val[1])
     raw = _predict(net, test[0])
     calibrated = np.clip(iso.predict(raw), 1e-6, 1 - 1e-6)

@@ -20,7 +20,7 @@ from hepml_nb.core.errors import DataError, ParameterError
 
 __all__ = [
     "common_bins", "separation_power_hist", "separation_power", "feature_separation",
-    "chi2_ndf", "chi2_per_energy", "Chi2Point", "verdict", "verdict_table", "VERDICT_THRESHOLDS",
+    "chi2_ndf", "chi2_per_energy", "Chi2Point", "verdict", "verdict_table", "verdict_summary", "VERDICT_THRESHOLDS",
 ]
 
 #: Separation-power limits for the verdict: below the first "good", below the second "fair", else "poor".
@@ -135,3 +135,13 @@ def verdict_table(separation: Mapping[str, float], floor: Mapping[str, float] | 
              "verdict": verdict(s, floor.get(name, 0.0), thresholds=thresholds)} for name, s in separation.items()]
     table = pd.DataFrame(rows, columns=["feature", "separation_power", "floor", "verdict"])
     return table.sort_values("separation_power", ascending=False, ignore_index=True)
+
+
+def verdict_summary(table: pd.DataFrame) -> str:
+    """One sentence per verdict, listing the features with that verdict (from :func:`verdict_table`)."""
+    lines = []
+    for word, text in (("good", "reproduced (S - floor < {0})"), ("fair", "roughly reproduced ({0} <= S - floor < {1})"),
+                       ("poor", "NOT reproduced (S - floor >= {1})")):
+        names = table.loc[table["verdict"] == word, "feature"].tolist()
+        lines.append(f"{text.format(*VERDICT_THRESHOLDS)}: {', '.join(names) if names else 'none'}")
+    return "\n".join(lines)

@@ -53,14 +53,19 @@ TOPICS: Mapping[str, Topic] = MappingProxyType({
     "qml": _topic(
         "qml", "02_qml_qsvm_higgs.ipynb", "Quantum-kernel SVM for H -> gamma gamma at CEPC",
         "quantum-kernel SVM on exact, shot, noisy-device and (opt-in) IBM backends vs a classical SVM",
-        ci={},
-        full={},
+        ci={"n_signal": 120, "n_background": 120, "backgrounds": ["gammagamma"], "train_sizes": [40, 80],
+            "n_test": 80, "n_splits": 2, "shot_list": [256, 1024], "shot_n_train": 40,
+            "device_n_events": 20, "device_shots": 512},
+        full={"n_signal": 6000, "n_background": 6000, "train_sizes": [100, 300, 1000, 3000, 6000],
+              "n_test": 4000, "n_splits": 5, "shot_list": [64, 256, 1024, 4096, 16384], "shot_n_train": 1000,
+              "device_n_events": 100},
     ),
     "calogan": _topic(
         "calogan", "03_gan_shower_validation.ipynb", "GAN calorimeter-shower validation",
         "GFlash reference showers, a conditional WGAN-GP and CaloChallenge-style validation",
-        ci={},
-        full={},
+        ci={"n_eval": 3000, "classifier_epochs": 4, "n_ds2": 200},
+        full={"n_eval": 100000, "train_gan": True, "n_train": 100000, "gan_iterations": 30000,
+              "classifier_epochs": 50, "n_ds2": 20000},
     ),
     "fpga": _topic(
         "fpga", "04_fpga_latency_hls4ml.ipynb", "FPGA latency study with hls4ml",

@@ -169,7 +169,14 @@ def hls_config(
             model, (n_in,), granularity="name", backend=backend, default_precision=precision,
             default_reuse_factor=int(reuse_factor))
     config["Model"]["Strategy"] = strategy
-    overrides = dict(layer_precision or {})
+    _set_layer_precision(config, precision, dict(layer_precision or {}), strategy=strategy,
+                         overflow_mode=overflow_mode, softmax_layers=softmax_layers)
+    return config
+
+
+def _set_layer_precision(config: dict, precision: str, overrides: dict, *, strategy: str, overflow_mode: str,
+                         softmax_layers: set) -> None:
+    """Write precision, strategy and softmax tables into each layer of ``config`` (a fresh dict we own)."""
     unknown = sorted(set(overrides) - set(config["LayerName"]))
     if unknown:
         raise ParameterError(f"layer_precision names unknown layers {unknown}; "
@@ -184,7 +191,6 @@ def hls_config(
         spec["result"] = f"ap_fixed<{width},{integer},AP_TRN,{overflow_mode}>"
         if "weight" in spec:  # dense layers: lossless ("auto") accumulators, as hls4ml infers them
             spec.update(weight=f"ap_fixed<{width},{integer}>", bias=f"ap_fixed<{width},{integer}>", accum="auto")
-    return config
 
 
 def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
@@ -240,19 +246,33 @@ def convert_tagger(
     root = _project_root(project_root)
     project_dir = root / key
     start = time.perf_counter()
-    with open(root / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs never build the same project at once
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*table size is too large.*")
-            hls_model = hls4ml.converters.convert_from_pytorch_model(
-                model, hls_config=config, output_dir=str(project_dir), backend=backend, io_type=io_type,
-                part=part, clock_period=clock_period)
-            reused = _load_compiled(hls_model, project_dir)
-            if not reused:
-                shutil.rmtree(project_dir, ignore_errors=True)
-                hls_model.compile()
-                (project_dir / ".compiled").write_text(json.dumps(config, default=str))
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*table size is too large.*")
+        hls_model = hls4ml.converters.convert_from_pytorch_model(
+            model, hls_config=config, output_dir=str(project_dir), backend=backend, io_type=io_type,
+            part=part, clock_period=clock_period)
+        reused = _load_compiled(hls_model, project_dir)  # a read-only warmed cache works too
+        if not reused:
+            with _build_lock(root, key):
+                reused = _load_compiled(hls_model, project_dir)  # built meanwhile by another run?
+                if not reused:
+                    shutil.rmtree(project_dir, ignore_errors=True)
+                    hls_model.compile()
+                    (project_dir / ".compiled").write_text(json.dumps(config, default=str))
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def _build_lock(root: Path, key: str):
+    """Exclusive lock for building project ``key``, so two runs never write the same folder at once."""
+    try:
+        handle = open(root / f"{key}.lock", "w")
+    except OSError as exc:
+        raise DataError(f"cannot write hls4ml projects under {root} ({exc.strerror}); set HEPML_NB_CACHE "
+                        "to a writable folder or pass project_root=") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def emulate(hls_model, X: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ def plot_reuse_scan(scan: pd.DataFrame, *, ax=None):
     twin = ax.twinx()
     twin.plot(scan["reuse_factor"], scan["latency_ns"], "s--", color="C1", label="latency")
     twin.set_ylabel("latency [ns]", color="C1")
-    ax.set_title(f"source: {source}")
+    ax.set_title("analytic ESTIMATE (not a synthesis result)" if source == "estimate" else f"source: {source}")
     return ax
 
 
@@ -74,7 +74,7 @@ def plot_profile(profile: pd.DataFrame, *, ax=None):
     ax.set_xscale("log", base=2)
     ax.invert_yaxis()
     ax.set_xlabel("magnitude |x| (integer bits I need 2$^{I-1}$ > max |x|)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return ax
 
 

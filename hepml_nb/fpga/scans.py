@@ -25,8 +25,11 @@ __all__ = ["precision_scan", "hardware_figures", "reuse_scan", "study_table", "c
 def precision_scan(
     model, X: np.ndarray, y: np.ndarray, class_names: Sequence[str], *, widths: Sequence[int] = (6, 8, 10, 12, 16),
     integer_bits: int = 6, reuse_factor: int = 1, strategy: str = "Latency", progress: bool = True,
+    project_root=None,
 ) -> pd.DataFrame:
     """Accuracy and per-class AUC of the emulated model for each ``ap_fixed<W, integer_bits>``.
+
+    ``project_root`` is where compiled projects are kept (default: the hepml-nb cache).
 
     Returns
     -------
@@ -45,7 +48,8 @@ def precision_scan(
     rows = []
     for width in tqdm(sorted(int(w) for w in widths), desc="precision scan", disable=not progress):
         precision = fixed_precision(width, integer_bits)
-        build = convert_tagger(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy)
+        build = convert_tagger(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
+                               project_root=project_root)
         scores = emulate(build.hls_model, X)
         rows.append({"width": width, "precision": precision, **classification_metrics(y, scores, class_names),
                      "agreement": float(np.mean(np.argmax(scores, axis=1) == float_class)),

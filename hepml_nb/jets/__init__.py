@@ -10,10 +10,10 @@ import importlib
 from hepml_nb.jets.datasets import CLASS_PROCESSES, HighLevelDataset, high_level_dataset, top_vs_qcd_files
 from hepml_nb.jets.features import HIGH_LEVEL_FEATURES, high_level_features, padded_particles, particle_kinematics
 from hepml_nb.jets.generation import GENERATOR_VERSION, PROCESSES, generate_jets
-from hepml_nb.jets.io import JETCLASS_LABELS, JetData, load_jets, write_jetclass
+from hepml_nb.jets.io import JETCLASS_LABELS, JetData, load_jets, select_classes, take, write_jetclass
 
 __all__ = [
-    "generate_jets", "load_jets", "write_jetclass", "JetData", "JETCLASS_LABELS", "PROCESSES",
+    "generate_jets", "load_jets", "write_jetclass", "select_classes", "take", "JetData", "JETCLASS_LABELS", "PROCESSES",
     "GENERATOR_VERSION", "HIGH_LEVEL_FEATURES", "high_level_features", "padded_particles",
     "particle_kinematics", "HighLevelDataset", "high_level_dataset", "top_vs_qcd_files", "CLASS_PROCESSES",
 ]

@@ -9,7 +9,7 @@ same loader reads both.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -18,7 +18,8 @@ import numpy as np
 
 from hepml_nb.core.errors import DataError
 
-__all__ = ["JETCLASS_LABELS", "REQUIRED_BRANCHES", "JetData", "write_jetclass", "load_jets", "read_branches"]
+__all__ = ["JETCLASS_LABELS", "REQUIRED_BRANCHES", "JetData", "write_jetclass", "load_jets", "read_branches",
+           "take", "select_classes"]
 
 #: label branches of JetClass, in its order (QCD first)
 JETCLASS_LABELS = ("label_QCD", "label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql",
@@ -187,3 +188,30 @@ def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 
         jets["parton"] = ak.to_numpy(branches["aux_parton"])
     padded = padded_particles(particles, jets, max_particles=int(max_particles))
     return JetData(particles=particles, jets=jets, labels=labels, label_names=label_names, **padded)
+
+
+def take(data: JetData, index) -> JetData:
+    """The jets of ``data`` at ``index`` (integer array or boolean mask), as a new JetData."""
+    index = np.asarray(index)
+    if index.dtype == bool:
+        index = np.flatnonzero(index)
+    return JetData(particles=data.particles[index], jets={k: v[index] for k, v in data.jets.items()},
+                   labels=data.labels[index], label_names=data.label_names, points=data.points[index],
+                   features=data.features[index], feature_names=data.feature_names, mask=data.mask[index],
+                   four_vectors=data.four_vectors[index])
+
+
+def select_classes(data: JetData, names) -> JetData:
+    """Keep the jets whose label is one of ``names``; labels become positions in ``names``.
+
+    ``select_classes(data, ("label_QCD", "label_Tbqq"))`` gives 0 = QCD, 1 = top.
+    """
+    names = tuple(names)
+    missing = [n for n in names if n not in data.label_names]
+    if missing:
+        raise DataError(f"no jets with {', '.join(missing)} in the data; its labels are: "
+                        f"{', '.join(data.label_names)}")
+    lookup = np.array([names.index(n) if n in names else -1 for n in data.label_names])
+    new = lookup[data.labels]
+    subset = take(data, new >= 0)
+    return replace(subset, labels=new[new >= 0], label_names=names)

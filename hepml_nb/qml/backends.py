@@ -15,6 +15,7 @@ saved with ``QiskitRuntimeService.save_account``, and it is never printed.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -108,11 +109,13 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
     isa = pm.run(circuit)
     pairs = kernel_pairs(len(x_a), None if x_b is None else len(other))
     values = _parameter_values(isa, x_a, other, pairs)
-    sampler = SamplerV2(mode=backend)
-    sampler.options.default_shots = int(shots)
-    if hasattr(sampler.options, "simulator"):  # seeds the local (fake backend) simulation only
-        sampler.options.simulator.seed_simulator = int(seed)
-    bits = sampler.run([(isa, values)]).result()[0].data.meas
+    with warnings.catch_warnings():  # SamplerV2 is deprecated in favour of a client-side Sampler (0.50)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sampler = SamplerV2(mode=backend)
+        sampler.options.default_shots = int(shots)
+        if hasattr(sampler.options, "simulator"):  # seeds the local (fake backend) simulation only
+            sampler.options.simulator.seed_simulator = int(seed)
+        bits = sampler.run([(isa, values)]).result()[0].data.meas
     zeros = np.all(bits.array == 0, axis=-1).sum(axis=-1) / bits.num_shots
     return _assemble(zeros, pairs, len(x_a), None if x_b is None else len(other))
 

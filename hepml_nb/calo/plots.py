@@ -1,0 +1,162 @@
+"""Plots for shower validation: feature histograms with ratio panels and a layer viewer.
+
+Histograms go through ``hist`` and ``mplhep.histplot`` (with Poisson errors); plot
+helpers take their axes, draw only there and return them.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import hist
+import matplotlib.pyplot as plt
+import mplhep
+import numpy as np
+from matplotlib.colors import LogNorm
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.calo.features import feature_label
+from hepml_nb.calo.geometry import get_geometry, layer_images
+from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.calo.validation import common_bins
+
+__all__ = ["ratio_axes", "plot_feature", "plot_features", "plot_layers", "plot_chi2", "view_showers", "plot_history"]
+
+
+def ratio_axes(fig=None, spec=None):
+    """A (main, ratio) pair of axes sharing x, in ``fig`` (new if None) or a gridspec slot ``spec``."""
+    fig = fig if fig is not None else plt.figure(figsize=(5.5, 5))
+    grid = (spec.subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05) if spec is not None
+            else fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.05))
+    main = fig.add_subplot(grid[0])
+    return main, fig.add_subplot(grid[1], sharex=main)
+
+
+def _hist(values: np.ndarray, edges: np.ndarray) -> hist.Hist:
+    h = hist.Hist(hist.axis.Variable(edges, flow=False), storage=hist.storage.Weight())
+    h.fill(np.clip(values, edges[0], edges[-1] - 1e-12 * (edges[-1] - edges[0])))
+    return h
+
+
+def plot_feature(samples: Mapping[str, np.ndarray], *, name: str = "", bins: int | np.ndarray = 30,
+                 ax=None, separation: Mapping[str, float] | None = None):
+    """Unit-normalised histograms of one feature for ``{label: values}``, the first label as reference,
+    with the ratio to the reference below. ``ax``: a (main, ratio) pair (new figure if None).
+
+    Returns the (main, ratio) axes.
+    """
+    if not samples:
+        raise DataError("plot_feature needs at least one sample: {label: values}")
+    main, ratio = ax if ax is not None else ratio_axes()
+    labels = list(samples)
+    edges = common_bins(samples[labels[0]], n_bins=bins) if np.isscalar(bins) else np.asarray(bins)
+    hists = {k: _hist(np.asarray(v, float), edges) for k, v in samples.items()}
+    ref = hists[labels[0]]
+    ref_density = ref.values() / max(ref.values().sum(), 1)
+    for label, h in hists.items():
+        total = max(h.values().sum(), 1)
+        text = label if not separation or label not in separation else f"{label} (S = {separation[label]:.3f})"
+        art = mplhep.histplot(h.values() / total, edges, yerr=np.sqrt(h.variances()) / total, ax=main, label=text)
+        colour = art[0].stairs.get_edgecolor() if hasattr(art[0], "stairs") else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(ref_density > 0, (h.values() / total) / ref_density, np.nan)
+            err = np.where(ref_density > 0, np.sqrt(h.variances()) / total / ref_density, np.nan)
+        mplhep.histplot(r, edges, yerr=err, ax=ratio, color=colour)
+    main.set_ylabel("fraction of showers")
+    main.legend(fontsize="small")
+    main.tick_params(labelbottom=False)
+    ratio.axhline(1.0, color="grey", ls=":")
+    ratio.set_ylim(0.5, 1.5)
+    ratio.set_ylabel(f"/ {labels[0]}", fontsize="small")
+    ratio.set_xlabel(feature_label(name) if name else "value")
+    return main, ratio
+
+
+def plot_features(reference: Mapping[str, np.ndarray], others: Mapping[str, Mapping[str, np.ndarray]],
+                  names: Sequence[str], *, ref_label: str = "reference", ncols: int = 3,
+                  separation: Mapping[str, Mapping[str, float]] | None = None, fig=None):
+    """Grid of :func:`plot_feature` panels, one per feature name; returns the figure.
+
+    ``others`` is ``{label: feature dict}``; ``separation`` optionally ``{label: {feature: S}}``.
+    """
+    nrows = int(np.ceil(len(names) / ncols))
+    fig = fig if fig is not None else plt.figure(figsize=(4.6 * ncols, 4.2 * nrows))
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.35, wspace=0.35)
+    for i, name in enumerate(names):
+        samples = {ref_label: reference[name], **{k: f[name] for k, f in others.items()}}
+        seps = {k: s[name] for k, s in (separation or {}).items() if name in s}
+        plot_feature(samples, name=name, ax=ratio_axes(fig, grid[i // ncols, i % ncols]), separation=seps)
+    return fig
+
+
+def plot_layers(showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray] | None = None, *,
+                fig=None, vmin: float = 1e-2):
+    """Layer images (rows: samples, columns: layers), averaged over the selected showers.
+
+    ``index`` maps a label to the showers to average (default: all); colour = energy
+    per cell [MeV] on a log scale. Returns the figure.
+    """
+    labels = list(showers)
+    geo = get_geometry(showers[labels[0]].geometry)
+    fig = fig if fig is not None else plt.figure(figsize=(3.6 * geo.n_layers, 2.8 * len(labels)))
+    axes = fig.subplots(len(labels), geo.n_layers, squeeze=False)
+    for row, label in enumerate(labels):
+        chosen = showers[label].subset(index[label] if index is not None else slice(None))
+        if len(chosen) == 0:
+            raise DataError(f"no showers selected for {label!r}; widen the energy window")
+        images = layer_images(geo, chosen.cells.mean(0))
+        vmax = max(float(max(im.max() for im in images)), vmin * 10)
+        for col, image in enumerate(images):
+            ax = axes[row, col]
+            art = ax.imshow(np.maximum(image, vmin * 0.1), norm=LogNorm(vmin=vmin, vmax=vmax),
+                            aspect="auto", cmap="viridis", interpolation="nearest")
+            ax.set_title(f"{label}: layer {col}", fontsize="small")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.colorbar(art, ax=axes[row, -1], label="E [MeV]")
+    return fig
+
+
+def plot_chi2(points: Mapping[str, Sequence], *, ax=None):
+    """chi2/ndf against incident energy for ``{label: [Chi2Point, ...]}``; returns ax."""
+    ax = ax if ax is not None else plt.subplots(figsize=(5.5, 4))[1]
+    for label, pts in points.items():
+        centres = [0.5 * (p.e_low + p.e_high) for p in pts]
+        ax.plot(centres, [p.chi2_ndf for p in pts], marker="o", label=label)
+    ax.axhline(1.0, color="grey", ls=":")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"$E_{inc}$ [GeV]")
+    ax.set_ylabel(r"$\chi^2$/ndf")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def view_showers(samples: Mapping[str, ShowerSet], energy: float, *, window: float = 0.1,
+                 single: bool = False, fig=None):
+    """Shower viewer: the layers of each sample near incident energy ``energy`` [GeV].
+
+    Averages the showers with ``|E_inc - energy| <= window * energy`` (or shows the one
+    closest in energy when ``single``). Returns the figure (for ``hepml_nb.explore``).
+    """
+    index = {}
+    for label, s in samples.items():
+        distance = np.abs(s.e_inc - energy)
+        index[label] = [int(np.argmin(distance))] if single else np.flatnonzero(distance <= window * energy)
+    fig = plot_layers(samples, index, fig=fig)
+    what = "closest shower" if single else f"mean of showers within {100 * window:.0f} %"
+    fig.suptitle(f"$E_{{inc}}$ = {energy:.0f} GeV ({what})", y=1.02)
+    return fig
+
+
+def plot_history(history: Sequence[Mapping[str, float]], *, keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"),
+                 ax=None):
+    """Training history of :func:`hepml_nb.calo.gan.train_wgan_gp`: chosen keys against iteration."""
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+    for key in keys:
+        points = [(h["iteration"], h[key]) for h in history if key in h]
+        if points:
+            it, val = zip(*points)
+            ax.plot(it, val, marker="." if len(points) < 30 else None, label=key)
+    ax.set_xlabel("generator iteration")
+    ax.set_yscale("symlog", linthresh=1e-2)
+    ax.legend(fontsize="small")
+    return ax

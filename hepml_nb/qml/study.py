@@ -1,0 +1,56 @@
+"""The backend comparison of the notebook: the same SVM on exact, shot, noisy-device and hardware kernels."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hepml_nb.core.metrics import bootstrap_auc
+from hepml_nb.qml.classify import kernel_svm_scores
+from hepml_nb.qml.features import FeatureSet
+from hepml_nb.qml.kernels import exact_kernel, shot_kernel
+
+__all__ = ["KernelRun", "run_kernel", "shot_study", "backend_table"]
+
+
+class KernelRun(NamedTuple):
+    """Training (n_train, n_train) and test (n_test, n_train) kernels and the seconds they took."""
+
+    k_train: np.ndarray
+    k_test: np.ndarray
+    seconds: float
+
+
+def run_kernel(kernel: Callable[..., np.ndarray], features: FeatureSet, **options: Any) -> KernelRun:
+    """Compute training and test kernels of ``features`` with ``kernel(x_a, x_b=None, **options)``, timed."""
+    start = time.perf_counter()
+    k_train = kernel(features.x_train, **options)
+    k_test = kernel(features.x_test, features.x_train, **options)
+    return KernelRun(k_train, k_test, time.perf_counter() - start)
+
+
+def backend_table(runs: Mapping[str, KernelRun], features: FeatureSet, *, n_boot: int = 200,
+                  seed: int = 0) -> pd.DataFrame:
+    """Test AUC (bootstrap uncertainty), kernel RMS deviation from the first run, and time per backend."""
+    reference = next(iter(runs.values()))
+    rows = []
+    for name, run in runs.items():
+        scores = kernel_svm_scores(run.k_train, features.y_train, run.k_test)
+        value, std = bootstrap_auc(features.y_test, scores, n_boot=n_boot, seed=seed)
+        rms = float(np.sqrt(np.mean((run.k_test - reference.k_test) ** 2)))
+        rows.append({"backend": name, "auc": value, "auc_std": std, "kernel_rms_vs_exact": rms,
+                     "seconds": run.seconds})
+    return pd.DataFrame(rows).set_index("backend")
+
+
+def shot_study(features: FeatureSet, *, shots: Sequence[int], seed: int = 0, n_boot: int = 200,
+               **settings: Any) -> pd.DataFrame:
+    """AUC of the quantum SVM against the number of shots per kernel entry (row ``exact`` first)."""
+    runs = {"exact": run_kernel(exact_kernel, features, **settings)}
+    for n_shots in shots:
+        runs[f"{int(n_shots)} shots"] = run_kernel(shot_kernel, features, shots=int(n_shots), seed=seed, **settings)
+    table = backend_table(runs, features, n_boot=n_boot, seed=seed)
+    table.insert(0, "shots", [np.inf, *[int(s) for s in shots]])
+    return table

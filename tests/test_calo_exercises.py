@@ -1,0 +1,36 @@
+import numpy as np
+
+from hepml_nb.calo import exercises
+from hepml_nb.calo.geometry import get_geometry
+from hepml_nb.calo.gflash import ShowerSet
+
+
+def test_check_shower_max_right_and_unit_mistake(capsys):
+    mat = get_geometry("calogan").material
+    assert exercises.check_shower_max(np.log(50e3 / mat.ec_mev) - 0.858, 50.0, mat)
+    assert not exercises.check_shower_max(np.log(50 / mat.ec_mev) - 0.858, 50.0, mat)
+    assert "GeV and E_c in MeV" in capsys.readouterr().out
+
+
+def test_check_response_right_and_unit_mistake(capsys):
+    s = ShowerSet(np.array([2.0, 4.0]), np.array([[1000.0, 900.0], [3000.0, 1000.0]], np.float32), "calogan")
+    assert exercises.check_response(np.array([0.95, 1.0]), s)
+    assert not exercises.check_response(np.array([950.0, 1000.0]), s)
+    assert "1000 times too large" in capsys.readouterr().out
+    assert not exercises.check_response(np.array([0.95]), s)
+
+
+def test_check_separation_power_right_and_typical_mistakes(capsys):
+    h1, h2 = np.array([1, 1, 0, 2]), np.array([0, 2, 2, 0])
+    assert exercises.check_separation_power(2 / 3, h1, h2)
+    assert not exercises.check_separation_power(0.5 * (1 / 1 + 1 / 3 + 4 / 2 + 4 / 2), h1, h2)
+    assert "raw counts" in capsys.readouterr().out
+    assert not exercises.check_separation_power(4 / 3, h1, h2)
+    assert "factor 1/2" in capsys.readouterr().out
+
+
+def test_check_jsd_right_and_wrong(capsys):
+    assert exercises.check_jsd((np.log(2) - 0.5) / np.log(2), 0.5)
+    assert not exercises.check_jsd(1 - 0.5, 0.5)
+    assert "ln 2" in capsys.readouterr().out
+    assert not exercises.check_jsd(None, 0.5)

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+
+from hepml_nb.calo import gan
+from hepml_nb.calo.gflash import ShowerSet, reference_showers
+from hepml_nb.core.errors import DataError, ParameterError
+
+
+@pytest.fixture(scope="module")
+def small_sample():
+    showers, _ = reference_showers(600, seed=7, progress=False)
+    return showers
+
+
+def test_to_model_space_round_trip(small_sample):
+    cfg = gan.GanConfig()
+    u = gan.to_model_space(small_sample, cfg)
+    assert u.shape == (600, 504) and u.min() == 0.0 and u.max() <= 1.0
+    back = gan.from_model_space(u, small_sample.e_inc, cfg)
+    np.testing.assert_allclose(back.cells, small_sample.cells, rtol=2e-4, atol=1e-4)
+
+
+def test_condition_maps_range_to_unit_interval():
+    cfg = gan.GanConfig(e_min=1.0, e_max=100.0)
+    assert gan.condition(np.array([1.0, 10.0, 100.0]), cfg)[:, 0] == pytest.approx([-1.0, 0.0, 1.0])
+
+
+def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
+    calls = []
+
+    def validate(net):
+        calls.append(1)
+        return {"sep_test": 0.5}
+
+    net, history = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3,
+                                     validate_every=2, validate=validate, progress=False)
+    assert len(calls) == 2 and history[-1]["sep_test"] == 0.5
+    assert all(np.isfinite(h["wasserstein"]) for h in history if "wasserstein" in h)
+    net2, _ = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3, progress=False)
+    for p, q in zip(net.parameters(), net2.parameters()):
+        assert torch.equal(p, q)
+    fake = gan.generate_showers(net, small_sample.e_inc[:50], config=gan.GanConfig(), seed=1)
+    assert fake.cells.shape == (50, 504) and (fake.cells >= 0).all()
+
+
+def test_save_and_load_generator_give_identical_showers(small_sample, tmp_path):
+    cfg = gan.GanConfig(hidden=(32, 64))
+    net = gan.build_generator(cfg)
+    path = gan.save_generator(net, cfg, tmp_path / "g.pt", recipe={"what": "test"})
+    net2, cfg2 = gan.load_generator(path)
+    assert cfg2 == cfg and (tmp_path / "g.json").exists()
+    e = small_sample.e_inc[:20]
+    a = gan.generate_showers(net, e, config=cfg, seed=5)
+    b = gan.generate_showers(net2, e, config=cfg2, seed=5, batch_size=7)
+    np.testing.assert_allclose(a.cells, b.cells, rtol=1e-4, atol=1e-3)  # MeV; batched matmul rounding
+
+
+def test_load_pretrained_generator_makes_showers():
+    net, cfg, recipe = gan.load_pretrained()
+    assert cfg.geometry == "calogan" and "command" in recipe and "train_calogan_checkpoint.py" in recipe["command"]
+    assert (gan.PRETRAINED_DIR / "calogan_generator.pt").stat().st_size < 3e6
+    fake = gan.generate_showers(net, np.array([5.0, 50.0, 95.0]), config=cfg, seed=0)
+    response = fake.cells.sum(1) / (1000 * fake.e_inc)
+    assert ((response > 0.5) & (response < 1.5)).all()
+
+
+def test_gan_errors(small_sample, tmp_path):
+    cfg = gan.GanConfig()
+    net = gan.build_generator(cfg)
+    with pytest.raises(ParameterError, match=r"span \[200, 200\] GeV but the GAN was trained on \[1.0, 100.0\]"):
+        gan.generate_showers(net, np.array([200.0]), config=cfg)
+    with pytest.raises(ParameterError, match="geometry 'calogan' but the GAN is configured for 'dataset2'"):
+        gan.train_wgan_gp(small_sample, config=gan.GanConfig(geometry="dataset2"), n_iterations=1)
+    with pytest.raises(ParameterError, match="batch_size <= number of showers"):
+        gan.train_wgan_gp(small_sample, n_iterations=1, batch_size=10000)
+    with pytest.raises(DataError, match="checkpoint .* not found"):
+        gan.load_generator(tmp_path / "none.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(DataError, match="not a generator checkpoint"):
+        gan.load_generator(tmp_path / "other.pt")
+    with pytest.raises(DataError, match="no pretrained generator 'x'; available: calogan_generator"):
+        gan.load_pretrained("x")
+    with pytest.raises(ParameterError, match="threads must be a positive number"):
+        with gan.torch_threads(0):
+            pass
+
+
+def test_torch_threads_restores_setting():
+    before = torch.get_num_threads()
+    with gan.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -1,0 +1,76 @@
+"""Tests of hepml_nb.fpga.scans: precision and reuse scans, the study table, CPU latency."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from hepml_nb.core.errors import ParameterError
+from hepml_nb.fpga import scans
+from hepml_nb.fpga.model import prepare_data, train_tagger
+
+
+@pytest.fixture(scope="module")
+def small_tagger():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 5, 500)
+    X = (rng.normal(scale=2.0, size=(5, 16))[y] + rng.normal(size=(500, 16))).astype(np.float32)
+    data = prepare_data(X, y, class_names=("g", "q", "w", "z", "t"), seed=7)
+    return data, train_tagger(data.X_train, data.y_train, epochs=15, batch_size=64, seed=7, progress=False).model
+
+
+def test_precision_scan_16_bits_matches_float_and_low_bits_fall_off(small_tagger):
+    data, model = small_tagger
+    scan = scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(16, 6),
+                                integer_bits=6, progress=False)
+    assert list(scan["width"]) == [6, 16]  # sorted
+    assert list(scan["precision"]) == ["ap_fixed<6,6>", "ap_fixed<16,6>"]
+    float_acc = np.mean(np.argmax(model(__import__("torch").from_numpy(data.X_test)).detach().numpy(), 1)
+                        == data.y_test)
+    wide, narrow = scan.iloc[1], scan.iloc[0]
+    assert abs(wide["accuracy"] - float_acc) <= 0.01 and wide["agreement"] > 0.98
+    assert narrow["accuracy"] < wide["accuracy"] - 0.1  # no fractional bits: the classifier breaks
+    assert {"auc_g", "auc_t", "mean_auc", "seconds", "reused"} <= set(scan.columns)
+
+
+def test_precision_scan_rejects_width_below_integer_bits(small_tagger):
+    data, model = small_tagger
+    with pytest.raises(ParameterError, match=r"integer_bits=6.*too small: \[4\]"):
+        scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(4, 16), progress=False)
+
+
+def test_reuse_scan_estimates_labelled_and_monotonic(small_tagger):
+    _, model = small_tagger
+    scan = scans.reuse_scan(model, reuse_factors=(4, 1, 2))
+    assert list(scan["reuse_factor"]) == [1, 2, 4]
+    assert set(scan["source"]) == {"estimate"} and scan["estimator"].str.contains("estimate").all()
+    assert scan["dsp"].is_monotonic_decreasing and scan["latency_ns"].is_monotonic_increasing
+
+
+def test_reuse_scan_rejects_zero():
+    with pytest.raises(ParameterError, match="reuse_factors must be integers >= 1"):
+        scans.reuse_scan(None, reuse_factors=(0, 1))
+
+
+def test_hardware_figures_synthesis_needs_tool(small_tagger, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ParameterError, match="no vendor HLS tool on PATH"):
+        scans.hardware_figures(small_tagger[1], synthesis=True)
+
+
+def test_study_table_rows_and_sources(small_tagger):
+    _, model = small_tagger
+    prec = pd.DataFrame({"width": [8, 16], "precision": ["ap_fixed<8,6>", "ap_fixed<16,6>"], "accuracy": [0.2, 0.7]})
+    table = scans.study_table(prec, model, reuse_factors=(1, 4))
+    assert len(table) == 4
+    assert list(table.columns) == ["configuration", "accuracy", "latency_ns", "dsp", "lut", "ff", "bram", "source"]
+    assert (table["source"] == "estimate").all()
+    assert table.loc[table["configuration"] == "ap_fixed<16,6>, R=1, Latency", "latency_ns"].item() == 60.0
+
+
+def test_cpu_latency_positive_per_backend(small_tagger):
+    got = scans.cpu_latency(small_tagger[1], n_repeat=20)
+    assert set(got) == {"torch", "onnxruntime"} and all(0 < v < 1e5 for v in got.values())
+
+
+def test_cpu_latency_rejects_unknown_backend(small_tagger):
+    with pytest.raises(ParameterError, match=r"unknown \['tensorflow'\]"):
+        scans.cpu_latency(small_tagger[1], backends=("torch", "tensorflow"))
