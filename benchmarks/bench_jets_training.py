@@ -58,7 +58,8 @@ def train_throughput(model, batches, *, steps: int, device: str, reference: bool
                 torch.cuda.synchronize()
             start, n_jets = time.perf_counter(), 0
         pts, fts, mask, y = (t.to(device) for t in batches[i % len(batches)])
-        loss = torch.nn.functional.cross_entropy(model(pts, fts, mask, implementation="direct" if reference else "packed"), y.long())
+        logits = model(pts, fts, mask, implementation="direct" if reference else "packed")
+        loss = torch.nn.functional.cross_entropy(logits, y.long())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -147,7 +148,8 @@ def main() -> None:
         if args.reference:
             ref = train_throughput(model, batches, steps=max(2, steps // 5), device=device, reference=True)
             print(f"[{name}] training, direct EdgeConv {ref:8.0f} jets/s")
-        print(f"[{name}] inference {inference_throughput(model, batches, steps=steps, device=device):8.0f} jets/s (torch)")
+        rate = inference_throughput(model, batches, steps=steps, device=device)
+        print(f"[{name}] inference {rate:8.0f} jets/s (torch)")
         if args.onnx:
             print(f"[{name}] inference {onnx_throughput(model, batches, steps=steps):8.0f} jets/s (ONNX Runtime, CPU)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

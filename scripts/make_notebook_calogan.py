@@ -109,14 +109,15 @@ Compute the depth of the maximum of the *average* longitudinal profile, $T = \ln
 """)
 
 code("""
+t_max = None  # depth of the maximum [X0]
 ### BEGIN SOLUTION
 t_max = np.log(50.0 * 1000.0 / geo.material.ec_mev) - 0.858
-### END SOLUTION
 print(f"T_max = {t_max:.2f} X0; layer boundaries at {geo.layer_edges_x0} X0")
+### END SOLUTION
 """)
 
 code("""
-exercises.check_shower_max(t_max, 50.0, geo.material)
+exercises.check_shower_max(t_max, 50.0, geo.material);
 """)
 
 md(r"""
@@ -146,13 +147,14 @@ Cells are in MeV (`reference.cells`, shape (N, 504)), incident energies in GeV
 """)
 
 code("""
+response = None  # E_tot/E_inc per shower, shape (N,)
 ### BEGIN SOLUTION
 response = reference.cells.sum(axis=1) / (1000.0 * reference.e_inc)
 ### END SOLUTION
 """)
 
 code("""
-exercises.check_response(response, reference)
+exercises.check_response(response, reference);
 """)
 
 md("""
@@ -275,6 +277,7 @@ code("""
 edges = validation.common_bins(ref_features["etot_over_einc"])
 h_ref = np.histogram(ref_features["etot_over_einc"], edges)[0]
 h_gan = np.histogram(gen_features["etot_over_einc"], edges)[0]
+s_by_hand = None  # separation power of h_ref and h_gan
 ### BEGIN SOLUTION
 p, q = h_ref / h_ref.sum(), h_gan / h_gan.sum()
 filled = (p + q) > 0
@@ -283,7 +286,7 @@ s_by_hand = 0.5 * np.sum((p[filled] - q[filled]) ** 2 / (p[filled] + q[filled]))
 """)
 
 code("""
-exercises.check_separation_power(s_by_hand, h_ref, h_gan)
+exercises.check_separation_power(s_by_hand, h_ref, h_gan);
 """)
 
 md(r"""
@@ -340,13 +343,14 @@ nats. Compute the JSD of the high-level classifier of the GAN from its calibrate
 
 code("""
 bce = gan_report.classifier["high"].bce
+jsd = None  # JSD from bce
 ### BEGIN SOLUTION
 jsd = (np.log(2.0) - bce) / np.log(2.0)
 ### END SOLUTION
 """)
 
 code("""
-exercises.check_jsd(jsd, bce)
+exercises.check_jsd(jsd, bce);
 """)
 
 md(r"""

@@ -47,11 +47,13 @@ learning_rate = 0.003  # Adam learning rate
 reference_precision = "ap_fixed<16,6>"  # the published design point, checked against the float model
 integer_bits = 6  # integer bits I (sign included) of ap_fixed<W,I> in the bit-width scan
 widths = [6, 8, 10, 12, 14, 16, 18]  # total bit widths W to emulate (one g++ compile of ~10 s each, cached)
+weight_integer_bits = 1  # integer bits of weights and biases in the profile-guided scan
+profiled_widths = [6, 8, 10, 12]  # total bit widths of the profile-guided scan (one compile each)
 reuse_factors = [1, 2, 4, 8, 16, 32]  # reuse factors of the latency/resource scan
 strategy = "Latency"  # hls4ml strategy: Latency or Resource
 clock_mhz = 200.0  # FPGA clock frequency in MHz
 n_emulate = 3000  # test jets run through the bit-accurate emulation
-run_synthesis = "auto"  # vendor HLS synthesis: auto (when vitis_hls/vivado_hls is on PATH), always, never
+run_synthesis = "auto"  # vendor HLS synthesis: auto (when vitis-run or vivado_hls is on PATH), always, never
 cpu_repeats = 300  # batch-1 inferences timed per CPU backend"""),
     ("md", """## 1. Data: sixteen numbers per jet
 
@@ -60,7 +62,11 @@ ratios, energy-correlation ratios C2 and D2, constituent multiplicities, pT disp
 They are computed from Pythia8 jets generated on this machine (and cached, so a second run is
 fast). Features are standardised with the training-set mean and width: the FPGA will see
 numbers of order one, which is what a fixed-point type with few integer bits can hold."""),
-    ("code", """data = fpga.load_jet_data(n_per_class, seed=seed)
+    ("code", """synthesis = fpga.check_study_parameters(  # bad settings fail here, before any jet is generated
+    reference_precision=reference_precision, widths=widths, integer_bits=integer_bits,
+    profiled_widths=profiled_widths, weight_integer_bits=weight_integer_bits, reuse_factors=reuse_factors,
+    strategy=strategy, clock_mhz=clock_mhz, run_synthesis=run_synthesis)
+data = fpga.load_jet_data(n_per_class, seed=seed)
 print(f"classes: {data.class_names}; train {len(data.X_train)} jets, test {len(data.X_test)} jets")
 assert data.X_train.shape[1] == 16 and len(data.class_names) == 5"""),
     ("code", """# NBVAL_CHECK_OUTPUT
@@ -89,6 +95,7 @@ overflow **wraps around** (`AP_WRAP`): 33 in `ap_fixed<16,6>` becomes -31.
 numpy, without calling the library."""),
     ("code", """x = np.array([0.3, -1.27, 3.9, 4.2, -5.0, 0.0625])
 W, I = 8, 3
+q = None  # your answer: x in ap_fixed<8,3>
 ### BEGIN SOLUTION
 step = 2.0 ** -(W - I)
 codes = np.floor(x / step)
@@ -112,8 +119,9 @@ hn.save_figure(fig, "numerical_profile")
 profile.round(3)"""),
     ("md", """**Exercise 2.** Using `profile`, find how many integer bits I (sign bit included) the output of
 the last dense layer `fc4` needs so that its largest value on the training set fits."""),
-    ("code", """### BEGIN SOLUTION
-fc4_max = profile.query("layer == 'fc4' and kind == 'output'")["max_abs"].iloc[0]
+    ("code", """fc4_max = profile.query("layer == 'fc4' and kind == 'output'")["max_abs"].iloc[0]
+needed_bits = None  # your answer: integer bits I for fc4_max
+### BEGIN SOLUTION
 needed_bits = int(np.floor(np.log2(fc4_max))) + 2
 ### END SOLUTION
 print(f"largest |fc4 output| = {fc4_max:.2f} -> I = {needed_bits}")"""),
@@ -155,6 +163,28 @@ good = scan[scan["accuracy"] >= float_emu["accuracy"] - 0.01]
 min_width = int(good["width"].min()) if len(good) else None
 print("smallest width within 1 % of the float accuracy:", min_width)
 assert scan["accuracy"].iloc[-1] >= scan["accuracy"].iloc[0] - 0.01"""),
+    ("md", """### Profile-guided precision
+
+The profile told us that weights and biases stay below 1 in magnitude: they need a single integer
+bit (the sign), while the layer outputs need about six. Giving the weights `ap_fixed<W,1>` at the
+same total width W turns five wasted integer bits into fractional bits, i.e. a 32 times finer
+step for the weights, at no cost in multiplier width."""),
+    ("code", """scan_profiled = fpga.precision_scan(model, X_emu, y_emu, data.class_names, widths=profiled_widths,
+                                    integer_bits=integer_bits, weight_integer_bits=weight_integer_bits,
+                                    strategy=strategy)
+fig, ax = plt.subplots(figsize=(6, 4.5))
+plots.plot_precision_scan({f"everything <W,{integer_bits}>": scan,
+                           f"weights <W,{weight_integer_bits}>, outputs <W,{integer_bits}>": scan_profiled},
+                          float_accuracy=float_emu["accuracy"], ax=ax)
+hn.save_figure(fig, "precision_scan_profiled")
+scan_profiled[["precision", "weight_precision", "accuracy", "mean_auc", "agreement"]].round(4)"""),
+    ("code", """common = sorted(set(scan["width"]) & set(scan_profiled["width"]))
+for w in common:
+    uniform = scan.set_index("width").loc[w, "accuracy"]
+    profiled = scan_profiled.set_index("width").loc[w, "accuracy"]
+    print(f"W = {w:2d}: uniform {uniform:.3f}, profile-guided {profiled:.3f}")
+assert all(scan_profiled.set_index("width").loc[w, "accuracy"] >= scan.set_index("width").loc[w, "accuracy"] - 0.02
+           for w in common)"""),
     ("md", """## 6. Latency and resources
 
 Where does the number of nanoseconds come from? With `io_parallel` and the `Latency` strategy,
@@ -169,7 +199,6 @@ every latency and resource figure in this notebook is an **analytic estimate** (
 structural model with two constants fitted to the published synthesis of this very network),
 labelled as such everywhere, with its error against the published figures."""),
     ("code", """tool = fpga.find_hls_tool()
-synthesis = fpga.resolve_synthesis(run_synthesis)
 print(f"vendor HLS tool: {tool or 'none on PATH'} -> latency/resources from "
       f"{'SYNTHESIS' if synthesis else 'the ANALYTIC ESTIMATE (not a synthesis result)'}")
 calibration = fpga.calibration_table()
@@ -182,6 +211,7 @@ for row in calibration.itertuples():
 with reuse factor R = 4? (One product per weight; each layer's count is divided by R, rounded
 up.)"""),
     ("code", """layer_sizes = (16, 64, 32, 32, 5)
+n_multipliers = None  # your answer
 ### BEGIN SOLUTION
 n_multipliers = sum(int(np.ceil(a * b / 4)) for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
 ### END SOLUTION
@@ -201,6 +231,7 @@ reuse.drop(columns=["estimator"], errors="ignore")"""),
     ("md", """**Exercise 4.** The reference design takes `reuse['latency_cycles'].iloc[0]` clock cycles.
 What is its latency in nanoseconds at `clock_mhz`?"""),
     ("code", """cycles = int(reuse["latency_cycles"].iloc[0])
+latency_ns = None  # your answer in ns
 ### BEGIN SOLUTION
 latency_ns = cycles * 1e3 / clock_mhz
 ### END SOLUTION
@@ -256,6 +287,7 @@ metrics = hn.record_metrics(
     reference_mean_auc=ref_metrics["mean_auc"],
     reference_accuracy_drop=float_emu["accuracy"] - ref_metrics["accuracy"],
     min_width_within_1pct=min_width, scan_widths=scan["width"].tolist(), scan_accuracy=scan["accuracy"].tolist(),
+    profiled_widths=scan_profiled["width"].tolist(), profiled_accuracy=scan_profiled["accuracy"].tolist(),
     compile_seconds=build.seconds, emulation_jets_per_s=emulation_rate,
     latency_ns=float(ref_hw["latency_ns"]), latency_cycles=int(ref_hw["latency_cycles"]), dsp=int(ref_hw["dsp"]),
     lut=int(ref_hw["lut"]), ff=int(ref_hw["ff"]), bram=int(ref_hw["bram"]), hardware_source=ref_hw["source"],

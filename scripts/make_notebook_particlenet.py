@@ -33,7 +33,10 @@ In this notebook you will
 
 The cell after the imports holds all parameters; the `ci`, `default` and `full` profiles
 of `hepml-nb run particlenet` change them."""),
-    ("code", """import glob
+    ("code", """import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no busy-waiting threads on a shared CPU
+import glob
 import time
 
 import matplotlib.pyplot as plt
@@ -52,13 +55,13 @@ data_path = None  # glob of JetClass ROOT files to read instead of generating, e
 max_particles = 100  # particles per jet given to ParticleNet (padding length)
 model_name = "particlenet_lite"  # particlenet_lite or particlenet
 use_pretrained = True  # start from the shipped ParticleNet-Lite checkpoint (skips most of the training)
-epochs = 3  # training epochs (0 = evaluate the pretrained model as it is)
+epochs = 3  # training epochs (0 evaluates the pretrained model as it is)
 batch_size = 128  # jets per mini-batch
 learning_rate = 0.003  # peak learning rate (divided by 10 when fine-tuning the pretrained model)
 patience = 3  # early stopping: epochs without a better validation loss
 baseline_kind = "bdt"  # high-level-feature baseline: bdt (gradient-boosted trees) or mlp
 device = "auto"  # auto, cpu or cuda
-n_workers = 0  # processes for the jet generation (0 = all CPU cores)
+n_workers = 0  # processes for the jet generation (0 means all CPU cores)
 seed = 0  # seed of generation, data split and training"""),
     ("code", """use_style("ROOT")
 torch.manual_seed(seed)
@@ -263,7 +266,8 @@ assert onnx_diff < 1e-5"""),
     ("md", r"""## 8. Results
 
 The key numbers go to `metrics.json` in the run folder, for tests and parameter sweeps."""),
-    ("code", """summary_pn, summary_bl = hn.tagging_summary(y_test, score_pn), hn.tagging_summary(y_test, score_baseline)
+    ("code", """summary_pn = hn.tagging_summary(y_test, score_pn)
+summary_bl = hn.tagging_summary(y_test, score_baseline)
 metrics = hn.record_metrics(
     n_jets=len(data), n_test=len(y_test), model=model_name, use_pretrained=use_pretrained,
     auc_particlenet=summary_pn["auc"], accuracy_particlenet=summary_pn["accuracy"],

@@ -8,8 +8,16 @@ The checkpoint in the repository was made with the default arguments::
 notebook's seeds, so the notebook's test jets were never seen in training -- 80/10/10
 split, ParticleNet-Lite, 12 epochs at most, batch 128, one-cycle LR up to 3e-3).
 It writes ``particlenet_lite.pt`` and ``particlenet_lite.json`` (recipe, command,
-timings and test metrics). About 15 minutes on 2 CPU cores; ``--device cuda`` trains
-in about a minute on a GPU (generation stays on the CPU).
+timings and test metrics). About 15 minutes on 2 idle CPU cores; ``--device cuda``
+trains in about a minute on a GPU.
+
+Generation needs Pythia8 and the training a GPU only for speed, so the two steps can
+run on different machines (this is how the shipped checkpoint was made)::
+
+    python scripts/train_particlenet_checkpoint.py --save-arrays build/pn_arrays.npz   # CPU machine
+    python scripts/train_particlenet_checkpoint.py --from-arrays build/pn_arrays.npz --device cuda
+
+The arrays file holds the padded inputs of the real particles only (compressed).
 """
 from __future__ import annotations
 
@@ -18,15 +26,58 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from hepml_nb.core.metrics import tagging_summary
-from hepml_nb.jets import load_jets, top_vs_qcd_files
+from hepml_nb.jets import GENERATOR_VERSION, load_jets, top_vs_qcd_files
 from hepml_nb.jets.models import build_particlenet, count_parameters
 from hepml_nb.jets.pretrained import PRETRAINED_DIR, save_checkpoint
 from hepml_nb.jets.training import predict_scores, subset, train_particlenet, train_val_test_split
+
+
+class Arrays(NamedTuple):
+    """The parts of a JetData the training needs."""
+
+    points: np.ndarray
+    features: np.ndarray
+    mask: np.ndarray
+    labels: np.ndarray
+    feature_names: tuple
+    label_names: tuple
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def write_arrays(path: Path, data) -> None:
+    """Real particles only (packed) plus counts, compressed; integer-valued columns as int8.
+
+    The points are the ``deta``, ``dphi`` feature columns, so they are not stored twice.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    packed = data.features[data.mask]
+    discrete = np.array([np.array_equal(c, np.round(c)) and np.abs(c).max() < 100 for c in packed.T])
+    np.savez_compressed(path, continuous=packed[:, ~discrete], discrete=packed[:, discrete].astype(np.int8),
+                        is_discrete=discrete, counts=data.mask.sum(1), labels=data.labels,
+                        width=data.mask.shape[1], feature_names=np.array(data.feature_names),
+                        label_names=np.array(data.label_names))
+
+
+def read_arrays(path: Path) -> Arrays:
+    """Inverse of :func:`write_arrays` (particles are stored in order, so the padding is rebuilt)."""
+    with np.load(path) as f:
+        counts, width, discrete = f["counts"], int(f["width"]), f["is_discrete"]
+        names = tuple(f["feature_names"].tolist())
+        mask = np.arange(width)[None, :] < counts[:, None]
+        features = np.zeros((*mask.shape, len(names)), np.float32)
+        packed = np.zeros((int(counts.sum()), len(names)), np.float32)
+        packed[:, ~discrete], packed[:, discrete] = f["continuous"], f["discrete"]
+        features[mask] = packed
+        points = features[..., [names.index("deta"), names.index("dphi")]].copy()
+        return Arrays(points, features, mask, f["labels"], names, tuple(f["label_names"].tolist()))
 
 
 def main(argv=None) -> None:
@@ -40,10 +91,19 @@ def main(argv=None) -> None:
     parser.add_argument("--patience", type=int, default=4)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR / "particlenet_lite.pt")
+    parser.add_argument("--save-arrays", type=Path, help="generate, write the input arrays here and stop")
+    parser.add_argument("--from-arrays", type=Path, help="train on arrays written by --save-arrays")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    data = load_jets(top_vs_qcd_files(args.n_per_class, seed=args.seed), max_particles=100)
+    if args.from_arrays:
+        data = read_arrays(args.from_arrays)
+    else:
+        data = load_jets(top_vs_qcd_files(args.n_per_class, seed=args.seed), max_particles=100)
+    if args.save_arrays:
+        write_arrays(args.save_arrays, data)
+        print(f"wrote {args.save_arrays} ({args.save_arrays.stat().st_size / 2**20:.1f} MiB)")
+        return
     t_data = time.perf_counter() - start
     split = train_val_test_split(len(data), fractions=(0.8, 0.1, 0.1), seed=args.seed)
     torch.manual_seed(args.seed)
@@ -57,8 +117,8 @@ def main(argv=None) -> None:
     info = {
         "command": "python scripts/train_particlenet_checkpoint.py " + " ".join(argv or sys.argv[1:]),
         "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "data": {"processes": ["qcd", "top"], "pt_range": [550.0, 650.0], "eta_max": 2.0,
-                 "max_particles": 100, "n_jets": len(data), "split": [0.8, 0.1, 0.1]},
+        "data": {"generator_version": GENERATOR_VERSION, "processes": ["qcd", "top"],
+                 "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data), "split": [0.8, 0.1, 0.1]},
         "feature_names": list(data.feature_names), "label_names": list(data.label_names),
         "parameters": count_parameters(model), "best_epoch": result.best_epoch,
         "history": result.history, "test_metrics": metrics,

@@ -34,3 +34,13 @@ def test_check_jsd_right_and_wrong(capsys):
     assert not exercises.check_jsd(1 - 0.5, 0.5)
     assert "ln 2" in capsys.readouterr().out
     assert not exercises.check_jsd(None, 0.5)
+
+
+def test_checkers_unanswered_exercise_says_incorrect_without_raising(capsys):
+    mat = get_geometry("calogan").material
+    s = ShowerSet(np.array([2.0]), np.ones((1, 504), np.float32), "calogan")
+    assert not exercises.check_shower_max(None, 50.0, mat)
+    assert not exercises.check_response(None, s)
+    assert not exercises.check_separation_power(None, np.array([1, 2]), np.array([2, 1]))
+    assert not exercises.check_jsd(None, 0.6)
+    assert capsys.readouterr().out.count("Incorrect") == 4

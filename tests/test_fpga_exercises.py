@@ -38,3 +38,11 @@ def test_checkers_never_raise_on_garbage(capsys):
     assert exercises.check_latency_ns(None, 12, 200.0) is False
     assert exercises.check_quantize("abc", [1.0, 2.0], 8, 3) is False
     assert capsys.readouterr().out.count("Incorrect") == 2
+
+
+def test_checkers_say_unanswered_for_none(capsys):
+    assert not exercises.check_quantize(None, [1.0], 8, 3)
+    assert not exercises.check_integer_bits(None, 3.0)
+    assert not exercises.check_multiplications(None)
+    assert not exercises.check_latency_ns(None, 12, 200.0)
+    assert capsys.readouterr().out.count("your answer is None") == 4

@@ -28,15 +28,17 @@ def test_find_hls_tool_none_without_vendor_tool(no_tool_path):
 
 
 def test_find_hls_tool_finds_executable_on_path(no_tool_path):
-    fake = no_tool_path / "vitis_hls"
-    fake.write_text("#!/bin/sh\nexit 0\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    assert hls.find_hls_tool() == str(fake)
+    for name, backend in (("vivado_hls", "Vivado"), ("vitis-run", "Vitis")):  # vitis-run wins when both exist
+        fake = no_tool_path / name
+        fake.write_text("#!/bin/sh\nexit 0\n")
+        fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+        assert hls.find_hls_tool() == str(fake)
+        assert hls.synthesis_backend() == backend
     assert hls.resolve_synthesis("auto") is True and hls.resolve_synthesis("always") is True
 
 
 def test_require_hls_tool_explains_fallback(no_tool_path):
-    with pytest.raises(ParameterError, match="no vendor HLS tool on PATH.*vitis_hls.*analytic estimates"):
+    with pytest.raises(ParameterError, match="no vendor HLS tool on PATH.*vitis-run, vivado_hls.*analytic estimates"):
         hls.require_hls_tool()
     with pytest.raises(ParameterError, match="no vendor HLS tool"):
         hls.resolve_synthesis("always")

@@ -18,6 +18,8 @@ def test_fpga_notebook_scan_shows_fall_off(ci_run):
     acc = dict(zip(metrics["scan_widths"], metrics["scan_accuracy"]))
     assert acc[min(acc)] < acc[16] - 0.1
     assert metrics["min_width_within_1pct"] <= 16
+    guided = dict(zip(metrics["profiled_widths"], metrics["profiled_accuracy"]))
+    assert all(guided[w] >= acc[w] - 0.02 for w in guided if w in acc)  # profile-guided weights never worse
 
 
 def test_fpga_notebook_hardware_figures_labelled(ci_run):

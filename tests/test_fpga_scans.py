@@ -19,15 +19,15 @@ def small_tagger():
 
 def test_precision_scan_16_bits_matches_float_and_low_bits_fall_off(small_tagger):
     data, model = small_tagger
-    scan = scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(16, 6),
+    scan = scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(16, 8),
                                 integer_bits=6, progress=False)
-    assert list(scan["width"]) == [6, 16]  # sorted
-    assert list(scan["precision"]) == ["ap_fixed<6,6>", "ap_fixed<16,6>"]
+    assert list(scan["width"]) == [8, 16]  # sorted
+    assert list(scan["precision"]) == ["ap_fixed<8,6>", "ap_fixed<16,6>"]
     float_acc = np.mean(np.argmax(model(__import__("torch").from_numpy(data.X_test)).detach().numpy(), 1)
                         == data.y_test)
     wide, narrow = scan.iloc[1], scan.iloc[0]
     assert abs(wide["accuracy"] - float_acc) <= 0.01 and wide["agreement"] > 0.98
-    assert narrow["accuracy"] < wide["accuracy"] - 0.1  # no fractional bits: the classifier breaks
+    assert narrow["accuracy"] < wide["accuracy"] - 0.1  # two fractional bits: most weights round to zero
     assert {"auc_g", "auc_t", "mean_auc", "seconds", "reused"} <= set(scan.columns)
 
 
@@ -58,7 +58,8 @@ def test_hardware_figures_synthesis_needs_tool(small_tagger, tmp_path, monkeypat
 
 def test_study_table_rows_and_sources(small_tagger):
     _, model = small_tagger
-    prec = pd.DataFrame({"width": [8, 16], "precision": ["ap_fixed<8,6>", "ap_fixed<16,6>"], "accuracy": [0.2, 0.7]})
+    prec = pd.DataFrame({"width": [8, 16], "precision": ["ap_fixed<8,6>", "ap_fixed<16,6>"],
+                         "accuracy": [0.2, 0.7]})
     table = scans.study_table(prec, model, reuse_factors=(1, 4))
     assert len(table) == 4
     assert list(table.columns) == ["configuration", "accuracy", "latency_ns", "dsp", "lut", "ff", "bram", "source"]
@@ -74,3 +75,36 @@ def test_cpu_latency_positive_per_backend(small_tagger):
 def test_cpu_latency_rejects_unknown_backend(small_tagger):
     with pytest.raises(ParameterError, match=r"unknown \['tensorflow'\]"):
         scans.cpu_latency(small_tagger[1], backends=("torch", "tensorflow"))
+
+
+def test_precision_scan_profile_guided_weights_beat_uniform(small_tagger):
+    data, model = small_tagger
+    args = (model, data.X_test, data.y_test, data.class_names)
+    uniform = scans.precision_scan(*args, widths=(8,), integer_bits=6, progress=False)
+    guided = scans.precision_scan(*args, widths=(8,), integer_bits=6, weight_integer_bits=1, progress=False)
+    assert guided["weight_precision"].item() == "ap_fixed<8,1>"
+    assert uniform["weight_precision"].item() == "ap_fixed<8,6>"
+    assert guided["accuracy"].item() > uniform["accuracy"].item() + 0.1
+
+
+GOOD = dict(reference_precision="ap_fixed<16,6>", widths=[8, 16], integer_bits=6, profiled_widths=[8],
+            weight_integer_bits=1, reuse_factors=[1, 4], strategy="Latency", clock_mhz=200.0, run_synthesis="never")
+
+
+def test_check_study_parameters_accepts_defaults():
+    assert scans.check_study_parameters(**GOOD) is False
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"reference_precision": "float"}, "not of the form 'ap_fixed<W,I>'"),
+    ({"widths": [4, 16]}, r"widths must be a non-empty list of integers in \[6, 64\].*bad: \[4\]"),
+    ({"widths": []}, "widths must be a non-empty list"),
+    ({"profiled_widths": [5.5]}, "profiled_widths must be"),
+    ({"reuse_factors": [0]}, "reuse_factors must be a non-empty list of integers >= 1"),
+    ({"strategy": "Fastest"}, "choose one of: Latency, Resource"),
+    ({"clock_mhz": 0.5}, "within 10-1000 MHz"),
+    ({"run_synthesis": "sometimes"}, "choose one of: auto, always, never"),
+])
+def test_check_study_parameters_rejects_bad_values(change, match):
+    with pytest.raises(ParameterError, match=match):
+        scans.check_study_parameters(**{**GOOD, **change})

@@ -59,7 +59,10 @@ class GanConfig:
 
     ``geometry``: read-out geometry; ``z_dim``: noise dimension; ``hidden``: widths of the
     generator's hidden layers (the critic mirrors them); ``f0``: scale of the log
-    transform of energy fractions; ``e_min``/``e_max``: energy range of the condition [GeV].
+    transform of energy fractions; ``e_min``/``e_max``: energy range of the condition [GeV];
+    ``energy_head``: the generator predicts the response E_tot/E_inc as one extra output and
+    rescales the cells to it (a shape network plus an energy network, in the spirit of the
+    energy constraints of CaloGAN), instead of leaving the total to the sum of 504 outputs.
     """
 
     geometry: str = "calogan"
@@ -68,6 +71,7 @@ class GanConfig:
     f0: float = 1e-4
     e_min: float = 1.0
     e_max: float = 100.0
+    energy_head: bool = True
 
 
 def to_model_space(showers: ShowerSet, config: GanConfig) -> np.ndarray:
@@ -105,10 +109,31 @@ def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def build_generator(config: GanConfig) -> nn.Sequential:
-    """Generator: (noise z_dim + condition 1) -> hidden -> n_cells, ReLU output (exact zeros allowed)."""
-    n_cells = get_geometry(config.geometry).n_cells
-    return _mlp([config.z_dim + 1, *config.hidden, n_cells], nn.ReLU())
+class _Generator(nn.Module):
+    """MLP to the cells (ReLU: exact zeros allowed); with ``energy_head`` the cells are rescaled so
+    that their energy fractions add up to a separately predicted response ``1 + 0.3 tanh(h)``."""
+
+    def __init__(self, config: GanConfig):
+        super().__init__()
+        n_cells = get_geometry(config.geometry).n_cells
+        self.config, self.n_cells = config, n_cells
+        self.net = _mlp([config.z_dim + 1, *config.hidden, n_cells + int(config.energy_head)], None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        u = torch.relu(out[:, :self.n_cells])
+        if not self.config.energy_head:
+            return u
+        scale = float(np.log1p(1.0 / self.config.f0))
+        f = _fractions(u, self.config)
+        response = 1.0 + 0.3 * torch.tanh(out[:, self.n_cells:])
+        f = f * response / (f.sum(1, keepdim=True) + 1e-8)
+        return torch.log1p(f / self.config.f0) / scale
+
+
+def build_generator(config: GanConfig) -> nn.Module:
+    """Generator: (noise z_dim + condition 1) -> hidden -> n_cells (log-scaled fractions ``u``)."""
+    return _Generator(config)
 
 
 class _Critic(nn.Module):
@@ -152,7 +177,7 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
                   batch_size: int = 256, n_critic: int = 5, lambda_gp: float = 10.0, lr: float = 1e-4,
                   seed: int = 0, device: str = "auto", validate_every: int = 0,
                   validate: Callable[[nn.Module], dict] | None = None, threads: int | None = 1,
-                  progress: bool = True) -> tuple[nn.Sequential, list[dict]]:
+                  progress: bool = True) -> tuple[nn.Module, list[dict]]:
     """Train the conditional WGAN-GP on reference showers.
 
     Parameters
@@ -172,7 +197,7 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
 
     Returns
     -------
-    generator : torch.nn.Sequential (on the CPU, eval mode)
+    generator : torch.nn.Module (on the CPU, eval mode)
     history : list of dict
         ``iteration``, ``critic_loss``, ``wasserstein``, ``gradient_penalty`` every 50
         iterations, plus the validation results.
@@ -185,7 +210,7 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
 
 
 def _train(showers: ShowerSet, config: GanConfig, *, n_iterations, batch_size, n_critic, lambda_gp, lr, seed,
-           device, validate_every, validate, progress) -> tuple[nn.Sequential, list[dict]]:
+           device, validate_every, validate, progress) -> tuple[nn.Module, list[dict]]:
     """The training loop of :func:`train_wgan_gp` (arguments checked there)."""
     dev = torch.device(resolve_device(device))
     with torch.random.fork_rng(devices=[]):
@@ -261,7 +286,7 @@ def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *,
     return path
 
 
-def load_generator(path: str | Path) -> tuple[nn.Sequential, GanConfig]:
+def load_generator(path: str | Path) -> tuple[nn.Module, GanConfig]:
     """Read a generator written by :func:`save_generator`; returns (generator in eval mode, config)."""
     path = Path(path)
     if not path.is_file():
@@ -270,14 +295,15 @@ def load_generator(path: str | Path) -> tuple[nn.Sequential, GanConfig]:
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or not {"config", "state_dict"} <= set(blob):
         raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo (keys 'config', 'state_dict' missing)")
-    cfg = dict(blob["config"])
+    cfg = {"energy_head": False, **blob["config"]}  # checkpoints older than the energy head
     config = GanConfig(**{**cfg, "hidden": tuple(cfg["hidden"])})
     net = build_generator(config)
-    net.load_state_dict(blob["state_dict"])
+    state = {(k if k.startswith("net.") else f"net.{k}"): v for k, v in blob["state_dict"].items()}
+    net.load_state_dict(state)
     return net.eval(), config
 
 
-def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Sequential, GanConfig, dict]:
+def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConfig, dict]:
     """The generator shipped with the package: (generator, config, training recipe)."""
     available = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
     if name not in available:

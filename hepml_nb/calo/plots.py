@@ -52,22 +52,23 @@ def plot_feature(samples: Mapping[str, np.ndarray], *, name: str = "", bins: int
     hists = {k: _hist(np.asarray(v, float), edges) for k, v in samples.items()}
     ref = hists[labels[0]]
     ref_density = ref.values() / max(ref.values().sum(), 1)
-    for label, h in hists.items():
-        total = max(h.values().sum(), 1)
+    colours = ["black", *plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2"])]
+    for i, (label, h) in enumerate(hists.items()):
+        total, colour = max(h.values().sum(), 1), colours[i % len(colours)]
         text = label if not separation or label not in separation else f"{label} (S = {separation[label]:.3f})"
-        art = mplhep.histplot(h.values() / total, edges, yerr=np.sqrt(h.variances()) / total, ax=main, label=text)
-        colour = art[0].stairs.get_edgecolor() if hasattr(art[0], "stairs") else None
+        mplhep.histplot(h.values() / total, edges, yerr=np.sqrt(h.variances()) / total, ax=main, label=text,
+                        color=colour)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(ref_density > 0, (h.values() / total) / ref_density, np.nan)
             err = np.where(ref_density > 0, np.sqrt(h.variances()) / total / ref_density, np.nan)
         mplhep.histplot(r, edges, yerr=err, ax=ratio, color=colour)
-    main.set_ylabel("fraction of showers")
-    main.legend(fontsize="small")
+    main.set_ylabel("fraction of showers", fontsize="small")
+    main.legend(fontsize="x-small")
     main.tick_params(labelbottom=False)
     ratio.axhline(1.0, color="grey", ls=":")
     ratio.set_ylim(0.5, 1.5)
     ratio.set_ylabel(f"/ {labels[0]}", fontsize="small")
-    ratio.set_xlabel(feature_label(name) if name else "value")
+    ratio.set_xlabel(feature_label(name) if name else "value", fontsize="small")
     return main, ratio
 
 
@@ -79,8 +80,8 @@ def plot_features(reference: Mapping[str, np.ndarray], others: Mapping[str, Mapp
     ``others`` is ``{label: feature dict}``; ``separation`` optionally ``{label: {feature: S}}``.
     """
     nrows = int(np.ceil(len(names) / ncols))
-    fig = fig if fig is not None else plt.figure(figsize=(4.6 * ncols, 4.2 * nrows))
-    grid = fig.add_gridspec(nrows, ncols, hspace=0.35, wspace=0.35)
+    fig = fig if fig is not None else plt.figure(figsize=(5.5 * ncols, 5.0 * nrows))
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
     for i, name in enumerate(names):
         samples = {ref_label: reference[name], **{k: f[name] for k, f in others.items()}}
         seps = {k: s[name] for k, s in (separation or {}).items() if name in s}

@@ -47,8 +47,9 @@ TOPICS: Mapping[str, Topic] = MappingProxyType({
     "particlenet": _topic(
         "particlenet", "01_particlenet_jet_tagging.ipynb", "ParticleNet jet tagging",
         "Pythia8 top vs QCD jets, ROOT ntuples, ParticleNet vs a high-level-feature baseline, ONNX",
-        ci={},
-        full={},
+        ci={"n_jets_per_class": 300, "epochs": 1},
+        full={"n_jets_per_class": 100000, "model_name": "particlenet", "use_pretrained": False,
+              "epochs": 30, "patience": 5},
     ),
     "qml": _topic(
         "qml", "02_qml_qsvm_higgs.ipynb", "Quantum-kernel SVM for H -> gamma gamma at CEPC",
@@ -70,9 +71,9 @@ TOPICS: Mapping[str, Topic] = MappingProxyType({
     "fpga": _topic(
         "fpga", "04_fpga_latency_hls4ml.ipynb", "FPGA latency study with hls4ml",
         "16-64-32-32-5 jet tagger, hls4ml precision and reuse-factor scans, latency and resources",
-        ci={"n_per_class": 200, "epochs": 15, "widths": [8, 12, 16], "reuse_factors": [1, 4],
-            "n_emulate": 300, "cpu_repeats": 50},
-        full={"n_per_class": 20000, "epochs": 100, "widths": list(range(6, 19)),
+        ci={"n_per_class": 200, "epochs": 15, "widths": [8, 12, 16], "profiled_widths": [8],
+            "reuse_factors": [1, 4], "n_emulate": 300, "cpu_repeats": 50},
+        full={"n_per_class": 20000, "epochs": 100, "widths": list(range(6, 19)), "profiled_widths": list(range(6, 13)),
               "reuse_factors": [1, 2, 4, 8, 16, 32, 64], "n_emulate": 30000, "cpu_repeats": 2000},
     ),
 })

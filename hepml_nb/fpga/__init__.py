@@ -12,7 +12,9 @@ from hepml_nb.fpga.model import (
     TaggerData, TrainResult, build_tagger, classification_metrics, dense_layer_sizes, load_jet_data,
     predict_proba, prepare_data, train_tagger,
 )
-from hepml_nb.fpga.scans import cpu_latency, hardware_figures, precision_scan, reuse_scan, study_table
+from hepml_nb.fpga.scans import (
+    check_study_parameters, cpu_latency, hardware_figures, precision_scan, reuse_scan, study_table,
+)
 
 __all__ = [
     "PUBLISHED", "FpgaEstimate", "calibration_table", "fpga_estimate",
@@ -21,5 +23,5 @@ __all__ = [
     "hls_tool_available", "parse_precision", "require_hls_tool", "resolve_synthesis", "synthesize",
     "TaggerData", "TrainResult", "build_tagger", "classification_metrics", "dense_layer_sizes",
     "load_jet_data", "predict_proba", "prepare_data", "train_tagger",
-    "cpu_latency", "hardware_figures", "precision_scan", "reuse_scan", "study_table",
+    "check_study_parameters", "cpu_latency", "hardware_figures", "precision_scan", "reuse_scan", "study_table",
 ]

@@ -15,6 +15,7 @@ __all__ = ["check_quantize", "check_integer_bits", "check_multiplications", "che
 @checker
 def check_quantize(answer, x, width: int, integer: int) -> None:
     """``answer`` must be ``x`` in ap_fixed<width,integer> with truncation and wrap-around."""
+    expect_true(answer is not None, "your answer is None", "assign the quantised array to the variable")
     expect_shape(answer, np.shape(x), what="quantised array")
     expected = quantize_fixed(x, width, integer)
     rounded = quantize_fixed(x, width, integer, rounding="RND", overflow="SAT")
@@ -30,6 +31,7 @@ def check_quantize(answer, x, width: int, integer: int) -> None:
 def check_integer_bits(answer, max_abs: float) -> None:
     """``answer`` must be the integer bits (sign included) that hold ``max_abs``."""
     expected = integer_bits_needed(max_abs)
+    expect_true(answer is not None, "your answer is None", "assign the number of integer bits to the variable")
     expect_true(isinstance(answer, (int, np.integer)), f"expected an integer number of bits, got {answer!r}",
                 "bits are whole numbers: use math.floor / math.ceil")
     expect_true(answer != expected - 1, f"{answer} bits leave no room for the sign bit",
@@ -53,6 +55,7 @@ def check_multiplications(answer, layer_sizes: Sequence[int] = (16, 64, 32, 32, 
 def check_latency_ns(answer, cycles: int, clock_mhz: float) -> None:
     """``answer`` must be the latency in ns of ``cycles`` clock cycles at ``clock_mhz``."""
     expected = cycles * 1e3 / clock_mhz
+    expect_true(answer is not None, "your answer is None", "assign the latency in ns to the variable")
     expect_true(not np.isclose(answer, cycles * clock_mhz), "you multiplied cycles by the frequency",
                 "one cycle lasts 1 / f: at 200 MHz that is 5 ns")
     expect_close(answer, expected, what="latency [ns]", rtol=1e-6,

@@ -33,11 +33,12 @@ from hepml_nb.core.errors import DataError, ParameterError
 __all__ = [
     "HLS_TOOLS", "BACKENDS", "STRATEGIES", "IO_TYPES", "DEFAULT_PART", "HLSBuild",
     "SYNTHESIS_MODES", "find_hls_tool", "hls_tool_available", "require_hls_tool", "resolve_synthesis",
+    "synthesis_backend",
     "parse_precision", "fixed_precision",
     "hls_config", "project_key", "convert_tagger", "emulate", "synthesize",
 ]
 
-HLS_TOOLS = ("vitis_hls", "vivado_hls", "vitis-run", "v++")
+HLS_TOOLS = {"vitis-run": "Vitis", "vivado_hls": "Vivado"}  # the commands hls4ml 1.3 runs, and their backend
 BACKENDS = ("Vitis", "Vivado")
 STRATEGIES = ("Latency", "Resource")
 IO_TYPES = ("io_parallel", "io_stream")
@@ -58,12 +59,17 @@ class HLSBuild(NamedTuple):
 
 
 def find_hls_tool() -> str | None:
-    """Path of the first vendor HLS tool on PATH (``vitis_hls``, ``vivado_hls``, ``vitis-run``, ``v++``), else None."""
+    """Path of a vendor HLS tool hls4ml can drive (``vitis-run`` of Vitis 2024+, ``vivado_hls``), else None."""
     for name in HLS_TOOLS:
         path = shutil.which(name)
         if path:
             return path
     return None
+
+
+def synthesis_backend() -> str:
+    """hls4ml backend for the tool on PATH: ``Vitis`` for ``vitis-run``, ``Vivado`` for ``vivado_hls``."""
+    return HLS_TOOLS[Path(require_hls_tool()).name]
 
 
 def hls_tool_available() -> bool:
@@ -77,7 +83,8 @@ def require_hls_tool() -> str:
     if tool is None:
         raise ParameterError(
             f"no vendor HLS tool on PATH (looked for: {', '.join(HLS_TOOLS)}); synthesis needs AMD "
-            "Vitis HLS or Vivado HLS. Install one and put it on PATH, or use the analytic estimates "
+            "Vitis (2024.1 or later, for vitis-run) or Vivado HLS. Install one and put it on PATH, or use "
+            "the analytic estimates "
             "(hepml_nb.fpga.fpga_estimate), which need no tool"
         )
     return tool
@@ -131,6 +138,7 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
 def hls_config(
     model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
     backend: str = "Vitis", layer_precision: Mapping[str, str] | None = None, overflow: str = "SAT",
+    weight_precision: str | None = None,
 ) -> dict:
     """Per-layer hls4ml configuration: one precision ``ap_fixed<W,I>`` for weights, biases and layer outputs.
 
@@ -154,10 +162,15 @@ def hls_config(
         Optional ``{layer_name: ap_fixed<W,I>}`` overrides, e.g. ``{"fc1": "ap_fixed<18,8>"}``.
     overflow
         ``SAT`` (saturate, default) or ``WRAP`` (two's-complement wrap-around) for layer outputs.
+    weight_precision
+        Optional ``ap_fixed<W,I>`` for the weights and biases of every dense layer (e.g. with
+        I = 1 for weights below 1 in magnitude, as a numerical profile suggests).
     """
     import hls4ml
 
     parse_precision(precision)
+    if weight_precision is not None:
+        parse_precision(weight_precision)
     strategy, backend = _choice(strategy, STRATEGIES, "strategy"), _choice(backend, BACKENDS, "backend")
     overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, ("SAT", "WRAP"), "overflow mode")]
     softmax_layers = {name for name, m in model.named_children() if type(m).__name__ == "Softmax"}
@@ -170,12 +183,12 @@ def hls_config(
             default_reuse_factor=int(reuse_factor))
     config["Model"]["Strategy"] = strategy
     _set_layer_precision(config, precision, dict(layer_precision or {}), strategy=strategy,
-                         overflow_mode=overflow_mode, softmax_layers=softmax_layers)
+                         overflow_mode=overflow_mode, softmax_layers=softmax_layers, weight_precision=weight_precision)
     return config
 
 
 def _set_layer_precision(config: dict, precision: str, overrides: dict, *, strategy: str, overflow_mode: str,
-                         softmax_layers: set) -> None:
+                         softmax_layers: set, weight_precision: str | None) -> None:
     """Write precision, strategy and softmax tables into each layer of ``config`` (a fresh dict we own)."""
     unknown = sorted(set(overrides) - set(config["LayerName"]))
     if unknown:
@@ -190,7 +203,8 @@ def _set_layer_precision(config: dict, precision: str, overrides: dict, *, strat
             spec.update({key: SOFTMAX_TABLE_TYPE for key in ("exp_table", "inv_table", "inv_inp", "accum")})
         spec["result"] = f"ap_fixed<{width},{integer},AP_TRN,{overflow_mode}>"
         if "weight" in spec:  # dense layers: lossless ("auto") accumulators, as hls4ml infers them
-            spec.update(weight=f"ap_fixed<{width},{integer}>", bias=f"ap_fixed<{width},{integer}>", accum="auto")
+            weights = weight_precision or f"ap_fixed<{width},{integer}>"
+            spec.update(weight=weights, bias=weights, accum="auto")
 
 
 def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
@@ -227,8 +241,8 @@ def _load_compiled(hls_model, project_dir: Path) -> bool:
 def convert_tagger(
     model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
     backend: str = "Vitis", io_type: str = "io_parallel", layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT", part: str = DEFAULT_PART, clock_period: float = 5.0,
-    project_root: Path | str | None = None,
+    overflow: str = "SAT", weight_precision: str | None = None, part: str = DEFAULT_PART,
+    clock_period: float = 5.0, project_root: Path | str | None = None,
 ) -> HLSBuild:
     """Convert ``model`` with hls4ml, compile it with g++ (or reuse a compiled project) and return it.
 
@@ -240,7 +254,8 @@ def convert_tagger(
 
     io_type = _choice(io_type, IO_TYPES, "io_type")
     config = hls_config(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
-                        backend=backend, layer_precision=layer_precision, overflow=overflow)
+                        backend=backend, layer_precision=layer_precision, overflow=overflow,
+                        weight_precision=weight_precision)
     backend = _choice(backend, BACKENDS, "backend")
     key = project_key(model, config, backend=backend, io_type=io_type, part=part, clock_period=clock_period)
     root = _project_root(project_root)

@@ -4,7 +4,7 @@ Every helper takes ``ax=None``, draws only there and returns the axes.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,10 +20,13 @@ def _axes(ax):
     return ax if ax is not None else plt.subplots(figsize=(6, 4.5))[1]
 
 
-def plot_precision_scan(scan: pd.DataFrame, *, float_accuracy: float, ax=None):
-    """Emulated accuracy against total bit width, with the float model as a band of +-1 % (absolute)."""
+def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, float_accuracy: float, ax=None):
+    """Emulated accuracy against total bit width for one scan or ``{label: scan}``, with the float model +-1 %."""
     ax = _axes(ax)
-    ax.plot(scan["width"], scan["accuracy"], "o-", label="hls4ml emulation (ap_fixed)")
+    if isinstance(scans, pd.DataFrame):
+        scans = {"hls4ml emulation (ap_fixed)": scans}
+    for label, scan in scans.items():
+        ax.plot(scan["width"], scan["accuracy"], "o-", label=label)
     ax.axhline(float_accuracy, color="k", ls="--", label=f"float model ({float_accuracy:.3f})")
     ax.axhspan(float_accuracy - 0.01, float_accuracy + 0.01, color="grey", alpha=0.2, label="float $\\pm$ 1 %")
     ax.set_xlabel("total bit width W of ap_fixed<W,I>")

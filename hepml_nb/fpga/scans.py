@@ -16,20 +16,47 @@ import pandas as pd
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga.estimate import fpga_estimate
-from hepml_nb.fpga.hls import convert_tagger, emulate, fixed_precision, synthesize
+from hepml_nb.fpga.hls import convert_tagger, emulate, fixed_precision, parse_precision, resolve_synthesis, synthesis_backend, synthesize
 from hepml_nb.fpga.model import classification_metrics, dense_layer_sizes, predict_proba
 
-__all__ = ["precision_scan", "hardware_figures", "reuse_scan", "study_table", "cpu_latency"]
+__all__ = ["check_study_parameters", "precision_scan", "hardware_figures", "reuse_scan", "study_table", "cpu_latency"]
+
+
+def check_study_parameters(
+    *, reference_precision: str, widths: Sequence[int], integer_bits: int, profiled_widths: Sequence[int] = (),
+    weight_integer_bits: int = 1, reuse_factors: Sequence[int] = (1,), strategy: str = "Latency",
+    clock_mhz: float = 200.0, run_synthesis: str = "auto",
+) -> bool:
+    """Validate the notebook's study parameters before any jet is generated; return whether to synthesise.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first bad value and how to fix it.
+    """
+    parse_precision(reference_precision)
+    for name, values, low in (("widths", widths, integer_bits),
+                              ("profiled_widths", profiled_widths, max(integer_bits, weight_integer_bits))):
+        bad = [w for w in values if not isinstance(w, int) or not low <= w <= 64]
+        if bad or (name == "widths" and not values):
+            raise ParameterError(f"{name} must be a non-empty list of integers in [{low}, 64] (at least the integer "
+                                 f"bits); got {list(values)}, bad: {bad}")
+    if not reuse_factors or any(not isinstance(r, int) or r < 1 for r in reuse_factors):
+        raise ParameterError(f"reuse_factors must be a non-empty list of integers >= 1, got {list(reuse_factors)}")
+    fpga_estimate([(16, 64)], precision=(max(widths), integer_bits), strategy=strategy, clock_mhz=clock_mhz)
+    return resolve_synthesis(run_synthesis)
 
 
 def precision_scan(
     model, X: np.ndarray, y: np.ndarray, class_names: Sequence[str], *, widths: Sequence[int] = (6, 8, 10, 12, 16),
-    integer_bits: int = 6, reuse_factor: int = 1, strategy: str = "Latency", progress: bool = True,
-    project_root=None,
+    integer_bits: int = 6, weight_integer_bits: int | None = None, reuse_factor: int = 1,
+    strategy: str = "Latency", progress: bool = True, project_root=None,
 ) -> pd.DataFrame:
     """Accuracy and per-class AUC of the emulated model for each ``ap_fixed<W, integer_bits>``.
 
-    ``project_root`` is where compiled projects are kept (default: the hepml-nb cache).
+    With ``weight_integer_bits`` the weights and biases get ``ap_fixed<W, weight_integer_bits>``
+    instead (same width, more fractional bits where the profile allows). ``project_root`` is
+    where compiled projects are kept (default: the hepml-nb cache).
 
     Returns
     -------
@@ -40,18 +67,20 @@ def precision_scan(
     """
     from tqdm.auto import tqdm
 
-    bad = [w for w in widths if int(w) < integer_bits]
+    bad = [w for w in widths if int(w) < max(integer_bits, weight_integer_bits or 1)]
     if not widths or bad:
         raise ParameterError(f"every width must be >= integer_bits={integer_bits}; got widths {list(widths)} "
-                             f"(too small: {bad}); lower integer_bits or drop those widths")
+                             f"(too small: {bad}); lower integer_bits (and weight_integer_bits) or drop those widths")
     float_class = np.argmax(predict_proba(model, X), axis=1)
     rows = []
     for width in tqdm(sorted(int(w) for w in widths), desc="precision scan", disable=not progress):
         precision = fixed_precision(width, integer_bits)
+        weights = fixed_precision(width, weight_integer_bits) if weight_integer_bits else precision
         build = convert_tagger(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
-                               project_root=project_root)
+                               weight_precision=weights, project_root=project_root)
         scores = emulate(build.hls_model, X)
-        rows.append({"width": width, "precision": precision, **classification_metrics(y, scores, class_names),
+        rows.append({"width": width, "precision": precision, "weight_precision": weights,
+                     **classification_metrics(y, scores, class_names),
                      "agreement": float(np.mean(np.argmax(scores, axis=1) == float_class)),
                      "seconds": build.seconds, "reused": build.reused})
     return pd.DataFrame(rows)
@@ -66,7 +95,7 @@ def hardware_figures(model, *, precision: tuple[int, int] = (16, 6), reuse_facto
     """
     if synthesis:
         build = convert_tagger(model, precision=fixed_precision(*precision), reuse_factor=reuse_factor,
-                               strategy=strategy, clock_period=1e3 / clock_mhz)
+                               strategy=strategy, backend=synthesis_backend(), clock_period=1e3 / clock_mhz)
         figures = synthesize(build)
         figures.pop("report", None)
         return figures

@@ -34,7 +34,7 @@ def check_jet_mass(answer, four_vectors: np.ndarray) -> None:
     expect_shape(answer, expected.shape, what="jet masses",
                  hint="one mass per jet: sum the four-vectors over the particle axis (axis=1) first")
     per_particle = np.sqrt(np.maximum(four_vectors[..., 3] ** 2 - (four_vectors[..., :3] ** 2).sum(-1), 0)).sum(1)
-    expect_true(not np.allclose(answer, per_particle, rtol=1e-3),
+    expect_true(not np.allclose(answer, per_particle, rtol=1e-3, atol=1e-3),
                 "you summed the masses of the particles, which are almost zero",
                 "add the four-vectors first, then take m = sqrt(E^2 - px^2 - py^2 - pz^2) of the sum")
     expect_close(answer, expected, rtol=1e-4, atol=1e-3, what="jet masses",

@@ -86,4 +86,5 @@ def torch_scores(model: nn.Module, points: np.ndarray, features: np.ndarray, mas
 
 def compare_onnx(model: nn.Module, path: Path | str, points, features, mask) -> float:
     """Largest absolute difference between ONNX Runtime and torch scores on these jets."""
-    return float(np.max(np.abs(onnx_scores(path, points, features, mask) - torch_scores(model, points, features, mask))))
+    diff = onnx_scores(path, points, features, mask) - torch_scores(model, points, features, mask)
+    return float(np.max(np.abs(diff)))

@@ -15,6 +15,7 @@ worker processes share the chunks.
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from hepml_nb.jets.substructure import softdrop_mass, nsubjettiness
 
 __all__ = ["PROCESSES", "GENERATOR_VERSION", "CHUNK_JETS", "generate_jets", "generate_chunk", "pythia_settings"]
 
-GENERATOR_VERSION = "jets-1"
+GENERATOR_VERSION = "jets-2"
 CHUNK_JETS = 400
 JET_R = 0.8
 
@@ -186,6 +187,7 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
     """
     import pythia8mc
 
+    start = time.perf_counter()
     process = _check_process(process)
     pythia = pythia8mc.Pythia("", False)
     for line in pythia_settings(process, pt_range=pt_range, seed=seed):
@@ -200,11 +202,15 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
             charges.setdefault(i, pythia.particleData.charge(i))
         return np.vectorize(charges.__getitem__, otypes=[np.float32])(ids) if ids.size else ids.astype(np.float32)
 
-    parts, jets, n_events, n_found = [], [], 0, 0
+    batch_events = min(batch_events, max(25, 2 * n_jets))  # small requests: small batches
+    parts, jets, n_events, n_found, pythia_s = [], [], 0, 0, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         while n_found < n_jets:
-            particles, selected = _select_jets(pythia.nextBatch(batch_events), process, pt_range, eta_max)
+            tick = time.perf_counter()
+            events = pythia.nextBatch(batch_events)
+            pythia_s += time.perf_counter() - tick
+            particles, selected = _select_jets(events, process, pt_range, eta_max)
             parts.append(particles)
             jets.append(selected)
             n_events += batch_events
@@ -217,7 +223,8 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
         out["jet_sdmass"] = softdrop_mass(vectors, r0=JET_R)
         for n, tau in enumerate(nsubjettiness(vectors, n_max=4, r0=JET_R), start=1):
             out[f"jet_tau{n}"] = tau
-    out["n_events"] = n_events
+    out["n_events"], out["n_selected"] = n_events, n_found
+    out["timings"] = {"pythia_s": pythia_s, "total_s": time.perf_counter() - start}
     return out
 
 

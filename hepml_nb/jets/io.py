@@ -125,7 +125,8 @@ def read_branches(path: Path | str) -> dict[str, ak.Array]:
             if branch not in present:
                 raise DataError(
                     f"{path}: branch {branch!r} is missing; a JetClass-schema file needs the branches "
-                    f"{', '.join(REQUIRED_BRANCHES)} and one-hot label_* branches (e.g. {', '.join(JETCLASS_LABELS[:3])})")
+                    f"{', '.join(REQUIRED_BRANCHES)} and one-hot label_* branches "
+                    f"(e.g. {', '.join(JETCLASS_LABELS[:3])})")
         labels = [b for b in JETCLASS_LABELS if b in present]
         if not labels:
             raise DataError(f"{path}: no label_* branch found; expected one-hot branches such as "

@@ -121,13 +121,14 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
             opt.step()
             if sched.last_epoch < steps - 1:
                 sched.step()
-            total += float(loss) * len(y)
+            total += loss.item() * len(y)
             seen += len(y)
         train_time += time.perf_counter() - start
         val_loss, val_acc = _evaluate(model, val, 512, device)
         for key, value in zip(history, (total / len(train[0]), val_loss, val_acc, opt.param_groups[0]["lr"])):
             history[key].append(value)
-        bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.3f}")
+        bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}",
+                        val_acc=f"{val_acc:.3f}")
         if val_loss < best:
             best, best_epoch, best_state = val_loss, epoch, copy.deepcopy(model.state_dict())
         elif epoch - best_epoch >= patience:

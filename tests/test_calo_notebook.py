@@ -1,0 +1,39 @@
+"""The shower-validation notebook executed once in the ci profile (shared session run)."""
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_calo_notebook_floor_is_indistinguishable(ci_run):
+    _, metrics = ci_run("calogan")
+    assert abs(metrics["floor_auc_high"] - 0.5) < 0.06 and abs(metrics["floor_auc_low"] - 0.5) < 0.06
+    assert metrics["floor_sep_etot_over_einc"] < 0.02
+
+
+def test_calo_notebook_reports_gan_metrics_and_speed(ci_run):
+    _, metrics = ci_run("calogan")
+    for key in ("auc_low", "auc_high", "jsd_low", "jsd_high", "sep_etot_over_einc", "sep_cell_log10e",
+                "sep_width_x_1", "sep_sparsity_2"):
+        assert key in metrics
+    assert metrics["auc_high"] >= metrics["floor_auc_high"] - 0.05
+    assert metrics["n_features"] == 20 and 0 <= metrics["n_features_poor"] <= 20
+    assert metrics["gflash_showers_per_s"] > 50 and metrics["gan_showers_per_s_batch10000"] > 100
+    assert metrics["gan_showers_per_s_batch10000"] > metrics["gflash_showers_per_s"]
+    assert len(metrics["chi2_ndf_etot"]) == 5
+
+
+def test_calo_notebook_verdict_table_follows_metrics(ci_run):
+    """The verdict printed in the notebook is computed from the recorded separation powers."""
+    from hepml_nb.calo.validation import verdict
+
+    run_dir, metrics = ci_run("calogan")
+    poor = sum(verdict(metrics[f"sep_{name}"], metrics[f"floor_sep_{name}"]) == "poor"
+               for name in [k[4:] for k in metrics if k.startswith("sep_")])
+    assert poor == metrics["n_features_poor"]
+    for name in ("features", "chi2_per_energy", "classifier_roc", "training_history"):
+        assert (run_dir / f"{name}.png").stat().st_size > 1000
+    nb = json.loads((run_dir / "03_gan_shower_validation.ipynb").read_text())
+    text = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"])
+    assert "Correct!" in text and "Incorrect" not in text

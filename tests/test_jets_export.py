@@ -1,0 +1,42 @@
+"""ONNX export: ONNX Runtime reproduces the torch scores."""
+import numpy as np
+import pytest
+import torch
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.jets.export import compare_onnx, export_onnx, onnx_scores, torch_scores
+from hepml_nb.jets.models import build_particlenet
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_export_onnx_scores_match_torch(tmp_path, seed):
+    torch.manual_seed(seed)
+    model = build_particlenet(input_dims=9)
+    model.train()
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(2, 40, 33)
+    mask = np.arange(40)[None, :] < counts[:, None]
+    points = (rng.normal(0, 0.3, (33, 40, 2)) * mask[..., None]).astype(np.float32)
+    feats = (rng.normal(0, 1, (33, 40, 9)) * mask[..., None]).astype(np.float32)
+    with torch.no_grad():  # move BatchNorm running statistics away from 0 / 1
+        model(torch.as_tensor(points), torch.as_tensor(feats), torch.as_tensor(mask))
+    path = export_onnx(model, tmp_path / "pn.onnx", n_particles=40, n_features=9)
+    ort = onnx_scores(path, points, feats, mask)
+    ref = torch_scores(model, points, feats, mask)
+    assert ort.shape == (33, 2) and np.allclose(ort.sum(1), 1.0, atol=1e-5)
+    assert np.max(np.abs(ort - ref)) < 1e-5
+    assert compare_onnx(model, path, points, feats, mask) < 1e-5
+    assert np.std(ref[:, 1]) > 1e-4  # the scores are not all the same
+
+
+def test_onnx_scores_missing_file(tmp_path):
+    with pytest.raises(DataError, match="ONNX file .* not found; create it with export_onnx"):
+        onnx_scores(tmp_path / "none.onnx", np.zeros((1, 4, 2)), np.zeros((1, 4, 7)), np.ones((1, 4)))

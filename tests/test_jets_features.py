@@ -1,0 +1,110 @@
+"""Particle inputs and jet-level features against hand-computed values."""
+import itertools
+
+import awkward as ak
+import numpy as np
+import pytest
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.jets import HIGH_LEVEL_FEATURES, high_level_features, padded_particles, particle_kinematics
+from hepml_nb.jets.features import energy_correlation_ratios
+from hepml_nb.jets.io import JetData
+from hepml_nb.jets.substructure import nsubjettiness_from_axes
+
+
+def test_particle_kinematics_hand_computed():
+    out = particle_kinematics(np.array([10.0]), np.array([20.0]), np.array([0.3]), np.array([-0.4]),
+                              np.array([500.0]), np.array([800.0]))
+    assert out["log_pt"][0] == pytest.approx(np.log(10.0))
+    assert out["log_e"][0] == pytest.approx(np.log(20.0))
+    assert out["log_pt_rel"][0] == pytest.approx(np.log(10.0 / 500.0))
+    assert out["log_e_rel"][0] == pytest.approx(np.log(20.0 / 800.0))
+    assert out["delta_r"][0] == pytest.approx(0.5)
+
+
+def _jet(px, py, pz, e, deta, dphi, charge):
+    particles = ak.Array([{"px": px, "py": py, "pz": pz, "energy": e, "deta": deta, "dphi": dphi,
+                           "charge": charge}])
+    pt = float(np.hypot(sum(px), sum(py)))
+    jets = {"pt": np.array([pt]), "eta": np.array([np.arcsinh(sum(pz) / pt)]), "energy": np.array([float(sum(e))]),
+            "sdmass": np.array([5.0]), "tau1": np.array([0.4]), "tau2": np.array([0.2]),
+            "tau3": np.array([0.1]), "tau4": np.array([0.05])}
+    padded = padded_particles(particles, jets, max_particles=4)
+    return JetData(particles=particles, jets=jets, labels=np.zeros(1, int), label_names=("label_QCD",), **padded)
+
+
+def test_padded_particles_standardises_and_masks():
+    data = _jet([3.0, 4.0], [4.0, 0.0], [0.0, 0.0], [5.0, 4.0], [0.1, -0.2], [0.0, 0.3], [1.0, 0.0])
+    assert data.mask.tolist() == [[True, True, False, False]]
+    log_pt = data.features[0, 0, data.feature_names.index("log_pt")]
+    assert log_pt == pytest.approx((np.log(5.0) - 1.7) * 0.7, rel=1e-6)
+    assert data.features[0, 2:].sum() == 0 and data.points[0, 2:].sum() == 0
+    delta_r = data.features[0, 1, data.feature_names.index("delta_r")]
+    assert delta_r == pytest.approx((np.hypot(0.2, 0.3) - 0.2) * 4.0, rel=1e-6)
+
+
+def test_padded_particles_sorts_by_pt():
+    data = _jet([1.0, 30.0], [0.0, 0.0], [0.0, 0.0], [1.0, 30.0], [0.5, 0.1], [0.0, 0.0], [0.0, 0.0])
+    np.testing.assert_allclose(data.four_vectors[0, :2, 0], [30.0, 1.0])
+    np.testing.assert_allclose(data.points[0, :2, 0], [0.1, 0.5], rtol=1e-6)
+
+
+def test_high_level_features_hand_computed():
+    # three massless particles: pT 3, 2, 1 along x-ish directions
+    px, py, pz = [3.0, 2.0, 1.0], [0.0, 0.2, -0.1], [0.0, 0.5, 0.3]
+    e = [float(np.sqrt(a * a + b * b + c * c)) for a, b, c in zip(px, py, pz)]
+    deta, dphi = [0.0, 0.3, -0.2], [0.0, 0.1, 0.4]
+    data = _jet(px, py, pz, e, deta, dphi, [1.0, 0.0, -1.0])
+    feats = dict(zip(HIGH_LEVEL_FEATURES, high_level_features(data)[0]))
+    assert len(HIGH_LEVEL_FEATURES) == 16
+    m2 = sum(e) ** 2 - sum(px) ** 2 - sum(py) ** 2 - sum(pz) ** 2
+    pt = np.hypot(px, py)
+    z = pt / pt.sum()
+    dr = np.hypot(deta, dphi)
+    assert feats["mass"] == pytest.approx(np.sqrt(max(m2, 0)), rel=1e-6)
+    assert feats["tau21"] == pytest.approx(0.5) and feats["tau32"] == pytest.approx(0.5)
+    assert feats["n_charged"] == 2 and feats["n_particles"] == 3
+    assert feats["pt_d"] == pytest.approx(np.sqrt((z**2).sum()), rel=1e-5)
+    assert feats["girth"] == pytest.approx((z * dr).sum(), rel=1e-5)
+    assert feats["zlogz"] == pytest.approx((z * np.log(z)).sum(), rel=1e-5)
+    assert feats["lead_pt_frac"] == pytest.approx(z.max(), rel=1e-5)
+    r = lambda i, j: np.hypot(deta[i] - deta[j], dphi[i] - dphi[j])  # noqa: E731
+    e2 = z[0] * z[1] * r(0, 1) + z[0] * z[2] * r(0, 2) + z[1] * z[2] * r(1, 2)
+    e3 = z[0] * z[1] * z[2] * r(0, 1) * r(0, 2) * r(1, 2)
+    assert feats["c2_b1"] == pytest.approx(e3 / e2**2, rel=1e-4)
+    assert feats["d2_b1"] == pytest.approx(e3 / e2**3, rel=1e-4)
+
+
+def test_energy_correlation_ratios_match_brute_force():
+    rng = np.random.default_rng(3)
+    z = rng.random((2, 6))
+    z /= z.sum(1, keepdims=True)
+    deta, dphi = rng.normal(0, 0.3, (2, 6)), rng.normal(0, 0.3, (2, 6))
+    c2, d2 = energy_correlation_ratios(z, deta, dphi, beta=2.0)
+    for n in range(2):
+        r = lambda i, j: np.hypot(deta[n, i] - deta[n, j], dphi[n, i] - dphi[n, j]) ** 2.0  # noqa: E731
+        e2 = sum(z[n, i] * z[n, j] * r(i, j) for i, j in itertools.combinations(range(6), 2))
+        e3 = sum(z[n, i] * z[n, j] * z[n, k] * r(i, j) * r(i, k) * r(j, k)
+                 for i, j, k in itertools.combinations(range(6), 3))
+        assert c2[n] == pytest.approx(e3 / e2**2, rel=1e-9)
+        assert d2[n] == pytest.approx(e3 / e2**3, rel=1e-9)
+
+
+def test_nsubjettiness_from_axes_hand_computed():
+    # two particles (pT 1 and 3) at rapidity 0, phi 0 and 0.4; one axis at phi 0
+    parts = np.array([[[1.0, 0.0, 0.0, 1.0], [3 * np.cos(0.4), 3 * np.sin(0.4), 0.0, 3.0]]])
+    axes = np.array([[[1.0, 0.0, 0.0, 1.0]]])
+    tau = nsubjettiness_from_axes(parts, axes, r0=0.8)
+    assert tau[0] == pytest.approx(3 * 0.4 / (0.8 * 4), rel=1e-6)
+
+
+def test_high_level_features_needs_substructure_branches():
+    data = _jet([3.0], [0.0], [0.0], [3.0], [0.0], [0.0], [1.0])
+    jets = dict(data.jets)
+    del jets["sdmass"]
+    from dataclasses import replace
+    with pytest.raises(DataError, match="jet_sdmass"):
+        high_level_features(replace(data, jets=jets))
+    no_charge = replace(data, feature_names=tuple(n for n in data.feature_names if n != "charge"))
+    with pytest.raises(DataError, match="part_charge"):
+        high_level_features(no_charge)

@@ -1,0 +1,66 @@
+"""Pythia8 + FastJet generation: selection, matching, reproducibility, caching, errors."""
+import numpy as np
+import pytest
+
+from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets import generate_jets, load_jets
+from hepml_nb.jets import generation
+from hepml_nb.jets.generation import generate_chunk
+
+
+def test_generate_chunk_selects_window_and_matches_tops(seed):
+    out = generate_chunk("top", 25, seed=seed, pt_range=(550.0, 650.0), eta_max=2.0, max_particles=50)
+    pt = np.asarray(out["jet_pt"])
+    assert len(pt) == 25 and pt.min() >= 550.0 and pt.max() < 650.0
+    assert np.abs(np.asarray(out["jet_eta"])).max() < 2.0
+    mass = np.sqrt(np.maximum(np.asarray(out["jet_energy"]) ** 2 - (pt * np.cosh(out["jet_eta"])) ** 2, 0))
+    assert 140.0 < np.median(mass) < 200.0  # matched hadronic tops: the jet holds all three quarks
+    assert np.asarray(out["jet_nparticles"]).max() <= 50
+    taus = [np.asarray(out[f"jet_tau{n}"]) for n in range(1, 5)]
+    assert np.all(taus[0] >= taus[1]) and np.all(taus[1] >= taus[2]) and np.all(taus[2] >= 0)
+    assert np.all(np.asarray(out["jet_sdmass"]) <= mass + 1e-3)
+
+
+def test_generate_chunk_gluon_jets_are_light(seed):
+    out = generate_chunk("g", 15, seed=seed, pt_range=(300.0, 400.0))
+    pt = np.asarray(out["jet_pt"])
+    mass = np.sqrt(np.maximum(np.asarray(out["jet_energy"]) ** 2 - (pt * np.cosh(out["jet_eta"])) ** 2, 0))
+    assert 300.0 <= pt.min() and np.median(mass) < 100.0
+
+
+def test_generate_chunk_reproducible_with_seed(seed):
+    a = generate_chunk("qcd", 10, seed=seed, pt_range=(300.0, 400.0))
+    b = generate_chunk("qcd", 10, seed=seed, pt_range=(300.0, 400.0))
+    c = generate_chunk("qcd", 10, seed=seed + 1, pt_range=(300.0, 400.0))
+    np.testing.assert_array_equal(a["jet_pt"], b["jet_pt"])
+    assert a["part"]["px"].tolist() == b["part"]["px"].tolist()
+    assert not np.array_equal(a["jet_pt"], c["jet_pt"])
+
+
+def test_generate_jets_independent_of_workers_and_cached(tmp_path, monkeypatch, seed):
+    monkeypatch.setattr(generation, "CHUNK_JETS", 8)  # three chunks for 20 jets
+    monkeypatch.setenv("HEPML_NB_CACHE", str(tmp_path / "one"))
+    one = load_jets(generate_jets(20, process="w", seed=seed, pt_range=(300.0, 400.0), n_workers=1, progress=False))
+    monkeypatch.setenv("HEPML_NB_CACHE", str(tmp_path / "two"))
+    path = generate_jets(20, process="w", seed=seed, pt_range=(300.0, 400.0), n_workers=2, progress=False)
+    two = load_jets(path)
+    np.testing.assert_array_equal(one.features, two.features)
+    np.testing.assert_array_equal(one.jets["tau2"], two.jets["tau2"])
+    assert two.label_names == ("label_Wqq",) and len(two) == 20
+    mtime = path.stat().st_mtime_ns
+    again = generate_jets(20, process="w", seed=seed, pt_range=(300.0, 400.0), n_workers=2, progress=False)
+    assert again == path and again.stat().st_mtime_ns == mtime  # read from the cache
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"process": "higgs"}, "unknown jet process 'higgs'; choose one of: top, qcd, w, z, q, g"),
+    ({"process": "top", "pt_range": (650.0, 550.0)}, "pt_range must be"),
+    ({"process": "top", "eta_max": 0.0}, "eta_max must be in"),
+    ({"process": "top", "max_particles": 2}, "max_particles must be between"),
+    ({"process": "top", "n_workers": 0}, "n_workers must be a positive integer or None"),
+])
+def test_generate_jets_rejects_bad_parameters(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        generate_jets(10, **kwargs)
+    with pytest.raises(ParameterError, match="n_jets must be a positive integer"):
+        generate_jets(0, process="top")

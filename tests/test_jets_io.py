@@ -1,0 +1,112 @@
+"""JetClass-schema I/O: a hand-written file round trip, schema errors, class selection."""
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.jets import load_jets, select_classes, take, write_jetclass
+
+JET_BRANCHES = ("jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_sdmass", "jet_tau1", "jet_tau2", "jet_tau3",
+                "jet_tau4", "jet_nparticles")
+
+
+def _hand_written_file(path, *, drop=(), labels=("label_QCD", "label_Tbqq")):
+    """A JetClass-like file written directly with uproot (not with our writer): 3 jets."""
+    px = [[100.0, 50.0, 10.0], [200.0, 20.0], [30.0, 20.0, 10.0, 5.0]]
+    part = {"px": px, "py": [[1.0, 2.0, 3.0], [4.0, 5.0], [1.0, 1.0, 1.0, 1.0]],
+            "pz": [[10.0, 5.0, 1.0], [20.0, 2.0], [3.0, 2.0, 1.0, 0.5]],
+            "energy": [[101.0, 51.0, 11.0], [201.0, 21.0], [31.0, 21.0, 11.0, 6.0]],
+            "deta": [[0.01, 0.02, -0.1], [0.0, 0.3], [0.1, -0.1, 0.2, 0.05]],
+            "dphi": [[0.0, -0.05, 0.1], [0.01, -0.2], [0.0, 0.1, -0.2, 0.3]],
+            "charge": [[1.0, 0.0, -1.0], [0.0, 1.0], [1.0, 1.0, 0.0, -1.0]]}
+    # one jagged branch per field, each with its own counter: a layout our writer never makes
+    branches = {f"part_{k}": ak.Array(v) for k, v in part.items() if f"part_{k}" not in drop}
+    for name in JET_BRANCHES:
+        if name not in drop:
+            branches[name] = np.array([500.0, 600.0, 620.0]) if name == "jet_pt" else np.arange(3) + 0.5
+    onehot = {"label_QCD": [1, 0, 1], "label_Tbqq": [0, 1, 0], "label_Wqq": [0, 0, 0]}
+    for name in labels:
+        branches[name] = np.array(onehot[name], dtype=bool)
+    with uproot.recreate(path) as f:
+        f["tree"] = branches
+    return path, part
+
+
+def test_load_jets_reads_independent_file(tmp_path):
+    path, part = _hand_written_file(tmp_path / "hand.root")
+    data = load_jets(path, max_particles=3)
+    assert len(data) == 3 and data.label_names == ("label_QCD", "label_Tbqq")
+    np.testing.assert_array_equal(data.labels, [0, 1, 0])
+    np.testing.assert_array_equal(data.mask.sum(1), [3, 2, 3])  # the 4-particle jet is cut to 3
+    np.testing.assert_allclose(data.four_vectors[1, :2, 0], [200.0, 20.0])
+    np.testing.assert_allclose(data.points[0, :, 0], [0.01, 0.02, -0.1], rtol=1e-6)
+    assert data.four_vectors[1, 2].tolist() == [0, 0, 0, 0] and not data.features[1, 2].any()
+    assert "charge" in data.feature_names
+    np.testing.assert_allclose(data.jets["sdmass"], [0.5, 1.5, 2.5])
+
+
+def test_load_jets_rejects_missing_part_px(tmp_path):
+    path, _ = _hand_written_file(tmp_path / "nopx.root", drop=("part_px",))
+    with pytest.raises(DataError, match=r"branch 'part_px' is missing.*JetClass-schema file needs"):
+        load_jets(path)
+
+
+def test_load_jets_rejects_missing_tree_and_file(tmp_path):
+    with uproot.recreate(tmp_path / "other.root") as f:
+        f["events"] = {"x": np.zeros(3)}
+    with pytest.raises(DataError, match="no TTree 'tree'"):
+        load_jets(tmp_path / "other.root")
+    with pytest.raises(DataError, match="not found"):
+        load_jets(tmp_path / "absent.root")
+    with pytest.raises(DataError, match="no jet files"):
+        load_jets([])
+
+
+def test_load_jets_rejects_missing_labels(tmp_path):
+    path, _ = _hand_written_file(tmp_path / "nolabel.root", labels=())
+    with pytest.raises(DataError, match="no label_"):
+        load_jets(path)
+
+
+def test_load_jets_rejects_labels_not_one_hot(tmp_path):
+    path = tmp_path / "twohot.root"
+    _hand_written_file(path, labels=("label_QCD", "label_Tbqq"))
+    with uproot.update(path) as f:
+        del f["tree"]
+    part = {f"part_{k}": ak.Array([[1.0]] * 2) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
+    with uproot.update(path) as f:
+        f["tree"] = {**part, **{b: np.ones(2) for b in JET_BRANCHES[:4]},
+                     "label_QCD": np.array([1, 1], bool), "label_Tbqq": np.array([1, 0], bool)}
+    with pytest.raises(DataError, match="not one-hot"):
+        load_jets(path)
+
+
+def test_write_jetclass_round_trip(tmp_path):
+    part = {k: ak.Array([[3.0, 1.0], [2.0]]) for k in ("px", "py", "pz", "energy", "deta", "dphi", "charge")}
+    arrays = {"part": part, "jet_pt": np.array([600.0, 580.0]), "jet_eta": np.zeros(2), "jet_phi": np.zeros(2),
+              "jet_energy": np.array([700.0, 650.0]), "jet_nparticles": np.array([2, 1])}
+    path = write_jetclass(tmp_path / "ours.root", arrays, label="label_Wqq", parton="w")
+    with uproot.open(path) as f:
+        assert {"part_px", "npart", "label_Wqq", "jet_pt"} <= set(f["tree"].keys())
+    data = load_jets([path, path])
+    assert data.label_names == ("label_Wqq",) and len(data) == 4
+    np.testing.assert_array_equal(data.jets["parton"], [24] * 4)
+    np.testing.assert_allclose(data.four_vectors[0, :2, 0], [3.0, 1.0])
+
+
+def test_write_jetclass_rejects_unknown_label(tmp_path):
+    with pytest.raises(DataError, match="unknown label branch 'label_top'; choose one of"):
+        write_jetclass(tmp_path / "x.root", {"part": {}, "jet_pt": np.zeros(0)}, label="label_top")
+
+
+def test_select_classes_reindexes_and_take_subsets(tmp_path):
+    path, _ = _hand_written_file(tmp_path / "hand.root")
+    data = load_jets(path)
+    top_first = select_classes(data, ("label_Tbqq", "label_QCD"))
+    np.testing.assert_array_equal(top_first.labels, [1, 0, 1])
+    only_top = select_classes(data, ("label_Tbqq",))
+    assert len(only_top) == 1 and only_top.jets["pt"][0] == 600.0
+    assert len(take(data, [2, 0])) == 2 and take(data, [2, 0]).jets["pt"][0] == 620.0
+    with pytest.raises(DataError, match="no jets with label_Wqq"):
+        select_classes(data, ("label_QCD", "label_Wqq"))

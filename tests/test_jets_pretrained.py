@@ -1,0 +1,41 @@
+"""Checkpoints: the shipped ParticleNet-Lite, save/load round trip, clear errors."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.jets.models import build_particlenet
+from hepml_nb.jets.pretrained import PRETRAINED_DIR, load_checkpoint, load_pretrained, pretrained_path, save_checkpoint
+
+
+def test_shipped_checkpoint_is_small_and_documented():
+    path = pretrained_path("particlenet_lite")
+    assert path.stat().st_size < 2 * 2**20
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert info["command"].startswith("python scripts/train_particlenet_checkpoint.py")
+    assert info["test_metrics"]["auc"] > 0.95
+    model, loaded = load_pretrained(feature_names=info["feature_names"])
+    assert not model.training and loaded["recipe"]["model"] == "particlenet_lite"
+
+
+def test_save_and_load_checkpoint_round_trip(tmp_path, seed):
+    torch.manual_seed(seed)
+    model = build_particlenet(input_dims=4).eval()
+    path = save_checkpoint(model, tmp_path / "m.pt", feature_names=("a", "b", "c", "d"), info={"note": 1})
+    loaded, info = load_checkpoint(path, feature_names=("a", "b", "c", "d"))
+    x = (torch.randn(2, 10, 2), torch.randn(2, 10, 4), torch.ones(2, 10, dtype=torch.bool))
+    with torch.no_grad():
+        np.testing.assert_array_equal(model(*x).numpy(), loaded(*x).numpy())
+    assert info == {"note": 1}
+    with pytest.raises(DataError, match=r"expects the particle features \['a', 'b', 'c', 'd'\]"):
+        load_checkpoint(path, feature_names=("a", "b"))
+
+
+def test_missing_checkpoints_raise(tmp_path):
+    with pytest.raises(DataError, match="no pretrained checkpoint 'nope'.*available: "):
+        pretrained_path("nope")
+    with pytest.raises(DataError, match="checkpoint .* not found"):
+        load_checkpoint(tmp_path / "absent.pt")
+    assert PRETRAINED_DIR.name == "pretrained"

@@ -1,0 +1,76 @@
+"""Training loop, splits and predictions on small synthetic point clouds."""
+import numpy as np
+import pytest
+import torch
+
+from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets.models import build_particlenet
+from hepml_nb.jets.training import predict_scores, train_particlenet, train_val_test_split
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared CPU (see the topic notes)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _clouds(n, seed):
+    """Class 1 jets have two separated prongs, class 0 one blob; 8-20 real particles of 30."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    counts = rng.integers(8, 21, n)
+    mask = np.arange(30)[None, :] < counts[:, None]
+    points = rng.normal(0, 0.05, (n, 30, 2))
+    points[labels == 1, ::2, 0] += 0.4
+    points = (points * mask[..., None]).astype(np.float32)
+    feats = np.concatenate([points, rng.normal(0, 1, (n, 30, 3))], axis=-1) * mask[..., None]
+    return points, feats.astype(np.float32), mask, labels
+
+
+def test_train_particlenet_learns_and_restores_best(seed):
+    train, val = _clouds(384, seed), _clouds(128, seed + 1)
+    model = build_particlenet(input_dims=5)
+    result = train_particlenet(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu",
+                               seed=seed, progress=False)
+    assert set(result.history) == {"train_loss", "val_loss", "val_accuracy", "lr"}
+    assert len(result.history["val_loss"]) == 3 and result.jets_per_s > 0
+    assert max(result.history["val_accuracy"]) > 0.9
+    scores = predict_scores(model, *val[:3], device="cpu")
+    assert scores.shape == (128, 2) and np.allclose(scores.sum(1), 1.0, atol=1e-5)
+    accuracy = np.mean(scores.argmax(1) == val[3])
+    assert accuracy == pytest.approx(result.history["val_accuracy"][result.best_epoch], abs=1e-9)
+
+
+def test_train_particlenet_is_reproducible(seed):
+    train, val = _clouds(128, seed), _clouds(64, seed + 1)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(seed)
+        model = build_particlenet(input_dims=5)
+        runs.append(train_particlenet(model, train, val, epochs=1, batch_size=32, device="cpu", seed=seed,
+                                      progress=False).history["train_loss"])
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+    ({"batch_size": 1}, "batch_size must be an integer >= 2"),
+    ({"lr": -1.0}, "learning rate must be positive"),
+    ({"patience": 0}, "patience must be >= 1"),
+    ({"device": "tpu"}, "unknown device 'tpu'; choose one of: auto, cpu, cuda"),
+])
+def test_train_particlenet_rejects_bad_settings(kwargs, match):
+    data = _clouds(8, 0)
+    with pytest.raises(ParameterError, match=match):
+        train_particlenet(build_particlenet(input_dims=5), data, data, progress=False, **kwargs)
+
+
+def test_train_val_test_split_disjoint_and_complete(seed):
+    split = train_val_test_split(100, seed=seed)
+    assert [len(split[k]) for k in ("train", "val", "test")] == [70, 15, 15]
+    assert sorted(np.concatenate(list(split.values())).tolist()) == list(range(100))
+    with pytest.raises(ParameterError, match="three positive numbers summing to 1"):
+        train_val_test_split(100, fractions=(0.5, 0.5))
