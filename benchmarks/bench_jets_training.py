@@ -6,7 +6,8 @@ Usage::
                                              [--device cpu] [--real N] [--reference] [--onnx]
 
 Synthetic batches: 128 jets padded to 100 particles with 30-70 real ones (about half).
-``--real N`` also measures on N generated top + N QCD jets (Pythia8, cached).
+``--real N`` also measures on N generated top + N QCD jets (Pythia8, cached; ``--save-real
+FILE`` keeps their arrays, ``--real-npz FILE`` reuses them on a machine without Pythia).
 ``--reference`` also times the direct (padded, gather-then-concatenate) EdgeConv.
 Prints jets/s; the CPU load (``os.getloadavg``) is printed because the numbers
 depend on it.
@@ -36,15 +37,23 @@ def synthetic_batches(n_batches: int, *, batch: int, particles: int, features: i
     return out
 
 
-def real_batches(n_per_class: int, *, batch: int, particles: int):
-    """Batches of generated top + QCD jets (shuffled)."""
-    from hepml_nb.jets import load_jets, top_vs_qcd_files
+def real_batches(n_per_class: int, *, batch: int, particles: int, npz: str | None = None, save: str | None = None):
+    """Batches of generated top + QCD jets (shuffled), or of arrays saved earlier with ``--save-real``."""
+    if npz:
+        with np.load(npz) as f:
+            arrays = [f[k] for k in ("points", "features", "mask", "labels")]
+    else:
+        from hepml_nb.jets import load_jets, top_vs_qcd_files
 
-    data = load_jets(top_vs_qcd_files(n_per_class, seed=0), max_particles=particles)
-    order = np.random.default_rng(0).permutation(len(data))
-    tensors = [torch.from_numpy(a[order]) for a in (data.points, data.features, data.mask, data.labels)]
-    print(f"real jets: {len(data)}, mean real particles {data.mask.sum(1).mean():.1f} of {particles}")
-    return [tuple(t[i:i + batch] for t in tensors) for i in range(0, len(data) - batch + 1, batch)]
+        data = load_jets(top_vs_qcd_files(n_per_class, seed=0), max_particles=particles)
+        arrays = [data.points, data.features, data.mask, data.labels]
+        if save:
+            np.savez_compressed(save, points=arrays[0], features=arrays[1], mask=arrays[2], labels=arrays[3])
+    order = np.random.default_rng(0).permutation(len(arrays[3]))
+    tensors = [torch.from_numpy(a[order]) for a in arrays]
+    print(f"generated jets: {len(order)}, {tensors[1].shape[2]} features, "
+          f"mean real particles {tensors[2].sum(1).float().mean():.1f} of {tensors[2].shape[1]}")
+    return [tuple(t[i:i + batch] for t in tensors) for i in range(0, len(order) - batch + 1, batch)]
 
 
 def train_throughput(model, batches, *, steps: int, device: str, reference: bool = False) -> float:
@@ -121,6 +130,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--particles", type=int, default=100)
     parser.add_argument("--real", type=int, default=0, help="also use N generated top + N QCD jets")
+    parser.add_argument("--save-real", help="write the generated jets' arrays to this .npz")
+    parser.add_argument("--real-npz", help="use jets saved with --save-real (no Pythia needed)")
     parser.add_argument("--reference", action="store_true", help="also time the direct EdgeConv")
     parser.add_argument("--onnx", action="store_true", help="also time ONNX Runtime inference")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile'd training")
@@ -132,8 +143,9 @@ def main() -> None:
     print(f"{args.model} on {device}, {args.threads} threads, batch {args.batch}, {args.particles} particles; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     sets = {"synthetic": synthetic_batches(4, batch=args.batch, particles=args.particles, features=7)}
-    if args.real:
-        sets["generated"] = real_batches(args.real, batch=args.batch, particles=args.particles)
+    if args.real or args.real_npz:
+        sets["generated"] = real_batches(args.real, batch=args.batch, particles=args.particles,
+                                         npz=args.real_npz, save=args.save_real)
     for name, batches in sets.items():
         model = build_particlenet(args.model, input_dims=batches[0][1].shape[2])
         if name == "synthetic":

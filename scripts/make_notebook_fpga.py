@@ -108,10 +108,9 @@ q = codes * step
 The integer part must hold the largest value a layer ever produces; the fractional part sets
 the resolution. Profiling the trained model on the training jets shows the magnitudes layer by
 layer (hls4ml's own `hls4ml.model.profiling.numerical` draws similar box plots but needs seaborn,
-which hepml-nb does not install). Weights are
-below 1, while the outputs of the later layers reach tens, so one precision for everything
-is a compromise: the weights waste integer bits, and a few rare large logits need
-saturation (`AP_SAT`) rather than wrap-around."""),
+which hepml-nb does not install). Weights are below 1, while the outputs of the later layers
+reach tens, so one precision for everything is a compromise: the weights waste integer bits,
+and a few rare large logits need saturation (`AP_SAT`) rather than wrap-around."""),
     ("code", """profile = fpga.numerical_profile(model, data.X_train)
 fig, ax = plt.subplots(figsize=(7, 5))
 plots.plot_profile(profile, ax=ax)
@@ -133,6 +132,11 @@ print(f"largest |fc4 output| = {fc4_max:.2f} -> I = {needed_bits}")"""),
 **same fixed-point arithmetic as the firmware**, so its outputs are what the FPGA would give,
 bit for bit. Projects are cached under a hash of weights and configuration: a second run with
 the same model reuses the compiled library instead of spending about 10 s in g++.
+
+Three choices in that configuration matter for accuracy: sums inside a layer are accumulated
+without loss (hls4ml's `auto` accumulator type) and rounded once to `ap_fixed<W,I>`; layer outputs
+**saturate** instead of wrapping; and the softmax, a lookup table in hardware, gets 4096 entries
+instead of 1024.
 
 First the published design point, `ap_fixed<16,6>`: its accuracy must be within 1 % (absolute)
 of the float model."""),

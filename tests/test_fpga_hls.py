@@ -1,5 +1,6 @@
 """Tests of hepml_nb.fpga.hls: the vendor-tool guard, precision parsing, configuration, compile cache, emulation."""
 import os
+import shutil
 import stat
 from collections import OrderedDict
 
@@ -200,3 +201,14 @@ def test_emulation_does_not_depend_on_reuse_factor_or_strategy(linear_build):
     assert other.project_dir != first.project_dir and not other.reused
     X = np.random.default_rng(1).normal(scale=2.0, size=(300, 4)).astype(np.float32)
     np.testing.assert_array_equal(hls.emulate(other.hls_model, X), hls.emulate(first.hls_model, X))
+
+
+def test_convert_tagger_rebuilds_a_moved_project(linear_build, tmp_path):
+    """A compiled library reads weights from its build path: a copied project must not be reused."""
+    model, root, first = linear_build
+    moved_root = tmp_path / "moved"
+    shutil.copytree(root, moved_root, ignore=shutil.ignore_patterns("*.lock"))
+    moved = hls.convert_tagger(model, precision="ap_fixed<10,4>", project_root=moved_root)
+    assert not moved.reused
+    X = np.linspace(-2, 2, 40, dtype=np.float32).reshape(10, 4)
+    np.testing.assert_array_equal(hls.emulate(moved.hls_model, X), hls.emulate(first.hls_model, X))

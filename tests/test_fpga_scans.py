@@ -108,3 +108,21 @@ def test_check_study_parameters_accepts_defaults():
 def test_check_study_parameters_rejects_bad_values(change, match):
     with pytest.raises(ParameterError, match=match):
         scans.check_study_parameters(**{**GOOD, **change})
+
+
+def test_study_table_with_synthesis_uses_report_figures(small_tagger, monkeypatch):
+    """The synthesis branch (needs Vitis/Vivado, absent here) with the tool calls replaced by fakes."""
+    from hepml_nb.fpga import hls
+
+    calls = []
+    report = {"CSynthesisReport": {"WorstLatency": "11", "EstimatedClockPeriod": "5.0", "DSP": "1826",
+                                   "LUT": "90000", "FF": "20000", "BRAM_18K": "0"}}
+    monkeypatch.setattr(scans, "synthesis_backend", lambda: "Vivado")
+    monkeypatch.setattr(scans, "convert_tagger", lambda model, **kw: calls.append(kw) or "build")
+    monkeypatch.setattr(scans, "synthesize", lambda build: {**hls._summarise_report(report), "report": {}})
+    prec = pd.DataFrame({"width": [16], "precision": ["ap_fixed<16,6>"], "accuracy": [0.7]})
+    table = scans.study_table(prec, small_tagger[1], reuse_factors=(2,), synthesis=True)
+    assert table["source"].tolist() == ["synthesis"] and table["dsp"].item() == 1826
+    assert table["latency_ns"].item() == 55.0
+    assert calls == [{"precision": "ap_fixed<16,6>", "reuse_factor": 2, "strategy": "Latency",
+                      "backend": "Vivado", "clock_period": 5.0}]

@@ -3,6 +3,9 @@
 Under papermill/nbval (``HEPML_NB_HEADLESS=1``, set by the runner) or without
 ipywidgets, :func:`explore` calls the function once with the initial values and
 displays its result as an ordinary output; in JupyterLab it shows live controls.
+The function returns what to show (a matplotlib Figure, a DataFrame, text); a
+returned Figure is displayed once and closed, so the inline backend does not show
+it a second time.
 """
 from __future__ import annotations
 
@@ -33,23 +36,39 @@ def _initial(control: Any) -> Any:
     return control
 
 
+def _show(fn: Callable[..., Any]) -> Callable[..., None]:
+    """Wrap ``fn`` so its result is displayed exactly once (figures are closed after display)."""
+    from IPython.display import display
+
+    def shown(**kwargs: Any) -> None:
+        result = fn(**kwargs)
+        if result is None:
+            return
+        display(result)
+        if hasattr(result, "savefig"):
+            import matplotlib.pyplot as plt
+
+            plt.close(result)
+
+    return shown
+
+
 def explore(fn: Callable[..., Any], /, **controls: Any) -> Any:
     """Show ``fn`` with one control per keyword (``ipywidgets.interact`` abbreviations).
 
-    Returns the interactive widget in a live session, ``fn``'s result when headless.
+    Returns the interactive widget in a live session, ``None`` when headless.
     """
     from IPython.display import display
 
+    shown = _show(fn)
     if not is_headless():
         try:
             import ipywidgets
         except ImportError:  # pragma: no cover - ipywidgets is a dependency
             pass
         else:
-            widget = ipywidgets.interactive(fn, **controls)
+            widget = ipywidgets.interactive(shown, **controls)
             display(widget)
             return widget
-    result = fn(**{name: _initial(c) for name, c in controls.items()})
-    if result is not None:
-        display(result)
-    return result
+    shown(**{name: _initial(c) for name, c in controls.items()})
+    return None

@@ -2,8 +2,8 @@
 
 ``convert_tagger`` turns the model into an hls4ml project with one fixed-point type
 ``ap_fixed<W,I>`` (W bits in total, I of them integer bits including the sign) for
-weights, biases, accumulators and activations, compiles it with g++ and returns a
-model whose ``predict`` is bit-accurate to the firmware (Duarte et al.,
+weights, biases and layer outputs (accumulators are lossless, as hls4ml infers them),
+compiles it with g++ and returns a model whose ``predict`` is bit-accurate to the firmware (Duarte et al.,
 arXiv:1804.06913; Fahim et al., arXiv:2103.05579). Compiled projects are kept in the
 cache under a hash of the weights and the hls4ml configuration and reused.
 
@@ -229,9 +229,14 @@ def _project_root(project_root: Path | str | None) -> Path:
 
 
 def _load_compiled(hls_model, project_dir: Path) -> bool:
-    """Link an already compiled library into ``hls_model``; False when there is none."""
+    """Link an already compiled library into ``hls_model``; False when there is none.
+
+    The library reads its weights from the absolute path it was built in, so a project
+    copied or moved elsewhere (a cache copied into an image) is rebuilt, not reused.
+    """
     libs = sorted((project_dir / "firmware").glob("*.so"))
-    if not (project_dir / ".compiled").exists() or len(libs) != 1:
+    marker = project_dir / ".compiled"
+    if not marker.exists() or len(libs) != 1 or marker.read_text().strip() != str(project_dir.resolve()):
         return False
     # hls4ml has no public "load compiled library" call; compile() would rebuild for ~10 s.
     hls_model._top_function_lib = ctypes.cdll.LoadLibrary(str(libs[0]))
@@ -273,7 +278,7 @@ def convert_tagger(
                 if not reused:
                     shutil.rmtree(project_dir, ignore_errors=True)
                     hls_model.compile()
-                    (project_dir / ".compiled").write_text(json.dumps(config, default=str))
+                    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.qml.kernels import entangling_pairs
 
 __all__ = [
     "TOKEN_ENV", "compute_uncompute_circuit", "kernel_pairs", "circuit_estimate", "fake_backend",
@@ -31,19 +32,47 @@ TOKEN_ENV = "QISKIT_IBM_TOKEN"
 _FAKE_EXAMPLES = "fake_lagos, fake_nairobi, fake_perth, fake_brisbane, fake_sherbrooke"
 
 
-def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2, alpha: float = 2.0,
-                              entanglement: str | Sequence[Sequence[int]] = "full"):
-    """``zz_feature_map(x)`` followed by the inverse of ``zz_feature_map(y)``, measured.
+def _zz_layer_circuit(n_qubits: int, pairs: list[tuple[int, int]], reps: int, tag: str):
+    """ZZ feature map with the angles themselves as parameters ``t{tag}[i]`` (qubits) and ``p{tag}[k]`` (pairs).
 
-    Parameters are ``x[0..n-1]`` then ``y[0..n-1]`` (``circuit.parameters`` order).
+    Same gates as qiskit's ``zz_feature_map`` (H, P(alpha x_i), CX-P-CX per pair), but each
+    phase is one plain parameter whose value is computed in numpy; symbolic products of
+    parameters are avoided (qiskit 2.6's basis translator can stall on them for alpha != 2).
     """
-    from qiskit.circuit.library import zz_feature_map
+    from qiskit.circuit import ParameterVector, QuantumCircuit
 
-    settings = {"reps": reps, "alpha": alpha, "entanglement": entanglement}
-    circuit = zz_feature_map(n_qubits, parameter_prefix="x", **settings)
-    circuit.compose(zz_feature_map(n_qubits, parameter_prefix="y", **settings).inverse(), inplace=True)
+    theta, phi = ParameterVector(f"t{tag}", n_qubits), ParameterVector(f"p{tag}", max(len(pairs), 1))
+    circuit = QuantumCircuit(n_qubits)
+    for _ in range(reps):
+        circuit.h(range(n_qubits))
+        for q in range(n_qubits):
+            circuit.p(theta[q], q)
+        for k, (i, j) in enumerate(pairs):
+            circuit.cx(i, j)
+            circuit.p(phi[k], j)
+            circuit.cx(i, j)
+    return circuit
+
+
+def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2,
+                              entanglement: str | Sequence[Sequence[int]] = "full"):
+    """``U(x)`` of the ZZ feature map followed by ``U(y)^dagger``, measured on all qubits.
+
+    Parameters: ``tx[i] = alpha x_i`` and ``px[k] = alpha (pi - x_i)(pi - x_j)`` for pair ``k``,
+    and the same with ``y`` (see :func:`_angles`).
+    """
+    pairs = entangling_pairs(n_qubits, entanglement)
+    circuit = _zz_layer_circuit(n_qubits, pairs, reps, "x")
+    circuit.compose(_zz_layer_circuit(n_qubits, pairs, reps, "y").inverse(), inplace=True)
     circuit.measure_all()
     return circuit
+
+
+def _angles(x: np.ndarray, tag: str, *, alpha: float, pairs: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Values of the circuit parameters of one side (``tag`` 'x' or 'y'), one row per event."""
+    out = {f"t{tag}[{q}]": alpha * x[:, q] for q in range(x.shape[1])}
+    out.update({f"p{tag}[{k}]": alpha * (np.pi - x[:, i]) * (np.pi - x[:, j]) for k, (i, j) in enumerate(pairs)})
+    return out
 
 
 def kernel_pairs(n_a: int, n_b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -83,10 +112,11 @@ def fake_backend(name: str = "fake_lagos", *, n_qubits: int = 6):
     return backend
 
 
-def _parameter_values(circuit, x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Values for ``circuit.parameters`` (sorted by name: x[..], y[..]) for every pair."""
-    columns = {f"x[{k}]": x_a[pairs[0], k] for k in range(x_a.shape[1])}
-    columns.update({f"y[{k}]": x_b[pairs[1], k] for k in range(x_b.shape[1])})
+def _parameter_values(circuit, x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], *,
+                      alpha: float, entangled: list[tuple[int, int]]) -> np.ndarray:
+    """Values for ``circuit.parameters`` for every kernel pair (rows)."""
+    columns = _angles(x_a[pairs[0]], "x", alpha=alpha, pairs=entangled)
+    columns.update(_angles(x_b[pairs[1]], "y", alpha=alpha, pairs=entangled))
     return np.stack([columns[p.name] for p in circuit.parameters], axis=1)
 
 
@@ -104,11 +134,12 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
 
     x_a = np.asarray(x_a, dtype=float)
     other = x_a if x_b is None else np.asarray(x_b, dtype=float)
-    circuit = compute_uncompute_circuit(x_a.shape[1], reps=reps, alpha=alpha, entanglement=entanglement)
+    circuit = compute_uncompute_circuit(x_a.shape[1], reps=reps, entanglement=entanglement)
     pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
     isa = pm.run(circuit)
     pairs = kernel_pairs(len(x_a), None if x_b is None else len(other))
-    values = _parameter_values(isa, x_a, other, pairs)
+    values = _parameter_values(isa, x_a, other, pairs, alpha=alpha,
+                               entangled=entangling_pairs(x_a.shape[1], entanglement))
     with warnings.catch_warnings():  # SamplerV2 is deprecated in favour of a client-side Sampler (0.50)
         warnings.simplefilter("ignore", DeprecationWarning)
         sampler = SamplerV2(mode=backend)
