@@ -235,9 +235,7 @@ to see the shower grow and deepen with energy; tick `single` to see one shower i
 
 code("""
 def show(energy=50.0, single=False):
-    fig = plots.view_showers({"GFlash": reference, "GAN": generated}, energy, single=single)
-    plt.close(fig)
-    return fig
+    return plots.view_showers({"GFlash": reference, "GAN": generated}, energy, single=single)
 
 viewer = hn.explore(show, energy=(e_min + 1.0, e_max - 1.0, 1.0), single=False)
 """)

@@ -182,13 +182,16 @@ with torch.no_grad():
 print(f"largest output change from scrambling padded particles: {change:.1e}")
 assert change == 0.0"""),
     ("md", r"""Now the model itself. With `use_pretrained = True` we start from the ParticleNet-Lite shipped
-with the package (trained on 30,000 other jets by `scripts/train_particlenet_checkpoint.py`)
-and fine-tune it for `epochs` epochs at a tenth of the learning rate; otherwise we train
-from scratch. The loop validates after every epoch, follows a one-cycle learning-rate
-schedule and stops early when the validation loss stops improving."""),
+with the package (trained on other jets by `scripts/train_particlenet_checkpoint.py`; the
+recipe is printed below) and fine-tune it for `epochs` epochs at a tenth of the learning
+rate; otherwise we train from scratch. The loop validates after every epoch, follows a
+one-cycle learning-rate schedule, stops early when the validation loss stops improving and
+keeps the best weights (when fine-tuning, the starting weights count too)."""),
     ("code", """if use_pretrained:
     model, recipe = jets.pretrained.load_pretrained(model_name, feature_names=data.feature_names)
-    print("pretrained:", recipe.get("command"), "| its test AUC:", round(recipe["test_metrics"]["auc"], 4))
+    print(f"pretrained on {recipe['data']['n_jets']:,} jets: {recipe['command']}")
+    own = recipe["test_metrics"]
+    print(f"on its own test jets: AUC {own['auc']:.4f}, 1/eps_B at 50 % {own['rej50']:.0f}")
 else:
     model = jets.models.build_particlenet(model_name, input_dims=data.features.shape[2])
 print(f"{model_name}: {jets.models.count_parameters(model):,} parameters")"""),
@@ -199,7 +202,7 @@ if epochs > 0:
     result = jets.training.train_particlenet(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr,
                                              patience=patience, device=device, seed=seed)
     timings["training_s"], timings["train_jets_per_s"] = result.seconds, result.jets_per_s
-    print(f"best epoch {result.best_epoch + 1}, {result.jets_per_s:.0f} jets/s in training")
+    print(f"best epoch {result.best_epoch + 1} (0: the starting weights), {result.jets_per_s:.0f} jets/s in training")
     hn.save_figure(jets.plots.plot_history(result.history).figure, "training_history")"""),
     ("md", r"""## 5. Evaluation
 

@@ -113,7 +113,7 @@ print("features:", ", ".join(names))
 """)
 code("""
 axes = qml.plot_features(x_all, y_all, names)
-hn.save_figure(axes.flat[0].figure, "features")
+hn.save_figure(axes.flat[0].figure, "features");
 """)
 
 md(r"""
@@ -131,7 +131,7 @@ m_recoil = np.sqrt(np.clip(240.0**2 - 2 * 240.0 * e_gg + (e_gg**2 - p2_gg), 0, N
 ### END SOLUTION
 """)
 code("""
-ex.check_recoil_mass(m_recoil, events)
+ex.check_recoil_mass(m_recoil, events);
 """)
 
 md(r"""
@@ -149,7 +149,7 @@ entanglement needs compared to a linear chain: this matters a lot on a real, noi
 code("""
 hn.explore(qml.feature_map_view, n_qubits=W.IntSlider(value=min(n_qubits, 4), min=2, max=8),
            reps=W.IntSlider(value=reps, min=1, max=4),
-           entanglement=W.Dropdown(options=["linear", "full", "circular"], value=entanglement))
+           entanglement=W.Dropdown(options=["linear", "full", "circular"], value=entanglement), alpha=W.fixed(alpha))
 """)
 code("""
 train, test = qml.balanced_split(y_all, n_train=max(train_sizes), n_test=n_test, seed=seed)
@@ -189,7 +189,7 @@ fidelity = abs(np.vdot(psi[0], psi[1])) ** 2
 ### END SOLUTION
 """)
 code("""
-ex.check_fidelity(fidelity, psi[0], psi[1])
+ex.check_fidelity(fidelity, psi[0], psi[1]);
 """)
 md(r"""
 Now the full training kernel, timed, and the **kernel-target alignment**
@@ -235,7 +235,7 @@ summary.round(3)
 """)
 code("""
 ax = qml.plot_auc_vs_size(table)
-hn.save_figure(ax.figure, "auc_vs_training_size")
+hn.save_figure(ax.figure, "auc_vs_training_size");
 best = summary.iloc[-1]
 assert best["quantum_mean"] > 0.75, best
 """)
@@ -274,7 +274,7 @@ n_circuits = n_dev * (n_dev - 1) // 2 + n_dev * n_dev
 ### END SOLUTION
 """)
 code("""
-ex.check_circuit_count(n_circuits, n_dev, n_dev)
+ex.check_circuit_count(n_circuits, n_dev, n_dev);
 """)
 code("""
 d_train, d_test = qml.balanced_split(y_all, n_train=n_dev, n_test=n_dev, seed=seed + 2)
@@ -298,7 +298,7 @@ code("""
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 qml.plot_kernel_agreement(runs["exact"].k_test, {k: r.k_test for k, r in list(runs.items())[1:]}, ax=axes[0])
 qml.plot_kernel_matrix(runs[f"noisy {backend.name}"].k_train, fd.y_train, ax=axes[1], title="noisy device, training kernel")
-hn.save_figure(fig, "device_kernels")
+hn.save_figure(fig, "device_kernels");
 assert device_table["kernel_rms_vs_exact"].iloc[-1] > device_table["kernel_rms_vs_exact"].iloc[0]
 """)
 

@@ -4,8 +4,9 @@ The recipe (every argument, the library version, the time it took and the final
 validation numbers) is written next to the weights as JSON, so the checkpoint can be
 reproduced with the same command. Default recipe: 40,000 GFlash electron showers in
 the CaloGAN geometry (504 cells), uniform 1-100 GeV, 4,000 generator iterations with
-batch 128 and 4 critic updates each, on one CPU thread (about 15 minutes on a shared
-2-core machine).
+batch 128 and 4 critic updates each, on one CPU thread (about 10 minutes on an idle core; the shipped
+checkpoint took 19 minutes on a 2-core machine shared with other jobs: see train_seconds
+in the JSON).
 
     python scripts/train_calogan_checkpoint.py [--iterations N] [--device cpu|cuda] [--out PATH]
 """

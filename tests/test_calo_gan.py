@@ -91,3 +91,13 @@ def test_torch_threads_restores_setting():
     with gan.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_energy_head_fixes_response_range(small_sample):
+    e = small_sample.e_inc[:200]
+    with_head = gan.generate_showers(gan.build_generator(gan.GanConfig()), e, config=gan.GanConfig(), seed=2)
+    response = with_head.cells.sum(1) / (1000 * e)
+    assert ((response > 0.69) & (response < 1.31)).all()   # 1 + 0.3 tanh(.)
+    plain_cfg = gan.GanConfig(energy_head=False)
+    plain = gan.build_generator(plain_cfg)
+    assert plain.net[-1].out_features == 504 and gan.build_generator(gan.GanConfig()).net[-1].out_features == 505

@@ -108,3 +108,9 @@ def test_particlenet_rejects_unknown_implementation():
     model = build_particlenet(input_dims=7)
     with pytest.raises(ParameterError, match="unknown implementation 'fast'; choose one of: packed"):
         model(*_batch(0), implementation="fast")
+
+
+def test_particlenet_rejects_too_few_particle_slots():
+    model = build_particlenet("particlenet", input_dims=7)
+    with pytest.raises(ParameterError, match="padded to 10 particles, but the model takes k = 16"):
+        model(*_batch(0, particles=10, n_real=(2, 5)))

@@ -41,7 +41,21 @@ def test_train_particlenet_learns_and_restores_best(seed):
     scores = predict_scores(model, *val[:3], device="cpu")
     assert scores.shape == (128, 2) and np.allclose(scores.sum(1), 1.0, atol=1e-5)
     accuracy = np.mean(scores.argmax(1) == val[3])
+    assert result.best_epoch >= 0
     assert accuracy == pytest.approx(result.history["val_accuracy"][result.best_epoch], abs=1e-9)
+
+
+def test_train_particlenet_keeps_better_starting_weights(seed):
+    train, val = _clouds(256, seed), _clouds(128, seed + 1)
+    torch.manual_seed(seed)
+    model = build_particlenet(input_dims=5)
+    train_particlenet(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu", seed=seed, progress=False)
+    before = predict_scores(model, *val[:3], device="cpu")
+    # a huge learning rate wrecks the weights; the good starting weights must be restored
+    result = train_particlenet(model, train, val, epochs=1, batch_size=64, lr=50.0, device="cpu", seed=seed,
+                               progress=False)
+    assert result.best_epoch == -1
+    np.testing.assert_allclose(predict_scores(model, *val[:3], device="cpu"), before, atol=1e-6)
 
 
 def test_train_particlenet_is_reproducible(seed):

@@ -295,11 +295,10 @@ def load_generator(path: str | Path) -> tuple[nn.Module, GanConfig]:
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(blob, dict) or not {"config", "state_dict"} <= set(blob):
         raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo (keys 'config', 'state_dict' missing)")
-    cfg = {"energy_head": False, **blob["config"]}  # checkpoints older than the energy head
+    cfg = dict(blob["config"])
     config = GanConfig(**{**cfg, "hidden": tuple(cfg["hidden"])})
     net = build_generator(config)
-    state = {(k if k.startswith("net.") else f"net.{k}"): v for k, v in blob["state_dict"].items()}
-    net.load_state_dict(state)
+    net.load_state_dict(blob["state_dict"])
     return net.eval(), config
 
 

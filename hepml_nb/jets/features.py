@@ -95,17 +95,19 @@ def energy_correlation_ratios(z: np.ndarray, deta: np.ndarray, dphi: np.ndarray,
     Parameters
     ----------
     z, deta, dphi
-        (n_jets, n_particles) momentum fractions and angles relative to the jet axis.
+        (n_jets, n_particles) momentum fractions and angles relative to the jet axis
+        (already wrapped, so pairwise azimuth differences need no wrapping).
 
     References
     ----------
     Larkoski, Salam, Thaler, arXiv:1305.0007 (C2); Larkoski, Moult, Neill, arXiv:1409.6298 (D2).
     """
-    dphi_ij = (dphi[:, :, None] - dphi[:, None, :] + np.pi) % (2 * np.pi) - np.pi
-    a = np.hypot(deta[:, :, None] - deta[:, None, :], dphi_ij) ** beta
-    e2 = 0.5 * np.einsum("ni,nij,nj->n", z, a, z)
-    middle = np.matmul(a * z[:, None, :], a)  # sum_k A_ik z_k A_kj
-    e3 = np.einsum("ni,nj,nij,nij->n", z, z, a, middle) / 6.0
+    r2 = (deta[:, :, None] - deta[:, None, :]) ** 2 + (dphi[:, :, None] - dphi[:, None, :]) ** 2
+    a = r2 if beta == 2.0 else r2 ** (0.5 * beta)
+    weights = z[:, :, None] * z[:, None, :] * a  # z_i z_j R_ij^beta
+    middle = np.matmul(a * z[:, None, :], a)  # sum_k R_ik^beta z_k R_kj^beta
+    e2 = 0.5 * weights.sum(axis=(1, 2))
+    e3 = (weights * middle).sum(axis=(1, 2)) / 6.0
     e2 = np.maximum(e2, 1e-12)
     return e3 / e2**2, e3 / e2**3
 
@@ -121,7 +123,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def high_level_features(jets, *, batch_size: int = 1024) -> np.ndarray:
+def high_level_features(jets, *, batch_size: int = 256) -> np.ndarray:
     """The 16 :data:`HIGH_LEVEL_FEATURES` per jet, as a (n_jets, 16) float64 array.
 
     Masses in GeV; the rest is dimensionless. Constituent sums use the (at most
@@ -143,10 +145,14 @@ def high_level_features(jets, *, batch_size: int = 1024) -> np.ndarray:
     z = pt / np.maximum(pt.sum(axis=1, keepdims=True), 1e-12)
     deta, dphi = jets.points[..., 0].astype(float), jets.points[..., 1].astype(float)
     ecf = np.zeros((len(z), 4))
+    counts = mask.sum(axis=1)
+    order = np.argsort(counts, kind="stable")  # similar multiplicities together: pad only to their maximum
     for start in range(0, len(z), batch_size):
-        sl = slice(start, start + batch_size)
-        ecf[sl, :2] = np.stack(energy_correlation_ratios(z[sl], deta[sl], dphi[sl], beta=1.0), axis=1)
-        ecf[sl, 2:] = np.stack(energy_correlation_ratios(z[sl], deta[sl], dphi[sl], beta=2.0), axis=1)
+        sl = order[start:start + batch_size]
+        width = max(int(counts[sl].max()), 1)
+        args = (z[sl, :width], deta[sl, :width], dphi[sl, :width])
+        ecf[sl, :2] = np.stack(energy_correlation_ratios(*args, beta=1.0), axis=1)
+        ecf[sl, 2:] = np.stack(energy_correlation_ratios(*args, beta=2.0), axis=1)
     charge = jets.features[..., jets.feature_names.index("charge")]
     with np.errstate(divide="ignore", invalid="ignore"):
         zlogz = np.where(z > 0, z * np.log(np.where(z > 0, z, 1.0)), 0.0).sum(axis=1)

@@ -129,8 +129,8 @@ def _match(jets: ak.Array, partons: ak.Array, need: int, process: str) -> ak.Arr
     return ak.sum(dr < JET_R, axis=2) >= need
 
 
-def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> ak.Array:
-    """Cluster one batch of events and return the selected jets' constituents (flat over jets)."""
+def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tuple[ak.Array, ak.Array]:
+    """Cluster one batch of events; return the selected jets' constituents and the jets, flat over events."""
     import fastjet
 
     prt = events.prt

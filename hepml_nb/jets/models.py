@@ -153,6 +153,9 @@ class ParticleNet(nn.Module):
         (every slot, export-friendly, used for ONNX) or ``direct`` (padded, explicit edge
         features: the reference formulation). All three agree in eval mode.
         """
+        if features.shape[1] <= self.k:
+            raise ParameterError(f"jets are padded to {features.shape[1]} particles, but the model takes "
+                                 f"k = {self.k} neighbours; use max_particles > {self.k}")
         if implementation in ("padded", "direct"):
             return self._forward_padded(points, features, mask, direct=implementation == "direct")
         if implementation != "packed":

@@ -22,8 +22,9 @@ __all__ = ["TrainResult", "train_val_test_split", "subset", "train_particlenet",
 
 
 class TrainResult(NamedTuple):
-    """History per epoch (``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``), best epoch,
-    seconds spent and training throughput in jets/s."""
+    """History per epoch (``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``), best epoch
+    (0-based; -1 when no epoch beat the starting weights, which are then kept), seconds spent
+    and training throughput in jets/s."""
 
     history: dict[str, list[float]]
     best_epoch: int
@@ -82,7 +83,10 @@ def _check_training(epochs: int, batch_size: int, lr: float, patience: int) -> N
 def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, batch_size: int = 128,
                       lr: float = 3e-3, weight_decay: float = 1e-4, patience: int = 3, device: str = "auto",
                       seed: int = 0, progress: bool = True) -> TrainResult:
-    """Train ``model`` in place on ``train`` and keep the weights of the best validation epoch.
+    """Train ``model`` in place on ``train`` and keep the weights with the lowest validation loss.
+
+    The starting weights count as a candidate, so fine-tuning a pretrained model never
+    leaves it worse on the validation set.
 
     Parameters
     ----------
@@ -109,7 +113,8 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
     steps = epochs * max(1, -(-len(train[0]) // batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
     history = {"train_loss": [], "val_loss": [], "val_accuracy": [], "lr": []}
-    best, best_state, best_epoch, seen, train_time = np.inf, None, 0, 0, 0.0
+    best = _evaluate(model, val, 512, device)[0]  # fine-tuning must beat the starting weights
+    best_state, best_epoch, seen, train_time = copy.deepcopy(model.state_dict()), -1, 0, 0.0
     bar = tqdm(range(epochs), desc="epochs", unit="epoch", disable=not progress)
     for epoch in bar:
         model.train()
@@ -131,7 +136,7 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
                         val_acc=f"{val_acc:.3f}")
         if val_loss < best:
             best, best_epoch, best_state = val_loss, epoch, copy.deepcopy(model.state_dict())
-        elif epoch - best_epoch >= patience:
+        elif epoch - max(best_epoch, 0) >= patience:
             break
     model.load_state_dict(best_state)
     return TrainResult(history, best_epoch, train_time, seen / max(train_time, 1e-9))

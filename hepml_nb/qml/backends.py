@@ -130,25 +130,45 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
     upper triangle with a diagonal of 1, as qiskit-machine-learning does.
     """
     from qiskit.transpiler import generate_preset_pass_manager
-    from qiskit_ibm_runtime import SamplerV2
 
     x_a = np.asarray(x_a, dtype=float)
     other = x_a if x_b is None else np.asarray(x_b, dtype=float)
     circuit = compute_uncompute_circuit(x_a.shape[1], reps=reps, entanglement=entanglement)
     pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
-    isa = pm.run(circuit)
+    isa = pm.run(circuit.decompose())  # plain gates: the basis translator stalls on the composed form
     pairs = kernel_pairs(len(x_a), None if x_b is None else len(other))
     values = _parameter_values(isa, x_a, other, pairs, alpha=alpha,
                                entangled=entangling_pairs(x_a.shape[1], entanglement))
-    with warnings.catch_warnings():  # SamplerV2 is deprecated in favour of a client-side Sampler (0.50)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        sampler = SamplerV2(mode=backend)
-        sampler.options.default_shots = int(shots)
-        if hasattr(sampler.options, "simulator"):  # seeds the local (fake backend) simulation only
-            sampler.options.simulator.seed_simulator = int(seed)
-        bits = sampler.run([(isa, values)]).result()[0].data.meas
+    bits = _sampler(backend, shots=shots, seed=seed).run([(isa, values)]).result()[0].data.meas
     zeros = np.all(bits.array == 0, axis=-1).sum(axis=-1) / bits.num_shots
     return _assemble(zeros, pairs, len(x_a), None if x_b is None else len(other))
+
+
+def _is_fake(backend: Any) -> bool:
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    return isinstance(backend, FakeBackendV2)
+
+
+def _sampler(backend: Any, *, shots: int, seed: int):
+    """Sampler for ``backend``: Aer with the device noise model for a fake backend, IBM Runtime otherwise.
+
+    (qiskit-ibm-runtime's local mode, ``SamplerV2(mode=fake_backend)``, runs the same Aer
+    simulation but stalled in its job thread pool on the shared CI machines.)
+    """
+    if _is_fake(backend):
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.primitives import SamplerV2 as AerSampler
+
+        simulator = AerSimulator.from_backend(backend, method="density_matrix", seed_simulator=int(seed))
+        return AerSampler.from_backend(simulator, default_shots=int(shots), seed=int(seed))
+    from qiskit_ibm_runtime import SamplerV2
+
+    with warnings.catch_warnings():  # SamplerV2 is deprecated for a client-side Sampler (0.50)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sampler = SamplerV2(mode=backend)
+    sampler.options.default_shots = int(shots)
+    return sampler
 
 
 def _assemble(values: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n_a: int, n_b: int | None) -> np.ndarray:

@@ -207,4 +207,4 @@ def kernel_target_alignment(kernel: np.ndarray, y: np.ndarray, *, centered: bool
         center = np.eye(y.size) - 1.0 / y.size
         kernel = center @ kernel @ center
     norm = np.linalg.norm(kernel) * y.size
-    return float(target @ kernel @ target / norm) if norm > 0 else 0.0
+    return float(target @ kernel @ target / norm) if norm > 1e-12 * y.size else 0.0

@@ -84,12 +84,14 @@ def plot_kernel_agreement(reference: np.ndarray, others: Mapping[str, np.ndarray
     return ax
 
 
-def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "linear"):
-    """Text drawing of qiskit's ``zz_feature_map`` (decomposed into H, P and CX gates)."""
+def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "linear", alpha: float = 2.0):
+    """Text drawing of qiskit's ``zz_feature_map`` (H, P and CX gates) with its gate counts."""
     from qiskit.circuit.library import zz_feature_map
 
-    circuit = zz_feature_map(int(n_qubits), reps=int(reps), entanglement=entanglement)
-    return circuit.decompose().draw("text", fold=-1)
+    circuit = zz_feature_map(int(n_qubits), reps=int(reps), entanglement=entanglement, alpha=float(alpha))
+    counts = ", ".join(f"{n} {gate}" for gate, n in circuit.count_ops().items())
+    print(f"{n_qubits} qubits, reps={reps}, {entanglement} entanglement: {counts}")
+    return circuit.draw("text", fold=-1)
 
 
 def kernel_view(x: np.ndarray, y: np.ndarray, *, n_qubits: int = 6, reps: int = 2, alpha: float = 0.5,

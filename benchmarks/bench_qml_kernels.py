@@ -1,0 +1,51 @@
+"""Kernel entries per second: closed-form exact kernel vs qiskit-machine-learning, and the 12k training kernel.
+
+Run: python benchmarks/bench_qml_kernels.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def _rate(fn, n_entries: int) -> tuple[float, float]:
+    start = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - start
+    return n_entries / seconds, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes (about 20 s)")
+    parser.add_argument("--qubits", type=int, default=6)
+    args = parser.parse_args()
+    from qiskit.circuit.library import zz_feature_map
+    from qiskit_machine_learning.kernels import FidelityQuantumKernel, FidelityStatevectorKernel
+
+    from hepml_nb.qml.kernels import exact_kernel
+
+    n_fqk, n_fsv, n_ours, n_big = (12, 150, 2000, 4000) if args.quick else (30, 600, 4000, 12000)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, np.pi, (n_big, args.qubits))
+    fmap = zz_feature_map(args.qubits)
+    rows = {
+        "FidelityQuantumKernel": _rate(lambda: FidelityQuantumKernel(feature_map=fmap).evaluate(x[:n_fqk]),
+                                       n_fqk * (n_fqk - 1) // 2),
+        "FidelityStatevectorKernel": _rate(lambda: FidelityStatevectorKernel(feature_map=fmap).evaluate(x[:n_fsv]),
+                                           n_fsv * n_fsv),
+        "hepml_nb exact_kernel": _rate(lambda: exact_kernel(x[:n_ours]), n_ours * n_ours),
+    }
+    ours = rows["hepml_nb exact_kernel"][0]
+    print(f"{args.qubits} qubits, ZZ feature map reps=2 full entanglement")
+    for name, (rate, seconds) in rows.items():
+        print(f"{name:28s} {rate:14.3e} entries/s  ({seconds:7.2f} s)  ours/this = {ours / rate:10.1f}")
+    for dtype in (np.float64, np.float32):
+        rate, seconds = _rate(lambda: exact_kernel(x, dtype=dtype), n_big * n_big)
+        print(f"training kernel {n_big} x {n_big} ({np.dtype(dtype).name}): {seconds:.2f} s ({rate:.3e} entries/s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Quantum-kernel SVM vs classical references on the same splits; the backend table."""
+import numpy as np
+import pytest
+
+from hepml_nb.core.errors import ParameterError
+from hepml_nb.qml import classify as cl
+from hepml_nb.qml import study
+from hepml_nb.qml.features import FeatureSet
+
+
+def _blobs(seed, n=240):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(n // 2), np.zeros(n // 2)].astype(int)
+    x = rng.normal(size=(n, 7)) + 2.0 * y[:, None] * np.array([1, -1, 1, 0, 0, 0, 0])
+    return x, y
+
+
+def test_auc_vs_training_size_learns_separable_data(seed):
+    x, y = _blobs(seed)
+    table = cl.auc_vs_training_size(x, y, sizes=[20, 80], n_test=80, n_splits=2, seed=seed, n_qubits=4,
+                                    alpha=0.5, entanglement="linear", progress=False)
+    assert len(table) == 2 * 2 * 3 and set(table["model"]) == set(cl.MODELS)
+    summary = cl.summarise_aucs(table)
+    assert list(summary.index) == [20, 80]
+    assert summary.loc[80, "quantum_mean"] > 0.8 and summary.loc[80, "rbf_svm_mean"] > 0.8
+
+
+def test_kernel_svm_scores_checks_shapes():
+    with pytest.raises(ParameterError, match=r"expected \(n_train, n_train\) and \(n_test, n_train\)"):
+        cl.kernel_svm_scores(np.eye(3), [0, 1, 0], np.zeros((2, 4)))
+
+
+def test_classical_scores_rejects_unknown_model():
+    with pytest.raises(ParameterError, match="choose one of: rbf_svm, gbt"):
+        cl.classical_scores(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), model="mlp")
+
+
+def test_auc_vs_training_size_rejects_zero_splits():
+    with pytest.raises(ParameterError, match="n_splits must be >= 1"):
+        cl.auc_vs_training_size(np.zeros((4, 2)), np.array([0, 1, 0, 1]), sizes=[2], n_test=2, n_splits=0)
+
+
+def test_shot_study_degrades_with_few_shots(seed):
+    x, y = _blobs(seed, n=200)
+    rng = np.random.default_rng(seed)
+    train, test = rng.permutation(200)[:100], rng.permutation(200)[100:]
+    from sklearn.preprocessing import MinMaxScaler
+    scaled = MinMaxScaler((0, np.pi)).fit_transform(x[:, :4])
+    fs = FeatureSet(scaled[train], scaled[test], y[train], y[test], ("a", "b", "c", "d"))
+    table = study.shot_study(fs, shots=[4, 4096], seed=seed, alpha=0.5, entanglement="linear")
+    assert list(table.index) == ["exact", "4 shots", "4096 shots"]
+    rms = table["kernel_rms_vs_exact"]
+    assert rms["exact"] == 0.0 and rms["4 shots"] > 5 * rms["4096 shots"] > 0
+    assert table.loc["4096 shots", "auc"] == pytest.approx(table.loc["exact", "auc"], abs=0.03)
