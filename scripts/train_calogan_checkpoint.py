@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from hepml_nb.calo import gan
-from hepml_nb.calo.gflash import ShowerSet, reference_showers
+from hepml_nb.calo.gflash import reference_showers
 from hepml_nb.core.errors import DataError, ParameterError
 
 
@@ -81,16 +81,6 @@ def test_gan_errors(small_sample, tmp_path):
         gan.load_generator(tmp_path / "other.pt")
     with pytest.raises(DataError, match="no pretrained generator 'x'; available: calogan_generator"):
         gan.load_pretrained("x")
-    with pytest.raises(ParameterError, match="threads must be a positive number"):
-        with gan.torch_threads(0):
-            pass
-
-
-def test_torch_threads_restores_setting():
-    before = torch.get_num_threads()
-    with gan.torch_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
 
 
 def test_energy_head_fixes_response_range(small_sample):

@@ -61,3 +61,4 @@ def test_validate_parameters_converts_int_to_float(params):
 def test_format_parameters_lists_every_parameter(params):
     table = format_parameters(params)
     assert all(name in table for name in params) and "jets per class" in table
+

@@ -89,3 +89,12 @@ def test_token_status_reports_source_without_the_token(monkeypatch):
     monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
     status = bk.token_status()
     assert bk.TOKEN_ENV in status and FAKE_TOKEN not in status
+
+
+def test_check_hardware_request_skips_or_requires_confirmation(capsys):
+    assert bk.check_hardware_request(None, confirm_hardware_submission=False, n_events=100, shots=1024) is None
+    with pytest.raises(ParameterError, match="needs confirm_hardware_submission=True: 3725 circuits"):
+        bk.check_hardware_request("ibm_brisbane", confirm_hardware_submission=False, n_events=100, shots=1024)
+    estimate = bk.check_hardware_request("ibm_brisbane", confirm_hardware_submission=True, n_events=100, shots=10)
+    assert estimate == {"circuits": 3725, "total_shots": 37250}
+    assert "3725 circuits x 10 shots on ibm_brisbane" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.calo.gan import torch_threads
+from hepml_nb.core.devices import torch_threads
 from hepml_nb.calo.features import feature_matrix, shower_features
 from hepml_nb.calo.gflash import ShowerSet
 

@@ -10,18 +10,17 @@ per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloG
 """
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from hepml_nb.core.devices import resolve_device
+from hepml_nb.core.devices import resolve_device, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.calo.gflash import ShowerSet
@@ -29,28 +28,9 @@ from hepml_nb.calo.gflash import ShowerSet
 __all__ = [
     "GanConfig", "to_model_space", "from_model_space", "condition", "build_generator", "build_critic",
     "train_wgan_gp", "generate_showers", "save_generator", "load_generator", "load_pretrained", "PRETRAINED_DIR",
-    "torch_threads",
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` torch CPU threads (None: leave as is), restoring the previous number.
-
-    Small networks train several times faster on one thread when the cores are shared
-    with other work (OpenMP threads otherwise spin against each other).
-    """
-    previous = torch.get_num_threads()
-    if n is not None:
-        if int(n) < 1:
-            raise ParameterError(f"threads must be a positive number or None, got {n}")
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)

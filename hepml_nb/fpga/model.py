@@ -6,12 +6,12 @@ hidden layers of 64, 32 and 32 ReLU units and a 5-class softmax (g, q, W, Z, t).
 """
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from hepml_nb.core.devices import torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.metrics import auc
 
@@ -140,7 +140,7 @@ def train_tagger(
     gen = torch.Generator().manual_seed(seed)
     Xt, yt = torch.from_numpy(np.asarray(X, dtype=np.float32)), torch.from_numpy(np.asarray(y, dtype=np.int64))
     history = []
-    with _torch_threads(1):  # a small MLP trains fastest on one thread, and shared cores stay free
+    with torch_threads(1):  # a small MLP trains fastest on one thread, and shared cores stay free
         for _ in tqdm(range(epochs), desc="training", disable=not progress):
             order, total = torch.randperm(len(Xt), generator=gen), 0.0
             for start in range(0, len(Xt), batch_size):
@@ -152,19 +152,6 @@ def train_tagger(
                 total += loss.item() * len(idx)
             history.append(total / len(Xt))
     return TrainResult(model.eval(), history)
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int):
-    """Run the block with ``n`` torch threads, restoring the previous setting afterwards."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def predict_proba(model, X: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ ntuple), :mod:`~hepml_nb.qml.features` (features, encoding, splits),
 and :mod:`~hepml_nb.qml.exercises`.
 """
 from hepml_nb.qml.backends import (
-    circuit_estimate, device_kernel, fake_backend, hardware_kernel, ibm_backend, token_status,
+    check_hardware_request, circuit_estimate, device_kernel, fake_backend, hardware_kernel, ibm_backend, token_status,
 )
 from hepml_nb.qml.classify import (
     auc_vs_training_size, classical_scores, compare_models, kernel_svm_scores, summarise_aucs,
@@ -24,7 +24,7 @@ from hepml_nb.qml.plots import (
 __all__ = [
     "event_file", "read_events", "load_events", "diphoton_features", "prepare_features", "balanced_split",
     "zz_statevectors", "fidelity_kernel", "exact_kernel", "shot_kernel", "kernel_target_alignment",
-    "fake_backend", "device_kernel", "circuit_estimate", "token_status", "ibm_backend", "hardware_kernel",
+    "fake_backend", "device_kernel", "circuit_estimate", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request",
     "kernel_svm_scores", "classical_scores", "compare_models", "auc_vs_training_size", "summarise_aucs",
     "plot_features", "plot_kernel_matrix", "plot_auc_vs_size", "plot_kernel_agreement",
     "feature_map_view", "kernel_view", "KernelRun", "run_kernel", "backend_table", "shot_study",

@@ -5,9 +5,9 @@ computational basis; the fraction of all-zero outcomes estimates ``|<psi(y)|psi(
 (Havlicek et al., arXiv:1804.11326). The circuit is transpiled once for the target
 device with the data as circuit parameters, and all entries run as one parameter sweep
 of a ``SamplerV2`` job. The same code serves a fake backend from
-``qiskit_ibm_runtime.fake_provider`` (run locally with the device's noise model, the
-"local testing mode" of qiskit-ibm-runtime) and a real backend from
-``QiskitRuntimeService``.
+``qiskit_ibm_runtime.fake_provider`` (sampled locally by Aer with the device's coupling
+map, basis gates and noise model) and a real backend from ``QiskitRuntimeService``
+(sampled by ``qiskit_ibm_runtime.SamplerV2``).
 
 The IBM token is never a parameter: it comes from ``$QISKIT_IBM_TOKEN`` or the account
 saved with ``QiskitRuntimeService.save_account``, and it is never printed.
@@ -25,7 +25,7 @@ from hepml_nb.qml.kernels import entangling_pairs
 
 __all__ = [
     "TOKEN_ENV", "compute_uncompute_circuit", "kernel_pairs", "circuit_estimate", "fake_backend",
-    "device_kernel", "token_status", "ibm_backend", "hardware_kernel",
+    "device_kernel", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request",
 ]
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
@@ -243,3 +243,29 @@ def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: 
         )
     device = ibm_backend(backend) if isinstance(backend, str) else backend
     return device_kernel(x_a, x_b, backend=device, shots=shots, seed=seed, **settings)
+
+
+def check_hardware_request(backend: str | None, *, confirm_hardware_submission: bool, n_events: int,
+                           shots: int) -> dict[str, int] | None:
+    """Validate a hardware request up front: None skips hardware; otherwise confirmation is required.
+
+    ``n_events`` are split half for training, half for testing. Returns the circuit estimate
+    (training plus test kernel) or None when no backend is requested.
+
+    Raises
+    ------
+    ParameterError
+        If a backend is named but ``confirm_hardware_submission`` is not True.
+    """
+    if backend is None:
+        return None
+    half = n_events // 2
+    train, test = circuit_estimate(half, shots=shots), circuit_estimate(half, half, shots=shots)
+    total = {k: train[k] + test[k] for k in ("circuits", "total_shots")}
+    print(f"hardware request: {total['circuits']} circuits x {shots} shots on {backend}")
+    if confirm_hardware_submission is not True:
+        raise ParameterError(
+            f"hardware_backend={backend!r} needs confirm_hardware_submission=True: {total['circuits']} circuits "
+            f"({total['total_shots']} shots) would be submitted; set it to True, or hardware_backend=None to skip"
+        )
+    return total
