@@ -27,6 +27,12 @@ def test_read_parameters_rejects_non_literal(tmp_path):
         read_parameters(nb)
 
 
+def test_read_parameters_rejects_line_papermill_cannot_parse(tmp_path):
+    nb = write_notebook(tmp_path / "nb.ipynb", "a = 1  # first\nratio = 2.0  # signal/background, s=b means 1")
+    with pytest.raises(ParameterError, match="cannot read parameter 'ratio'.*no '=' in the comment"):
+        read_parameters(nb)
+
+
 def test_read_parameters_missing_notebook(tmp_path):
     with pytest.raises(ParameterError, match="not found"):
         read_parameters(tmp_path / "missing.ipynb")

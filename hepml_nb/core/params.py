@@ -40,6 +40,7 @@ def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
     found = inspect_notebook(str(notebook))
     if not found:
         raise ParameterError(f"{notebook.name} has no cell tagged 'parameters' (or it is empty)")
+    _check_all_parsed(notebook, set(found))
     params = {}
     for name, info in found.items():
         try:
@@ -55,6 +56,23 @@ def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
         )
         params[name] = Parameter(name, default, type_name, (info.get("help") or "").strip())
     return params
+
+
+def _check_all_parsed(notebook: Path, found: set[str]) -> None:
+    """Raise when papermill skipped an assignment of the parameters cell (it cannot parse some lines)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    for node in ast.parse(cell.source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id not in found:
+                line = cell.source.splitlines()[node.lineno - 1]
+                raise ParameterError(
+                    f"{notebook.name}: papermill cannot read parameter {target.id!r} from the line "
+                    f"{line.strip()!r}; write one 'name = literal  # help' per line, with no '=' in the comment"
+                )
 
 
 def _bool(text: str) -> bool:

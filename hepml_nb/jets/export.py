@@ -8,6 +8,7 @@ exporter of recent torch versions fails on the kNN gather.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ def export_onnx(model: nn.Module, path: Path | str, *, n_particles: int = 100, n
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     axes = {name: {0: "batch"} for name in ("points", "features", "mask", "scores")}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the shape check is constant for fixed n_particles
         torch.onnx.export(wrapper, dummy, str(path), input_names=["points", "features", "mask"],
                           output_names=["scores"], dynamic_axes=axes, opset_version=opset, dynamo=False)
     return path
