@@ -112,7 +112,8 @@ $m_{\rm jet} \approx m_t \approx 173$ GeV, QCD jets get their mass only from rad
 `data.four_vectors` has shape (jets, particles, 4) with $(p_x, p_y, p_z, E)$ in GeV,
 zero for padded particles. Compute the mass of every jet,
 $m^2 = (\sum E)^2 - |\sum \vec p|^2$, as an array `masses` of shape (jets,)."""),
-    ("code", """### BEGIN SOLUTION
+    ("code", """masses = None
+### BEGIN SOLUTION
 total = data.four_vectors.sum(axis=1)
 masses = np.sqrt(np.maximum(total[:, 3] ** 2 - (total[:, :3] ** 2).sum(axis=1), 0.0))
 ### END SOLUTION"""),
@@ -163,6 +164,7 @@ Find the indices of the $k = 7$ nearest neighbours of the leading particle (inde
 jet 0 in the $(\Delta\eta, \Delta\phi)$ plane, excluding the particle itself and padded
 particles. `data.points[0]` has shape (particles, 2), `data.mask[0]` marks real ones."""),
     ("code", """points, mask = data.points[0], data.mask[0]
+neighbours = None
 ### BEGIN SOLUTION
 distance = np.hypot(*(points - points[0]).T)
 distance = np.where(mask, distance, np.inf)
@@ -223,8 +225,8 @@ plot_rejection(results, ax=ax2)
 hn.save_figure(fig, "roc")
 auc_pn = hn.auc(y_test, score_pn)
 assert auc_pn > 0.8, f"ParticleNet AUC {auc_pn:.3f} is too low"
-if use_pretrained or len(data) >= 5000:
-    assert auc_pn > auc_baseline - 0.01, f"ParticleNet {auc_pn:.4f} below the baseline {auc_baseline:.4f}"
+if use_pretrained:  # trained on 48,000 jets, it should not lose to the baseline
+    assert auc_pn > auc_baseline - 0.005, f"ParticleNet {auc_pn:.4f} below the baseline {auc_baseline:.4f}"
 print(f"AUC: ParticleNet {auc_pn:.4f}, baseline {auc_baseline:.4f}")"""),
     ("md", r"""The published numbers on the reference dataset (which includes a Delphes detector
 simulation, so jets are less sharp than ours) are shown for orientation:"""),
@@ -241,6 +243,7 @@ of 50 % from `y_test` and `score_pn`, without `hn.rejection_at`: the ROC curve f
 interpolate it at $\varepsilon_S = 0.5$ and invert."""),
     ("code", """from sklearn.metrics import roc_curve
 
+rejection50 = None
 ### BEGIN SOLUTION
 fpr, tpr, _ = roc_curve(y_test, score_pn)
 eps_b = np.interp(0.5, tpr, fpr)
@@ -282,7 +285,10 @@ metrics = hn.record_metrics(
 print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items() if k != "timings"})"""),
     ("md", r"""### Going further
 
-* Set `use_pretrained = False` and `epochs = 20` to train from scratch; compare the learning curves.
+* Set `use_pretrained = False` and `epochs = 10` to train from scratch. On the default 7,000 training
+  jets ParticleNet-Lite reaches an AUC of about 0.974, *below* the substructure baseline (about 0.981):
+  a network that learns its features from particles needs much more data than a BDT on 16 physics
+  observables. The shipped model saw 48,000 jets; the paper used 1.2 million.
 * `model_name = "particlenet"` is the full model (k = 16, three blocks): slower, a little better.
 * Point `data_path` at files of the real JetClass dataset (`*_TTBar_*` and `*_ZJetsToNuNu_*`).
 * The same jets feed the FPGA tutorial: `jets.high_level_dataset` builds its five-class dataset."""),

@@ -1,23 +1,25 @@
 """Train the pretrained ParticleNet-Lite shipped in hepml_nb/jets/pretrained/.
 
-The checkpoint in the repository was made with the default arguments::
+One command generates the jets and trains::
 
-    python scripts/train_particlenet_checkpoint.py
+    python scripts/train_particlenet_checkpoint.py [--device cuda] [--epochs 30 --patience 6]
 
-(top vs QCD, 2 x 15,000 jets per class generated with seeds 1001 and 1002 -- different
-from the notebook's seeds, so the notebook's test jets were never seen in training --
-80/10/10 split, ParticleNet-Lite, 12 epochs at most, batch 128, one-cycle LR up to 3e-3).
-It writes ``particlenet_lite.pt`` and ``particlenet_lite.json`` (recipe, command,
-timings and test metrics). About 15 minutes on 2 idle CPU cores; ``--device cuda``
-trains in about a minute on a GPU.
+(top vs QCD, 15,000 jets per class and per seed, seeds 1001 and 1002 -- different from
+the notebook's seeds, so the notebook's test jets were never seen in training --
+80/10/10 split, ParticleNet-Lite, batch 128, one-cycle LR up to 3e-3). It writes
+``particlenet_lite.pt`` and ``particlenet_lite.json`` (exact command, recipe, history,
+timings and test metrics). Generation takes ~25 min on 2 shared CPU cores; training
+~90 s on a GPU, ~15-20 min on 2 CPU cores.
 
 Generation needs Pythia8 and the training a GPU only for speed, so the two steps can
-run on different machines (this is how the shipped checkpoint was made)::
+run on different machines. The shipped checkpoint was made this way::
 
     python scripts/train_particlenet_checkpoint.py --save-arrays build/pn_arrays.npz   # CPU machine
-    python scripts/train_particlenet_checkpoint.py --from-arrays build/pn_arrays.npz --device cuda
+    python scripts/train_particlenet_checkpoint.py --from-arrays build/pn_arrays.npz --device cuda \
+        --epochs 30 --patience 6
 
-The arrays file holds the padded inputs of the real particles only (compressed).
+The arrays file holds the inputs of the real particles only (compressed, continuous
+columns rounded to float16).
 """
 from __future__ import annotations
 
@@ -61,7 +63,8 @@ def write_arrays(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     packed = data.features[data.mask]
     discrete = np.array([np.array_equal(c, np.round(c)) and np.abs(c).max() < 100 for c in packed.T])
-    np.savez_compressed(path, continuous=packed[:, ~discrete].astype(np.float16), discrete=packed[:, discrete].astype(np.int8),
+    np.savez_compressed(path, continuous=packed[:, ~discrete].astype(np.float16),
+                        discrete=packed[:, discrete].astype(np.int8),
                         is_discrete=discrete, counts=data.mask.sum(1), labels=data.labels,
                         width=data.mask.shape[1], feature_names=np.array(data.feature_names),
                         label_names=np.array(data.label_names))
@@ -121,7 +124,8 @@ def main(argv=None) -> None:
         "command": "python scripts/train_particlenet_checkpoint.py " + " ".join(argv or sys.argv[1:]),
         "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "data": {"generator_version": GENERATOR_VERSION, "processes": ["qcd", "top"],
-                 "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data), "split": [0.8, 0.1, 0.1]},
+                 "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data),
+                 "split": [0.8, 0.1, 0.1]},
         "feature_names": list(data.feature_names), "label_names": list(data.label_names),
         "parameters": count_parameters(model), "best_epoch": result.best_epoch,
         "history": result.history, "test_metrics": metrics,

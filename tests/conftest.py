@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no spinning threads on shared cores
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 

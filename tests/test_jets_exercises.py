@@ -49,4 +49,7 @@ def test_check_rejection_right_and_wrong(seed, capsys):
     assert not check_rejection(1.0 / rejection, y, score)
     assert "background efficiency" in capsys.readouterr().out
     assert not check_rejection(None, y, score)
-    assert "None" in capsys.readouterr().out
+    assert "`rejection50` is still None" in capsys.readouterr().out
+    assert not check_jet_mass(None, _four_vectors(seed))
+    assert not check_knn(None, np.zeros((3, 2)), np.ones(3, bool), particle=0, k=1)
+    assert capsys.readouterr().out.count("is still None") == 2

@@ -122,7 +122,10 @@ def execute(topic: str, profile: str = "default", out: Path | str | None = None,
     (folder / METRICS_FILE).unlink(missing_ok=True)
     write_json_atomic(folder / "params.json", {"topic": topic, "profile": profile, "parameters": merged})
     executed = folder / nb_path.name
-    env = {RUN_DIR_ENV: str(folder), HEADLESS_ENV: "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env = {RUN_DIR_ENV: str(folder), HEADLESS_ENV: "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           # OpenMP threads that sleep instead of spinning: torch and sklearn slow down many-fold
+           # when spinning threads share cores with other work (laptops, JupyterHub nodes, CI)
+           "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     kernel = current_env_kernel()
     with _environment(env):
         try:

@@ -27,9 +27,14 @@ def nearest_neighbours(points: np.ndarray, mask: np.ndarray, particle: int, k: i
     return np.sort(np.argsort(dist, kind="stable")[:k])
 
 
+def _attempted(answer, name: str) -> None:
+    expect_true(answer is not None, f"`{name}` is still None", f"assign your result to `{name}`")
+
+
 @checker
 def check_jet_mass(answer, four_vectors: np.ndarray) -> None:
     """Exercise 1: jet masses from the padded constituent four-vectors."""
+    _attempted(answer, "masses")
     expected = jet_masses(four_vectors)
     expect_shape(answer, expected.shape, what="jet masses",
                  hint="one mass per jet: sum the four-vectors over the particle axis (axis=1) first")
@@ -44,6 +49,7 @@ def check_jet_mass(answer, four_vectors: np.ndarray) -> None:
 @checker
 def check_knn(answer, points: np.ndarray, mask: np.ndarray, particle: int, k: int) -> None:
     """Exercise 2: the k nearest neighbours of one particle (indices, any order)."""
+    _attempted(answer, "neighbours")
     got = np.sort(np.asarray(answer, dtype=int).ravel())
     expected = nearest_neighbours(points, mask, particle, k)
     expect_shape(got, expected.shape, what="neighbour indices", hint=f"return exactly k = {k} indices")
@@ -58,11 +64,12 @@ def check_knn(answer, points: np.ndarray, mask: np.ndarray, particle: int, k: in
 @checker
 def check_rejection(answer, y_true: np.ndarray, score: np.ndarray, eps_s: float = 0.5) -> None:
     """Exercise 3: background rejection 1/eps_B at a signal efficiency."""
+    _attempted(answer, "rejection50")
     expected = rejection_at(y_true, score, eps_s)
     if answer is not None and np.ndim(answer) == 0 and 0 < float(answer) < 1 and expected > 1:
         expect_true(not np.isclose(1.0 / float(answer), expected, rtol=0.05),
                     f"{float(answer):.4g} looks like the background efficiency eps_B, not the rejection",
                     "the rejection is 1/eps_B")
     expect_close(answer, expected, rtol=0.05, what=f"1/eps_B at eps_S = {eps_s:.0%}",
-                 hint="find the score threshold keeping a fraction eps_S of signal (np.quantile of the signal "
-                      "scores at 1 - eps_S), count the background above it, invert that fraction")
+                 hint="fpr, tpr, _ = roc_curve(y_test, score); eps_B = np.interp(eps_S, tpr, fpr); "
+                      "the rejection is 1 / eps_B")

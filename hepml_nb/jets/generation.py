@@ -174,6 +174,19 @@ def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_part
             "jet_nparticles": ak.num(particles)}
 
 
+def _init_pythia(process: str, *, pt_range, seed: int):
+    """A Pythia8 instance initialised for one process, quiet, with its own seed."""
+    import pythia8mc
+
+    pythia = pythia8mc.Pythia("", False)
+    for line in pythia_settings(process, pt_range=pt_range, seed=seed):
+        if not pythia.readString(line):
+            raise RuntimeError(f"Pythia8 rejected the setting {line!r}")
+    if not pythia.init():
+        raise RuntimeError(f"Pythia8 failed to initialise for process {process!r}")
+    return pythia
+
+
 def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650.0), eta_max: float = 2.0,
                    max_particles: int = 128, batch_events: int = 200) -> dict[str, Any]:
     """Generate ``n_jets`` jets of one process in this process (no cache, no parallelism).
@@ -185,16 +198,9 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
         per jet), ``jet_*`` arrays (GeV, radians), ``jet_sdmass`` and ``jet_tau1..4``,
         and ``n_events`` (events generated).
     """
-    import pythia8mc
-
     start = time.perf_counter()
     process = _check_process(process)
-    pythia = pythia8mc.Pythia("", False)
-    for line in pythia_settings(process, pt_range=pt_range, seed=seed):
-        if not pythia.readString(line):
-            raise RuntimeError(f"Pythia8 rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia8 failed to initialise for process {process!r}")
+    pythia = _init_pythia(process, pt_range=pt_range, seed=seed)
     charges: dict[int, float] = {}
 
     def charge_of(ids: np.ndarray) -> np.ndarray:
