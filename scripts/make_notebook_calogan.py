@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from hepml_nb.core.teaching import notebook_from_cells
 
 OUT = Path(__file__).resolve().parents[1] / "notebooks" / "03_gan_shower_validation.ipynb"
 
@@ -68,7 +69,7 @@ n_ds2 = 2000  # showers in the dataset-2 geometry (speed and challenge-format de
 data_path = None  # optional CaloGAN HDF5 file (e.g. Geant4 showers) to use as the reference
 device = "auto"  # torch device for the GAN: auto, cpu or cuda
 """, )
-CELLS[-1] = ("parameters", CELLS[-1][1])
+CELLS[-1] = ("params", CELLS[-1][1])
 
 code("""
 use_style("ATLAS")
@@ -444,19 +445,8 @@ md(r"""
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    for kind, src in CELLS:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
+    """The notebook object (no outputs)."""
+    return notebook_from_cells(CELLS)
 
 if __name__ == "__main__":
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from hepml_nb.core.teaching import notebook_from_cells
 
 OUT = Path(__file__).resolve().parents[1] / "notebooks" / "04_fpga_latency_hls4ml.ipynb"
 
@@ -304,21 +305,8 @@ print({k: metrics[k] for k in ("float_accuracy", "reference_accuracy", "latency_
 
 
 def build_notebook() -> nbformat.NotebookNode:
-    """The notebook object: markdown and code cells, the parameters cell tagged ``parameters``."""
-    cells = []
-    for kind, source in CELLS:
-        if kind == "md":
-            cells.append(new_markdown_cell(source))
-        else:
-            cell = new_code_cell(source)
-            if kind == "params":
-                cell.metadata["tags"] = ["parameters"]
-            cells.append(cell)
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
+    """The notebook object (no outputs)."""
+    return notebook_from_cells(CELLS)
 
 if __name__ == "__main__":
     nbformat.write(build_notebook(), OUT)

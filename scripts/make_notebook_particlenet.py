@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from hepml_nb.core.teaching import notebook_from_cells
 
 OUT = Path(__file__).resolve().parents[1] / "notebooks" / "01_particlenet_jet_tagging.ipynb"
 
@@ -297,20 +298,7 @@ print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items
 
 def build() -> nbformat.NotebookNode:
     """The notebook object (no outputs)."""
-    cells = []
-    for kind, source in CELLS:
-        if kind == "md":
-            cells.append(new_markdown_cell(source))
-        else:
-            cell = new_code_cell(source)
-            if kind == "params":
-                cell.metadata["tags"] = ["parameters"]
-            cells.append(cell)
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
+    return notebook_from_cells(CELLS)
 
 if __name__ == "__main__":
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from hepml_nb.core.teaching import notebook_from_cells
 
 CELLS: list[tuple[str, str]] = []
 
@@ -370,20 +371,8 @@ the 12,000-event, 6-qubit training kernel takes 7-15 s on 2 CPU cores, well unde
 
 
 def build() -> nbformat.NotebookNode:
-    nb = new_notebook()
-    for kind, text in CELLS:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(text))
-        else:
-            tags = [t for t in kind.split(":", 1)[1].split(",") if t]
-            cell = new_code_cell(text)
-            if tags:
-                cell.metadata["tags"] = tags
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
+    """The notebook object (no outputs)."""
+    return notebook_from_cells(CELLS)
 
 if __name__ == "__main__":
     target = Path(__file__).resolve().parents[1] / "notebooks" / "02_qml_qsvm_higgs.ipynb"

@@ -30,6 +30,15 @@ def seed() -> int:
     return 12345
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: one torch thread avoids OpenMP spin-waiting on a shared CPU."""
+    from hepml_nb.core.devices import torch_threads
+
+    with torch_threads(1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory):
     """``ci_run(topic) -> (run_dir, metrics)``: the topic's notebook executed once per session, ci profile."""

@@ -52,3 +52,16 @@ def test_student_setup_notebook_still_runs(tmp_path, monkeypatch):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["NotImplementedError", "NameError"]
     assert (tmp_path / "run" / "metrics.json").exists()  # the last cell ran
+
+
+def test_notebook_from_cells_kinds_and_tags():
+    from hepml_nb.core.teaching import notebook_from_cells
+
+    nb = notebook_from_cells([("md", "# t"), ("code", "import x"), ("params", "a = 1  # a"),
+                              ("code:raises-exception,x", "1/0")])
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "code"]
+    assert nb.cells[2].metadata["tags"] == ["parameters"]
+    assert nb.cells[3].metadata["tags"] == ["raises-exception", "x"]
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    with pytest.raises(DataError, match="unknown cell kind 'raw'"):
+        notebook_from_cells([("raw", "x")])

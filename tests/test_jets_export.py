@@ -8,13 +8,7 @@ from hepml_nb.jets.export import compare_onnx, export_onnx, onnx_scores, torch_s
 from hepml_nb.jets.models import build_particlenet
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_export_onnx_scores_match_torch(tmp_path, seed):

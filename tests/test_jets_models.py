@@ -7,13 +7,7 @@ from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets.models import CONFIGS, build_particlenet, count_parameters, knn_indices
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared CPU (see the topic notes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _batch(seed, *, batch=6, particles=20, features=7, n_real=(3, 15)):

@@ -8,13 +8,7 @@ from hepml_nb.jets.models import build_particlenet
 from hepml_nb.jets.training import predict_scores, train_particlenet, train_val_test_split
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared CPU (see the topic notes)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _clouds(n, seed):

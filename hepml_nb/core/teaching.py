@@ -12,10 +12,11 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from hepml_nb.core.errors import DataError
 
-__all__ = ["strip_solutions", "student_notebook", "write_student_notebooks", "strip_outputs"]
+__all__ = ["strip_solutions", "student_notebook", "write_student_notebooks", "strip_outputs", "notebook_from_cells"]
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)###\s*BEGIN SOLUTION\s*$")
 _END = re.compile(r"^[ \t]*###\s*END SOLUTION\s*$")
@@ -87,3 +88,30 @@ def write_student_notebooks(notebooks: list[Path], out_dir: Path | str) -> list[
         nbformat.write(nb, target)
         written.append((target, count))
     return written
+
+
+def notebook_from_cells(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """Build an output-free notebook from ``(kind, source)`` pairs (used by ``scripts/make_notebook_*``).
+
+    ``kind`` is ``"md"``, ``"code"``, ``"params"`` (the cell tagged ``parameters``) or
+    ``"code:tag1,tag2"`` (a code cell with tags). The kernelspec is the generic ``python3``;
+    the runner always executes with the Python that runs it.
+    """
+    nb = new_notebook()
+    for kind, source in cells:
+        if kind == "md":
+            nb.cells.append(new_markdown_cell(source))
+            continue
+        if kind == "params":
+            tags = ["parameters"]
+        elif kind == "code" or kind.startswith("code:"):
+            tags = [t for t in kind.partition(":")[2].split(",") if t]
+        else:
+            raise DataError(f"unknown cell kind {kind!r}; choose one of: md, code, params, code:TAGS")
+        cell = new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
