@@ -32,3 +32,20 @@ def test_save_figure_writes_png(tmp_path, monkeypatch):
 
 def test_to_jsonable_nested():
     assert to_jsonable({"a": (np.bool_(True), {"b": np.nan})}) == {"a": [True, {"b": None}]}
+
+
+def test_atomic_output_renames_on_success_and_cleans_on_failure(tmp_path):
+    import pytest
+
+    from hepml_nb.core.results import atomic_output
+
+    target = tmp_path / "sub" / "data.h5"
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert not target.exists() and list(target.parent.iterdir()) == []
+    with atomic_output(target) as tmp:
+        assert tmp.parent == target.parent and tmp != target
+        tmp.write_text("full")
+    assert target.read_text() == "full" and list(target.parent.iterdir()) == [target]

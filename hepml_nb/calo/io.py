@@ -17,6 +17,7 @@ import h5py
 import numpy as np
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.results import atomic_output
 from hepml_nb.calo.geometry import get_geometry, layer_images
 from hepml_nb.calo.gflash import ShowerSet
 
@@ -53,7 +54,7 @@ def write_calogan_h5(showers: ShowerSet, path: str | Path) -> Path:
         raise DataError(f"the CaloGAN format holds 'calogan' showers only, got geometry {showers.geometry!r}")
     path = Path(path)
     layers = layer_images(get_geometry("calogan"), showers.cells)
-    with h5py.File(path, "w") as fh:
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as fh:
         fh.create_dataset("energy", data=np.asarray(showers.e_inc, np.float32)[:, None])
         for i, image in enumerate(layers):
             fh.create_dataset(f"layer_{i}", data=image.astype(np.float32), compression="gzip")
@@ -80,7 +81,7 @@ def read_calogan_h5(path: str | Path, *, n: int | None = None) -> ShowerSet:
 def write_challenge_h5(showers: ShowerSet, path: str | Path) -> Path:
     """Write showers as a CaloChallenge HDF5 file (energies in MeV as float64, voxels in MeV as float32)."""
     path = Path(path)
-    with h5py.File(path, "w") as fh:
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as fh:
         fh.create_dataset("incident_energies", data=(1000.0 * np.asarray(showers.e_inc, np.float64))[:, None])
         fh.create_dataset("showers", data=np.asarray(showers.cells, np.float32), compression="gzip")
     return path

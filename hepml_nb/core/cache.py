@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import platformdirs
 
-from hepml_nb.core.results import to_jsonable, write_json_atomic
+from hepml_nb.core.results import atomic_output, to_jsonable, write_json_atomic
 
 __all__ = ["cache_dir", "cache_key", "cached_file", "cached_arrays"]
 
@@ -59,20 +58,13 @@ def cached_file(
         File suffix, e.g. ``".root"`` or ``".h5"``.
     """
     folder = cache_dir() / name
-    folder.mkdir(parents=True, exist_ok=True)
     key = cache_key(params, version)
     final = folder / f"{key}{suffix}"
     if final.exists():
         return final
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=f".tmp{suffix}")
-    os.close(fd)
-    try:
-        build(Path(tmp))
+    with atomic_output(final) as tmp:
+        build(tmp)
         write_json_atomic(folder / f"{key}.recipe.json", {"params": params, "version": version})
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return final
 
 

@@ -6,16 +6,18 @@ JupyterLab writes to ``runs/interactive`` under its working directory.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-__all__ = ["run_dir", "record_metrics", "load_metrics", "save_figure", "write_json_atomic", "to_jsonable"]
+__all__ = ["run_dir", "record_metrics", "load_metrics", "save_figure", "write_json_atomic", "atomic_output",
+           "to_jsonable"]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
 METRICS_FILE = "metrics.json"
@@ -45,20 +47,33 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def write_json_atomic(path: Path | str, data: Any) -> Path:
-    """Write ``data`` as JSON to ``path`` through a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_output(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; it becomes ``path`` only when the block succeeds.
+
+    A failed or interrupted write leaves neither a half-written ``path`` nor the temporary
+    file, and a reader never sees a partial file (the rename is atomic)::
+
+        with atomic_output("showers.h5") as tmp:
+            write_the_file(tmp)
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(to_jsonable(data), fh, indent=2, sort_keys=True)
-            fh.write("\n")
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_json_atomic(path: Path | str, data: Any) -> Path:
+    """Write ``data`` as JSON to ``path`` through a temporary file and an atomic rename."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(to_jsonable(data), indent=2, sort_keys=True) + "\n")
+    return Path(path)
 
 
 def load_metrics(folder: Path | str | None = None) -> dict[str, Any]:

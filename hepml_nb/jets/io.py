@@ -17,6 +17,7 @@ import awkward as ak
 import numpy as np
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.results import atomic_output
 
 __all__ = ["JETCLASS_LABELS", "REQUIRED_BRANCHES", "JetData", "write_jetclass", "load_jets", "read_branches",
            "take", "select_classes"]
@@ -101,7 +102,7 @@ def write_jetclass(path: Path | str, arrays: Mapping, *, label: str, parton: str
     for name in JETCLASS_LABELS:
         branches[name] = np.full(n, name == label)
     branches["aux_parton"] = np.full(n, _PARTONS.get(parton, 0), dtype=np.int32)
-    with uproot.recreate(path) as fout:
+    with atomic_output(path) as tmp, uproot.recreate(tmp) as fout:
         types = {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in branches.items()}
         tree = fout.mktree("tree", types, field_name=lambda outer, inner: f"{outer}_{inner}")
         tree.extend(branches)
