@@ -220,7 +220,7 @@ results = {"ParticleNet" + ("-Lite" if model_name.endswith("lite") else ""): (y_
            f"baseline ({baseline_kind})": (y_test, score_baseline)}
 table = jets.evaluation.compare_taggers(results, seed=seed)
 table"""),
-    ("code", """fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    ("code", """fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
 plot_roc(results, ax=ax1)
 plot_rejection(results, ax=ax2)
 hn.save_figure(fig, "roc")

@@ -65,3 +65,10 @@ def test_notebook_from_cells_kinds_and_tags():
     assert nb.metadata["kernelspec"]["name"] == "python3"
     with pytest.raises(DataError, match="unknown cell kind 'raw'"):
         notebook_from_cells([("raw", "x")])
+
+
+def test_notebook_from_cells_ids_are_stable():
+    from hepml_nb.core.teaching import notebook_from_cells
+
+    cells = [("md", "# t"), ("code", "x = 1")]
+    assert [c.id for c in notebook_from_cells(cells).cells] == [c.id for c in notebook_from_cells(cells).cells]

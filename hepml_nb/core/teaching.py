@@ -95,7 +95,8 @@ def notebook_from_cells(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
     ``kind`` is ``"md"``, ``"code"``, ``"params"`` (the cell tagged ``parameters``) or
     ``"code:tag1,tag2"`` (a code cell with tags). The kernelspec is the generic ``python3``;
-    the runner always executes with the Python that runs it.
+    the runner always executes with the Python that runs it. Cell ids are numbered, so that
+    writing the notebook again gives a diff of what changed only.
     """
     nb = new_notebook()
     for kind, source in cells:
@@ -112,6 +113,8 @@ def notebook_from_cells(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
         if tags:
             cell.metadata["tags"] = tags
         nb.cells.append(cell)
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
