@@ -56,6 +56,12 @@ def real_batches(n_per_class: int, *, batch: int, particles: int, npz: str | Non
     return [tuple(t[i:i + batch] for t in tensors) for i in range(0, len(order) - batch + 1, batch)]
 
 
+def _sync(device: str) -> None:
+    """Wait for queued GPU work, so that wall-clock timings are honest."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def train_throughput(model, batches, *, steps: int, device: str, reference: bool = False) -> float:
     """Jets/s of forward + backward + Adam step (2 warm-up steps not timed)."""
     model.to(device).train()
@@ -63,8 +69,7 @@ def train_throughput(model, batches, *, steps: int, device: str, reference: bool
     n_jets = 0
     for i in range(steps + 2):
         if i == 2:
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
+            _sync(device)
             start, n_jets = time.perf_counter(), 0
         pts, fts, mask, y = (t.to(device) for t in batches[i % len(batches)])
         logits = model(pts, fts, mask, implementation="direct" if reference else "packed")
@@ -73,8 +78,7 @@ def train_throughput(model, batches, *, steps: int, device: str, reference: bool
         loss.backward()
         opt.step()
         n_jets += len(y)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    _sync(device)
     return n_jets / (time.perf_counter() - start)
 
 
@@ -85,14 +89,12 @@ def inference_throughput(model, batches, *, steps: int, device: str) -> float:
     with torch.inference_mode():
         for i in range(steps + 2):
             if i == 2:
-                if device.startswith("cuda"):
-                    torch.cuda.synchronize()
+                _sync(device)
                 start, n_jets = time.perf_counter(), 0
             pts, fts, mask, _ = (t.to(device) for t in batches[i % len(batches)])
             model(pts, fts, mask)
             n_jets += len(pts)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    _sync(device)
     return n_jets / (time.perf_counter() - start)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.calo.features import feature_label
 from hepml_nb.calo.geometry import get_geometry, layer_images
 from hepml_nb.calo.gflash import ShowerSet
@@ -119,7 +120,7 @@ def plot_layers(showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray
 
 def plot_chi2(points: Mapping[str, Sequence], *, ax=None):
     """chi2/ndf against incident energy for ``{label: [Chi2Point, ...]}``; returns ax."""
-    ax = ax if ax is not None else plt.subplots(figsize=(5.5, 4))[1]
+    ax = axes_or_new(ax, figsize=(5.5, 4))
     for label, pts in points.items():
         centres = [0.5 * (p.e_low + p.e_high) for p in pts]
         ax.plot(centres, [p.chi2_ndf for p in pts], marker="o", label=label)
@@ -151,7 +152,7 @@ def view_showers(samples: Mapping[str, ShowerSet], energy: float, *, window: flo
 def plot_history(history: Sequence[Mapping[str, float]], *, keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"),
                  ax=None):
     """Training history of :func:`hepml_nb.calo.gan.train_wgan_gp`: chosen keys against iteration."""
-    ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+    ax = axes_or_new(ax, figsize=(6, 4))
     for key in keys:
         points = [(h["iteration"], h[key]) for h in history if key in h]
         if points:

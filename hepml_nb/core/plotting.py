@@ -12,7 +12,7 @@ import numpy as np
 
 from hepml_nb.core.metrics import roc
 
-__all__ = ["use_style", "plot_roc", "plot_rejection"]
+__all__ = ["use_style", "axes_or_new", "plot_roc", "plot_rejection"]
 
 
 def use_style(name: str = "ROOT") -> None:
@@ -26,13 +26,14 @@ def use_style(name: str = "ROOT") -> None:
     plt.style.use(styles[name])
 
 
-def _axes(ax):
-    return ax if ax is not None else plt.subplots(figsize=(6, 5))[1]
+def axes_or_new(ax=None, *, figsize: tuple[float, float] = (6, 5)):
+    """``ax`` itself, or the axes of a new figure: the ``ax=None`` convention of every plot helper."""
+    return ax if ax is not None else plt.subplots(figsize=figsize)[1]
 
 
 def plot_roc(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
     """ROC curves (signal efficiency vs background efficiency) for ``{label: (y_true, score)}``."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for label, (y_true, score) in results.items():
         curve = roc(y_true, score)
         ax.plot(curve.eps_b, curve.eps_s, label=f"{label} (AUC = {curve.auc:.4f})")
@@ -45,7 +46,7 @@ def plot_roc(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
 
 def plot_rejection(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, ax=None):
     """Background rejection ``1/eps_B`` against ``eps_S`` on a log axis, for ``{label: (y_true, score)}``."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for label, (y_true, score) in results.items():
         curve = roc(y_true, score)
         keep = curve.eps_b > 0

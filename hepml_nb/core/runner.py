@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Mapping, NamedTuple
 
-from hepml_nb.core.catalog import get_topic, notebook_path, profile_overrides
+from hepml_nb.core.catalog import notebook_path, profile_overrides
 from hepml_nb.core.errors import NotebookExecutionError
 from hepml_nb.core.params import read_parameters, validate_parameters
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
@@ -114,7 +114,6 @@ def execute(topic: str, profile: str = "default", out: Path | str | None = None,
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    get_topic(topic)
     nb_path, merged = prepare_run(topic, profile, params)
     folder = Path(out) if out is not None else default_run_dir(topic, profile)
     folder = folder.resolve()

@@ -11,18 +11,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.fpga.estimate import fpga_estimate
 
 __all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure"]
 
 
-def _axes(ax):
-    return ax if ax is not None else plt.subplots(figsize=(6, 4.5))[1]
-
-
 def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, float_accuracy: float, ax=None):
     """Emulated accuracy against total bit width for one scan or ``{label: scan}``, with the float model +-1 %."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     if isinstance(scans, pd.DataFrame):
         scans = {"hls4ml emulation (ap_fixed)": scans}
     for label, scan in scans.items():
@@ -37,7 +34,7 @@ def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, flo
 
 def plot_auc_scan(scan: pd.DataFrame, class_names: Sequence[str], *, float_metrics: dict | None = None, ax=None):
     """One-vs-rest AUC per class against bit width; dotted lines are the float model."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     for name in class_names:
         line, = ax.plot(scan["width"], scan[f"auc_{name}"], "o-", label=name)
         if float_metrics is not None:
@@ -50,7 +47,7 @@ def plot_auc_scan(scan: pd.DataFrame, class_names: Sequence[str], *, float_metri
 
 def plot_reuse_scan(scan: pd.DataFrame, *, ax=None):
     """DSPs and latency against reuse factor (twin axes), labelled with the figures' source."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     source = ", ".join(sorted(set(scan["source"])))
     ax.plot(scan["reuse_factor"], scan["dsp"], "o-", color="C0", label="DSP")
     ax.set_xscale("log", base=2)
@@ -66,7 +63,7 @@ def plot_reuse_scan(scan: pd.DataFrame, *, ax=None):
 
 def plot_profile(profile: pd.DataFrame, *, ax=None):
     """Largest |value| per layer (weights, biases, outputs) on a log2 axis, with the integer bits it needs."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     labels = [f"{r.layer} {r.kind}" for r in profile.itertuples()]
     y = np.arange(len(profile))
     ax.barh(y, profile["max_abs"], color="C0", alpha=0.6, label="max |x|")

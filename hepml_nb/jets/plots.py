@@ -10,11 +10,9 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hepml_nb.core.plotting import axes_or_new
+
 __all__ = ["plot_scores", "plot_feature", "plot_history", "plot_jet", "jet_display"]
-
-
-def _axes(ax):
-    return ax if ax is not None else plt.subplots(figsize=(6, 4.5))[1]
 
 
 def plot_scores(y_true: np.ndarray, score: np.ndarray, *, label: str = "tagger", bins: int = 40, ax=None):
@@ -22,7 +20,7 @@ def plot_scores(y_true: np.ndarray, score: np.ndarray, *, label: str = "tagger",
     import hist
     import mplhep
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     for cls, name, color in ((0, "background (QCD)", "tab:blue"), (1, "signal (top)", "tab:red")):
         h = hist.Hist.new.Reg(bins, 0.0, 1.0, name="score").Weight()
         h.fill(np.clip(score[y_true == cls], 0.0, 1.0 - 1e-9))
@@ -40,7 +38,7 @@ def plot_feature(values: np.ndarray, labels: np.ndarray, *, name: str, class_nam
     import hist
     import mplhep
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     lo, hi = np.percentile(values, [0.5, 99.5])
     hi = hi if hi > lo else lo + 1.0
     for index, cls in enumerate(class_names):
@@ -55,7 +53,7 @@ def plot_feature(values: np.ndarray, labels: np.ndarray, *, name: str, class_nam
 
 def plot_history(history: Mapping[str, Sequence[float]], *, ax=None):
     """Training and validation loss per epoch."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     ax.plot(epochs, history["train_loss"], "o-", label="training loss")
     ax.plot(epochs, history["val_loss"], "s-", label="validation loss")
@@ -77,7 +75,7 @@ def plot_jet(data, index: int, *, scores: Mapping[str, np.ndarray] | None = None
     scores
         Optional ``{tagger: signal scores (N,)}`` shown in the title.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     mask = data.mask[index]
     deta, dphi = data.points[index, mask, 0], data.points[index, mask, 1]
     pt = np.hypot(data.four_vectors[index, mask, 0], data.four_vectors[index, mask, 1])

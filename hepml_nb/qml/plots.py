@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.qml.kernels import exact_kernel, shot_kernel
 
 __all__ = ["plot_features", "plot_kernel_matrix", "plot_auc_vs_size", "plot_kernel_agreement",
@@ -44,7 +45,7 @@ def plot_features(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, axes=No
 
 def plot_kernel_matrix(kernel: np.ndarray, y: np.ndarray, *, ax=None, title: str = ""):
     """Kernel matrix with events sorted signal first, so class structure shows as blocks."""
-    ax = ax if ax is not None else plt.subplots(figsize=(4.5, 4))[1]
+    ax = axes_or_new(ax, figsize=(4.5, 4))
     order = np.argsort(-np.asarray(y), kind="stable")
     image = ax.imshow(np.asarray(kernel)[np.ix_(order, order)], vmin=0, vmax=1, cmap="viridis")
     n_sig = int(np.sum(np.asarray(y) == 1))
@@ -59,7 +60,7 @@ def plot_kernel_matrix(kernel: np.ndarray, y: np.ndarray, *, ax=None, title: str
 
 def plot_auc_vs_size(table: pd.DataFrame, *, ax=None):
     """Mean test AUC against training size with the spread over splits as error bars."""
-    ax = ax if ax is not None else plt.subplots(figsize=(6, 4.5))[1]
+    ax = axes_or_new(ax, figsize=(6, 4.5))
     names = {"quantum": "quantum-kernel SVM", "rbf_svm": "RBF SVM", "gbt": "gradient-boosted trees"}
     for model, group in table.groupby("model", sort=False):
         stats = group.groupby("size")["auc"].agg(["mean", "std"]).fillna(0.0)
@@ -73,7 +74,7 @@ def plot_auc_vs_size(table: pd.DataFrame, *, ax=None):
 
 def plot_kernel_agreement(reference: np.ndarray, others: Mapping[str, np.ndarray], *, ax=None):
     """Scatter of kernel entries of each backend against the exact kernel (off-diagonal only)."""
-    ax = ax if ax is not None else plt.subplots(figsize=(4.8, 4.5))[1]
+    ax = axes_or_new(ax, figsize=(4.8, 4.5))
     mask = ~np.eye(*np.shape(reference), dtype=bool) if np.shape(reference)[0] == np.shape(reference)[1] else slice(None)
     for label, kernel in others.items():
         ax.scatter(np.asarray(reference)[mask], np.asarray(kernel)[mask], s=4, alpha=0.5, label=label)
