@@ -26,8 +26,9 @@ def test_save_figure_writes_png(tmp_path, monkeypatch):
     monkeypatch.setenv("HEPML_NB_RUN_DIR", str(tmp_path))
     fig, ax = plt.subplots()
     ax.plot([0, 1])
-    (path,) = save_figure(fig, "line")
-    assert path == tmp_path / "line.png" and path.read_bytes()[:4] == b"\x89PNG"
+    assert save_figure(fig, "line") is None  # a cell ending with it shows no stray list of paths
+    path = tmp_path / "line.png"
+    assert path.read_bytes()[:4] == b"\x89PNG" and sorted(p.name for p in tmp_path.iterdir()) == ["line.png"]
 
 
 def test_to_jsonable_nested():

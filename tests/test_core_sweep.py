@@ -22,9 +22,9 @@ def test_sweep_validates_before_starting_cluster(toy_notebooks):
 
 @pytest.mark.slow
 def test_sweep_failed_run_does_not_stop_others(toy_notebooks, tmp_path):
-    rows = sweep("setup", {"n_events": ["2", "-1"]}, out=tmp_path, n_workers=2)
+    rows = sweep("setup", {"seed": ["2", "-1"]}, out=tmp_path, n_workers=2)
     assert [r["status"] for r in rows] == ["ok", "failed"]
-    assert rows[0]["metrics"]["n_events"] == 2
-    assert "negative n_events" in rows[1]["error"]
+    assert rows[0]["metrics"]["value"] == pytest.approx(20 * 0.4 + 2)
+    assert "negative seed" in rows[1]["error"]
     table = format_rows(rows)
-    assert "n_events=2  ok" in table and "n_events=-1  FAILED" in table
+    assert "seed=2  ok" in table and "seed=-1  FAILED" in table

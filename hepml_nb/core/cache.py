@@ -3,10 +3,15 @@
 The key is a hash of the generating parameters and the generator's version, so a
 change of either makes a new entry. Files are built under a temporary name in the
 cache folder and renamed into place, so a killed or concurrent run never leaves a
-half-written file that a later run reads.
+half-written file that a later run reads. A second run asking for an entry that is
+being built waits for it (a lock file per key) instead of building it again, and
+temporary files of killed builders are removed. Entries get the permissions of the
+umask, so a cache warmed by an instructor (``HEPML_NB_CACHE`` on a shared folder) can
+be read by everyone, and a read-only cache keeps working for the entries it holds.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,7 +21,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import platformdirs
 
-from hepml_nb.core.results import atomic_output, to_jsonable, write_json_atomic
+from hepml_nb.core.errors import OutputError
+from hepml_nb.core.results import atomic_output, remove_stale_temporaries, to_jsonable, write_json_atomic
 
 __all__ = ["cache_dir", "cache_key", "cached_file", "cached_arrays"]
 
@@ -26,7 +32,11 @@ CACHE_ENV = "HEPML_NB_CACHE"
 def cache_dir() -> Path:
     """The cache folder: ``$HEPML_NB_CACHE`` or the user cache dir (``~/.cache/hepml-nb``)."""
     path = Path(os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("hepml-nb"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the data cache folder {path} ({exc.strerror or exc}); "
+                          f"set {CACHE_ENV} to a folder you can write to") from None
     return path
 
 
@@ -62,10 +72,53 @@ def cached_file(
     final = folder / f"{key}{suffix}"
     if final.exists():
         return final
-    with atomic_output(final) as tmp:
-        build(tmp)
-        write_json_atomic(folder / f"{key}.recipe.json", {"params": params, "version": version})
+    try:
+        with _key_lock(folder, key):
+            if final.exists():  # built by another run while this one waited
+                return final
+            remove_stale_temporaries(folder)
+            with atomic_output(final) as tmp:
+                build(tmp)
+                write_json_atomic(folder / f"{key}.recipe.json", {"params": params, "version": version})
+    except OutputError as exc:
+        raise OutputError(f"the data cache cannot store {name!r} data: {exc}; the cache folder is {folder}: "
+                          f"make it writable, or set {CACHE_ENV} to another folder to move the cache") from None
     return final
+
+
+@contextlib.contextmanager
+def _key_lock(folder: Path, key: str):
+    """Hold an exclusive lock on ``.<key>.lock`` in ``folder`` while an entry is built.
+
+    The lock file is removed when the holder is done; a waiter that then holds the lock
+    of a removed file tries again on the current one (no-op where fcntl is missing).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: atomic renames still protect readers
+        yield
+        return
+    path = folder / f".{key}.lock"
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise OutputError(f"cannot write in the folder {folder} ({exc.strerror or exc})") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
 
 
 def cached_arrays(

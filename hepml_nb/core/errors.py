@@ -5,7 +5,7 @@ is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
-__all__ = ["HepmlError", "ParameterError", "DataError", "NotebookExecutionError"]
+__all__ = ["HepmlError", "ParameterError", "DataError", "OutputError", "NotebookExecutionError"]
 
 
 class HepmlError(Exception):
@@ -18,6 +18,10 @@ class ParameterError(HepmlError, ValueError):
 
 class DataError(HepmlError, ValueError):
     """A missing input file, or a file whose keys, branches or shapes do not fit the schema."""
+
+
+class OutputError(HepmlError, OSError):
+    """A folder for results or the data cache cannot be created or written to."""
 
 
 class NotebookExecutionError(HepmlError, RuntimeError):

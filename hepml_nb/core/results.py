@@ -10,14 +10,19 @@ import contextlib
 import json
 import math
 import os
+import re
+import socket
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from hepml_nb.core.errors import OutputError
+
 __all__ = ["run_dir", "record_metrics", "load_metrics", "save_figure", "write_json_atomic", "atomic_output",
-           "to_jsonable"]
+           "remove_stale_temporaries", "to_jsonable"]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
 METRICS_FILE = "metrics.json"
@@ -26,7 +31,7 @@ METRICS_FILE = "metrics.json"
 def run_dir() -> Path:
     """The folder this run writes its results to (created if needed)."""
     path = Path(os.environ.get(RUN_DIR_ENV) or Path.cwd() / "runs" / "interactive")
-    path.mkdir(parents=True, exist_ok=True)
+    _make_folder(path)
     return path
 
 
@@ -47,6 +52,27 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+#: temporary files of :func:`atomic_output` are named ``.<name>.<TMP_TAG>-<host>-<pid>-<random>.tmp<suffix>``
+TMP_TAG = "hepml-tmp"
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read without changing it for longer than this call)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
+                          "choose a folder you can write to") from None
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it becomes ``path`` only when the block succeeds.
@@ -56,17 +82,61 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
 
         with atomic_output("showers.h5") as tmp:
             write_the_file(tmp)
+
+    The file gets the mode a plain ``open()`` would give it (``0o666 & ~umask``), not the
+    owner-only mode of temporary files, so that a cache or results folder shared with a
+    group stays readable. The temporary name carries host and process id, so that
+    :func:`remove_stale_temporaries` can tell the leftovers of a killed writer.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or written to (names the folder).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    _make_folder(path.parent)
+    prefix = f".{path.name}.{TMP_TAG}-{socket.gethostname()}-{os.getpid()}-"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=f".tmp{path.suffix}")
+    except OSError as exc:
+        raise OutputError(f"cannot write in the folder {path.parent} ({type(exc).__name__}: "
+                          f"{exc.strerror or exc}); choose a folder you can write to") from None
     os.close(fd)
     try:
         yield Path(tmp)
+        if Path(tmp).is_file():
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: Path | str) -> list[Path]:
+    """Delete temporary files of :func:`atomic_output` in ``folder`` whose writer process is dead.
+
+    Only files written on this host are judged (a process id means nothing on another host).
+    Returns the removed paths; files that cannot be removed (another user's) are left alone.
+    """
+    host, removed = socket.gethostname(), []
+    for tmp in Path(folder).glob(f".*.{TMP_TAG}-*"):
+        match = re.search(rf"\.{TMP_TAG}-(?P<host>.+)-(?P<pid>\d+)-[^-]*$", tmp.name)
+        if not match or match["host"] != host or _process_alive(int(match["pid"])):
+            continue
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def write_json_atomic(path: Path | str, data: Any) -> Path:
@@ -95,11 +165,12 @@ def record_metrics(metrics: Mapping[str, Any] | None = None, /, **more: Any) -> 
     return merged
 
 
-def save_figure(fig, name: str, *, formats: tuple[str, ...] = ("png",), dpi: int = 110) -> list[Path]:
-    """Save a matplotlib figure into the run folder as ``name.<format>``; return the paths."""
-    paths = []
+def save_figure(fig, name: str, *, formats: tuple[str, ...] = ("png",), dpi: int = 110) -> None:
+    """Save a matplotlib figure into the run folder as ``name.<format>`` (atomically).
+
+    Returns nothing, so that a notebook cell ending with it shows only the figure;
+    the files are ``run_dir() / f"{name}.{fmt}"``.
+    """
     for fmt in formats:
-        path = run_dir() / f"{name}.{fmt}"
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
-        paths.append(path)
-    return paths
+        with atomic_output(run_dir() / f"{name}.{fmt}") as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
