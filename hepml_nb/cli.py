@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from hepml_nb._version import __version__
 from hepml_nb.core.catalog import PROFILES, TOPICS, get_topic, notebook_path
-from hepml_nb.core.errors import HepmlError, ParameterError
+from hepml_nb.core.errors import DataError, HepmlError, ParameterError
 
 __all__ = ["main", "flatten_metrics"]
 
@@ -33,10 +34,22 @@ def _print_metrics(metrics: Mapping[str, Any]) -> None:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    if getattr(args, "runs", None):
+        return _cmd_list_runs(args)
     for topic in TOPICS.values():
         print(f"{topic.key:<12} {topic.notebook:<36} {topic.title}")
         print(f"{'':<12} {topic.summary}")
         print(f"{'':<12} profiles: {', '.join(PROFILES)}")
+    return 0
+
+
+def _cmd_list_runs(args: argparse.Namespace) -> int:
+    from hepml_nb.core.runcard import format_runs, list_runs
+
+    if not Path(args.runs).is_dir():
+        raise ParameterError(f"no run folder {args.runs!r}; give the folder your runs went to (default runs/)")
+    rows = list_runs(args.runs)
+    print(format_runs(rows) if rows else f"no runs under {args.runs}")
     return 0
 
 
@@ -45,7 +58,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
     topic = get_topic(args.topic)
     print(f"parameters of {topic.key} ({topic.notebook}):\n")
-    print(format_parameters(read_parameters(notebook_path(topic.key))))
+    print(format_parameters(read_parameters(notebook_path(topic.key)), topic.rules))
     for profile in PROFILES:
         overrides = topic.profiles.get(profile, {})
         shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items()) or "(notebook defaults)"
@@ -57,10 +70,23 @@ def _run_one(topic: str, args: argparse.Namespace, out: Path | None) -> int:
     from hepml_nb.core.runner import execute
 
     params = dict(args.param or [])
-    result = execute(topic, args.profile, out, progress=not args.quiet, **params)
+    result = execute(topic, args.profile, out, log_output=not args.quiet, student=args.student, **params)
     print(f"{topic}: finished, results in {result.run_dir}")
     _print_metrics(result.metrics)
+    _print_exercises(result.run_dir)
     return 0
+
+
+def _print_exercises(folder: Path) -> None:
+    """The exercise verdicts a run recorded (``exercises.json``), one line each."""
+    from hepml_nb.core.exercises import load_verdicts
+
+    verdicts = load_verdicts(folder)
+    if verdicts:
+        print("exercises:")
+    for item in verdicts:
+        reason = f" ({item['reason']})" if item.get("reason") else ""
+        print(f"  {item['exercise']:<32} {item['verdict']}{reason}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -113,10 +139,56 @@ def _cmd_student(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from hepml_nb.core.grading import format_summary, grade, write_grades
+
+    out = Path(args.out)
+    work = Path(args.work_dir) if args.work_dir else out.with_name(f"{out.stem}-runs")
+    rows = grade(args.submissions, profile=args.profile, work_dir=work, topic=args.topic, timeout=args.timeout)
+    grades, summary = write_grades(rows, out)
+    print(format_summary(rows))
+    print(f"grades: {grades}\nsummary: {summary}\nexecuted submissions: {work}")
+    return 0
+
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    from hepml_nb.core.book import build_book
+
+    result = build_book(args.out, profile=args.profile, build_dir=args.build_dir, topics=args.topics or None,
+                        jupyterhub=args.jupyterhub_url or "", repository=args.repository, log=args.verbose,
+                        quiet=not args.verbose)
+    state = "built" if result.built else "up to date (nothing changed)"
+    print(f"book {state} in {result.seconds:.1f} s: open {result.out / 'index.html'}")
+    print(f"executed notebooks reused from the cache: {', '.join(result.reused) or 'none'}")
+    return 0
+
+
+def _cmd_pack(args: argparse.Namespace) -> int:
+    from hepml_nb.core.pack import build_pack
+
+    result = build_pack(args.out, wheels=not args.no_wheels, site=not args.no_site, cache=args.with_cache,
+                        site_profile=args.site_profile, build_dir=args.build_dir, force=args.force)
+    print(f"school pack in {result.out}: {result.n_files} files, {result.size_bytes / 2**20:.1f} MiB, "
+          f"{result.seconds:.0f} s; on a school machine: bash {result.out / 'install.sh'}")
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from hepml_nb.core.sources import copy_notebooks
+
+    for path in copy_notebooks(args.dir, student=args.student, force=args.force):
+        print(path)
+    print(f"open them with: jupyter lab {args.dir}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hepml-nb", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="topics, notebooks and profiles")
+    listing = sub.add_parser("list", help="topics, notebooks and profiles (--runs: the runs of a folder)")
+    listing.add_argument("--runs", nargs="?", const="runs", metavar="FOLDER",
+                         help="list the run folders under FOLDER (default runs/) with status and key metrics")
     params = sub.add_parser("params", help="parameters of a topic's notebook")
     params.add_argument("topic")
     run = sub.add_parser("run", help="execute a topic's notebook (or 'all') with papermill")
@@ -124,7 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="default", choices=PROFILES)
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     run.add_argument("--out", help="run folder (default runs/<topic>/<time>-<profile>)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no cell progress bar")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="do not stream the notebook's output (prints, progress) to the terminal")
+    run.add_argument("--student", action="store_true",
+                     help="execute the student build (solutions removed; exercises reported as not attempted)")
     sweep = sub.add_parser("sweep", help="a grid of runs on a Dask cluster")
     sweep.add_argument("topic")
     sweep.add_argument("-p", "--param", nargs="+", action="append", metavar="NAME V1",
@@ -136,11 +211,41 @@ def _parser() -> argparse.ArgumentParser:
     student = sub.add_parser("student", help="student version of a notebook (solutions removed)")
     student.add_argument("notebook", help="topic key, notebook path or 'all'")
     student.add_argument("--out", required=True, help="folder for the student notebooks")
+    grade_p = sub.add_parser("grade", help="execute student notebooks and grade them from their exercise checkers")
+    grade_p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks (one folder per student)")
+    grade_p.add_argument("--out", required=True, help="CSV of one row per student and exercise (summary beside it)")
+    grade_p.add_argument("--profile", default="ci", choices=PROFILES, help="parameters to execute with (default ci)")
+    grade_p.add_argument("--topic", help="topic of every submission (default: recognised from the file names)")
+    grade_p.add_argument("--work-dir", help="folder of the executed submissions (default <out stem>-runs/)")
+    grade_p.add_argument("--timeout", type=float, default=600, help="seconds one cell may run (default 600)")
+    book = sub.add_parser("book", help="build the tutorial website (Sphinx) from the executed notebooks")
+    book.add_argument("--out", default="site", help="folder of the static site (default site/)")
+    book.add_argument("--profile", default="default", choices=PROFILES,
+                      help="profile the notebooks are executed with (default; ci for a quick build)")
+    book.add_argument("--topics", nargs="+", metavar="TOPIC", help="only these topics (default: all)")
+    book.add_argument("--build-dir", default="build/book", help="execution cache and Sphinx sources (build/book)")
+    book.add_argument("--jupyterhub-url", help="add a JupyterHub launch button for this hub")
+    book.add_argument("--repository", default="https://github.com/hepml-nb/hepml-nb",
+                      help="GitHub repository of the Binder and source buttons")
+    book.add_argument("-v", "--verbose", action="store_true", help="stream notebook and Sphinx output")
+    pack = sub.add_parser("pack", help="an offline school pack: wheels, notebooks, student builds, site, install.sh")
+    pack.add_argument("--out", required=True, help="folder of the pack (must be new or empty, see --force)")
+    pack.add_argument("--no-wheels", action="store_true", help="leave out the wheelhouse (quick; install needs network)")
+    pack.add_argument("--no-site", action="store_true", help="leave out the tutorial website")
+    pack.add_argument("--with-cache", action="store_true", help="copy the warmed data cache ($HEPML_NB_CACHE)")
+    pack.add_argument("--site-profile", default="default", choices=PROFILES, help="profile of the site's notebooks")
+    pack.add_argument("--build-dir", default="build/book", help="execution cache of the site (build/book)")
+    pack.add_argument("--force", action="store_true", help="replace an existing pack folder")
+    notebooks = sub.add_parser("notebooks", help="copy the notebooks into a folder, to open them in JupyterLab")
+    notebooks.add_argument("dir", help="folder to copy into (created when missing)")
+    notebooks.add_argument("--student", action="store_true", help="also write the student builds into DIR/student")
+    notebooks.add_argument("--force", action="store_true", help="replace notebooks in DIR that differ (your edits!)")
     return parser
 
 
 _COMMANDS = {"list": _cmd_list, "params": _cmd_params, "run": _cmd_run, "sweep": _cmd_sweep,
-             "student": _cmd_student}
+             "student": _cmd_student, "notebooks": _cmd_notebooks, "grade": _cmd_grade,
+             "book": _cmd_book, "pack": _cmd_pack}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,12 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except ParameterError as exc:
+    except (ParameterError, DataError) as exc:  # the user's input: exit 2 like a usage mistake
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except HepmlError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

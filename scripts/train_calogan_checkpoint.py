@@ -1,7 +1,7 @@
 """Train the small pretrained conditional WGAN-GP shipped in hepml_nb/calo/pretrained/.
 
-The recipe (every argument, the library version, the time it took and the final
-validation numbers) is written next to the weights as JSON, so the checkpoint can be
+The recipe card (the command, every argument, the versions, the time it took and the final
+validation numbers; see hepml_nb.core.checkpoints) is written next to the weights as JSON, so the checkpoint can be
 reproduced with the same command. Default recipe: 40,000 GFlash electron showers in
 the CaloGAN geometry (504 cells), uniform 1-100 GeV, 4,000 generator iterations with
 batch 128 and 4 critic updates each, on one CPU thread (about 10 minutes on an idle core; the shipped
@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict
 
 import numpy as np
 import torch
 
-import hepml_nb
 from hepml_nb.calo import features, gan, gflash, validation
+from hepml_nb.core.checkpoints import recipe_card
 
 
 def _validator(reference: gflash.ShowerSet, config: gan.GanConfig, seed: int):
@@ -63,15 +62,15 @@ def main(argv: list[str] | None = None) -> None:
         validate=_validator(held_out, config, args.seed))
     seconds = time.perf_counter() - start
     last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
-    recipe = {
-        "command": "python scripts/train_calogan_checkpoint.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
-        "arguments": {k: v for k, v in vars(args).items() if k != "out"},
-        "config": asdict(config), "reference": {"generator": gflash.GENERATOR_VERSION, "particle": "electron",
-                                                 "spectrum": "uniform", "n_train": args.n_train},
-        "hepml_nb_version": getattr(hepml_nb, "__version__", "unknown"), "train_seconds": round(seconds, 1),
-        "final_validation": last, "history": history,
-    }
+    arguments = {k: v for k, v in vars(args).items() if k != "out"}
+    recipe = recipe_card(
+        command="python scripts/train_calogan_checkpoint.py " + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in arguments.items()),
+        parameters=arguments, metrics=last,
+        reference={"generator": gflash.GENERATOR_VERSION, "particle": "electron", "spectrum": "uniform",
+                   "n_train": args.n_train},
+        train_seconds=round(seconds, 1), history=history.to_records(),
+    )
     path = gan.save_generator(generator, config, args.out, recipe=recipe)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) after {seconds:.0f} s; last validation:")
     for k, v in last.items():

@@ -7,9 +7,9 @@ One command generates the jets and trains::
 (top vs QCD, 15,000 jets per class and per seed, seeds 1001 and 1002 -- different from
 the notebook's seeds, so the notebook's test jets were never seen in training --
 80/10/10 split, ParticleNet-Lite, batch 128, one-cycle LR up to 3e-3). It writes
-``particlenet_lite.pt`` and ``particlenet_lite.json`` (exact command, recipe, history,
-timings and test metrics). Generation takes ~25 min on 2 shared CPU cores; training
-~90 s on a GPU, ~15-20 min on 2 CPU cores.
+``particlenet_lite.pt`` and its recipe card ``particlenet_lite.json`` (exact command, parameters,
+history, timings, test metrics and versions; see hepml_nb.core.checkpoints). Generation takes
+~25 min on 2 shared CPU cores; training ~90 s on a GPU, ~15-20 min on 2 CPU cores.
 
 Generation needs Pythia8 and the training a GPU only for speed, so the two steps can
 run on different machines. The shipped checkpoint was made this way::
@@ -24,7 +24,6 @@ columns rounded to float16).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from hepml_nb.core.checkpoints import recipe_card
 from hepml_nb.core.metrics import tagging_summary
 from hepml_nb.jets import GENERATOR_VERSION, load_jets, top_vs_qcd_files
 from hepml_nb.jets.models import build_particlenet, count_parameters
@@ -112,28 +112,28 @@ def main(argv=None) -> None:
         return
     t_data = time.perf_counter() - start
     split = train_val_test_split(len(data), fractions=(0.8, 0.1, 0.1), seed=args.seed[0])
-    torch.manual_seed(args.seed[0])
-    model = build_particlenet(args.model, input_dims=data.features.shape[2], num_classes=2)
+    with torch.random.fork_rng(devices=[]):  # the weight initialisation draws from its own seeded stream
+        torch.manual_seed(args.seed[0])
+        model = build_particlenet(args.model, input_dims=data.features.shape[2], num_classes=2)
     result = train_particlenet(model, subset(data, split["train"]), subset(data, split["val"]),
                                epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                patience=args.patience, device=args.device, seed=args.seed[0])
     test = subset(data, split["test"])
     scores = predict_scores(model, *test[:3], device=args.device)[:, 1]
     metrics = tagging_summary(test[3], scores)
-    info = {
-        "command": "python scripts/train_particlenet_checkpoint.py " + " ".join(argv or sys.argv[1:]),
-        "recipe": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "data": {"generator_version": GENERATOR_VERSION, "processes": ["qcd", "top"],
-                 "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data),
-                 "split": [0.8, 0.1, 0.1]},
-        "feature_names": list(data.feature_names), "label_names": list(data.label_names),
-        "parameters": count_parameters(model), "best_epoch": result.best_epoch,
-        "history": result.history, "test_metrics": metrics,
-        "inputs_rounded_to_float16": bool(args.from_arrays),
-        "seconds": {"data": round(t_data, 1), "training": round(result.seconds, 1)},
-        "train_jets_per_s": round(result.jets_per_s, 1),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__},
-    }
+    info = recipe_card(
+        command="python scripts/train_particlenet_checkpoint.py " + " ".join(argv or sys.argv[1:]),
+        parameters={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        metrics=metrics,
+        data={"generator_version": GENERATOR_VERSION, "processes": ["qcd", "top"],
+              "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data),
+              "split": [0.8, 0.1, 0.1]},
+        feature_names=list(data.feature_names), label_names=list(data.label_names),
+        n_parameters=count_parameters(model), best_epoch=result.best_epoch, history=result.history.to_records(),
+        inputs_rounded_to_float16=bool(args.from_arrays),
+        seconds={"data": round(t_data, 1), "training": round(result.seconds, 1)},
+        train_jets_per_s=round(result.jets_per_s, 1),
+    )
     path = save_checkpoint(model, args.out, feature_names=data.feature_names, info=info)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB); test metrics {metrics}")
 

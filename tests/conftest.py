@@ -1,4 +1,5 @@
-"""Shared fixtures: Agg backend, a session-wide data cache, a seed, and notebook runs in the ci profile."""
+"""Shared fixtures: Agg backend, a session-wide data cache and run folder, a seed, exercise verdicts,
+and notebook runs in the ci profile."""
 from __future__ import annotations
 
 import os
@@ -25,6 +26,37 @@ def _session_cache(tmp_path_factory):
         os.environ["HEPML_NB_CACHE"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_run_dir(tmp_path_factory):
+    """Results written outside a test's own run folder (checker verdicts, metrics) land in a temporary folder."""
+    old = os.environ.get("HEPML_NB_RUN_DIR")
+    os.environ["HEPML_NB_RUN_DIR"] = str(tmp_path_factory.mktemp("run"))
+    yield
+    if old is None:
+        os.environ.pop("HEPML_NB_RUN_DIR", None)
+    else:
+        os.environ["HEPML_NB_RUN_DIR"] = old
+
+
+@pytest.fixture
+def verdict(tmp_path, monkeypatch):
+    """``verdict(check, *args, **kwargs) -> str``: call an exercise checker, return the verdict it recorded.
+
+    The checker must return None (nothing for Jupyter to display); the verdict is read back from
+    ``exercises.json`` of a private run folder: "correct", "incorrect" or "not attempted".
+    """
+    from hepml_nb.core.exercises import load_verdicts
+
+    folder = tmp_path / "verdicts"
+    monkeypatch.setenv("HEPML_NB_RUN_DIR", str(folder))
+
+    def _call(check, *args, **kwargs) -> str:
+        assert check(*args, **kwargs) is None
+        return next(v["verdict"] for v in load_verdicts(folder) if v["exercise"] == check.__name__)
+
+    return _call
+
+
 @pytest.fixture
 def seed() -> int:
     return 12345
@@ -39,9 +71,20 @@ def one_torch_thread():
         yield
 
 
+FAKE_IBM_TOKEN = "fake-ibm-token-7d1e5b3a-never-print-me"
+CI_RUN_LOG = "ci_run_output.txt"
+
+
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory):
-    """``ci_run(topic) -> (run_dir, metrics)``: the topic's notebook executed once per session, ci profile."""
+    """``ci_run(topic) -> (run_dir, metrics)``: the topic's notebook executed once per session, ci profile.
+
+    Every run sees the fake IBM token ``FAKE_IBM_TOKEN`` in ``$QISKIT_IBM_TOKEN`` (a secret must never
+    show up in a run's files), and the notebook's streamed output is kept in ``run_dir / CI_RUN_LOG``.
+    """
+    import contextlib
+    import io
+
     from hepml_nb.core.runner import execute
 
     done: dict[str, tuple[Path, dict] | BaseException] = {}
@@ -49,10 +92,17 @@ def ci_run(tmp_path_factory):
 
     def _run(topic: str) -> tuple[Path, dict]:
         if topic not in done:
+            log = io.StringIO()
             try:
-                result = execute(topic, "ci", base / topic)
+                with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(log), \
+                        contextlib.redirect_stderr(log):
+                    mp.setenv("QISKIT_IBM_TOKEN", FAKE_IBM_TOKEN)
+                    result = execute(topic, "ci", base / topic, log_output=True)
+                (result.run_dir / CI_RUN_LOG).write_text(log.getvalue())
                 done[topic] = (result.run_dir, result.metrics)
             except Exception as exc:  # remember the failure: later requests fail the same way
+                (base / topic).mkdir(parents=True, exist_ok=True)
+                (base / topic / CI_RUN_LOG).write_text(log.getvalue())
                 done[topic] = exc
         outcome = done[topic]
         if isinstance(outcome, BaseException):
@@ -85,7 +135,7 @@ def toy_notebooks(tmp_path, monkeypatch):
         "n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\n"
         "seed = 1  # seed\nfail_on_error = True  # fail",
         "value = n_events * jet_radius + seed",
-        "if n_events < 0:\n    raise ValueError(f'negative n_events {n_events}')",
+        "if seed < 0:\n    raise ValueError(f'negative seed {seed}')",
         "hn.record_metrics(value=value, n_events=n_events)",
         kernel="no-such-kernel",
     )

@@ -75,3 +75,18 @@ def test_classifier_test_rejects_bad_inputs():
         classifier_test(np.zeros((10, 3)), np.zeros((100, 3)))
     with pytest.raises(ParameterError, match="epochs and batch_size must be >= 1"):
         classifier_test(np.zeros((100, 3)), np.zeros((100, 3)), epochs=0)
+
+
+def test_classifier_test_is_reproducible_whatever_the_global_torch_state(seed):
+    """Dropout draws from the seeded stream, not from torch's (randomly seeded) global generator."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    ref, gen = rng.normal(size=(600, 5)), rng.normal(0.3, 1.0, size=(600, 5))
+    torch.manual_seed(1)
+    first = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
+    torch.manual_seed(2)
+    state = torch.get_rng_state()
+    second = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
+    assert first.auc == second.auc and first.jsd == second.jsd
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's stream is left alone

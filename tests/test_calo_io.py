@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 
 from hepml_nb.calo.gflash import ShowerSet, simulate_showers
-from hepml_nb.calo.io import (read_calogan_h5, read_challenge_h5, read_showers, write_calogan_h5,
-                              write_challenge_h5)
+from hepml_nb.calo.io import (
+    NEGATIVE_CELL_TOLERANCE_MEV,
+    VALUE_CHECK_SHOWERS,
+    check_shower_file,
+    read_calogan_h5,
+    read_challenge_h5,
+    read_showers,
+    write_calogan_h5,
+    write_challenge_h5,
+)
 from hepml_nb.core.errors import DataError
 
 
@@ -70,5 +78,167 @@ def test_read_showers_unknown_format_and_missing_file(tmp_path):
     with pytest.raises(DataError, match="not found"):
         read_showers(tmp_path / "nope.h5")
     (tmp_path / "text.h5").write_text("hello")
-    with pytest.raises(DataError, match="not a readable HDF5 file"):
+    with pytest.raises(DataError, match=r"shower file .*text\.h5 is not an HDF5 file \(it starts with b'hello'\)"):
         read_showers(tmp_path / "text.h5")
+
+
+# --- bad shower files and values (issue #10, defects 4 and 5): a DataError about the file, not the simulation
+
+E_GEV = np.array([10.0, 20.0, 50.0, 80.0])
+
+
+def _cells(n_cells=504, e_gev=E_GEV, response=0.9):
+    """Uniform showers depositing ``response`` of the incident energy [MeV], float32."""
+    return np.repeat((response * 1000 * e_gev / n_cells)[:, None], n_cells, axis=1).astype(np.float32)
+
+
+def _challenge(path, e_mev=1000 * E_GEV, cells=None, **extra):
+    """A CaloChallenge-format file written directly with h5py (504 voxels: read with geometry 'calogan')."""
+    with h5py.File(path, "w") as fh:
+        fh["incident_energies"] = np.asarray(e_mev, np.float64)[:, None]
+        fh["showers"] = _cells() if cells is None else cells
+        for key, value in extra.items():
+            fh[key] = value
+    return path
+
+
+def _calogan(path, energy=E_GEV, cells=None):
+    cells = _cells() if cells is None else cells
+    return write_calogan_h5(ShowerSet(np.asarray(energy, float), cells, "calogan"), path)
+
+
+def test_check_shower_file_accepts_good_files(ds2, tmp_path):
+    assert check_shower_file(write_challenge_h5(ds2, tmp_path / "ds2.h5"), n=3) == "challenge"
+    assert check_shower_file(_calogan(tmp_path / "cg.h5"), n=4, geometry="calogan") == "calogan"
+    assert check_shower_file(_challenge(tmp_path / "ch.h5"), geometry="calogan") == "challenge"
+    cells = _cells()
+    cells[0, :3] = NEGATIVE_CELL_TOLERANCE_MEV / 2  # rounding noise within the tolerance is accepted
+    assert len(read_showers(_challenge(tmp_path / "noise.h5", cells=cells), geometry="calogan")) == 4
+
+
+def test_check_shower_file_rejects_missing_empty_and_truncated(tmp_path):
+    with pytest.raises(DataError, match=r"shower file .*nope\.h5 not found"):
+        check_shower_file(tmp_path / "nope.h5")
+    (tmp_path / "empty.h5").touch()
+    with pytest.raises(DataError, match=r"shower file .*empty\.h5 is empty \(0 bytes\)"):
+        read_showers(tmp_path / "empty.h5")
+    data = _calogan(tmp_path / "good.h5").read_bytes()
+    (tmp_path / "half.h5").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"half\.h5 is not a readable HDF5 file \(.*truncated.*\); it is truncated"):
+        check_shower_file(tmp_path / "half.h5")
+
+
+def test_check_shower_file_rejects_wrong_keys(tmp_path):
+    path = tmp_path / "singular.h5"
+    with h5py.File(path, "w") as fh:
+        fh["incident_energy"] = 1000 * E_GEV[:, None]
+        fh["showers"] = _cells()
+    with pytest.raises(DataError, match=r"not a CaloChallenge file: keys \['incident_energies'\] missing \(found "
+                                        r"\['incident_energy', 'showers'\]\)"):
+        read_showers(path)  # today: "neither CaloGAN nor CaloChallenge"
+    with h5py.File(tmp_path / "group.h5", "w") as fh:
+        fh["incident_energies"] = 1000 * E_GEV[:, None]
+        fh.create_group("showers")
+    with pytest.raises(DataError, match="'showers' is a group, not a numeric dataset"):
+        check_shower_file(tmp_path / "group.h5")
+
+
+def test_check_shower_file_rejects_voxel_count_of_no_layout(tmp_path):
+    path = _challenge(tmp_path / "odd.h5", cells=_cells(1000))
+    with pytest.raises(DataError, match=r"'showers' has shape \(4, 1000\), expected \(4, 6480\) for geometry "
+                                        r"'dataset2' \(1000 voxels matches no known layout: 368 \(CaloChallenge "
+                                        r"dataset 1 \(photons\)\), 504"):
+        check_shower_file(path)
+    with pytest.raises(DataError, match="matches no known layout"):
+        read_showers(path)
+    with pytest.raises(DataError, match=r"\(368 voxels is the layout of CaloChallenge dataset 1 \(photons\)\)"):
+        check_shower_file(_challenge(tmp_path / "ds1.h5", cells=_cells(368)))
+
+
+def test_check_shower_file_rejects_too_few_showers(tmp_path):
+    path = _calogan(tmp_path / "small.h5")
+    with pytest.raises(DataError, match=r"small\.h5 holds 4 showers but 6000 are needed \(n=6000\); ask for fewer "
+                                        r"showers \(in the calogan notebook the file must hold 2 \* n_eval\)"):
+        check_shower_file(path, n=6000)
+
+
+def test_read_showers_rejects_nan_energies(tmp_path):
+    e_mev = 1000 * E_GEV
+    e_mev[2] = np.nan
+    path = _challenge(tmp_path / "nan_e.h5", e_mev=e_mev)
+    with pytest.raises(DataError, match=r"nan_e\.h5: 'incident_energies' is nan \(not finite\) for 1 of 4 showers "
+                                        r"checked \(first: shower 2\)"):
+        read_showers(path, geometry="calogan")
+    with pytest.raises(DataError, match="'incident_energies' is nan"):
+        check_shower_file(path, geometry="calogan")
+    energy = E_GEV.copy()
+    energy[0] = np.inf
+    with pytest.raises(DataError, match=r"'energy' is inf \(not finite\) for 1 of 4 showers checked \(first: shower 0"):
+        read_calogan_h5(_calogan(tmp_path / "inf_e.h5", energy=energy))
+
+
+def test_read_showers_rejects_non_positive_energies(tmp_path):
+    path = _calogan(tmp_path / "zero_e.h5", energy=[10.0, 0.0, -5.0, 80.0])
+    with pytest.raises(DataError, match=r"'energy' is 0.0 \(not positive\) for 2 of 4 showers checked \(first: "
+                                        r"shower 1\); incident energies must be > 0"):
+        read_showers(path)
+
+
+def test_read_showers_rejects_nan_cells(tmp_path):
+    cells = _cells()
+    cells[3, 17] = np.nan
+    path = _calogan(tmp_path / "nan_cells.h5", cells=cells)
+    with pytest.raises(DataError, match=r"1 cell energies are NaN or inf, in 1 of 4 showers checked \(first: shower 3, "
+                                        r"cell 17\)"):
+        read_showers(path)
+    with pytest.raises(DataError, match="NaN or inf"):
+        check_shower_file(path)
+
+
+def test_read_showers_rejects_nan_cells_beyond_first_block(tmp_path):
+    n = VALUE_CHECK_SHOWERS + 5
+    energy = np.full(n, 10.0)
+    cells = _cells(e_gev=energy)
+    cells[n - 1, 0] = np.inf
+    path = _challenge(tmp_path / "late.h5", e_mev=1000 * energy, cells=cells)
+    check_shower_file(path, geometry="calogan")  # only the first block is checked up front
+    with pytest.raises(DataError, match=rf"NaN or inf, in 1 of 5 showers checked \(first: shower {n - 1}, cell 0\)"):
+        read_challenge_h5(path, geometry="calogan")  # the reader checks every shower it reads
+
+
+def test_read_showers_rejects_negative_cells(tmp_path):
+    cells = _cells()
+    cells[1, :10] = -2.5
+    path = _challenge(tmp_path / "neg.h5", cells=cells)
+    with pytest.raises(DataError, match=r"neg\.h5: 10 cells are negative, down to -2.5 MeV, in 1 of 4 showers checked "
+                                        r"\(first: shower 1\); the tolerance is -0.001 MeV.*standardised or "
+                                        r"log-transformed"):
+        read_showers(path, geometry="calogan")
+    with pytest.raises(DataError, match="cells are negative"):
+        check_shower_file(_calogan(tmp_path / "neg_cg.h5", cells=cells))
+
+
+def test_read_showers_rejects_gev_instead_of_mev(tmp_path):
+    path = _challenge(tmp_path / "e_gev.h5", e_mev=E_GEV)
+    with pytest.raises(DataError, match=r"median E_tot/E_inc = sum\(showers\) / incident_energies is 900, outside "
+                                        r"the physical range 0.003 to 3: 'incident_energies' look like GeV, but the "
+                                        r"format stores MeV: multiply them by 1000"):
+        read_showers(path, geometry="calogan")
+    path = _challenge(tmp_path / "cells_gev.h5", cells=_cells() / 1000)
+    with pytest.raises(DataError, match=r"is 0.0009, outside .*'showers' look like GeV.*multiply them by 1000"):
+        check_shower_file(path, geometry="calogan")
+
+
+def test_read_calogan_rejects_energy_in_mev(tmp_path):
+    path = _calogan(tmp_path / "e_mev.h5", energy=1000 * E_GEV)
+    with pytest.raises(DataError, match=r"sum\(cells\) / \(1000 \* energy\) is 0.0009, .*'energy' looks like MeV "
+                                        r"\(median 3.5e\+04, which would be 35 TeV in GeV\), but CaloGAN stores GeV"):
+        read_calogan_h5(path)
+    with pytest.raises(DataError, match="the layer cells look like GeV"):
+        check_shower_file(_calogan(tmp_path / "cells_gev.h5", cells=_cells() / 1000))
+
+
+def test_read_showers_rejects_empty_showers(tmp_path):
+    path = _calogan(tmp_path / "blank.h5", cells=np.zeros((4, 504), np.float32))
+    with pytest.raises(DataError, match=r"all 4 showers checked are empty \(no cell has energy\)"):
+        read_showers(path)

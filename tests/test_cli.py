@@ -32,9 +32,9 @@ def test_run_non_integer_value_exits_2(toy_notebooks, capsys):
 
 @pytest.mark.slow
 def test_run_failing_cell_exits_nonzero_and_names_cell(toy_notebooks, capsys, tmp_path):
-    assert main(["run", "setup", "-q", "-p", "n_events", "-1", "--out", str(tmp_path / "r")]) == 1
+    assert main(["run", "setup", "-q", "-p", "seed", "-1", "--out", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err
-    assert "failed with ValueError: negative n_events -1" in err and "cell source" in err
+    assert "failed with ValueError: negative seed -1" in err and "cell source" in err
 
 
 @pytest.mark.slow
@@ -52,7 +52,7 @@ def test_student_all_writes_every_notebook(tmp_path, capsys):
 
 
 def test_student_missing_notebook_exits_2(tmp_path, capsys):
-    assert main(["student", str(tmp_path / "x.ipynb"), "--out", str(tmp_path)]) == 1
+    assert main(["student", str(tmp_path / "x.ipynb"), "--out", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().err
 
 

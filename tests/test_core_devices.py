@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hepml_nb.core.devices import cpu_threads, resolve_device, torch_threads
+from hepml_nb.core.devices import cpu_threads, resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import ParameterError
 
 
@@ -27,3 +27,17 @@ def test_resolve_device_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="set device='cpu' or device='auto'"):
             resolve_device("cuda")
+
+
+def test_torch_seed_draws_the_seeded_stream_and_restores_the_callers():
+    torch.manual_seed(123)
+    expected_after = torch.rand(3)
+    torch.manual_seed(123)
+    with torch_seed(7):
+        inside = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(inside, torch.rand(3))  # the same numbers as a global manual_seed(7)
+    torch.manual_seed(123)
+    with torch_seed(7):
+        torch.rand(100)
+    assert torch.equal(torch.rand(3), expected_after)  # the caller's stream is untouched

@@ -3,6 +3,7 @@ injection, file modes of shared caches, unwritable caches, leftovers and run sta
 import json
 import os
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,14 +36,13 @@ def path_notebook(tmp_path, monkeypatch):
     return folder
 
 
-def _as_nobody(code: str, env: dict | None = None) -> "subprocess.CompletedProcess":
+def _as_nobody(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``code`` in a Python child that drops root to uid/gid 65534 (nobody) after its imports.
 
     (The interpreter may live in root's home, unreadable by nobody: import first, then switch.)
     """
-    import subprocess
-
-    pre = ("import os, zipfile, encodings.cp437, numpy, numpy.lib.format\nfrom hepml_nb.core.cache import cached_arrays, cached_file\n"
+    pre = ("import os, zipfile, encodings.cp437, numpy, numpy.lib.format\n"
+           "from hepml_nb.core.cache import cached_arrays, cached_file\n"
            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n")
     return subprocess.run([sys.executable, "-c", pre + code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
@@ -204,7 +204,6 @@ def test_read_only_cache_serves_entries_and_explains_missing_ones(shared_tmp, mo
 
 def test_stale_temporaries_of_dead_writers_are_removed(tmp_path, monkeypatch):
     import socket
-    import subprocess
 
     monkeypatch.setenv("HEPML_NB_CACHE", str(tmp_path))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -286,3 +285,31 @@ def test_params_command_shows_allowed_values(capsys):
     assert main(["params", "particlenet"]) == 0
     out = capsys.readouterr().out
     assert "one of: particlenet_lite, particlenet" in out and ">= 0" in out
+
+
+# 4. input files checked before any kernel starts ------------------------------------------------------------------
+
+def test_bad_data_paths_exit_2_naming_the_file(tmp_path, capsys):
+    text = tmp_path / "notes.root"
+    text.write_text("not a ROOT file")
+    cases = [(["particlenet", "-p", "data_path", str(tmp_path / "none" / "*.root")], "matches no file"),
+             (["particlenet", "-p", "data_path", str(text)], "notes.root"),
+             (["calogan", "-p", "data_path", str(tmp_path / "missing.h5")], "missing.h5 not found")]
+    for argv, match in cases:
+        assert main(["run", *argv, "--out", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert match in err and "parameter 'data_path'" in err and "Traceback" not in err, err
+        assert not (tmp_path / "r").exists()
+
+
+def test_shower_file_with_too_few_showers_for_n_eval_exits_2(tmp_path, capsys):
+    from hepml_nb.calo.gflash import ShowerSet
+    from hepml_nb.calo.io import write_calogan_h5
+
+    rng = np.random.default_rng(1)
+    cells = rng.exponential(1.0, size=(12, 3 * 96 + 12 * 12 + 12 * 6)).astype(np.float32) * 20.0
+    path = write_calogan_h5(ShowerSet(cells.sum(axis=1) / 1000.0, cells, "calogan"), tmp_path / "small.h5")
+    assert main(["run", "calogan", "-p", "data_path", str(path), "-p", "n_eval", "10",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "holds 12 showers but 20 are needed" in err and not (tmp_path / "r").exists(), err

@@ -1,42 +1,78 @@
-"""Tests of the analytic latency/resource estimator against the published figures and its trends."""
+"""Tests of the analytic latency/resource estimator: its trends and structure (the published figures it
+was fitted to are an in-sample check, shown by calibration_table, not a test of accuracy)."""
 import numpy as np
 import pytest
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga.estimate import (
-    PUBLISHED, calibration_table, dsp_per_product, effective_products, fpga_estimate, layer_cycles,
+    PUBLISHED,
+    calibration_table,
+    dsp_per_product,
+    effective_products,
+    fpga_estimate,
+    layer_cycles,
 )
 
 TAGGER = [(16, 64), (64, 32), (32, 32), (32, 5)]
+REUSE = (1, 2, 3, 4, 8, 16, 32, 64, 128)
+WIDTHS = tuple(range(4, 33))
 
 
-def test_fpga_estimate_reproduces_published_jet_tagger_within_30_percent():
-    """16-64-32-32-5, 16 bits, R=1, 200 MHz: about 50-70 ns (10-14 cycles) and 1,500-1,850 DSPs."""
-    est = fpga_estimate(TAGGER, precision=(16, 6), reuse_factor=1, clock_mhz=200.0)
-    assert abs(est.latency_ns - 60.0) / 60.0 < 0.30
-    assert abs(est.latency_cycles - 12) / 12 < 0.30
-    assert abs(est.dsp - 1675) / 1675 < 0.30
-    assert est.source.startswith("estimate")
+def _lut_regimes(widths):
+    """Runs of consecutive widths with the same DSPs per product (LUT <-> DSP moves happen between runs)."""
+    runs: dict[int, list[int]] = {}
+    for w in widths:
+        runs.setdefault(dsp_per_product(w), []).append(w)
+    return list(runs.values())
 
 
-def test_calibration_table_lists_errors_for_published_designs():
+@pytest.mark.parametrize("strategy", ["Latency", "Resource"])
+def test_fpga_estimate_latency_non_decreasing_and_dsp_non_increasing_with_reuse(strategy):
+    est = [fpga_estimate(TAGGER, reuse_factor=r, strategy=strategy) for r in REUSE]
+    cycles, dsp = [e.latency_cycles for e in est], [e.dsp for e in est]
+    assert cycles == sorted(cycles) and cycles[0] < cycles[-1]
+    assert dsp == sorted(dsp, reverse=True) and dsp[0] > dsp[-1]
+    assert [e.latency_ns for e in est] == sorted(e.latency_ns for e in est)
+
+
+@pytest.mark.parametrize("reuse_factor", [1, 4])
+def test_fpga_estimate_resources_non_decreasing_with_bit_width(reuse_factor):
+    est = {w: fpga_estimate(TAGGER, precision=(w, 3), reuse_factor=reuse_factor) for w in WIDTHS}
+    for field in ("dsp", "ff", "latency_cycles"):
+        values = [getattr(est[w], field) for w in WIDTHS]
+        assert values == sorted(values), field
+    # LUTs grow with the width, except where products move from LUTs to DSPs (10 bits, by design)
+    for run in _lut_regimes(WIDTHS):
+        luts = [est[w].lut for w in run]
+        assert luts == sorted(luts), run
+
+
+@pytest.mark.parametrize("layers", [TAGGER, [(1, 1)], [(100, 3)]])
+def test_fpga_estimate_positive_everywhere(layers):
+    for w in (4, 9, 10, 16, 18, 19, 27, 32):
+        for r in (1, 2, 64):
+            for strategy in ("Latency", "Resource"):
+                est = fpga_estimate(layers, precision=(w, 2), reuse_factor=r, strategy=strategy)
+                assert est.latency_cycles >= 1 and est.latency_ns > 0 and est.interval_cycles == r
+                assert est.lut > 0 and est.ff > 0 and est.dsp >= 0 and est.bram >= 0
+                assert est.source.startswith("estimate")
+
+
+def test_calibration_table_is_an_in_sample_comparison():
+    """The published designs are the ones the two constants were fitted to: the table shows fit residuals,
+    not the estimator's accuracy, so no error bound is asserted here (only that every design is compared)."""
     table = calibration_table()
     assert len(table) == 3 * len(PUBLISHED)
     assert set(table["quantity"]) == {"latency_cycles", "latency_ns", "dsp"}
-    assert (table["rel_error"].abs() < 0.30).all() and table["within_range"].all()
+    assert np.isfinite(table["rel_error"]).all() and table["estimate"].gt(0).all()
     assert table["reference"].str.contains("arXiv:1804.06913").all()
+    assert PUBLISHED[0].label in fpga_estimate(TAGGER).source  # every estimate names its calibration design
 
 
 def test_fpga_estimate_dsp_scale_inversely_with_reuse_factor():
     dsp = {r: fpga_estimate(TAGGER, reuse_factor=r).dsp for r in (1, 2, 4, 8)}
     for r in (2, 4, 8):
         assert dsp[r] == pytest.approx(dsp[1] / r, rel=0.02)
-
-
-def test_fpga_estimate_latency_grows_with_reuse_and_interval_equals_reuse():
-    lat = [fpga_estimate(TAGGER, reuse_factor=r) for r in (1, 2, 4, 8)]
-    assert all(a.latency_cycles < b.latency_cycles for a, b in zip(lat, lat[1:]))
-    assert [e.interval_cycles for e in lat] == [1, 2, 4, 8]
 
 
 def test_fpga_estimate_small_widths_move_products_to_luts():

@@ -87,6 +87,7 @@ def test_load_jet_data_rejects_tiny_sample():
         fm.load_jet_data(3)
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_load_jet_data_tiny_from_jets_module():
     data = fm.load_jet_data(12, seed=3, progress=False)
     assert data.X_train.shape[1] == 16 and len(data.class_names) == 5

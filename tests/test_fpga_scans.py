@@ -17,6 +17,7 @@ def small_tagger():
     return data, train_tagger(data.X_train, data.y_train, epochs=15, batch_size=64, seed=7, progress=False).model
 
 
+@pytest.mark.slow  # g++: hls4ml compiles one project per width
 def test_precision_scan_16_bits_matches_float_and_low_bits_fall_off(small_tagger):
     data, model = small_tagger
     scan = scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(16, 8),
@@ -33,7 +34,8 @@ def test_precision_scan_16_bits_matches_float_and_low_bits_fall_off(small_tagger
 
 def test_precision_scan_rejects_width_below_integer_bits(small_tagger):
     data, model = small_tagger
-    with pytest.raises(ParameterError, match=r"integer_bits=6.*too small: \[4\]"):
+    match = r"widths must be a non-empty list of integers in \[6, 64\].*integer_bits=6.*bad: \[4\]"
+    with pytest.raises(ParameterError, match=match):
         scans.precision_scan(model, data.X_test, data.y_test, data.class_names, widths=(4, 16), progress=False)
 
 
@@ -46,7 +48,7 @@ def test_reuse_scan_estimates_labelled_and_monotonic(small_tagger):
 
 
 def test_reuse_scan_rejects_zero():
-    with pytest.raises(ParameterError, match="reuse_factors must be integers >= 1"):
+    with pytest.raises(ParameterError, match=r"reuse_factors must be a non-empty list of integers >= 1 .*bad: \[0\]"):
         scans.reuse_scan(None, reuse_factors=(0, 1))
 
 
@@ -69,7 +71,7 @@ def test_study_table_rows_and_sources(small_tagger):
 
 def test_cpu_latency_positive_per_backend(small_tagger):
     got = scans.cpu_latency(small_tagger[1], n_repeat=20)
-    assert set(got) == {"torch", "onnxruntime"} and all(0 < v < 1e5 for v in got.values())
+    assert set(got) == {"torch", "onnxruntime"} and all(v > 0 for v in got.values())  # how fast: benchmarks/
 
 
 def test_cpu_latency_rejects_unknown_backend(small_tagger):
@@ -77,6 +79,7 @@ def test_cpu_latency_rejects_unknown_backend(small_tagger):
         scans.cpu_latency(small_tagger[1], backends=("torch", "tensorflow"))
 
 
+@pytest.mark.slow  # g++: hls4ml compiles one project per width
 def test_precision_scan_profile_guided_weights_beat_uniform(small_tagger):
     data, model = small_tagger
     args = (model, data.X_test, data.y_test, data.class_names)
@@ -126,3 +129,13 @@ def test_study_table_with_synthesis_uses_report_figures(small_tagger, monkeypatc
     assert table["latency_ns"].item() == 55.0
     assert calls == [{"precision": "ap_fixed<16,6>", "reuse_factor": 2, "strategy": "Latency",
                       "backend": "Vivado", "clock_period": 5.0}]
+
+
+def test_hardware_figures_record_metrics_keys(small_tagger):
+    _, model = small_tagger
+    row = scans.reuse_scan(model, reuse_factors=(1, 2)).iloc[0]
+    figures = scans.HardwareFigures.from_row(row)
+    assert figures.metrics() == {"latency_ns": float(row["latency_ns"]), "latency_cycles": int(row["latency_cycles"]),
+                                 "dsp": int(row["dsp"]), "lut": int(row["lut"]), "ff": int(row["ff"]),
+                                 "bram": int(row["bram"]), "hardware_source": "estimate"}
+    assert set(figures.metrics(prefix="r1_")) == {f"r1_{k}" for k in figures.metrics()}

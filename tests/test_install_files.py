@@ -18,8 +18,15 @@ def _pip_section(path: Path) -> set[str]:
     return {_normalise(r) for r in pip if not r.startswith("-")}
 
 
+def _pyproject_union() -> set[str]:
+    """The core dependencies plus every extra's (references to hepml-nb's own extras and pytest left out)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = [r for name, reqs in project["optional-dependencies"].items() if name != "dev" for r in reqs]
+    return {_normalise(r) for r in [*project["dependencies"], *extras] if not _normalise(r).startswith("hepml-nb")}
+
+
 def test_environment_files_match_pyproject():
-    deps = {_normalise(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    deps = _pyproject_union()
     assert _pip_section(ROOT / "environment.yml") == deps
     assert _pip_section(ROOT / "binder" / "environment.yml") == deps
 

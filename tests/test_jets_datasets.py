@@ -6,6 +6,7 @@ from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets import HIGH_LEVEL_FEATURES, high_level_dataset, load_jets, top_vs_qcd_files
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_high_level_dataset_balanced_and_cached(seed):
     kwargs = dict(classes=("g", "w", "t"), seed=seed, progress=False, pt_range=(300.0, 400.0), n_workers=1)
     data = high_level_dataset(6, **kwargs)
@@ -31,6 +32,7 @@ def test_high_level_dataset_rejects_unknown_options():
         high_level_dataset(0)
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_top_vs_qcd_files_labels(seed):
     data = load_jets(top_vs_qcd_files(5, seed=seed, progress=False, n_workers=1))
     assert data.label_names == ("label_QCD", "label_Tbqq")

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.jets import generate_jets, load_jets
-from hepml_nb.jets import generation
+from hepml_nb.jets import generate_jets, generation, load_jets
 from hepml_nb.jets.generation import generate_chunk
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_generate_chunk_selects_window_and_matches_tops(seed):
     out = generate_chunk("top", 25, seed=seed, pt_range=(550.0, 650.0), eta_max=2.0, max_particles=50)
     pt = np.asarray(out["jet_pt"])
@@ -21,6 +21,7 @@ def test_generate_chunk_selects_window_and_matches_tops(seed):
     assert np.all(np.asarray(out["jet_sdmass"]) <= mass + 1e-3)
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_generate_chunk_gluon_jets_are_light(seed):
     out = generate_chunk("g", 15, seed=seed, pt_range=(300.0, 400.0))
     pt = np.asarray(out["jet_pt"])
@@ -28,6 +29,7 @@ def test_generate_chunk_gluon_jets_are_light(seed):
     assert 300.0 <= pt.min() and np.median(mass) < 100.0
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_generate_chunk_reproducible_with_seed(seed):
     a = generate_chunk("qcd", 10, seed=seed, pt_range=(300.0, 400.0))
     b = generate_chunk("qcd", 10, seed=seed, pt_range=(300.0, 400.0))
@@ -37,6 +39,7 @@ def test_generate_chunk_reproducible_with_seed(seed):
     assert not np.array_equal(a["jet_pt"], c["jet_pt"])
 
 
+@pytest.mark.slow  # Pythia8 generates the jets
 def test_generate_jets_independent_of_workers_and_cached(tmp_path, monkeypatch, seed):
     monkeypatch.setattr(generation, "CHUNK_JETS", 8)  # three chunks for 20 jets
     monkeypatch.setenv("HEPML_NB_CACHE", str(tmp_path / "one"))
@@ -64,3 +67,44 @@ def test_generate_jets_rejects_bad_parameters(kwargs, match):
         generate_jets(10, **kwargs)
     with pytest.raises(ParameterError, match="n_jets must be a positive integer"):
         generate_jets(0, process="top")
+
+
+def _banners(code: str) -> int:
+    """Run ``code`` in a fresh interpreter; count FastJet banners on its (C-level) stdout."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.count("FastJet release")
+
+
+_FAKE_CHUNKS = """
+    import awkward as ak, fastjet, numpy as np
+    from hepml_nb.jets import generation
+
+    def fake_chunk(process, n, *, seed, **kwargs):  # clusters like the real chunks, without Pythia
+        one = ak.Array([[{"px": 1.0, "py": 0.0, "pz": 0.0, "E": 1.0}]], with_name="Momentum4D")
+        fastjet.ClusterSequence(one, fastjet.JetDefinition(fastjet.antikt_algorithm, 0.8)).inclusive_jets()
+        return {"part": {"px": ak.Array([[1.0]] * n)}, "jet_pt": np.zeros(n), "n_events": n}
+
+    generation.generate_chunk = fake_chunk
+"""
+
+
+def test_generation_workers_print_the_fastjet_banner_once():
+    code = _FAKE_CHUNKS + """
+    for process in ("top", "qcd"):  # two pools of three workers, as top_vs_qcd_files runs them
+        generation._generate_all(process, 6 * generation.CHUNK_JETS, seed=0, n_workers=3, progress=False, kwargs={})
+    """
+    assert _banners(code) == 1
+
+
+def test_init_fastjet_quiet_hides_the_banner():
+    assert _banners("""
+        from hepml_nb.jets.generation import init_fastjet
+        init_fastjet(quiet=True)
+        init_fastjet()  # already initialised: prints nothing either
+        print("done")
+    """) == 0

@@ -6,6 +6,7 @@ import uproot
 
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets import load_jets, select_classes, take, write_jetclass
+from hepml_nb.jets.io import resolve_jet_files
 
 JET_BRANCHES = ("jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_sdmass", "jet_tau1", "jet_tau2", "jet_tau3",
                 "jet_tau4", "jet_nparticles")
@@ -110,3 +111,111 @@ def test_select_classes_reindexes_and_take_subsets(tmp_path):
     assert len(take(data, [2, 0])) == 2 and take(data, [2, 0]).jets["pt"][0] == 620.0
     with pytest.raises(DataError, match="no jets with label_Wqq"):
         select_classes(data, ("label_QCD", "label_Wqq"))
+
+
+# --- bad data paths and files (issue #10, defect 4): one DataError naming the file, before reading arrays
+
+
+def _our_file(path, n=3):
+    part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
+    arrays = {"part": part, "jet_pt": np.full(n, 600.0), "jet_eta": np.zeros(n), "jet_phi": np.zeros(n),
+              "jet_energy": np.full(n, 700.0)}
+    return write_jetclass(path, arrays, label="label_QCD")
+
+
+def test_resolve_jet_files_expands_globs_sorted_and_lists(tmp_path):
+    b, a = _our_file(tmp_path / "b.root"), _our_file(tmp_path / "a.root")
+    assert resolve_jet_files(str(tmp_path / "*.root")) == [a.resolve(), b.resolve()]
+    assert resolve_jet_files([str(b), str(tmp_path / "a*.root")]) == [b.resolve(), a.resolve()]
+    assert resolve_jet_files(b) == [b.resolve()]
+    assert len(load_jets(str(tmp_path / "*.root"))) == 6  # the loader takes globs too
+
+
+def test_resolve_jet_files_rejects_missing_path(tmp_path):
+    with pytest.raises(DataError, match=r"jet file .*absent\.root not found; check the path"):
+        resolve_jet_files(str(tmp_path / "absent.root"))
+    with pytest.raises(DataError, match=r"not found \(the folder .*JetClass does not exist either\)"):
+        resolve_jet_files([str(tmp_path / "JetClass" / "train.root")])
+
+
+def test_resolve_jet_files_rejects_glob_matching_nothing(tmp_path):
+    (tmp_path / "readme.txt").write_text("x")
+    with pytest.raises(DataError, match=r"data_path '.*/\*\.root' matches no file \(the folder .* holds readme\.txt\)"):
+        resolve_jet_files(str(tmp_path / "*.root"))
+    with pytest.raises(DataError, match=r"matches no file \(the folder .*JetClass does not exist\)"):
+        load_jets(str(tmp_path / "JetClass" / "*.root"))  # today: IndexError in the notebook, "not found" here
+
+
+def test_resolve_jet_files_rejects_bad_values():
+    with pytest.raises(DataError, match=r"data_path must be a path, a glob string or a list of them, got 42 \(int\)"):
+        resolve_jet_files(42)
+    with pytest.raises(DataError, match="no jet files given"):
+        resolve_jet_files([])
+
+
+def test_load_jets_rejects_empty_file(tmp_path):
+    (tmp_path / "empty.root").touch()
+    with pytest.raises(DataError, match=r"jet file .*empty\.root is empty \(0 bytes\)"):
+        load_jets(tmp_path / "empty.root")
+    with pytest.raises(DataError, match=r"is empty \(0 bytes\)"):
+        resolve_jet_files(str(tmp_path / "*.root"))
+
+
+def test_load_jets_rejects_text_file(tmp_path):
+    (tmp_path / "jets.root").write_text("hello, these are my jets")
+    with pytest.raises(DataError, match=r"jet file .*jets\.root is not a ROOT file \(it starts with b'hello, these a"
+                                        r"re'\); give a ROOT file written by uproot or ROOT \(JetClass schema"):
+        load_jets(tmp_path / "jets.root")
+
+
+def test_load_jets_rejects_truncated_file(tmp_path):
+    data = _our_file(tmp_path / "good.root").read_bytes()
+    (tmp_path / "half.root").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"jet file .*half\.root is truncated: its header says"):
+        load_jets(tmp_path / "half.root")
+    with pytest.raises(DataError, match="is truncated"):
+        resolve_jet_files([str(tmp_path / "half.root")])
+
+
+def test_load_jets_rejects_corrupt_file(tmp_path):
+    data = _our_file(tmp_path / "good.root").read_bytes()
+    n = len(data) // 2
+    (tmp_path / "zeroed.root").write_bytes(data[:100] + bytes(n - 100) + data[n:])  # right length, keys list gone
+    with pytest.raises(DataError, match=r"zeroed\.root has no TTree 'tree' \(it holds no tree at all: is it complete"):
+        resolve_jet_files(tmp_path / "zeroed.root")
+    (tmp_path / "header.root").write_bytes(data[:16] + b"\xff" * 44 + data[60:])  # a damaged file header
+    with pytest.raises(DataError, match=r"header\.root is a ROOT file that uproot cannot read .*probably truncated"):
+        resolve_jet_files(tmp_path / "header.root")  # today: a raw ValueError from uproot
+    basket = data.index(b"ZL")  # the first compressed basket
+    (tmp_path / "basket.root").write_bytes(data[:basket] + b"XX" + data[basket + 2:])
+    with pytest.raises(DataError, match=r"jet file .*basket\.root: its branches cannot be read \(ValueError: .*"
+                                        r"probably corrupt"):
+        load_jets(tmp_path / "basket.root")  # today: ValueError: unrecognized compression algorithm
+
+
+def test_resolve_jet_files_rejects_wrong_tree_name(tmp_path):
+    with uproot.recreate(tmp_path / "events.root") as f:
+        f.mktree("events", {"jet_pt": np.float32}).extend({"jet_pt": np.ones(2, np.float32)})
+    with pytest.raises(DataError, match=r"has no TTree 'tree' \(its trees are: events\); expected the JetClass"):
+        resolve_jet_files(tmp_path / "events.root")
+    with pytest.raises(DataError, match=r"its trees are: events"):
+        load_jets(tmp_path / "events.root")
+
+
+def test_resolve_jet_files_rejects_missing_branch(tmp_path):
+    path, _ = _hand_written_file(tmp_path / "nopt.root", drop=("jet_pt",))
+    with pytest.raises(DataError, match=r"nopt\.root: branch 'jet_pt' is missing \(the tree has 18 branches: "
+                                        r"jet_energy, jet_eta, "):
+        resolve_jet_files(str(path))
+    with uproot.recreate(tmp_path / "dotted.root") as f:  # the plain uproot way names the branches part.px
+        f["tree"] = {"part": ak.zip({"px": ak.Array([[1.0], [2.0]])}), "jet_pt": np.ones(2)}
+    with pytest.raises(DataError, match=r"branch 'part_px' is missing but 'part.px' is there: .*field_name=lambda"):
+        load_jets(tmp_path / "dotted.root")
+
+
+def test_load_jets_rejects_zero_entry_tree(tmp_path):
+    path = _our_file(tmp_path / "none.root", n=0)
+    with pytest.raises(DataError, match=r"none\.root: tree 'tree' has no entries \(0 jets\)"):
+        resolve_jet_files(path)
+    with pytest.raises(DataError, match="has no entries"):
+        load_jets(path)  # today: "no jet has any label_* branch set"

@@ -15,9 +15,9 @@ def test_shipped_checkpoint_is_small_and_documented():
     assert path.stat().st_size < 2 * 2**20
     info = json.loads(path.with_suffix(".json").read_text())
     assert info["command"].startswith("python scripts/train_particlenet_checkpoint.py")
-    assert info["test_metrics"]["auc"] > 0.95
+    assert info["metrics"]["auc"] > 0.95 and info["kind"] == "particlenet"
     model, loaded = load_pretrained(feature_names=info["feature_names"])
-    assert not model.training and loaded["recipe"]["model"] == "particlenet_lite"
+    assert not model.training and loaded["parameters"]["model"] == "particlenet_lite"
 
 
 def test_save_and_load_checkpoint_round_trip(tmp_path, seed):
@@ -28,7 +28,7 @@ def test_save_and_load_checkpoint_round_trip(tmp_path, seed):
     x = (torch.randn(2, 10, 2), torch.randn(2, 10, 4), torch.ones(2, 10, dtype=torch.bool))
     with torch.no_grad():
         np.testing.assert_array_equal(model(*x).numpy(), loaded(*x).numpy())
-    assert info == {"note": 1}
+    assert info["note"] == 1 and info["kind"] == "particlenet" and len(info["weights_sha256"]) == 64
     with pytest.raises(DataError, match=r"expects the particle features \['a', 'b', 'c', 'd'\]"):
         load_checkpoint(path, feature_names=("a", "b"))
 

@@ -29,7 +29,8 @@ def test_train_particlenet_learns_and_restores_best(seed):
     model = build_particlenet(input_dims=5)
     result = train_particlenet(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu",
                                seed=seed, progress=False)
-    assert set(result.history) == {"train_loss", "val_loss", "val_accuracy", "lr"}
+    assert result.history.names == ("train_loss", "val_loss", "val_accuracy", "lr")
+    assert result.history.steps() == [1, 2, 3]
     assert len(result.history["val_loss"]) == 3 and result.jets_per_s > 0
     assert max(result.history["val_accuracy"]) > 0.9
     scores = predict_scores(model, *val[:3], device="cpu")

@@ -75,3 +75,17 @@ def test_notebook_reproduces_under_nbval(topic, ci_run, tmp_path):
            "--rootdir", str(tmp_path), "-c", os.devnull, str(folder / TOPICS[topic].notebook)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("topic", list(TOPICS))
+def test_notebook_solutions_pass_their_checkers(topic, ci_run):
+    """Every exercise's checker ran with the notebook's own solution and recorded "correct"."""
+    from hepml_nb.core.exercises import load_verdicts
+    from hepml_nb.core.teaching import student_notebook
+
+    _, count = student_notebook(nbformat.read(_existing(topic), as_version=4))
+    folder, _ = ci_run(topic)
+    verdicts = load_verdicts(folder)
+    assert len(verdicts) == count, verdicts
+    assert all(v["verdict"] == "correct" for v in verdicts), verdicts

@@ -41,6 +41,7 @@ def test_select_diphoton_rejects_non_isolated_and_out_of_window():
     assert ev.select_diphoton(forward, forward[:, 1], **SELECTION) is None
 
 
+@pytest.mark.slow  # Pythia8 generates the events
 def test_event_file_writes_selected_events_and_caches(seed):
     path = ev.event_file(12, 6, seed=seed, backgrounds=("gammagamma",))
     data = ev.read_events(path)
@@ -83,6 +84,7 @@ def test_event_file_rejects_bad_parameters(kwargs, match):
         ev.event_file(**kwargs)
 
 
+@pytest.mark.slow  # Pythia8 generates the events
 def test_event_file_gives_up_with_advice_when_nothing_passes(seed):
     with pytest.raises(DataError, match="widen mass_window"):
         ev.event_file(2, 1, seed=seed, mass_window=(30.0, 30.5), max_attempts_per_event=20,

@@ -17,23 +17,32 @@ def _recoil(ev, with_mass_term=True):
     return np.sqrt(np.abs(240.0**2 - 2 * 240.0 * e + (e**2 - p2 if with_mass_term else 0)))
 
 
-def test_check_recoil_mass_right_and_wrong(capsys):
+def test_check_recoil_mass_right_and_wrong(capsys, verdict):
     ev = _events()
-    assert ex.check_recoil_mass(_recoil(ev), ev) is True
-    assert ex.check_recoil_mass(_recoil(ev, with_mass_term=False), ev) is False
+    assert verdict(ex.check_recoil_mass, _recoil(ev), ev) == "correct"
+    assert verdict(ex.check_recoil_mass, _recoil(ev, with_mass_term=False), ev) == "incorrect"
     assert "m_gg^2 term" in capsys.readouterr().out
 
 
-def test_check_fidelity_right_and_wrong(capsys):
+def test_check_fidelity_right_and_wrong(capsys, verdict):
     psi = zz_statevectors(np.array([[0.1, 0.5, 1.0], [0.9, 0.2, 2.0]]), alpha=0.5)
-    assert ex.check_fidelity(abs(np.vdot(psi[0], psi[1])) ** 2, psi[0], psi[1]) is True
-    assert ex.check_fidelity(abs(np.vdot(psi[0], psi[1])), psi[0], psi[1]) is False
+    assert verdict(ex.check_fidelity, abs(np.vdot(psi[0], psi[1])) ** 2, psi[0], psi[1]) == "correct"
+    assert verdict(ex.check_fidelity, abs(np.vdot(psi[0], psi[1])), psi[0], psi[1]) == "incorrect"
     assert "square it" in capsys.readouterr().out
-    assert ex.check_fidelity(abs(np.dot(psi[0], psi[1])) ** 2, psi[0], psi[1]) is False
+    assert verdict(ex.check_fidelity, abs(np.dot(psi[0], psi[1])) ** 2, psi[0], psi[1]) == "incorrect"
     assert "complex conjugate" in capsys.readouterr().out
 
 
-def test_check_circuit_count_right_and_wrong(capsys):
-    assert ex.check_circuit_count(45 + 100, 10, 10) is True
-    assert ex.check_circuit_count(100 + 100, 10, 10) is False
+def test_check_circuit_count_right_and_wrong(capsys, verdict):
+    assert verdict(ex.check_circuit_count, 45 + 100, 10, 10) == "correct"
+    assert verdict(ex.check_circuit_count, 100 + 100, 10, 10) == "incorrect"
     assert "only i < j" in capsys.readouterr().out
+
+
+def test_checkers_say_not_attempted_for_none(capsys, verdict):
+    psi = np.array([1.0, 0.0])
+    assert verdict(ex.check_recoil_mass, None, _events()) == "not attempted"
+    assert verdict(ex.check_fidelity, None, psi, psi) == "not attempted"
+    assert verdict(ex.check_circuit_count, None, 10, 10) == "not attempted"
+    out = capsys.readouterr().out
+    assert out.count("Not attempted yet") == 3 and "Incorrect" not in out

@@ -6,25 +6,25 @@ simulation), ``io`` (CaloGAN and CaloChallenge HDF5), ``gan`` (WGAN-GP, pretrain
 generator), ``features`` (high-level features), ``validation`` (separation power,
 chi2, verdict), ``classifier`` (classifier test), ``report`` (the suite, speed),
 ``plots`` and ``exercises``.
-"""
-from hepml_nb.calo.classifier import ClassifierResult, classifier_test, high_level_inputs, low_level_inputs
-from hepml_nb.calo.features import cell_energy_spectrum, feature_matrix, shower_features
-from hepml_nb.calo.gan import (GanConfig, generate_showers, load_generator, load_pretrained, save_generator,
-                               train_wgan_gp)
-from hepml_nb.calo.geometry import GEOMETRIES, Geometry, Material, get_geometry, layer_images
-from hepml_nb.calo.gflash import ShowerSet, reference_showers, sample_incident_energies, simulate_showers
-from hepml_nb.calo.io import read_calogan_h5, read_challenge_h5, read_showers, write_calogan_h5, write_challenge_h5
-from hepml_nb.calo.report import ValidationReport, showers_per_second, validate_showers
-from hepml_nb.calo.validation import (chi2_ndf, chi2_per_energy, feature_separation, separation_power,
-                                      separation_power_hist, verdict_table)
 
-__all__ = [
-    "ClassifierResult", "classifier_test", "high_level_inputs", "low_level_inputs",
-    "cell_energy_spectrum", "feature_matrix", "shower_features",
-    "GanConfig", "generate_showers", "load_generator", "load_pretrained", "save_generator", "train_wgan_gp",
-    "GEOMETRIES", "Geometry", "Material", "get_geometry", "layer_images",
-    "ShowerSet", "reference_showers", "sample_incident_energies", "simulate_showers",
-    "read_calogan_h5", "read_challenge_h5", "read_showers", "write_calogan_h5", "write_challenge_h5",
-    "ValidationReport", "showers_per_second", "validate_showers",
-    "chi2_ndf", "chi2_per_energy", "feature_separation", "separation_power", "separation_power_hist", "verdict_table",
-]
+Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
+``import hepml_nb.calo`` imports no heavy dependency. Missing dependencies:
+``pip install 'hepml-nb[calo]'``.
+"""
+from hepml_nb.core.lazy import lazy_module
+
+__getattr__, __dir__, __all__ = lazy_module(
+    __name__, topic="calo", submodules=("plots", "exercises"),
+    attributes={
+        "classifier": ("ClassifierResult", "classifier_test", "high_level_inputs", "low_level_inputs"),
+        "features": ("cell_energy_spectrum", "feature_matrix", "shower_features"),
+        "gan": ("GanConfig", "TrainResult", "generate_showers", "load_generator", "load_pretrained",
+                "save_generator", "train_wgan_gp"),
+        "geometry": ("GEOMETRIES", "Geometry", "Material", "get_geometry", "layer_images"),
+        "gflash": ("ShowerSet", "reference_showers", "sample_incident_energies", "simulate_showers"),
+        "io": ("read_calogan_h5", "read_challenge_h5", "read_showers", "write_calogan_h5", "write_challenge_h5"),
+        "report": ("ValidationReport", "showers_per_second", "validate_showers"),
+        "validation": ("chi2_ndf", "chi2_per_energy", "feature_separation", "separation_power",
+                "separation_power_hist", "verdict_table"),
+    },
+)

@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.core.devices import torch_threads
+from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.calo.features import feature_matrix, shower_features
 from hepml_nb.calo.gflash import ShowerSet
 
@@ -80,13 +80,19 @@ def _predict(net: nn.Module, x: np.ndarray) -> np.ndarray:
 
 def _fit(train, val, *, hidden, epochs, batch_size, lr, seed, progress) -> nn.Module:
     """Train the MLP; keep the weights of the epoch with the lowest validation loss."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    # seeded initialisation and dropout: the whole fit draws from its own stream (torch's global
+    # generator starts from a random seed in each process), and the caller's random state is left alone
+    with torch_seed(seed):
         sizes = [train[0].shape[1], *hidden]
         layers: list[nn.Module] = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(0.2)]
         net = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
+        return _train_mlp(net, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                          progress=progress)
+
+
+def _train_mlp(net: nn.Module, train, val, *, epochs, batch_size, lr, seed, progress) -> nn.Module:
     opt, loss_fn = torch.optim.Adam(net.parameters(), lr=lr), nn.BCEWithLogitsLoss()
     xt, yt = torch.from_numpy(train[0]), torch.from_numpy(train[1])[:, None]
     xv, yv = torch.from_numpy(val[0]), torch.from_numpy(val[1])[:, None]

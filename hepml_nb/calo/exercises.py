@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hepml_nb.core.exercises import Incorrect, checker, expect_close, expect_shape
 from hepml_nb.calo.classifier import jsd_from_bce
 from hepml_nb.calo.geometry import Material
 from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import separation_power_hist
+from hepml_nb.core.exercises import Incorrect, checker, expect_close, expect_shape
 
 __all__ = ["check_shower_max", "check_response", "check_separation_power", "check_jsd"]
 

@@ -10,27 +10,37 @@ per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloG
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from hepml_nb.core.devices import resolve_device, torch_threads
+from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
+from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.history import TrainingHistory
 from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.calo.gflash import ShowerSet
 
 __all__ = [
-    "GanConfig", "to_model_space", "from_model_space", "condition", "build_generator", "build_critic",
+    "TrainResult", "GanConfig", "to_model_space", "from_model_space", "condition", "build_generator", "build_critic",
     "train_wgan_gp", "generate_showers", "save_generator", "load_generator", "load_pretrained", "PRETRAINED_DIR",
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+KIND = "calogan_generator"
+
+
+class TrainResult(NamedTuple):
+    """The trained generator (CPU, eval mode) and its :class:`~hepml_nb.core.history.TrainingHistory`
+    (unpacks as ``generator, history = train_wgan_gp(...)``)."""
+
+    model: nn.Module
+    history: TrainingHistory
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
                   batch_size: int = 256, n_critic: int = 5, lambda_gp: float = 10.0, lr: float = 1e-4,
                   seed: int = 0, device: str = "auto", validate_every: int = 0,
                   validate: Callable[[nn.Module], dict] | None = None, threads: int | None = 1,
-                  progress: bool = True) -> tuple[nn.Module, list[dict]]:
+                  progress: bool = True) -> TrainResult:
     """Train the conditional WGAN-GP on reference showers.
 
     Parameters
@@ -177,10 +187,10 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
 
     Returns
     -------
-    generator : torch.nn.Module (on the CPU, eval mode)
-    history : list of dict
-        ``iteration``, ``critic_loss``, ``wasserstein``, ``gradient_penalty`` every 50
-        iterations, plus the validation results.
+    TrainResult
+        ``model``: the generator (on the CPU, eval mode); ``history``: a TrainingHistory with
+        records ``iteration``, ``critic_loss``, ``wasserstein``, ``gradient_penalty`` every 50
+        iterations, plus records with the validation results.
     """
     _check_training(showers, config, n_iterations, batch_size)
     with torch_threads(threads):
@@ -190,18 +200,17 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
 
 
 def _train(showers: ShowerSet, config: GanConfig, *, n_iterations, batch_size, n_critic, lambda_gp, lr, seed,
-           device, validate_every, validate, progress) -> tuple[nn.Module, list[dict]]:
+           device, validate_every, validate, progress) -> TrainResult:
     """The training loop of :func:`train_wgan_gp` (arguments checked there)."""
     dev = torch.device(resolve_device(device))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
         gen_net, critic = build_generator(config).to(dev), build_critic(config).to(dev)
     data = torch.from_numpy(to_model_space(showers, config)).to(dev)
     cond = torch.from_numpy(condition(showers.e_inc, config)).to(dev)
     tg = torch.Generator(device=dev).manual_seed(seed)
     opt_g = torch.optim.Adam(gen_net.parameters(), lr=lr, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
-    history: list[dict] = []
+    history = TrainingHistory("iteration")
     for it in tqdm(range(1, n_iterations + 1), desc="WGAN-GP", disable=not progress):
         for _ in range(n_critic):
             idx = torch.randint(0, data.shape[0], (batch_size,), generator=tg, device=dev)
@@ -221,12 +230,11 @@ def _train(showers: ShowerSet, config: GanConfig, *, n_iterations, batch_size, n
         loss_g.backward()
         opt_g.step()
         if it % 50 == 0 or it == n_iterations:
-            history.append({"iteration": it, "critic_loss": loss_c.item(), "wasserstein": w_dist.item(),
-                            "gradient_penalty": gp.item()})
+            history.log(it, critic_loss=loss_c.item(), wasserstein=w_dist.item(), gradient_penalty=gp.item())
         if validate is not None and validate_every and (it % validate_every == 0 or it == n_iterations):
-            history.append({"iteration": it, **validate(gen_net.cpu().eval())})
+            history.log(it, **validate(gen_net.cpu().eval()))
             gen_net.to(dev).train()
-    return gen_net.cpu().eval(), history
+    return TrainResult(gen_net.cpu().eval(), history)
 
 
 def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConfig, seed: int = 0,
@@ -256,39 +264,36 @@ def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConf
 
 def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *,
                    recipe: dict | None = None) -> Path:
-    """Write the generator's weights and config to ``path`` (.pt) and ``recipe`` next to it (.json)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()}
-    torch.save({"config": asdict(config), "state_dict": state}, path)
-    if recipe is not None:
-        path.with_suffix(".json").write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
-    return path
+    """Write the generator's weights and config to ``path`` (.pt) and its recipe card (.json).
+
+    See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``recipe`` is best made with
+    :func:`hepml_nb.core.checkpoints.recipe_card` (command, parameters, metrics, versions).
+    """
+    return save_checkpoint(path, generator.state_dict(), kind=KIND, config=asdict(config), card=recipe or {})
 
 
 def load_generator(path: str | Path) -> tuple[nn.Module, GanConfig]:
     """Read a generator written by :func:`save_generator`; returns (generator in eval mode, config)."""
+    return _load(path)[:2]
+
+
+def _load(path: str | Path) -> tuple[nn.Module, GanConfig, dict]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"generator checkpoint {path} not found; train one with train_wgan_gp and "
                         "save_generator, or use load_pretrained()")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(blob, dict) or not {"config", "state_dict"} <= set(blob):
-        raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo (keys 'config', 'state_dict' missing)")
-    cfg = dict(blob["config"])
-    config = GanConfig(**{**cfg, "hidden": tuple(cfg["hidden"])})
-    net = build_generator(config)
-    net.load_state_dict(blob["state_dict"])
-    return net.eval(), config
+    try:
+        ckpt = load_checkpoint(path, kind=KIND)
+    except DataError as exc:
+        raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo: {exc}") from exc
+    config = GanConfig(**{**ckpt.config, "hidden": tuple(ckpt.config["hidden"])})
+    return ckpt.load_into(build_generator(config)), config, ckpt.card
 
 
 def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConfig, dict]:
-    """The generator shipped with the package: (generator, config, training recipe)."""
+    """The generator shipped with the package: (generator, config, recipe card)."""
     available = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
     if name not in available:
         raise DataError(f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
                         "(make one with scripts/train_calogan_checkpoint.py)")
-    net, config = load_generator(PRETRAINED_DIR / f"{name}.pt")
-    recipe_path = PRETRAINED_DIR / f"{name}.json"
-    recipe = json.loads(recipe_path.read_text()) if recipe_path.exists() else {}
-    return net, config, recipe
+    return _load(PRETRAINED_DIR / f"{name}.pt")

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.history import TrainingHistory
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.calo.features import feature_label
 from hepml_nb.calo.geometry import get_geometry, layer_images
@@ -149,9 +150,10 @@ def view_showers(samples: Mapping[str, ShowerSet], energy: float, *, window: flo
     return fig
 
 
-def plot_history(history: Sequence[Mapping[str, float]], *, keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"),
-                 ax=None):
-    """Training history of :func:`hepml_nb.calo.gan.train_wgan_gp`: chosen keys against iteration."""
+def plot_history(history: TrainingHistory | Sequence[Mapping[str, float]], *,
+                 keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"), ax=None):
+    """Training history of :func:`hepml_nb.calo.gan.train_wgan_gp` (or its records, as in a recipe card):
+    chosen keys against iteration."""
     ax = axes_or_new(ax, figsize=(6, 4))
     for key in keys:
         points = [(h["iteration"], h[key]) for h in history if key in h]

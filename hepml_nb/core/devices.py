@@ -7,7 +7,7 @@ from typing import Iterator
 
 from hepml_nb.core.errors import ParameterError
 
-__all__ = ["resolve_device", "cpu_threads", "torch_threads"]
+__all__ = ["resolve_device", "cpu_threads", "torch_threads", "torch_seed"]
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -60,3 +60,23 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def torch_seed(seed: int, device: str = "cpu") -> Iterator[None]:
+    """Run the block on torch's global random stream seeded with ``seed``, then restore the caller's state.
+
+    ``torch.random.fork_rng`` scopes the seed: weight initialisation or dropout inside the
+    block draw the same numbers as after ``torch.manual_seed(seed)``, but code after the
+    block sees the random state it had before (no hidden global reseeding). ``device``
+    (``cpu``, ``cuda``, ``cuda:N``) says which CUDA generator is forked as well.
+    """
+    import torch
+
+    devices: list[int] = []
+    if str(device).startswith("cuda"):
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

@@ -55,6 +55,8 @@ class Rule:
     validator
         ``"module:function"`` called with the value (not None) before the run, e.g. to check that
         an input file exists and has the right schema; it raises a :class:`HepmlError` naming the problem.
+    needs
+        Names of other parameters passed to ``validator`` as keywords (their given or default values).
     """
 
     choices: tuple[Any, ...] | None = None
@@ -62,6 +64,7 @@ class Rule:
     maximum: float | None = None
     items: bool = False
     validator: str | None = None
+    needs: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The rule in words, for ``hepml-nb params`` and error messages."""
@@ -97,12 +100,15 @@ def between(minimum: float, maximum: float, *, items: bool = False) -> Rule:
 
 def each(rule: Rule) -> Rule:
     """``rule`` applied to every element of a list value."""
-    return Rule(rule.choices, rule.minimum, rule.maximum, True, rule.validator)
+    return Rule(rule.choices, rule.minimum, rule.maximum, True, rule.validator, rule.needs)
 
 
-def input_file(validator: str) -> Rule:
-    """A path parameter checked by ``validator`` (``"module:function"``) before the run when not None."""
-    return Rule(validator=validator)
+def input_file(validator: str, *, needs: tuple[str, ...] = ()) -> Rule:
+    """A path parameter checked by ``validator`` (``"module:function"``) before the run when not None.
+
+    ``needs`` names parameters passed on as keywords, e.g. the number of events the run reads.
+    """
+    return Rule(validator=validator, needs=tuple(needs))
 
 
 def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
@@ -266,7 +272,8 @@ def check_rules(params: Mapping[str, Parameter], values: Mapping[str, Any], rule
         value = values.get(name, params[name].default)
         if rule.validator is not None:
             if value is not None and name in values:
-                _run_validator(name, rule.validator, value)
+                extra = {key: values.get(key, params[key].default) for key in rule.needs}
+                _run_validator(name, rule.validator, value, extra)
             continue
         elements = value if rule.items and isinstance(value, list) else [value]
         for element in elements:
@@ -285,11 +292,11 @@ def _check_element(param: Parameter, rule: Rule, value: Any) -> None:
         )
 
 
-def _run_validator(name: str, dotted: str, value: Any) -> None:
+def _run_validator(name: str, dotted: str, value: Any, extra: Mapping[str, Any]) -> None:
     module, _, function = dotted.partition(":")
     check = getattr(importlib.import_module(module), function)
     try:
-        check(value)
+        check(value, **extra)
     except HepmlError as exc:
         raise type(exc)(f"parameter {name!r}: {exc}") from None
 

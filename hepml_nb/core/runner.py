@@ -208,6 +208,9 @@ def execute(topic: str, profile: str = "default", out: Path | str | None = None,
     except BaseException as exc:
         _write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
+        from hepml_nb.core.runcard import write_run_card
+        write_run_card(folder, executed)
     _write_status(folder, "ok")
     return RunResult(folder, merged, load_metrics(folder))
 

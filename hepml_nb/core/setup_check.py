@@ -17,13 +17,13 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.devices import cpu_threads
+from hepml_nb.core.devices import cpu_threads, torch_seed
 from hepml_nb.core.exercises import checker, expect_close
 
 __all__ = ["Check", "PACKAGES", "check_imports", "check_hardware", "check_uproot", "check_qiskit",
            "check_hls4ml", "check_pythia_fastjet", "run_checks", "checks_table", "check_invariant_mass"]
 
-PIP_FIX = "reinstall the project: pip install -e . (from the repository folder)"
+PIP_FIX = "reinstall the project with every topic: pip install -e '.[all]' (from the repository folder)"
 PACKAGES = ("numpy", "scipy", "pandas", "matplotlib", "mplhep", "hist", "sklearn", "torch", "onnx",
             "onnxruntime", "uproot", "awkward", "h5py", "pythia8mc", "fastjet", "qiskit", "qiskit_aer",
             "qiskit_machine_learning", "qiskit_ibm_runtime", "hls4ml", "papermill", "nbval",
@@ -115,8 +115,8 @@ def _hls4ml_roundtrip(seed: int) -> str:
 
     if shutil.which("g++") is None:
         raise RuntimeError("no g++ on PATH")
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
+    with torch_seed(seed):  # seeded weights without reseeding the caller's random stream
+        model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).eval()
     x = np.random.default_rng(seed).uniform(-1, 1, (64, 4)).astype(np.float32)
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         config = hls4ml.utils.config_from_pytorch_model(model, (4,), granularity="model",

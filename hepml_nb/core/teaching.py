@@ -1,43 +1,126 @@
 """Student builds of notebooks (nbgrader-style solution regions).
 
-``### BEGIN SOLUTION`` ... ``### END SOLUTION`` in a code cell is replaced by
-``# YOUR CODE HERE`` and ``raise NotImplementedError()`` (same indentation). The exercise cell and the
-checker cell after it are tagged ``raises-exception``, so Run All and papermill go
-on past an unsolved exercise (the checker then fails with a NameError, shown in
-place). Outputs are stripped.
+Each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region of a code cell becomes a stub
+that keeps the notebook running: for every name the solution binds at the region's own
+level (assignment, augmented and annotated assignment targets, ``for`` and ``with``
+targets, walrus targets, function and class definitions, including inside ``if`` /
+``for`` / ``while`` / ``with`` / ``try`` / ``match`` blocks, in order of first binding) one line
+``name = None  # YOUR CODE HERE`` at the marker's indentation. Names bound only inside
+nested functions, classes or comprehensions, imports and the throw-away ``_`` get no
+stub. A region that binds no name becomes ``# YOUR CODE HERE`` and ``pass``.
+
+Later cells still run (papermill and nbclient stop at the first error, whatever the
+cell tags say), and the checker after the exercise sees None and reports "Not attempted
+yet" (see :mod:`hepml_nb.core.exercises`). Outputs are stripped; cell tags are kept.
 """
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from hepml_nb.core.errors import DataError
 
-__all__ = ["strip_solutions", "student_notebook", "write_student_notebooks", "strip_outputs", "notebook_from_cells"]
+__all__ = ["strip_solutions", "solution_names", "student_notebook", "write_student_notebooks", "strip_outputs"]
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)###\s*BEGIN SOLUTION\s*$")
 _END = re.compile(r"^[ \t]*###\s*END SOLUTION\s*$")
+_STUB = "  # YOUR CODE HERE"
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    """Names bound by an assignment target (tuples, lists and starred unpacked; attributes and items bind none)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _walrus_names(node: ast.AST) -> list[str]:
+    """Targets of ``:=`` in an expression (not inside lambdas, whose scope is their own)."""
+    if isinstance(node, ast.Lambda):
+        return []
+    own = [node.target.id] if isinstance(node, ast.NamedExpr) else []
+    return own + [name for child in ast.iter_child_nodes(node) for name in _walrus_names(child)]
+
+
+def _bound_names(statements: list[ast.stmt]) -> list[str]:
+    names: list[str] = []
+    for stmt in statements:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(stmt.name)
+            continue
+        if isinstance(stmt, ast.Assign):
+            names += [name for target in stmt.targets for name in _target_names(target)]
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and (not isinstance(stmt, ast.AnnAssign)
+                                                                   or stmt.value is not None):
+            names += _target_names(stmt.target)
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            names += _target_names(stmt.target)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            names += [name for item in stmt.items if item.optional_vars is not None
+                      for name in _target_names(item.optional_vars)]
+        names += [name for expr in ast.iter_child_nodes(stmt) if isinstance(expr, ast.expr)
+                  for name in _walrus_names(expr)]
+        for field in ("body", "orelse", "finalbody"):
+            names += _bound_names(getattr(stmt, field, []))
+        for block in [*getattr(stmt, "handlers", []), *getattr(stmt, "cases", [])]:  # except / match-case
+            names += _bound_names(block.body)
+    return names
+
+
+def solution_names(solution: str) -> list[str]:
+    """Names a solution region binds at its own level, in order of first binding (see the module doc).
+
+    Raises
+    ------
+    DataError
+        The region is not valid Python on its own.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(solution))
+    except SyntaxError as exc:
+        raise DataError(f"the solution region is not valid Python on its own ({exc.msg}, line {exc.lineno} "
+                        f"of the region); put whole statements between the markers") from None
+    return [name for name in dict.fromkeys(_bound_names(tree.body)) if name != "_"]
+
+
+def _stub(region: list[str], indent: str, first_line: int) -> list[str]:
+    try:
+        names = solution_names("\n".join(region))
+    except DataError as exc:
+        raise DataError(f"line {first_line}: {exc}") from None
+    if not names:
+        return [f"{indent}# YOUR CODE HERE", f"{indent}pass"]
+    return [f"{indent}{name} = None{_STUB}" for name in names]
 
 
 def strip_solutions(source: str) -> str:
-    """Replace every solution region of a cell's source by the student stub."""
-    out, inside, indent = [], False, ""
+    """Replace every solution region of a cell's source by the student stub (see the module doc)."""
+    out: list[str] = []
+    region: list[str] | None = None
+    indent, start = "", 0
     for number, line in enumerate(source.splitlines(), 1):
         begin = _BEGIN.match(line)
-        if begin and not inside:
-            inside, indent = True, begin.group("indent")
-            out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+        if begin and region is None:
+            region, indent, start = [], begin.group("indent"), number
         elif _END.match(line):
-            if not inside:
+            if region is None:
                 raise DataError(f"line {number}: '### END SOLUTION' without a BEGIN before it")
-            inside = False
-        elif not inside:
+            out += _stub(region, indent, start + 1)
+            region = None
+        elif region is not None:
+            region.append(line)
+        else:
             out.append(line)
-    if inside:
-        raise DataError("'### BEGIN SOLUTION' without a matching '### END SOLUTION'")
+    if region is not None:
+        raise DataError(f"line {start}: '### BEGIN SOLUTION' without a matching '### END SOLUTION'")
     return "\n".join(out)
 
 
@@ -51,28 +134,18 @@ def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
-    """Return the student version of ``nb`` and the number of exercise cells found."""
+    """Return the student version of ``nb`` (a copy) and the number of exercise cells found."""
     nb = strip_outputs(nb)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
     count = 0
-    for index, cell in enumerate(code):
+    for index, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
         if "BEGIN SOLUTION" not in cell.source:
             continue
         try:
             cell.source = strip_solutions(cell.source)
         except DataError as exc:
             raise DataError(f"code cell {index}: {exc}") from None
-        _tag_raises(cell)
-        if index + 1 < len(code) and "check" in code[index + 1].source:
-            _tag_raises(code[index + 1])
         count += 1
     return nb, count
-
-
-def _tag_raises(cell: nbformat.NotebookNode) -> None:
-    tags = cell.metadata.setdefault("tags", [])
-    if "raises-exception" not in tags:
-        tags.append("raises-exception")
 
 
 def write_student_notebooks(notebooks: list[Path], out_dir: Path | str) -> list[tuple[Path, int]]:
@@ -88,33 +161,3 @@ def write_student_notebooks(notebooks: list[Path], out_dir: Path | str) -> list[
         nbformat.write(nb, target)
         written.append((target, count))
     return written
-
-
-def notebook_from_cells(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    """Build an output-free notebook from ``(kind, source)`` pairs (used by ``scripts/make_notebook_*``).
-
-    ``kind`` is ``"md"``, ``"code"``, ``"params"`` (the cell tagged ``parameters``) or
-    ``"code:tag1,tag2"`` (a code cell with tags). The kernelspec is the generic ``python3``;
-    the runner always executes with the Python that runs it. Cell ids are numbered, so that
-    writing the notebook again gives a diff of what changed only.
-    """
-    nb = new_notebook()
-    for kind, source in cells:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(source))
-            continue
-        if kind == "params":
-            tags = ["parameters"]
-        elif kind == "code" or kind.startswith("code:"):
-            tags = [t for t in kind.partition(":")[2].split(",") if t]
-        else:
-            raise DataError(f"unknown cell kind {kind!r}; choose one of: md, code, params, code:TAGS")
-        cell = new_code_cell(source)
-        if tags:
-            cell.metadata["tags"] = tags
-        nb.cells.append(cell)
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"cell-{index:03d}"
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb

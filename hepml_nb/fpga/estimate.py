@@ -38,6 +38,7 @@ import pandas as pd
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga.fixed import quantize_fixed
+from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
     "ESTIMATOR", "PUBLISHED", "FpgaEstimate", "PublishedDesign", "layer_cycles", "dsp_per_product",
@@ -122,10 +123,8 @@ def effective_products(weights: np.ndarray, *, width: int, integer: int) -> int:
 def _check(layers, width: int, integer: int, reuse_factor: int, strategy: str, clock_mhz: float) -> None:
     if not layers or any(len(l) != 2 or min(l) < 1 for l in layers):
         raise ParameterError(f"layers must be a non-empty list of (n_in, n_out) pairs, got {layers!r}")
-    if not 1 <= integer <= width <= 64:
-        raise ParameterError(f"precision ap_fixed<{width},{integer}>: need 1 <= I <= W <= 64")
-    if int(reuse_factor) != reuse_factor or reuse_factor < 1:
-        raise ParameterError(f"reuse_factor must be an integer >= 1, got {reuse_factor!r}")
+    check_fixed_point(width, integer)
+    check_reuse_factor(reuse_factor)
     if strategy not in ("Latency", "Resource"):
         raise ParameterError(f"unknown strategy {strategy!r}; choose one of: Latency, Resource")
     if not 10.0 <= clock_mhz <= 1000.0:

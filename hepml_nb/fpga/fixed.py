@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.lazy import needs_extra
+from hepml_nb.fpga.rules import check_fixed_point
 
 __all__ = ["ROUNDING_MODES", "OVERFLOW_MODES", "quantize_fixed", "integer_bits_needed", "numerical_profile"]
 
@@ -33,8 +35,7 @@ def quantize_fixed(x: np.ndarray, width: int, integer: int, *, rounding: str = "
     overflow
         ``WRAP`` (two's-complement wrap-around, the default) or ``SAT`` (clip to the range).
     """
-    if not (1 <= integer <= width <= 64):
-        raise ParameterError(f"need 1 <= integer <= width <= 64, got width={width}, integer={integer}")
+    width, integer = check_fixed_point(width, integer)
     if rounding not in ROUNDING_MODES or overflow not in OVERFLOW_MODES:
         raise ParameterError(f"rounding {rounding!r} / overflow {overflow!r}: choose rounding from "
                              f"{', '.join(ROUNDING_MODES)} and overflow from {', '.join(OVERFLOW_MODES)}")
@@ -66,7 +67,8 @@ def numerical_profile(model, X: np.ndarray) -> pd.DataFrame:
         One row per (layer, kind) with ``max_abs``, ``p99_abs`` (99th percentile of non-zero
         magnitudes, the bulk) and ``integer_bits`` = :func:`integer_bits_needed` of ``max_abs``.
     """
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2:

@@ -29,6 +29,8 @@ import numpy as np
 
 from hepml_nb.core.cache import cache_dir
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.lazy import needs_extra
+from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
     "HLS_TOOLS", "BACKENDS", "STRATEGIES", "IO_TYPES", "DEFAULT_PART", "HLSBuild",
@@ -103,7 +105,7 @@ def resolve_synthesis(mode: str = "auto") -> bool:
 
 
 def parse_precision(precision: str) -> tuple[int, int]:
-    """``(W, I)`` of an ``ap_fixed<W,I>`` string; W in [2, 64], I in [1, W].
+    """``(W, I)`` of an ``ap_fixed<W,I>`` string (rules of :func:`~hepml_nb.fpga.rules.check_fixed_point`).
 
     Raises
     ------
@@ -114,18 +116,13 @@ def parse_precision(precision: str) -> tuple[int, int]:
     if not match:
         raise ParameterError(f"precision {precision!r} is not of the form 'ap_fixed<W,I>' "
                              "(e.g. 'ap_fixed<16,6>': 16 bits, 6 of them integer bits incl. the sign)")
-    width, integer = int(match.group(1)), int(match.group(2))
-    if not 2 <= width <= 64 or not 1 <= integer <= width:
-        raise ParameterError(f"precision {precision!r}: need 2 <= W <= 64 and 1 <= I <= W, "
-                             f"got W={width}, I={integer}")
-    return width, integer
+    return check_fixed_point(int(match.group(1)), int(match.group(2)), what="precision")
 
 
 def fixed_precision(width: int, integer: int) -> str:
     """The hls4ml string ``ap_fixed<width,integer>`` (validated)."""
-    text = f"ap_fixed<{int(width)},{int(integer)}>"
-    parse_precision(text)
-    return text
+    width, integer = check_fixed_point(width, integer)
+    return f"ap_fixed<{width},{integer}>"
 
 
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -166,7 +163,8 @@ def hls_config(
         Optional ``ap_fixed<W,I>`` for the weights and biases of every dense layer (e.g. with
         I = 1 for weights below 1 in magnitude, as a numerical profile suggests).
     """
-    import hls4ml
+    with needs_extra("fpga"):
+        import hls4ml
 
     parse_precision(precision)
     if weight_precision is not None:
@@ -174,8 +172,7 @@ def hls_config(
     strategy, backend = _choice(strategy, STRATEGIES, "strategy"), _choice(backend, BACKENDS, "backend")
     overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, ("SAT", "WRAP"), "overflow mode")]
     softmax_layers = {name for name, m in model.named_children() if type(m).__name__ == "Softmax"}
-    if int(reuse_factor) != reuse_factor or reuse_factor < 1:
-        raise ParameterError(f"reuse_factor must be an integer >= 1, got {reuse_factor!r}")
+    reuse_factor = check_reuse_factor(reuse_factor)
     n_in = next(m.in_features for m in model.modules() if hasattr(m, "in_features"))
     with contextlib.redirect_stdout(io.StringIO()):
         config = hls4ml.utils.config_from_pytorch_model(
@@ -209,7 +206,8 @@ def _set_layer_precision(config: dict, precision: str, overrides: dict, *, strat
 
 def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
     """Hash of the weights, the hls4ml configuration and the hls4ml version: equal keys give equal firmware."""
-    import hls4ml
+    with needs_extra("fpga"):
+        import hls4ml
 
     digest = hashlib.sha256()
     for name, tensor in model.state_dict().items():
@@ -255,7 +253,8 @@ def convert_tagger(
     ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration.
     ``clock_period`` is in ns (5 ns = 200 MHz); it matters only for synthesis.
     """
-    import hls4ml
+    with needs_extra("fpga"):
+        import hls4ml
 
     io_type = _choice(io_type, IO_TYPES, "io_type")
     config = hls_config(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
@@ -317,7 +316,8 @@ def synthesize(build: HLSBuild, *, export: bool = False) -> dict[str, Any]:
         ``{"latency_cycles", "latency_ns", "dsp", "lut", "ff", "bram", "source": "synthesis", "report"}``.
     """
     require_hls_tool()
-    import hls4ml
+    with needs_extra("fpga"):
+        import hls4ml
 
     report = build.hls_model.build(csim=False, synth=True, export=export)
     parsed = hls4ml.report.parse_vivado_report(str(build.project_dir)) or {}

@@ -11,8 +11,10 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from hepml_nb.core.devices import torch_threads
+from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.history import TrainingHistory
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.metrics import auc
 
 __all__ = [
@@ -37,10 +39,16 @@ class TaggerData(NamedTuple):
 
 
 class TrainResult(NamedTuple):
-    """A trained tagger (in eval mode) and its mean training loss per epoch."""
+    """A trained tagger (in eval mode) and its history (a :class:`~hepml_nb.core.history.TrainingHistory`,
+    one record per epoch: ``epoch`` counted from 1 and ``loss``, the mean training loss)."""
 
     model: "torch.nn.Sequential"  # noqa: F821
-    loss: list[float]
+    history: TrainingHistory
+
+    @property
+    def loss(self) -> list[float]:
+        """The mean training loss per epoch (``history["loss"]``)."""
+        return self.history["loss"]
 
 
 def prepare_data(
@@ -97,16 +105,17 @@ def build_tagger(n_features: int = 16, n_classes: int = 5, *, hidden: Sequence[i
 
     Layers are named ``fc1, relu1, ..., fc<k>, softmax`` (hls4ml keeps these names).
     """
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     sizes = [int(n_features), *map(int, hidden), int(n_classes)]
     if min(sizes) < 1 or n_classes < 2:
         raise ParameterError(f"layer sizes must be positive and n_classes >= 2, got {sizes}")
-    torch.manual_seed(seed)
     layers: list[tuple[str, torch.nn.Module]] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), 1):
-        layers.append((f"fc{i}", torch.nn.Linear(n_in, n_out)))
-        layers.append((f"relu{i}", torch.nn.ReLU()) if i < len(sizes) - 1 else ("softmax", torch.nn.Softmax(dim=1)))
+    with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), 1):
+            layers.append((f"fc{i}", torch.nn.Linear(n_in, n_out)))
+            layers.append((f"relu{i}", torch.nn.ReLU()) if i < len(sizes) - 1 else ("softmax", torch.nn.Softmax(dim=1)))
     return torch.nn.Sequential(OrderedDict(layers)).eval()
 
 
@@ -126,10 +135,11 @@ def train_tagger(
     Returns
     -------
     TrainResult
-        The model (eval mode, ending in softmax) and the mean loss per epoch.
+        The model (eval mode, ending in softmax) and its history (mean loss per epoch).
     """
-    import torch
-    from tqdm.auto import tqdm
+    with needs_extra("fpga"):
+        import torch
+        from tqdm.auto import tqdm
 
     if epochs < 1 or batch_size < 1:
         raise ParameterError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
@@ -139,9 +149,9 @@ def train_tagger(
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
     Xt, yt = torch.from_numpy(np.asarray(X, dtype=np.float32)), torch.from_numpy(np.asarray(y, dtype=np.int64))
-    history = []
+    history = TrainingHistory("epoch")
     with torch_threads(1):  # a small MLP trains fastest on one thread, and shared cores stay free
-        for _ in tqdm(range(epochs), desc="training", disable=not progress):
+        for epoch in tqdm(range(1, epochs + 1), desc="training", disable=not progress):
             order, total = torch.randperm(len(Xt), generator=gen), 0.0
             for start in range(0, len(Xt), batch_size):
                 idx = order[start:start + batch_size]
@@ -150,13 +160,14 @@ def train_tagger(
                 loss.backward()
                 opt.step()
                 total += loss.item() * len(idx)
-            history.append(total / len(Xt))
+            history.log(epoch, loss=total / len(Xt))
     return TrainResult(model.eval(), history)
 
 
 def predict_proba(model, X: np.ndarray) -> np.ndarray:
     """Class probabilities (N, n_classes) of the float (PyTorch) model."""
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     with torch.no_grad():
         return model(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).numpy()
@@ -183,6 +194,7 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray, class_names: Sequen
 
 def dense_layer_sizes(model) -> list[tuple[int, int]]:
     """``(n_in, n_out)`` of each ``Linear`` layer of a PyTorch model, in order."""
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]

@@ -9,17 +9,46 @@ from :func:`hepml_nb.fpga.fpga_estimate` (labelled as an estimate).
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.fpga.estimate import fpga_estimate
 from hepml_nb.fpga.hls import convert_tagger, emulate, fixed_precision, parse_precision, resolve_synthesis, synthesis_backend, synthesize
 from hepml_nb.fpga.model import classification_metrics, dense_layer_sizes, predict_proba
+from hepml_nb.fpga.rules import check_reuse_factors, check_widths
 
-__all__ = ["check_study_parameters", "precision_scan", "hardware_figures", "reuse_scan", "study_table", "cpu_latency"]
+__all__ = ["HardwareFigures", "check_study_parameters", "precision_scan", "hardware_figures", "reuse_scan",
+           "study_table", "cpu_latency"]
+
+
+class HardwareFigures(NamedTuple):
+    """Latency and resources of one design and where they come from (``estimate`` or the HLS tool's report)."""
+
+    latency_ns: float
+    latency_cycles: int
+    dsp: int
+    lut: int
+    ff: int
+    bram: int
+    source: str
+
+    @classmethod
+    def from_row(cls, row) -> HardwareFigures:
+        """From a row (mapping or pandas Series) of :func:`reuse_scan`, :func:`study_table` or
+        :func:`hardware_figures`."""
+        return cls(float(row["latency_ns"]), int(row["latency_cycles"]), int(row["dsp"]), int(row["lut"]),
+                   int(row["ff"]), int(row["bram"]), str(row["source"]))
+
+    def metrics(self, prefix: str = "") -> dict[str, float | int | str]:
+        """Flat dict for ``record_metrics``: ``{prefix}latency_ns``, ..., ``{prefix}bram``,
+        ``{prefix}hardware_source``."""
+        out = {f"{prefix}{k}": v for k, v in self._asdict().items() if k != "source"}
+        out[f"{prefix}hardware_source"] = self.source
+        return out
 
 
 def check_study_parameters(
@@ -35,14 +64,10 @@ def check_study_parameters(
         Naming the first bad value and how to fix it.
     """
     parse_precision(reference_precision)
-    for name, values, low in (("widths", widths, integer_bits),
-                              ("profiled_widths", profiled_widths, max(integer_bits, weight_integer_bits))):
-        bad = [w for w in values if not isinstance(w, int) or not low <= w <= 64]
-        if bad or (name == "widths" and not values):
-            raise ParameterError(f"{name} must be a non-empty list of integers in [{low}, 64] (at least the integer "
-                                 f"bits); got {list(values)}, bad: {bad}")
-    if not reuse_factors or any(not isinstance(r, int) or r < 1 for r in reuse_factors):
-        raise ParameterError(f"reuse_factors must be a non-empty list of integers >= 1, got {list(reuse_factors)}")
+    check_widths(widths, integer_bits)
+    if profiled_widths:
+        check_widths(profiled_widths, max(integer_bits, weight_integer_bits), what="profiled_widths")
+    check_reuse_factors(reuse_factors)
     fpga_estimate([(16, 64)], precision=(max(widths), integer_bits), strategy=strategy, clock_mhz=clock_mhz)
     return resolve_synthesis(run_synthesis)
 
@@ -67,10 +92,7 @@ def precision_scan(
     """
     from tqdm.auto import tqdm
 
-    bad = [w for w in widths if int(w) < max(integer_bits, weight_integer_bits or 1)]
-    if not widths or bad:
-        raise ParameterError(f"every width must be >= integer_bits={integer_bits}; got widths {list(widths)} "
-                             f"(too small: {bad}); lower integer_bits (and weight_integer_bits) or drop those widths")
+    check_widths(widths, max(integer_bits, weight_integer_bits or 1))
     float_class = np.argmax(predict_proba(model, X), axis=1)
     rows = []
     for width in tqdm(sorted(int(w) for w in widths), desc="precision scan", disable=not progress):
@@ -107,8 +129,7 @@ def hardware_figures(model, *, precision: tuple[int, int] = (16, 6), reuse_facto
 def reuse_scan(model, *, reuse_factors: Sequence[int] = (1, 2, 4, 8, 16), precision: tuple[int, int] = (16, 6),
                strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> pd.DataFrame:
     """Latency and resources against the reuse factor (one row per factor, ``source`` per row)."""
-    if not reuse_factors or min(reuse_factors) < 1:
-        raise ParameterError(f"reuse_factors must be integers >= 1, got {list(reuse_factors)}")
+    reuse_factors = check_reuse_factors(reuse_factors)
     rows = [{"reuse_factor": int(r), **hardware_figures(model, precision=precision, reuse_factor=int(r),
                                                        strategy=strategy, clock_mhz=clock_mhz, synthesis=synthesis)}
             for r in sorted(reuse_factors)]
@@ -145,7 +166,8 @@ def cpu_latency(model, *, n_features: int = 16, n_repeat: int = 300, threads: in
     if unknown or n_repeat < 10:
         raise ParameterError(f"backends must be among torch, onnxruntime (got unknown {unknown}) "
                              f"and n_repeat >= 10 (got {n_repeat})")
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     x = np.random.default_rng(seed).normal(size=(1, n_features)).astype(np.float32)
     runners = {"torch": _torch_runner, "onnxruntime": _onnx_runner}
@@ -169,7 +191,8 @@ def _median_us(call, n_repeat: int) -> float:
 
 
 def _torch_runner(model, x: np.ndarray, threads: int):
-    import torch
+    with needs_extra("fpga"):
+        import torch
 
     tensor = torch.from_numpy(x)
 
@@ -183,8 +206,9 @@ def _torch_runner(model, x: np.ndarray, threads: int):
 def _onnx_runner(model, x: np.ndarray, threads: int):
     import io
 
-    import onnxruntime as ort
-    import torch
+    with needs_extra("fpga"):
+        import onnxruntime as ort
+        import torch
 
     buffer = io.BytesIO()
     torch.onnx.export(model, (torch.from_numpy(x),), buffer, input_names=["x"], output_names=["p"], dynamo=False)

@@ -1,14 +1,14 @@
 """Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B) next to published numbers."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from hepml_nb.core.metrics import bootstrap_auc, tagging_summary
 
-__all__ = ["REFERENCE_RESULTS", "compare_taggers", "reference_table"]
+__all__ = ["REFERENCE_RESULTS", "TaggerSummary", "tagger_summary", "compare_taggers", "reference_table"]
 
 #: top-tagging reference dataset (Kasieczka et al., arXiv:1902.09914; Qu & Gouskos, arXiv:1902.08570):
 #: accuracy, AUC, 1/eps_B at eps_S = 50 %, at 30 %
@@ -18,6 +18,25 @@ REFERENCE_RESULTS = {
     "P-CNN (paper)": (0.930, 0.9803, 201, 759),
     "PFN (paper)": (np.nan, 0.9819, 247, 888),
 }
+
+
+class TaggerSummary(NamedTuple):
+    """One tagger on one test set: AUC, accuracy at score 0.5, ``1/eps_B`` at eps_S = 30 % and 50 %."""
+
+    auc: float
+    accuracy: float
+    rej30: float
+    rej50: float
+
+    def metrics(self, prefix: str = "", *, suffix: str = "") -> dict[str, float]:
+        """Flat dict for ``record_metrics``: ``{prefix}auc{suffix}``, ``{prefix}accuracy{suffix}``,
+        ``{prefix}rej30{suffix}``, ``{prefix}rej50{suffix}``."""
+        return {f"{prefix}{name}{suffix}": value for name, value in self._asdict().items()}
+
+
+def tagger_summary(y_true: np.ndarray, score: np.ndarray) -> TaggerSummary:
+    """The :class:`TaggerSummary` of signal scores ``score`` (N,) for labels ``y_true`` (N,) (1 = signal)."""
+    return TaggerSummary(**tagging_summary(y_true, score, working_points=(0.3, 0.5)))
 
 
 def compare_taggers(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, n_boot: int = 100,

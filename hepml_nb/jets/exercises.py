@@ -1,7 +1,7 @@
 """Checkers for the exercises of the ParticleNet notebook.
 
-Each prints Correct, or Incorrect with the reason and a hint, returns a bool and
-never raises (see :mod:`hepml_nb.core.exercises`).
+Each prints Correct, Incorrect with the reason and a hint, or Not attempted yet (answer
+still None), records the verdict and never raises (see :mod:`hepml_nb.core.exercises`).
 """
 from __future__ import annotations
 
@@ -27,14 +27,9 @@ def nearest_neighbours(points: np.ndarray, mask: np.ndarray, particle: int, k: i
     return np.sort(np.argsort(dist, kind="stable")[:k])
 
 
-def _attempted(answer, name: str) -> None:
-    expect_true(answer is not None, f"`{name}` is still None", f"assign your result to `{name}`")
-
-
 @checker
 def check_jet_mass(answer, four_vectors: np.ndarray) -> None:
     """Exercise 1: jet masses from the padded constituent four-vectors."""
-    _attempted(answer, "masses")
     expected = jet_masses(four_vectors)
     expect_shape(answer, expected.shape, what="jet masses",
                  hint="one mass per jet: sum the four-vectors over the particle axis (axis=1) first")
@@ -49,7 +44,6 @@ def check_jet_mass(answer, four_vectors: np.ndarray) -> None:
 @checker
 def check_knn(answer, points: np.ndarray, mask: np.ndarray, particle: int, k: int) -> None:
     """Exercise 2: the k nearest neighbours of one particle (indices, any order)."""
-    _attempted(answer, "neighbours")
     got = np.sort(np.asarray(answer, dtype=int).ravel())
     expected = nearest_neighbours(points, mask, particle, k)
     expect_shape(got, expected.shape, what="neighbour indices", hint=f"return exactly k = {k} indices")
@@ -64,9 +58,8 @@ def check_knn(answer, points: np.ndarray, mask: np.ndarray, particle: int, k: in
 @checker
 def check_rejection(answer, y_true: np.ndarray, score: np.ndarray, eps_s: float = 0.5) -> None:
     """Exercise 3: background rejection 1/eps_B at a signal efficiency."""
-    _attempted(answer, "rejection50")
     expected = rejection_at(y_true, score, eps_s)
-    if answer is not None and np.ndim(answer) == 0 and 0 < float(answer) < 1 and expected > 1:
+    if np.ndim(answer) == 0 and 0 < float(answer) < 1 and expected > 1:
         expect_true(not np.isclose(1.0 / float(answer), expected, rtol=0.05),
                     f"{float(answer):.4g} looks like the background efficiency eps_B, not the rejection",
                     "the rejection is 1/eps_B")

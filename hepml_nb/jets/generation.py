@@ -14,7 +14,10 @@ worker processes share the chunks.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -28,10 +31,12 @@ from tqdm.auto import tqdm
 from hepml_nb.core.cache import cached_file
 from hepml_nb.core.devices import cpu_threads
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.jets.io import write_jetclass
 from hepml_nb.jets.substructure import softdrop_mass, nsubjettiness
 
-__all__ = ["PROCESSES", "GENERATOR_VERSION", "CHUNK_JETS", "generate_jets", "generate_chunk", "pythia_settings"]
+__all__ = ["PROCESSES", "GENERATOR_VERSION", "CHUNK_JETS", "generate_jets", "generate_chunk", "pythia_settings",
+           "init_fastjet"]
 
 GENERATOR_VERSION = "jets-2"
 CHUNK_JETS = 400
@@ -56,6 +61,7 @@ PROCESSES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 _ALIASES = {"t": "top"}
 vector.register_awkward()  # pt, eta, phi of Pythia's Momentum4D records
+_FASTJET_READY = False  # set once this process (or the parent it was forked from) has clustered once
 
 
 def _check_process(process: str) -> str:
@@ -131,7 +137,8 @@ def _match(jets: ak.Array, partons: ak.Array, need: int, process: str) -> ak.Arr
 
 def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tuple[ak.Array, ak.Array]:
     """Cluster one batch of events; return the selected jets' constituents and the jets, flat over events."""
-    import fastjet
+    with needs_extra("jets"):
+        import fastjet
 
     prt = events.prt
     apid = abs(prt.id)
@@ -176,7 +183,8 @@ def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_part
 
 def _init_pythia(process: str, *, pt_range, seed: int):
     """A Pythia8 instance initialised for one process, quiet, with its own seed."""
-    import pythia8mc
+    with needs_extra("jets"):
+        import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
     for line in pythia_settings(process, pt_range=pt_range, seed=seed):
@@ -234,6 +242,45 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
     return out
 
 
+@contextlib.contextmanager
+def _c_stdout_to_devnull():
+    """Send file descriptor 1 to /dev/null in the block: C++ output (FastJet's banner) bypasses sys.stdout."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def init_fastjet(*, quiet: bool = False) -> None:
+    """Cluster a one-particle event so FastJet prints its banner now, at most once per process.
+
+    The C++ library prints the banner (to file descriptor 1, so ``contextlib.redirect_stdout``
+    does not catch it) at its first ``ClusterSequence``. :func:`generate_jets` calls this in
+    the main process before starting workers, so forked workers inherit the "already shown"
+    state and a run shows the banner once, not once per worker; ``quiet`` (used in spawned
+    workers, which start afresh) sends that first banner to /dev/null.
+    """
+    global _FASTJET_READY
+    if _FASTJET_READY:
+        return
+    with needs_extra("jets"):
+        import fastjet
+
+    one = ak.Array([[{"px": 1.0, "py": 0.0, "pz": 0.0, "E": 1.0}]], with_name="Momentum4D")
+    with _c_stdout_to_devnull() if quiet else contextlib.nullcontext():
+        fastjet.ClusterSequence(one, fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R))
+    _FASTJET_READY = True
+
+
+def _init_worker() -> None:
+    init_fastjet(quiet=True)
+
+
 def _run_chunk(task: tuple) -> tuple[int, dict]:
     index, process, n, seed, kwargs = task
     return index, generate_chunk(process, n, seed=seed, **kwargs)
@@ -256,6 +303,7 @@ def _generate_all(process: str, n_jets: int, *, seed: int, n_workers: int, progr
     results: dict[int, dict] = {}
     bar = tqdm(total=n_jets, desc=f"Pythia8 {process} jets", unit="jet", disable=not progress)
     n_workers = max(1, min(n_workers, n_chunks))
+    init_fastjet()  # the banner once, here: forked workers inherit that it was shown
     if n_workers == 1:
         for task in tasks:
             index, out = _run_chunk(task)
@@ -263,7 +311,7 @@ def _generate_all(process: str, n_jets: int, *, seed: int, n_workers: int, progr
             bar.update(len(out["jet_pt"]))
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with mp.get_context(method).Pool(n_workers) as pool:
+        with mp.get_context(method).Pool(n_workers, initializer=_init_worker) as pool:
             for index, out in pool.imap_unordered(_run_chunk, tasks):
                 results[index] = out
                 bar.update(len(out["jet_pt"]))

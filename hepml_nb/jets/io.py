@@ -9,18 +9,31 @@ same loader reads both.
 """
 from __future__ import annotations
 
+import glob
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import awkward as ak
 import numpy as np
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.files import check_input_file
 from hepml_nb.core.results import atomic_output
 
-__all__ = ["JETCLASS_LABELS", "REQUIRED_BRANCHES", "JetData", "write_jetclass", "load_jets", "read_branches",
-           "take", "select_classes"]
+__all__ = [
+    "JETCLASS_LABELS",
+    "REQUIRED_BRANCHES",
+    "JetData",
+    "load_jets",
+    "read_branches",
+    "resolve_jet_files",
+    "select_classes",
+    "take",
+    "write_jetclass",
+]
 
 #: label branches of JetClass, in its order (QCD first)
 JETCLASS_LABELS = ("label_QCD", "label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql",
@@ -109,31 +122,143 @@ def write_jetclass(path: Path | str, arrays: Mapping, *, label: str, parton: str
     return Path(path)
 
 
-def read_branches(path: Path | str) -> dict[str, ak.Array]:
-    """Read the branches the loader uses from one file; DataError names any missing one."""
+_SCHEMA = "JetClass schema, tree 'tree'"
+_TREE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")  # uproot 5.7 writes f[name] = {...} as RNTuple
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+@contextmanager
+def _open_root(path: Path) -> Iterator:
+    """Open a checked ROOT file with uproot; a file uproot cannot parse gives a DataError naming it."""
     import uproot
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"jet file {path} not found; give the path of a JetClass-schema ROOT file")
-    with uproot.open(path) as fin:
-        if "tree" not in fin:
-            raise DataError(f"{path} has no TTree 'tree'; expected the JetClass schema (tree 'tree' "
-                            f"with branches {', '.join(REQUIRED_BRANCHES)}, label_*)")
-        tree = fin["tree"]
+    try:
+        fin = uproot.open(path)
+    except Exception as exc:  # noqa: BLE001 - uproot raises OSError, ValueError, struct.error ... on corrupt files
+        raise DataError(f"jet file {path} is a ROOT file that uproot cannot read ({_first_line(exc)}); "
+                        f"it is probably truncated or corrupt: copy or write it again") from None
+    with fin:
+        yield fin
+
+
+def _branch_hint(branch: str, present: set[str]) -> str:
+    """What the tree has instead of ``branch``: dotted names (``part.px``) or a few of its branches."""
+    dotted = branch.replace("_", ".", 1)
+    if dotted in present:
+        return (f" but {dotted!r} is there: the file was written with file['tree'] = {{'part': ...}}; write it "
+                f"with mktree(..., field_name=lambda outer, inner: f'{{outer}}_{{inner}}') or "
+                f"hepml_nb.jets.write_jetclass")
+    names = sorted(present)
+    return f" (the tree has {len(names)} branches: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''})"
+
+
+def _jet_tree(fin, path: Path):
+    """The tree ``tree`` of an open file, after checking its branches and entries (arrays are not read)."""
+    trees = sorted({k.split(";")[0] for k, c in fin.classnames().items() if c in _TREE_CLASSES})
+    if "tree" not in trees:
+        found = f"its trees are: {', '.join(trees)}" if trees else "it holds no tree at all: is it complete?"
+        raise DataError(f"{path} has no TTree 'tree' ({found}); expected the JetClass schema (tree 'tree' "
+                        f"with branches {', '.join(REQUIRED_BRANCHES)}, label_*)")
+    tree = fin["tree"]
+    present = set(tree.keys())
+    for branch in REQUIRED_BRANCHES:
+        if branch not in present:
+            raise DataError(
+                f"{path}: branch {branch!r} is missing{_branch_hint(branch, present)}; a JetClass-schema file "
+                f"needs the branches {', '.join(REQUIRED_BRANCHES)} and one-hot label_* branches "
+                f"(e.g. {', '.join(JETCLASS_LABELS[:3])})")
+    if not any(b in present for b in JETCLASS_LABELS):
+        raise DataError(f"{path}: no label_* branch found; expected one-hot branches such as "
+                        f"{', '.join(JETCLASS_LABELS)}")
+    if tree.num_entries < 1:
+        raise DataError(f"{path}: tree 'tree' has no entries (0 jets); give a file with jets in it "
+                        f"(was the file written before any jet was added?)")
+    return tree
+
+
+def _expand(item, seen_as: str) -> list[Path]:
+    """One data_path entry: an existing file as it is, otherwise a glob (sorted), otherwise a path."""
+    if not isinstance(item, (str, os.PathLike)):
+        raise DataError(f"data_path must be a path, a glob string or a list of them, got {item!r} "
+                        f"({type(item).__name__}) in {seen_as}; e.g. \"/data/JetClass/*.root\"")
+    text = os.path.expanduser(os.fspath(item))
+    if not glob.has_magic(text) or Path(text).is_file():
+        return [Path(text)]
+    matches = sorted(glob.glob(text))
+    if not matches:
+        folder = Path(text).parent
+        while glob.has_magic(str(folder)):
+            folder = folder.parent
+        if not folder.is_dir():
+            why = f"the folder {folder} does not exist"
+        else:
+            names = sorted(p.name for p in folder.iterdir())[:5]
+            why = (f"the folder {folder} holds {', '.join(names)}{' ...' if len(names) == 5 else ''}"
+                   if names else f"the folder {folder} is empty")
+        raise DataError(f"data_path {os.fspath(item)!r} matches no file ({why}); check the folder and the "
+                        f"pattern, e.g. '/data/JetClass/*.root'")
+    return [Path(m) for m in matches]
+
+
+def resolve_jet_files(data_path) -> list[Path]:
+    """The JetClass-schema ROOT files named by ``data_path``, each checked (arrays are not read).
+
+    Parameters
+    ----------
+    data_path
+        A path, a glob string (``"/data/JetClass/*.root"``, expanded and sorted) or a list of
+        them (the JSON values papermill passes). An existing file is taken literally even
+        if its name contains glob characters.
+
+    Returns
+    -------
+    list of Path
+        The resolved files, in the given order (each glob sorted).
+
+    Raises
+    ------
+    DataError
+        Nothing is given, a glob matches no file, or a file is missing, unreadable, empty,
+        not ROOT, truncated or corrupt, has no tree ``tree`` (the trees found are named),
+        lacks a required branch or a ``label_*`` branch, or has no entries.
+    """
+    items = [data_path] if isinstance(data_path, (str, os.PathLike)) else data_path
+    if isinstance(items, Iterable) and not isinstance(items, (bytes, Mapping)):
+        items = list(items)
+    else:
+        raise DataError(f"data_path must be a path, a glob string or a list of them, got {data_path!r} "
+                        f"({type(data_path).__name__}); e.g. \"/data/JetClass/*.root\"")
+    if not items:
+        raise DataError("no jet files given; pass a path, a glob or a list of paths to JetClass-schema ROOT files")
+    files = [check_input_file(p, kind="root", what="jet file", schema=_SCHEMA)
+             for item in items for p in _expand(item, repr(data_path))]
+    for path in files:
+        with _open_root(path) as fin:
+            _jet_tree(fin, path)
+    return files
+
+
+def read_branches(path: Path | str) -> dict[str, ak.Array]:
+    """Read the branches the loader uses from one file; DataError names any missing one.
+
+    The file gets the checks of :func:`resolve_jet_files` first (exists, ROOT, not
+    truncated, tree ``tree``, branches, entries).
+    """
+    path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
+    with _open_root(path) as fin:
+        tree = _jet_tree(fin, path)
         present = set(tree.keys())
-        for branch in REQUIRED_BRANCHES:
-            if branch not in present:
-                raise DataError(
-                    f"{path}: branch {branch!r} is missing; a JetClass-schema file needs the branches "
-                    f"{', '.join(REQUIRED_BRANCHES)} and one-hot label_* branches "
-                    f"(e.g. {', '.join(JETCLASS_LABELS[:3])})")
         labels = [b for b in JETCLASS_LABELS if b in present]
-        if not labels:
-            raise DataError(f"{path}: no label_* branch found; expected one-hot branches such as "
-                            f"{', '.join(JETCLASS_LABELS)}")
         wanted = [*REQUIRED_BRANCHES, *(b for b in OPTIONAL_BRANCHES if b in present), *labels]
-        return tree.arrays(wanted, how=dict)
+        try:
+            return tree.arrays(wanted, how=dict)
+        except Exception as exc:  # noqa: BLE001 - corrupt baskets raise ValueError, OSError, zlib.error ...
+            raise DataError(f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
+                            f"probably corrupt: copy or write it again") from None
 
 
 def _concatenate(parts: list[dict]) -> dict[str, ak.Array]:
@@ -164,23 +289,23 @@ def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 
     Parameters
     ----------
     paths
-        One path or several; their jets are concatenated in the given order.
+        One path or glob, or several; their jets are concatenated in the given order (each
+        glob sorted). The files are checked first with :func:`resolve_jet_files`.
     max_particles
         Padding length of the dense arrays (ParticleNet uses 100); highest-pT particles kept.
 
     Raises
     ------
     DataError
-        A file is missing, has no tree ``tree``, lacks a required branch (named in the
-        message with the expected schema), or has labels that are not one-hot.
+        A glob matches nothing; a file is missing, not a readable ROOT file, truncated, has
+        no tree ``tree``, lacks a required branch (named in the message with the expected
+        schema) or has no entries; or the labels are not one-hot.
     """
     from hepml_nb.jets.features import padded_particles
 
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    if not paths:
-        raise DataError("no jet files given; pass a path or a list of paths to JetClass-schema ROOT files")
     if not isinstance(max_particles, (int, np.integer)) or max_particles < 1:
         raise DataError(f"max_particles must be a positive integer, got {max_particles!r}")
+    paths = resolve_jet_files(paths)
     branches = _concatenate([read_branches(p) for p in paths])
     labels, label_names = _labels(branches)
     fields = {k[len("part_"):]: branches[k] for k in branches if k.startswith("part_")}

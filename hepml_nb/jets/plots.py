@@ -10,6 +10,7 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hepml_nb.core.history import TrainingHistory
 from hepml_nb.core.plotting import axes_or_new
 
 __all__ = ["plot_scores", "plot_feature", "plot_history", "plot_jet", "jet_display"]
@@ -51,8 +52,8 @@ def plot_feature(values: np.ndarray, labels: np.ndarray, *, name: str, class_nam
     return ax
 
 
-def plot_history(history: Mapping[str, Sequence[float]], *, ax=None):
-    """Training and validation loss per epoch."""
+def plot_history(history: TrainingHistory | Mapping[str, Sequence[float]], *, ax=None):
+    """Training and validation loss per epoch (``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_particlenet`)."""
     ax = axes_or_new(ax, figsize=(6, 4.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     ax.plot(epochs, history["train_loss"], "o-", label="training loss")

@@ -1,4 +1,5 @@
-"""The pretrained ParticleNet-Lite shipped with the package, and saving/loading checkpoints.
+"""The pretrained ParticleNet-Lite shipped with the package, and saving/loading checkpoints
+(through :mod:`hepml_nb.core.checkpoints`: weights plus a JSON recipe card).
 
 The shipped checkpoint ``pretrained/particlenet_lite.pt`` is produced by
 ``python scripts/train_particlenet_checkpoint.py`` (the exact command and its recipe
@@ -7,18 +8,17 @@ workshop can skip training.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from hepml_nb.core import checkpoints as core_checkpoints
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets.models import ParticleNet
 
 __all__ = ["PRETRAINED_DIR", "pretrained_path", "save_checkpoint", "load_checkpoint", "load_pretrained"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+KIND = "particlenet"
 
 
 def pretrained_path(name: str = "particlenet_lite") -> Path:
@@ -32,38 +32,37 @@ def pretrained_path(name: str = "particlenet_lite") -> Path:
 
 
 def save_checkpoint(model: ParticleNet, path: Path | str, *, feature_names, info: dict[str, Any]) -> Path:
-    """Save weights (float32 state dict), model configuration and feature names; ``info`` also as JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"config": model.config, "feature_names": list(feature_names), "state_dict": state}, path)
-    path.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    return path
+    """Save weights, model configuration and feature names (``path``) and the recipe card ``info`` (.json).
+
+    See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``info`` is best made with
+    :func:`hepml_nb.core.checkpoints.recipe_card` (command, parameters, metrics, versions).
+    """
+    return core_checkpoints.save_checkpoint(path, model.state_dict(), kind=KIND, config=model.config, card=info,
+                                            extra={"feature_names": list(feature_names)})
 
 
 def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:
-    """Rebuild a ParticleNet from a checkpoint; return ``(model in eval mode, info)``.
+    """Rebuild a ParticleNet from a checkpoint; return ``(model in eval mode, recipe card)``.
 
     Raises
     ------
     DataError
-        The file is missing or its feature names differ from ``feature_names``.
+        The file is missing, not a ParticleNet checkpoint, its card does not match it, or its
+        feature names differ from ``feature_names``.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"checkpoint {path} not found; train one with scripts/train_particlenet_checkpoint.py")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if feature_names is not None and list(feature_names) != blob["feature_names"]:
-        raise DataError(f"checkpoint {path.name} expects the particle features {blob['feature_names']}, "
+    ckpt = core_checkpoints.load_checkpoint(path, kind=KIND)
+    expected = list(ckpt.extra.get("feature_names", ()))
+    if feature_names is not None and list(feature_names) != expected:
+        raise DataError(f"checkpoint {path.name} expects the particle features {expected}, "
                         f"but the data has {list(feature_names)}; use files with the same branches "
                         "(part_charge and part_is* present) or train a new model")
-    cfg = dict(blob["config"])
+    cfg = dict(ckpt.config)
     model = ParticleNet(cfg.pop("input_dims"), cfg.pop("num_classes"), k=cfg["k"],
                         blocks=cfg["blocks"], fc=tuple(cfg["fc"]))
-    model.load_state_dict(blob["state_dict"])
-    info_path = path.with_suffix(".json")
-    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
-    return model.eval(), info
+    return ckpt.load_into(model), ckpt.card
 
 
 def load_pretrained(name: str = "particlenet_lite", *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:

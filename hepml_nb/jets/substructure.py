@@ -11,6 +11,8 @@ import warnings
 import awkward as ak
 import numpy as np
 
+from hepml_nb.core.lazy import needs_extra
+
 __all__ = ["softdrop_mass", "nsubjettiness", "nsubjettiness_from_axes", "padded_four_vectors"]
 
 
@@ -29,7 +31,8 @@ def softdrop_mass(constituents: ak.Array, *, z_cut: float = 0.1, beta: float = 0
     ----------
     Larkoski, Marzani, Soyez, Thaler, "Soft Drop", arXiv:1402.2657.
     """
-    import fastjet
+    with needs_extra("jets"):
+        import fastjet
 
     if len(constituents) == 0:
         return np.zeros(0)
@@ -90,7 +93,8 @@ def nsubjettiness(constituents: ak.Array, *, n_max: int = 4, r0: float = 0.8) ->
     constituents
         Jagged (n_jets, var) records with ``px, py, pz, E`` in GeV.
     """
-    import fastjet
+    with needs_extra("jets"):
+        import fastjet
 
     n = len(constituents)
     if n == 0:

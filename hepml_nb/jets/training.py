@@ -15,18 +15,20 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hepml_nb.core.devices import resolve_device
+from hepml_nb.core.devices import resolve_device, torch_seed
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.history import TrainingHistory
 
 __all__ = ["TrainResult", "train_val_test_split", "subset", "train_particlenet", "predict_scores"]
 
 
 class TrainResult(NamedTuple):
-    """History per epoch (``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``), best epoch
-    (0-based; -1 when no epoch beat the starting weights, which are then kept), seconds spent
-    and training throughput in jets/s."""
+    """History (a :class:`~hepml_nb.core.history.TrainingHistory`, one record per epoch: ``epoch``
+    counted from 1, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``), best epoch (0-based
+    index into the history; -1 when no epoch beat the starting weights, which are then kept),
+    seconds spent and training throughput in jets/s."""
 
-    history: dict[str, list[float]]
+    history: TrainingHistory
     best_epoch: int
     seconds: float
     jets_per_s: float
@@ -102,17 +104,25 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
     device
         ``auto``, ``cpu`` or ``cuda``.
     seed
-        Seed of the batch order, dropout and weight initialisation draws made here.
+        Seed of the batch order and of the dropout draws. Torch's global random state is
+        forked for the run (:func:`~hepml_nb.core.devices.torch_seed`): training draws from its
+        own seeded stream and leaves the caller's random state as it was.
     """
     _check_training(epochs, batch_size, lr, patience)
     device = resolve_device(device)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    with torch_seed(seed, device):
+        return _train(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                      patience=patience, device=device, rng=np.random.default_rng(seed), progress=progress)
+
+
+def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng,
+           progress) -> TrainResult:
+    """The loop of :func:`train_particlenet` (arguments checked, random state forked and seeded there)."""
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * max(1, -(-len(train[0]) // batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
-    history = {"train_loss": [], "val_loss": [], "val_accuracy": [], "lr": []}
+    history = TrainingHistory("epoch")
     best = _evaluate(model, val, 512, device)[0]  # fine-tuning must beat the starting weights
     best_state, best_epoch, seen, train_time = copy.deepcopy(model.state_dict()), -1, 0, 0.0
     bar = tqdm(range(epochs), desc="epochs", unit="epoch", disable=not progress)
@@ -130,8 +140,8 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
             seen += len(y)
         train_time += time.perf_counter() - start
         val_loss, val_acc = _evaluate(model, val, 512, device)
-        for key, value in zip(history, (total / len(train[0]), val_loss, val_acc, opt.param_groups[0]["lr"])):
-            history[key].append(value)
+        history.log(epoch + 1, train_loss=total / len(train[0]), val_loss=val_loss, val_accuracy=val_acc,
+                    lr=opt.param_groups[0]["lr"])
         bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}",
                         val_acc=f"{val_acc:.3f}")
         if val_loss < best:

@@ -6,26 +6,25 @@ ntuple), :mod:`~hepml_nb.qml.features` (features, encoding, splits),
 :mod:`~hepml_nb.qml.backends` (noisy fake device and opt-in IBM hardware),
 :mod:`~hepml_nb.qml.classify` (quantum vs classical classifiers), :mod:`~hepml_nb.qml.plots`
 and :mod:`~hepml_nb.qml.exercises`.
-"""
-from hepml_nb.qml.backends import (
-    check_hardware_request, circuit_estimate, device_kernel, fake_backend, hardware_kernel, ibm_backend, token_status,
-)
-from hepml_nb.qml.classify import (
-    auc_vs_training_size, classical_scores, compare_models, kernel_svm_scores, summarise_aucs,
-)
-from hepml_nb.qml.events import event_file, load_events, read_events
-from hepml_nb.qml.features import balanced_split, diphoton_features, prepare_features
-from hepml_nb.qml.kernels import exact_kernel, fidelity_kernel, kernel_target_alignment, shot_kernel, zz_statevectors
-from hepml_nb.qml.study import KernelRun, backend_table, run_kernel, shot_study
-from hepml_nb.qml.plots import (
-    feature_map_view, kernel_view, plot_auc_vs_size, plot_features, plot_kernel_agreement, plot_kernel_matrix,
-)
 
-__all__ = [
-    "event_file", "read_events", "load_events", "diphoton_features", "prepare_features", "balanced_split",
-    "zz_statevectors", "fidelity_kernel", "exact_kernel", "shot_kernel", "kernel_target_alignment",
-    "fake_backend", "device_kernel", "circuit_estimate", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request",
-    "kernel_svm_scores", "classical_scores", "compare_models", "auc_vs_training_size", "summarise_aucs",
-    "plot_features", "plot_kernel_matrix", "plot_auc_vs_size", "plot_kernel_agreement",
-    "feature_map_view", "kernel_view", "KernelRun", "run_kernel", "backend_table", "shot_study",
-]
+Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
+``import hepml_nb.qml`` imports no heavy dependency. Missing dependencies:
+``pip install 'hepml-nb[qml]'``.
+"""
+from hepml_nb.core.lazy import lazy_module
+
+__getattr__, __dir__, __all__ = lazy_module(
+    __name__, topic="qml", submodules=("exercises",),
+    attributes={
+        "backends": ("check_hardware_request", "circuit_estimate", "device_kernel", "fake_backend",
+                "hardware_kernel", "ibm_backend", "token_status"),
+        "classify": ("ModelAucs", "auc_vs_training_size", "classical_scores", "compare_models", "kernel_svm_scores",
+                "summarise_aucs"),
+        "events": ("event_file", "load_events", "read_events"),
+        "features": ("balanced_split", "diphoton_features", "prepare_features"),
+        "kernels": ("exact_kernel", "fidelity_kernel", "kernel_target_alignment", "shot_kernel", "zz_statevectors"),
+        "study": ("KernelRun", "DeviceComparison", "backend_table", "run_kernel", "shot_study"),
+        "plots": ("feature_map_view", "kernel_view", "plot_auc_vs_size", "plot_features", "plot_kernel_agreement",
+                "plot_kernel_matrix"),
+    },
+)

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.qml.kernels import entangling_pairs
 
 __all__ = [
@@ -39,7 +40,8 @@ def _zz_layer_circuit(n_qubits: int, pairs: list[tuple[int, int]], reps: int, ta
     phase is one plain parameter whose value is computed in numpy; symbolic products of
     parameters are avoided (qiskit 2.6's basis translator can stall on them for alpha != 2).
     """
-    from qiskit.circuit import ParameterVector, QuantumCircuit
+    with needs_extra("qml"):
+        from qiskit.circuit import ParameterVector, QuantumCircuit
 
     theta, phi = ParameterVector(f"t{tag}", n_qubits), ParameterVector(f"p{tag}", max(len(pairs), 1))
     circuit = QuantumCircuit(n_qubits)
@@ -97,7 +99,8 @@ def fake_backend(name: str = "fake_lagos", *, n_qubits: int = 6):
     ParameterError
         For an unknown name or a device with fewer than ``n_qubits`` qubits.
     """
-    from qiskit_ibm_runtime import fake_provider
+    with needs_extra("qml"):
+        from qiskit_ibm_runtime import fake_provider
 
     stem = name.removeprefix("fake:").removeprefix("fake_").removeprefix("Fake").removesuffix("V2")
     stem = stem[:1].upper() + stem[1:]
@@ -129,7 +132,8 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
     over the :func:`kernel_pairs`. A training kernel (``x_b`` None) is mirrored from the
     upper triangle with a diagonal of 1, as qiskit-machine-learning does.
     """
-    from qiskit.transpiler import generate_preset_pass_manager
+    with needs_extra("qml"):
+        from qiskit.transpiler import generate_preset_pass_manager
 
     x_a = np.asarray(x_a, dtype=float)
     other = x_a if x_b is None else np.asarray(x_b, dtype=float)
@@ -145,7 +149,8 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
 
 
 def _is_fake(backend: Any) -> bool:
-    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+    with needs_extra("qml"):
+        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
     return isinstance(backend, FakeBackendV2)
 
@@ -157,12 +162,14 @@ def _sampler(backend: Any, *, shots: int, seed: int):
     simulation but stalled in its job thread pool on the shared CI machines.)
     """
     if _is_fake(backend):
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.primitives import SamplerV2 as AerSampler
+        with needs_extra("qml"):
+            from qiskit_aer import AerSimulator
+            from qiskit_aer.primitives import SamplerV2 as AerSampler
 
         simulator = AerSimulator.from_backend(backend, method="density_matrix", seed_simulator=int(seed))
         return AerSampler.from_backend(simulator, default_shots=int(shots), seed=int(seed))
-    from qiskit_ibm_runtime import SamplerV2
+    with needs_extra("qml"):
+        from qiskit_ibm_runtime import SamplerV2
 
     with warnings.catch_warnings():  # SamplerV2 is deprecated for a client-side Sampler (0.50)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -185,7 +192,8 @@ def token_status() -> str:
     if os.environ.get(TOKEN_ENV):
         return f"an IBM Quantum token is set in ${TOKEN_ENV} (not shown)"
     try:
-        from qiskit_ibm_runtime import QiskitRuntimeService
+        with needs_extra("qml"):
+            from qiskit_ibm_runtime import QiskitRuntimeService
 
         if QiskitRuntimeService.saved_accounts():
             return "a saved IBM Quantum account was found (QiskitRuntimeService.save_account)"
@@ -202,7 +210,8 @@ def ibm_backend(name: str, *, channel: str = "ibm_quantum_platform", instance: s
     ParameterError
         If no credential is available or the service rejects it (the token is never shown).
     """
-    from qiskit_ibm_runtime import QiskitRuntimeService
+    with needs_extra("qml"):
+        from qiskit_ibm_runtime import QiskitRuntimeService
 
     token = os.environ.get(TOKEN_ENV)
     try:

@@ -6,7 +6,7 @@ references see exactly the same encoded features and the same balanced splits.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from hepml_nb.qml.features import balanced_split, prepare_features
 from hepml_nb.qml.kernels import exact_kernel
 
 __all__ = ["MODELS", "kernel_svm_scores", "classical_scores", "compare_models", "auc_vs_training_size",
-           "summarise_aucs"]
+           "summarise_aucs", "ModelAucs"]
 
 MODELS = ("quantum", "rbf_svm", "gbt")
 
@@ -83,6 +83,33 @@ def auc_vs_training_size(x: np.ndarray, y: np.ndarray, *, sizes: Sequence[int], 
         scores = compare_models(fs.x_train, fs.y_train, fs.x_test, seed=split, **kernel_settings)
         rows += [{"size": int(size), "split": split, "model": m, "auc": auc(fs.y_test, s)} for m, s in scores.items()]
     return pd.DataFrame(rows)
+
+
+class ModelAucs(NamedTuple):
+    """Mean test AUC and its spread over the splits of the three models at one training size."""
+
+    quantum: float
+    quantum_std: float
+    rbf_svm: float
+    rbf_svm_std: float
+    gbt: float
+    gbt_std: float
+
+    @classmethod
+    def from_summary(cls, summary: pd.DataFrame, size: int | None = None) -> ModelAucs:
+        """The row of :func:`summarise_aucs` at training size ``size`` (default: the largest)."""
+        row = summary.iloc[-1] if size is None else summary.loc[size]
+        return cls(*(row[f"{model}_{stat}"] for model in MODELS for stat in ("mean", "std")))
+
+    def metrics(self, prefix: str = "") -> dict[str, float]:
+        """Flat dict for ``record_metrics``: ``{prefix}auc_quantum_exact``, ``{prefix}auc_rbf_svm``,
+        ``{prefix}auc_gbt``, each with its ``_std``."""
+        names = {"quantum": "auc_quantum_exact", "rbf_svm": "auc_rbf_svm", "gbt": "auc_gbt"}
+        out = {}
+        for model, key in names.items():
+            out[f"{prefix}{key}"] = getattr(self, model)
+            out[f"{prefix}{key}_std"] = getattr(self, f"{model}_std")
+        return out
 
 
 def summarise_aucs(table: pd.DataFrame) -> pd.DataFrame:

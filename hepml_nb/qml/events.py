@@ -23,6 +23,7 @@ import numpy as np
 
 from hepml_nb.core.cache import cached_file
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.lazy import needs_extra
 
 __all__ = [
     "GENERATOR_VERSION", "PROCESSES", "BACKGROUNDS", "SIGNAL_CODE", "event_file", "read_events", "load_events",
@@ -51,7 +52,8 @@ def _pythia(processes: tuple[str, ...], *, seed: int, sqrt_s: float, window: tup
     gamma only reaches 125 GeV by radiative return, and Pythia then quotes the cross
     section of that phase-space region, so the two processes stay mixed correctly.
     """
-    import pythia8mc
+    with needs_extra("qml"):
+        import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
     settings = ["Beams:idA = 11", "Beams:idB = -11", f"Beams:eCM = {sqrt_s}", "PDF:lepton = on",
@@ -172,7 +174,8 @@ def _generate(kind: str, n_events: int, *, seed: int, cfg: dict[str, Any]) -> di
 
 
 def _write_ntuple(path: Path, parts: dict[str, dict[str, np.ndarray]]) -> None:
-    import uproot
+    with needs_extra("qml"):
+        import uproot
 
     sig, bkg = parts["signal"], parts["background"]
     photons = np.concatenate([sig["photons"], bkg["photons"]])
@@ -262,7 +265,8 @@ def read_events(path: Path | str) -> dict[str, np.ndarray]:
     DataError
         If the file does not exist or lacks a branch of the schema.
     """
-    import uproot
+    with needs_extra("qml"):
+        import uproot
 
     path = Path(path)
     if not path.is_file():

@@ -41,7 +41,6 @@ def check_fidelity(answer, psi_a: np.ndarray, psi_b: np.ndarray) -> None:
 def check_circuit_count(answer, n_train: int, n_test: int) -> None:
     """Circuits a compute-uncompute device needs for the training and the test kernel."""
     expected = circuit_estimate(n_train)["circuits"] + circuit_estimate(n_test, n_train)["circuits"]
-    expect_true(answer is not None, "your answer is None", "assign the number of circuits")
     if int(answer) == n_train * n_train + n_test * n_train:
         expect_true(False, f"{answer} counts every training pair twice and the diagonal",
                     "the training kernel is symmetric with K_ii = 1: only i < j needs a circuit")

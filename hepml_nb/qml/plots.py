@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.qml.kernels import exact_kernel, shot_kernel
 
@@ -87,7 +88,8 @@ def plot_kernel_agreement(reference: np.ndarray, others: Mapping[str, np.ndarray
 
 def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "linear", alpha: float = 2.0):
     """Text drawing of qiskit's ``zz_feature_map`` (H, P and CX gates) with its gate counts."""
-    from qiskit.circuit.library import zz_feature_map
+    with needs_extra("qml"):
+        from qiskit.circuit.library import zz_feature_map
 
     circuit = zz_feature_map(int(n_qubits), reps=int(reps), entanglement=entanglement, alpha=float(alpha))
     counts = ", ".join(f"{n} {gate}" for gate, n in circuit.count_ops().items())

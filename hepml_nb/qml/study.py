@@ -12,7 +12,7 @@ from hepml_nb.qml.classify import kernel_svm_scores
 from hepml_nb.qml.features import FeatureSet
 from hepml_nb.qml.kernels import exact_kernel, shot_kernel
 
-__all__ = ["KernelRun", "run_kernel", "shot_study", "backend_table"]
+__all__ = ["KernelRun", "DeviceComparison", "run_kernel", "shot_study", "backend_table"]
 
 
 class KernelRun(NamedTuple):
@@ -21,6 +21,30 @@ class KernelRun(NamedTuple):
     k_train: np.ndarray
     k_test: np.ndarray
     seconds: float
+
+
+class DeviceComparison(NamedTuple):
+    """The backend comparison of :func:`backend_table` (rows: exact, shots, ``noisy <backend>``, ...)
+    and the name of the noisy device model it used."""
+
+    table: pd.DataFrame
+    backend: str
+
+    def metrics(self, prefix: str = "") -> dict[str, Any]:
+        """Flat dict for ``record_metrics``: ``{prefix}auc_per_backend`` ({row: {auc, auc_std}}),
+        ``{prefix}device_auc_exact``, ``_shots``, ``_noisy``, ``_noisy_std``, ``{prefix}device_backend``
+        and ``{prefix}device_kernel_rms``."""
+        noisy = self.table.loc[f"noisy {self.backend}"]
+        per_backend = {name: {"auc": row.auc, "auc_std": row.auc_std} for name, row in self.table.iterrows()}
+        return {
+            f"{prefix}auc_per_backend": per_backend,
+            f"{prefix}device_auc_exact": self.table["auc"].iloc[0],
+            f"{prefix}device_auc_shots": self.table["auc"].iloc[1],
+            f"{prefix}device_auc_noisy": noisy["auc"],
+            f"{prefix}device_auc_noisy_std": noisy["auc_std"],
+            f"{prefix}device_backend": self.backend,
+            f"{prefix}device_kernel_rms": noisy["kernel_rms_vs_exact"],
+        }
 
 
 def run_kernel(kernel: Callable[..., np.ndarray], features: FeatureSet, **options: Any) -> KernelRun:

@@ -1,0 +1,178 @@
+"""The offline school pack: everything a school needs on machines with no network.
+
+:func:`build_pack` writes into one folder:
+
+- ``wheels/``: hepml-nb and every dependency of ``hepml-nb[all]`` for this platform and Python, as
+  wheels (``pip wheel`` with the versions installed here as constraints, so the pack holds the stack
+  that was tested here, CPU torch included when that is what is installed); ``wheels=False`` leaves it out;
+- ``notebooks/`` and ``student/``: the notebooks and their student builds; ``tutorials/``: the guides;
+- ``site/``: the tutorial website (:func:`hepml_nb.core.book.build_book`); ``site=False`` leaves it out;
+- ``cache/``: a copy of the warmed data cache (:func:`hepml_nb.core.cache.cache_dir`), when asked;
+- ``MANIFEST.sha256`` (``sha256sum`` format, every file) and ``pack.json`` (versions, platform);
+- ``install.sh``: checks every checksum, creates ``.venv`` and installs with
+  ``pip install --no-index --find-links wheels 'hepml-nb[all]'``; prints how to use the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
+
+from hepml_nb._version import __version__
+from hepml_nb.core.catalog import TOPICS, notebook_path
+from hepml_nb.core.errors import HepmlError, OutputError
+
+__all__ = ["PackResult", "MANIFEST", "build_pack", "write_manifest", "verify_manifest", "frozen_constraints"]
+
+MANIFEST = "MANIFEST.sha256"
+_ROOT = Path(__file__).resolve().parents[2]
+_INSTALL = r"""#!/usr/bin/env bash
+# Install hepml-nb from this pack with no network: checks every file, then pip --no-index.
+#   bash install.sh            # creates ./.venv
+#   VENV=~/hepml bash install.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+echo "checking the checksums of every file (MANIFEST.sha256)"
+sha256sum --quiet --strict -c MANIFEST.sha256 || { echo "a file of the pack is damaged or changed: copy the pack again" >&2; exit 1; }
+if [[ ! -d wheels ]]; then
+    echo "this pack has no wheels/ folder (built with --no-wheels): install hepml-nb with network instead" >&2
+    exit 1
+fi
+PYTHON=${PYTHON:-python__PYVER__}
+if ! command -v "$PYTHON" >/dev/null; then
+    echo "the wheels are for Python __PYVER__ ($PYTHON not found): set PYTHON=/path/to/python__PYVER__" >&2
+    exit 1
+fi
+VENV=${VENV:-.venv}
+"$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --no-index --find-links wheels --upgrade pip >/dev/null 2>&1 || true
+"$VENV/bin/python" -m pip install --no-index --find-links wheels "hepml-nb[all]"
+"$VENV/bin/hepml-nb" list >/dev/null
+echo "installed: . $VENV/bin/activate && jupyter lab notebooks/   (site: site/index.html)"
+if [[ -d cache ]]; then
+    echo "data cache: export HEPML_NB_CACHE=$PWD/cache   (the generated data of the default profiles)"
+fi
+"""
+
+
+class PackResult(NamedTuple):
+    """The pack folder, its number of files, its size in bytes and the seconds it took."""
+
+    out: Path
+    n_files: int
+    size_bytes: int
+    seconds: float
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path | str) -> Path:
+    """Write ``MANIFEST.sha256`` (``sha256sum -c`` format) of every file under ``folder`` but itself."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+    lines = [f"{_sha256(p)}  {p.relative_to(folder).as_posix()}" for p in files]
+    (folder / MANIFEST).write_text("\n".join(lines) + "\n")
+    return folder / MANIFEST
+
+
+def verify_manifest(folder: Path | str) -> list[str]:
+    """Files of ``folder`` whose checksum differs from the manifest, or that are missing (empty: all good)."""
+    folder = Path(folder)
+    bad = []
+    for line in (folder / MANIFEST).read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        path = folder / name
+        if not path.is_file() or _sha256(path) != digest:
+            bad.append(name)
+    return bad
+
+
+def frozen_constraints() -> str:
+    """``name==version`` of every installed distribution but hepml-nb (pip constraints)."""
+    names = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name.lower().replace("_", "-") != "hepml-nb":
+            names[name.lower()] = f"{name}=={dist.version}"
+    return "\n".join(sorted(names.values())) + "\n"
+
+
+def _wheelhouse(target: Path, *, extras: str = "all") -> None:
+    constraints = target.parent / "constraints.txt"
+    constraints.write_text(frozen_constraints())
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(target),
+               "--constraint", str(constraints), f"{_ROOT}[{extras}]"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise HepmlError(f"pip wheel failed (exit {done.returncode}): {done.stderr[-2000:]}\ncommand: "
+                         f"{' '.join(command)}; without a registry or pip cache, build the pack with --no-wheels")
+
+
+def _copy_notebooks(target: Path) -> None:
+    from hepml_nb.core.teaching import write_student_notebooks
+
+    paths = [notebook_path(key) for key in TOPICS]
+    target.mkdir(parents=True)
+    for path in paths:
+        shutil.copy2(path, target / path.name)
+    write_student_notebooks(paths, target.parent / "student")
+
+
+def build_pack(out: Path | str, *, wheels: bool = True, site: bool = True, cache: bool = False,
+               site_profile: str = "default", build_dir: Path | str = "build/book", force: bool = False) -> PackResult:
+    """Build the school pack into ``out`` (see the module doc); ``force`` replaces an existing pack.
+
+    Raises
+    ------
+    OutputError
+        ``out`` exists and is not empty (without ``force``), or the data cache is empty when asked for.
+    HepmlError
+        pip could not build the wheelhouse, or the site could not be built.
+    """
+    from hepml_nb.core.cache import cache_dir
+
+    start, out = time.perf_counter(), Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise OutputError(f"the pack folder {out} is not empty; give a new folder or add --force to replace it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _copy_notebooks(out / "notebooks")
+    if (_ROOT / "tutorials").is_dir():
+        shutil.copytree(_ROOT / "tutorials", out / "tutorials")
+    if cache:
+        source = cache_dir()
+        if not source.is_dir() or not any(source.iterdir()):
+            raise OutputError(f"the data cache {source} is empty: warm it first with "
+                              "`hepml-nb run all --profile default`, or leave out --with-cache")
+        shutil.copytree(source, out / "cache", ignore=shutil.ignore_patterns("*.lock", ".*.tmp*"))
+    if site:
+        from hepml_nb.core.book import build_book
+
+        build_book(out / "site", profile=site_profile, build_dir=build_dir)
+        (out / "site" / ".hepml-book-stamp.json").unlink(missing_ok=True)
+    if wheels:
+        _wheelhouse(out / "wheels")
+    pyver = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (out / "install.sh").write_text(_INSTALL.replace("__PYVER__", pyver))
+    (out / "install.sh").chmod(0o755)
+    info = {"hepml_nb": __version__, "python": pyver, "platform": platform.platform(), "machine": platform.machine(),
+            "wheels": wheels, "site": site, "cache": cache, "site_profile": site_profile if site else None}
+    (out / "pack.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / "constraints.txt").unlink(missing_ok=True)
+    write_manifest(out)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    return PackResult(out, len(files), sum(p.stat().st_size for p in files), round(time.perf_counter() - start, 1))

@@ -1,0 +1,151 @@
+"""The tutorial website and the notebooks in a real browser (headless Chromium driven by Playwright).
+
+Needs Debian's ``chromium`` (``.ci/apt-packages.txt``) and the ``playwright`` Python package (the
+``docs`` extra); Playwright's own browser download is not used. Skipped with the reason when either is
+missing. Screenshots go to ``.ci/artifacts/``. ``$HEPML_NB_TEST_BOOK_DIR`` keeps the book's execution
+cache between sessions (like ``$HEPML_NB_TEST_CACHE`` for the data).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from hepml_nb.core.catalog import TOPICS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / ".ci" / "artifacts"
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+def _playwright():
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH: apt-get install chromium (listed in .ci/apt-packages.txt)")
+    return pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[docs]'")
+
+
+@contextlib.contextmanager
+def _serve(folder: Path):
+    """Serve ``folder`` on 127.0.0.1 at a free port from a thread; yield the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no request log in the test output
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The whole book built in the ci profile (every topic)."""
+    _playwright()
+    from hepml_nb.core.book import build_book
+
+    build = Path(os.environ.get("HEPML_NB_TEST_BOOK_DIR") or tmp_path_factory.mktemp("book-build"))
+    out = tmp_path_factory.mktemp("site")
+    build_book(out, profile="ci", build_dir=build, jupyterhub="https://hub.example.org")
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = _playwright()
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str):
+    """A new page at ``url`` with its console errors and page errors collected in ``page.errors``."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.errors = []
+    page.on("console", lambda msg: page.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: page.errors.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: page.errors.append(f"request failed: {req.url}"))
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+_MATH_DONE = ("!window.MathJax || (MathJax.isReady && MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0"
+              " && !document.querySelector('#MathJax_Message[style*=\"visible\"]'))")
+
+
+def _wait_for_math(page) -> None:
+    """Wait until MathJax (served by the site) has typeset the page."""
+    page.wait_for_function(_MATH_DONE, timeout=30_000)
+
+
+_BROKEN_IMAGES = "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+
+
+def test_every_page_loads_cleanly_with_decoded_figures(site, browser):
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) >= len(TOPICS) * 2
+    problems = {}
+    with _serve(site) as base:
+        for name in pages:
+            page = _open(browser, f"{base}/{name}")
+            page.evaluate("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; });"
+                          "window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15_000)
+            _wait_for_math(page)
+            broken = page.evaluate(_BROKEN_IMAGES)
+            text = page.inner_text("body")
+            found = page.errors + [f"image did not decode: {src}" for src in broken]
+            found += ["a Python traceback"] * ("Traceback (most recent call last)" in text)
+            found += ["an error output"] * bool(page.query_selector(".output.error, .output.traceback"))
+            if found:
+                problems[name] = found
+            page.close()
+    assert not problems
+
+
+def test_navigation_reaches_every_topic_and_screenshots(site, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with _serve(site) as base:
+        index = _open(browser, f"{base}/index.html")
+        for key, topic in TOPICS.items():
+            stem = Path(topic.notebook).stem
+            link = index.locator(f"nav a[href$='notebooks/{stem}.html']").first
+            assert link.count(), f"no navigation link to the {key} notebook"
+            with index.expect_navigation():
+                link.click()
+            assert index.url.endswith(f"notebooks/{stem}.html")
+            assert index.locator("h1:visible").count() >= 1
+            assert index.locator("img").count() >= (1 if key != "setup" else 0)
+            _wait_for_math(index)
+            if key == "particlenet":
+                typeset = index.evaluate("[document.querySelectorAll('main .MathJax_CHTML').length,"
+                                         " document.querySelectorAll('main span.math').length]")
+                assert typeset[0] >= typeset[1] > 0, f"only {typeset[0]} of {typeset[1]} formulas typeset"
+            index.screenshot(path=str(ARTIFACTS / f"site_{key}.png"))
+            index.go_back()
+        assert not index.errors
+
+
+def test_search_finds_particlenet(site, browser):
+    with _serve(site) as base:
+        page = _open(browser, f"{base}/search.html?q=ParticleNet")
+        page.wait_for_selector("#search-results li", timeout=30_000)
+        hits = page.locator("#search-results li a").evaluate_all("links => links.map(a => a.href)")
+        page.screenshot(path=str(ARTIFACTS / "site_search.png"))
+        assert any("01_particlenet_jet_tagging" in href for href in hits), hits
+        assert not page.errors

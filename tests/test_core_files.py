@@ -1,0 +1,93 @@
+"""check_input_file: missing, folder, unreadable, empty, wrong signature, truncated ROOT, good files."""
+import gzip
+import os
+
+import h5py
+import numpy as np
+import pytest
+import uproot
+
+from hepml_nb.core.errors import DataError
+from hepml_nb.core.files import check_input_file
+
+
+@pytest.fixture
+def root_file(tmp_path):
+    path = tmp_path / "good.root"
+    with uproot.recreate(path) as f:
+        f.mktree("tree", {"x": np.float64}).extend({"x": np.arange(100.0)})
+    return path
+
+
+def test_check_input_file_accepts_root_and_hdf5(root_file, tmp_path):
+    assert check_input_file(root_file, kind="root", what="jet file") == root_file.resolve()
+    with h5py.File(tmp_path / "a.h5", "w") as fh:
+        fh["x"] = np.zeros(3)
+    assert check_input_file(str(tmp_path / "a.h5"), kind="hdf5", what="shower file").name == "a.h5"
+
+
+def test_check_input_file_accepts_hdf5_with_user_block(tmp_path):
+    with h5py.File(tmp_path / "ub.h5", "w", userblock_size=1024) as fh:
+        fh["x"] = np.zeros(3)
+    assert check_input_file(tmp_path / "ub.h5", kind="hdf5", what="shower file").is_file()
+
+
+def test_check_input_file_rejects_missing_path(tmp_path):
+    with pytest.raises(DataError, match=r"jet file .*absent\.root not found; check the path"):
+        check_input_file(tmp_path / "absent.root", kind="root", what="jet file")
+    with pytest.raises(DataError, match=r"not found \(the folder .*nodir does not exist either\)"):
+        check_input_file(tmp_path / "nodir" / "x.h5", kind="hdf5", what="shower file")
+
+
+def test_check_input_file_rejects_folder_and_fifo(tmp_path):
+    with pytest.raises(DataError, match=r"is a folder, not a file; .* a glob such as '.*/\*\.root'"):
+        check_input_file(tmp_path, kind="root", what="jet file")
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(DataError, match="is not a regular file"):
+        check_input_file(tmp_path / "pipe", kind="root", what="jet file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_check_input_file_rejects_unreadable(root_file):
+    root_file.chmod(0)
+    with pytest.raises(DataError, match=r"cannot be read .*chmod u\+r"):
+        check_input_file(root_file, kind="root", what="jet file")
+
+
+def test_check_input_file_rejects_empty_file(tmp_path):
+    (tmp_path / "empty.root").touch()
+    with pytest.raises(DataError, match=r"jet file .*empty\.root is empty \(0 bytes\)"):
+        check_input_file(tmp_path / "empty.root", kind="root", what="jet file")
+
+
+def test_check_input_file_rejects_text_file(tmp_path):
+    (tmp_path / "notes.root").write_text("hello world")
+    with pytest.raises(DataError, match=r"is not a ROOT file \(it starts with b'hello world'\); give a ROOT file "
+                                        r"written by uproot or ROOT \(JetClass schema, tree 'tree'\)"):
+        check_input_file(tmp_path / "notes.root", kind="root", what="jet file", schema="JetClass schema, tree 'tree'")
+    with pytest.raises(DataError, match=r"is not an HDF5 file \(it starts with b'hello world'\)"):
+        check_input_file(tmp_path / "notes.root", kind="hdf5", what="shower file")
+
+
+def test_check_input_file_names_other_formats(root_file, tmp_path):
+    (tmp_path / "x.root.gz").write_bytes(gzip.compress(root_file.read_bytes()))
+    with pytest.raises(DataError, match="it is a gzip archive; decompress it first"):
+        check_input_file(tmp_path / "x.root.gz", kind="root", what="jet file")
+    with pytest.raises(DataError, match="not an HDF5 file .*it is a ROOT file"):
+        check_input_file(root_file, kind="hdf5", what="shower file")
+    (tmp_path / "lfs.h5").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\n")
+    with pytest.raises(DataError, match="Git LFS pointer"):
+        check_input_file(tmp_path / "lfs.h5", kind="hdf5", what="shower file")
+
+
+def test_check_input_file_rejects_truncated_root(root_file, tmp_path):
+    data = root_file.read_bytes()
+    (tmp_path / "half.root").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=rf"half\.root is truncated: its header says {len(data)} bytes but it has "
+                                        rf"{len(data) // 2}"):
+        check_input_file(tmp_path / "half.root", kind="root", what="jet file")
+
+
+def test_check_input_file_rejects_unknown_kind(root_file):
+    with pytest.raises(DataError, match="unknown file kind 'parquet'; choose one of: root, hdf5"):
+        check_input_file(root_file, kind="parquet", what="jet file")
