@@ -1,4 +1,5 @@
 """The tutorial website (hepml_nb.core.book, `hepml-nb book`)."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,10 @@ from conftest import write_notebook
 from hepml_nb.core.book import build_book, execution_key, parameter_table
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
 
-_TOY_PARAMS = ("n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\n"
-               "seed = 1  # seed\nfail_on_error = True  # fail")
+_TOY_PARAMS = (
+    "n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\n"
+    "seed = 1  # seed\nfail_on_error = True  # fail"
+)
 
 
 def test_parameter_table_lists_every_parameter_with_profiles():
@@ -77,8 +80,22 @@ def test_build_book_error_output_fails_the_build(toy_notebooks, tmp_path):
 def test_book_command_builds_real_setup_notebook_in_ci_profile(tmp_path, capsys):
     from hepml_nb.cli import main
 
-    assert main(["book", "--out", str(tmp_path / "site"), "--profile", "ci", "--topics", "setup",
-                 "--build-dir", str(tmp_path / "build")]) == 0
+    assert (
+        main(
+            [
+                "book",
+                "--out",
+                str(tmp_path / "site"),
+                "--profile",
+                "ci",
+                "--topics",
+                "setup",
+                "--build-dir",
+                str(tmp_path / "build"),
+            ]
+        )
+        == 0
+    )
     assert "book built" in capsys.readouterr().out
     page = (tmp_path / "site" / "notebooks" / "00_setup_check.html").read_text()
     assert "Setup check" in page and "Traceback" not in page and "checks OK" in page

@@ -5,6 +5,7 @@ Needs Debian's ``chromium`` (``.ci/apt-packages.txt``) and the ``playwright`` Py
 missing. Screenshots go to ``.ci/artifacts/``. ``$HEPML_NB_TEST_BOOK_DIR`` keeps the book's execution
 cache between sessions (like ``$HEPML_NB_TEST_CACHE`` for the data).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -83,8 +84,10 @@ def _open(browser, url: str):
     return page
 
 
-_MATH_DONE = ("!window.MathJax || (MathJax.isReady && MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0"
-              " && !document.querySelector('#MathJax_Message[style*=\"visible\"]'))")
+_MATH_DONE = (
+    "!window.MathJax || (MathJax.isReady && MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0"
+    " && !document.querySelector('#MathJax_Message[style*=\"visible\"]'))"
+)
 
 
 def _wait_for_math(page) -> None:
@@ -102,8 +105,10 @@ def test_every_page_loads_cleanly_with_decoded_figures(site, browser):
     with _serve(site) as base:
         for name in pages:
             page = _open(browser, f"{base}/{name}")
-            page.evaluate("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; });"
-                          "window.scrollTo(0, document.body.scrollHeight)")
+            page.evaluate(
+                "document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; });"
+                "window.scrollTo(0, document.body.scrollHeight)"
+            )
             page.wait_for_load_state("networkidle")
             page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15_000)
             _wait_for_math(page)
@@ -133,8 +138,10 @@ def test_navigation_reaches_every_topic_and_screenshots(site, browser):
             assert index.locator("img").count() >= (1 if key != "setup" else 0)
             _wait_for_math(index)
             if key == "particlenet":
-                typeset = index.evaluate("[document.querySelectorAll('main .MathJax_CHTML').length,"
-                                         " document.querySelectorAll('main span.math').length]")
+                typeset = index.evaluate(
+                    "[document.querySelectorAll('main .MathJax_CHTML').length,"
+                    " document.querySelectorAll('main span.math').length]"
+                )
                 assert typeset[0] >= typeset[1] > 0, f"only {typeset[0]} of {typeset[1]} formulas typeset"
             index.screenshot(path=str(ARTIFACTS / f"site_{key}.png"))
             index.go_back()
@@ -149,3 +156,139 @@ def test_search_finds_particlenet(site, browser):
         page.screenshot(path=str(ARTIFACTS / "site_search.png"))
         assert any("01_particlenet_jet_tagging" in href for href in hits), hits
         assert not page.errors
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 (a free port, a random token) serving the notebooks with ci parameters injected.
+
+    Yields (base URL, token, {topic: notebook name}). Notebook windowing is off, so that every cell's output
+    is in the page; the app is exposed as ``window.jupyterapp`` to run commands and read the notebook model.
+    """
+    import json
+    import secrets
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import papermill
+
+    from hepml_nb.core.catalog import notebook_path
+    from hepml_nb.core.runner import prepare_run
+
+    _playwright()
+    root = tmp_path_factory.mktemp("lab")
+    names = {}
+    for key in TOPICS:
+        _, merged = prepare_run(key, "ci")
+        names[key] = notebook_path(key).name
+        papermill.execute_notebook(
+            str(notebook_path(key)), str(root / names[key]), parameters=merged, prepare_only=True, progress_bar=False
+        )
+    settings = root / ".lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    news = root / ".lab-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(root / ".lab-settings"),
+        "HEPML_NB_RUN_DIR": str(root / "runs"),
+        "JUPYTER_CONFIG_DIR": str(root / ".jupyter-config"),
+        "OMP_WAIT_POLICY": "PASSIVE",
+    }
+    env.pop("HEPML_NB_HEADLESS", None)
+    log = (root / "lab.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--expose-app-in-browser",
+            "--LabApp.news_url=",
+            "--ServerApp.port_retries=0",
+            *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"JupyterLab exited: {(root / 'lab.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield base, token, names
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+_RUN_ALL = "async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+_STATE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext.session) return null;
+  const cells = [];
+  for (let i = 0; i < panel.content.model.cells.length; i++) {
+    const cell = panel.content.model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    const outputs = cell.outputs.toJSON();
+    cells.push({count: cell.executionCount, pending: panel.content.widgets[i].promptNode?.textContent.includes('*'),
+                errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)});
+  }
+  return {status: panel.sessionContext.session.kernel?.status, cells};
+}"""
+
+
+@pytest.mark.parametrize("topic", list(TOPICS))
+def test_jupyterlab_runs_notebook_with_live_widget(jupyterlab, browser, topic):
+    import time
+
+    base, token, names = jupyterlab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/{names[topic]}?token={token}")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+        " === 'idle'",
+        timeout=120_000,
+    )
+    page.evaluate(_RUN_ALL)
+    deadline, state = time.monotonic() + 600, None
+    while time.monotonic() < deadline:
+        state = page.evaluate(_STATE)
+        if state and state["status"] == "idle" and all(c["count"] and not c["pending"] for c in state["cells"]):
+            break
+        time.sleep(2)
+    widgets = page.locator(".jp-OutputArea .jupyter-widgets, .jp-OutputArea .widget-box")
+    if widgets.count():
+        widgets.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"lab_{topic}.png"))
+    assert state and all(c["count"] for c in state["cells"]), f"not every cell ran: {state}"
+    errors = [e for c in state["cells"] for e in c["errors"]]
+    assert not errors
+    assert widgets.count() > 0, "the ipywidgets explorer did not render as a live widget"
+    page.close()

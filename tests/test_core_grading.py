@@ -1,4 +1,5 @@
 """Grading student notebooks from their exercise checkers (hepml_nb.core.grading, `hepml-nb grade`)."""
+
 from __future__ import annotations
 
 import csv
@@ -42,8 +43,12 @@ def submissions(tmp_path_factory):
     """Submissions of the setup notebook: solved (the teacher's), half-solved, empty, crashing, not a notebook."""
     root = tmp_path_factory.mktemp("submissions")
     teacher = nbformat.read(notebook_path("setup"), as_version=4)
-    for student, nb in (("alice", teacher), ("bob", _half_solved(teacher)), ("carol", student_notebook(teacher)[0]),
-                        ("dave", _crashing(teacher))):
+    for student, nb in (
+        ("alice", teacher),
+        ("bob", _half_solved(teacher)),
+        ("carol", student_notebook(teacher)[0]),
+        ("dave", _crashing(teacher)),
+    ):
         (root / student).mkdir()
         nbformat.write(nb, root / student / "00_setup_check.ipynb")
     (root / "erin_00_setup_check.ipynb").write_text("{not json")
@@ -130,8 +135,10 @@ def test_grade_summary_counts_verdicts(graded):
 def test_write_grades_and_summary_of_rows(tmp_path):
     from hepml_nb.core.grading import GradeRow
 
-    rows = [GradeRow("ann", "setup", "check_a", "correct", "", "", "ok", "", "a.ipynb"),
-            GradeRow("ann", "setup", "check_b", "incorrect", "too big", "divide", "ok", "", "a.ipynb")]
+    rows = [
+        GradeRow("ann", "setup", "check_a", "correct", "", "", "ok", "", "a.ipynb"),
+        GradeRow("ann", "setup", "check_b", "incorrect", "too big", "divide", "ok", "", "a.ipynb"),
+    ]
     grades, summary = write_grades(rows, tmp_path / "g.csv")
     assert grades.read_text().splitlines()[2].startswith("ann,setup,check_b,incorrect,too big")
     assert summary.name == "g.summary.csv" and "ann,setup,1,1,0,2,ok" in summary.read_text()

@@ -1,4 +1,4 @@
-"""Every ``hepml-nb ...`` command quoted in README.md and tutorials/**/*.md parses with the CLI's own
+"""Every ``hepml-nb ...`` command quoted in README.md, tutorials/**/*.md and docs/**/*.md parses with the CLI's own
 parser, and ``run`` / ``sweep`` commands name a valid topic, profile and parameters (checked with
 ``prepare_run``, which starts nothing).
 
@@ -29,7 +29,7 @@ from hepml_nb.cli import _parser
 from hepml_nb.core.catalog import TOPICS, get_topic
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted([ROOT / "README.md", *(ROOT / "tutorials").rglob("*.md")])
+DOCS = sorted([ROOT / "README.md", *(ROOT / "tutorials").rglob("*.md"), *(ROOT / "docs").rglob("*.md")])
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_]*$|\.\.\.|<[^>]*>")

@@ -1,4 +1,5 @@
 """The offline school pack (hepml_nb.core.pack, `hepml-nb pack`)."""
+
 from __future__ import annotations
 
 import json

@@ -18,6 +18,7 @@ stamp in the output folder), so an unchanged rebuild costs nothing.
 A notebook that fails to execute, or whose executed copy holds an error output, fails the build
 (:class:`~hepml_nb.core.errors.NotebookExecutionError`), and so does a Sphinx error.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,17 +37,36 @@ from hepml_nb.core.errors import HepmlError, NotebookExecutionError, OutputError
 from hepml_nb.core.params import read_parameters
 from hepml_nb.core.runner import execute, prepare_run, read_status
 
-__all__ = ["BookResult", "execution_key", "executed_run_dir", "executed_notebook", "parameter_table",
-           "stage_sources", "build_book", "MATHJAX_DIR", "DEFAULT_REPOSITORY"]
+__all__ = [
+    "BookResult",
+    "execution_key",
+    "executed_run_dir",
+    "executed_notebook",
+    "parameter_table",
+    "stage_sources",
+    "build_book",
+    "MATHJAX_DIR",
+    "DEFAULT_REPOSITORY",
+]
 
 MATHJAX_DIR = Path("/usr/share/javascript/mathjax")
 DEFAULT_REPOSITORY = "https://github.com/hepml-nb/hepml-nb"
 _STAMP = ".hepml-book-stamp.json"
-_FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" '
-            'fill="#1f4e79"/><path d="M6 22 L16 10 L26 22" stroke="#f5b700" stroke-width="3" fill="none"/></svg>\n')
+_FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" '
+    'fill="#1f4e79"/><path d="M6 22 L16 10 L26 22" stroke="#f5b700" stroke-width="3" fill="none"/></svg>\n'
+)
 _ROOT = Path(__file__).resolve().parents[2]
-_MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML.js", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
-                  "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
+_MATHJAX_PARTS = (
+    "MathJax.js",
+    "config/TeX-AMS_CHTML.js",
+    "extensions",
+    "jax/input/TeX",
+    "jax/output/CommonHTML",
+    "jax/element",
+    "fonts/HTML-CSS/TeX/woff",
+    "localization/en",
+)
 
 
 class BookResult(NamedTuple):
@@ -63,8 +83,9 @@ def execution_key(topic: str, profile: str, params: Mapping[str, Any] | None = N
     """Hash of the topic's notebook file, its merged parameters and the hepml-nb version (16 hex digits)."""
     nb_path, merged = prepare_run(topic, profile, params)
     digest = hashlib.sha256(nb_path.read_bytes())
-    digest.update(json.dumps({"topic": topic, "parameters": merged, "version": __version__},
-                             sort_keys=True, default=str).encode())
+    digest.update(
+        json.dumps({"topic": topic, "parameters": merged, "version": __version__}, sort_keys=True, default=str).encode()
+    )
     return digest.hexdigest()[:16]
 
 
@@ -75,9 +96,12 @@ def executed_run_dir(build_dir: Path | str, topic: str, profile: str) -> Path:
 
 def _error_outputs(nb: Any) -> list[str]:
     """``ename: evalue`` of every error output of a notebook."""
-    return [f"code cell {i}: {out.get('ename')}: {out.get('evalue')}"
-            for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code")
-            for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    return [
+        f"code cell {i}: {out.get('ename')}: {out.get('evalue')}"
+        for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code")
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
 
 
 def executed_notebook(topic: str, profile: str, build_dir: Path | str, *, log: bool = False) -> tuple[Path, bool]:
@@ -101,8 +125,11 @@ def executed_notebook(topic: str, profile: str, build_dir: Path | str, *, log: b
         execute(topic, profile, folder, log_output=log)
     errors = _error_outputs(nbformat.read(target, as_version=4))
     if errors:
-        raise NotebookExecutionError(f"{target.name} ({topic}) holds error outputs, so the book is not built: "
-                                     + "; ".join(errors) + f"; see the executed notebook {target}")
+        raise NotebookExecutionError(
+            f"{target.name} ({topic}) holds error outputs, so the book is not built: "
+            + "; ".join(errors)
+            + f"; see the executed notebook {target}"
+        )
     return target, reused
 
 
@@ -114,47 +141,70 @@ def parameter_table(topic: str) -> str:
     """Markdown page: every parameter of ``topic`` with type, default, the ci / full overrides, rules and help."""
     key = get_topic(topic).key
     info, params = TOPICS[key], read_parameters(notebook_path(key))
-    lines = [f"# Parameters: {info.title}", "",
-             f"The parameters cell of `{info.notebook}`; its values are the `default` profile. Run with "
-             f"`hepml-nb run {key} --profile ci` (or `full`), override one with `-p NAME VALUE`.", "",
-             "| name | type | default | ci | full | allowed | help |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Parameters: {info.title}",
+        "",
+        f"The parameters cell of `{info.notebook}`; its values are the `default` profile. Run with "
+        f"`hepml-nb run {key} --profile ci` (or `full`), override one with `-p NAME VALUE`.",
+        "",
+        "| name | type | default | ci | full | allowed | help |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for p in params.values():
         ci, full = (info.profiles.get(name, {}) for name in ("ci", "full"))
         rule = info.rules[p.name].describe() if p.name in info.rules else ""
-        shown = [f"`{p.name}`", p.type_name, f"`{p.default!r}`", f"`{ci[p.name]!r}`" if p.name in ci else "",
-                 f"`{full[p.name]!r}`" if p.name in full else "", rule, p.help]
+        shown = [
+            f"`{p.name}`",
+            p.type_name,
+            f"`{p.default!r}`",
+            f"`{ci[p.name]!r}`" if p.name in ci else "",
+            f"`{full[p.name]!r}`" if p.name in full else "",
+            rule,
+            p.help,
+        ]
         lines.append("| " + " | ".join(_cell(v) for v in shown) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _conf(*, repository: str, branch: str, binder: str, jupyterhub: str) -> str:
-    options = {"repository_url": repository, "repository_branch": branch, "path_to_docs": "",
-               "use_repository_button": True, "use_download_button": True,
-               "launch_buttons": {"binderhub_url": binder, "jupyterhub_url": jupyterhub,
-                                  "notebook_interface": "jupyterlab"}}
-    return "\n".join([
-        "# generated by hepml_nb.core.book: edit the options of `hepml-nb book` instead",
-        f"project = 'hepml-nb'\nauthor = 'hepml-nb authors'\nrelease = {__version__!r}",
-        "extensions = ['myst_nb']",
-        "nb_execution_mode = 'off'  # executed beforehand by hepml_nb.core.book (execution cache)",
-        "nb_output_stderr = 'remove'  # progress bars and warnings of the kernel",
-        "nb_ipywidgets_js = {}  # no widget JavaScript from a CDN: the site works offline",
-        "myst_enable_extensions = ['dollarmath', 'amsmath']",
-        "html_theme = 'sphinx_book_theme'", "html_title = 'hepml-nb: machine learning for HEP'",
-        f"html_theme_options = {options!r}",
-        "html_context = {'default_mode': 'auto'}  # the theme logs a console error without it",
-        "html_static_path = ['_static']", "html_favicon = '_static/favicon.svg'  # no request for /favicon.ico", "exclude_patterns = ['_build', '**.ipynb_checkpoints']",
-        "suppress_warnings = ['mystnb.unknown_mime_type', 'myst.xref_missing', 'misc.highlighting_failure']",
-        "mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'  # served by the site (a stub without "
-        "libjs-mathjax: math shows as LaTeX source)",
-        "mathjax2_config = {'tex2jax': {'processClass': 'tex2jax_process|mathjax_process|math|output_area'}}"
-        "  # MyST-NB marks notebook pages tex2jax_ignore",
-        "", ""])
+    options = {
+        "repository_url": repository,
+        "repository_branch": branch,
+        "path_to_docs": "",
+        "use_repository_button": True,
+        "use_download_button": True,
+        "launch_buttons": {"binderhub_url": binder, "jupyterhub_url": jupyterhub, "notebook_interface": "jupyterlab"},
+    }
+    return "\n".join(
+        [
+            "# generated by hepml_nb.core.book: edit the options of `hepml-nb book` instead",
+            f"project = 'hepml-nb'\nauthor = 'hepml-nb authors'\nrelease = {__version__!r}",
+            "extensions = ['myst_nb']",
+            "nb_execution_mode = 'off'  # executed beforehand by hepml_nb.core.book (execution cache)",
+            "nb_output_stderr = 'remove'  # progress bars and warnings of the kernel",
+            "nb_ipywidgets_js = {}  # no widget JavaScript from a CDN: the site works offline",
+            "myst_enable_extensions = ['dollarmath', 'amsmath']",
+            "html_theme = 'sphinx_book_theme'",
+            "html_title = 'hepml-nb: machine learning for HEP'",
+            f"html_theme_options = {options!r}",
+            "html_context = {'default_mode': 'auto'}  # the theme logs a console error without it",
+            "html_static_path = ['_static']",
+            "html_favicon = '_static/favicon.svg'  # no request for /favicon.ico",
+            "exclude_patterns = ['_build', '**.ipynb_checkpoints']",
+            "suppress_warnings = ['mystnb.unknown_mime_type', 'myst.xref_missing', 'misc.highlighting_failure']",
+            "mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'  # served by the site (a stub without "
+            "libjs-mathjax: math shows as LaTeX source)",
+            "mathjax2_config = {'tex2jax': {'processClass': 'tex2jax_process|mathjax_process|math|output_area'}}"
+            "  # MyST-NB marks notebook pages tex2jax_ignore",
+            "",
+            "",
+        ]
+    )
 
 
 def _rewrite_links(text: str) -> str:
     """Links of the tutorials' Markdown to the notebooks point to the notebook pages of the site."""
-    for key, info in TOPICS.items():
+    for _key, info in TOPICS.items():
         stem = Path(info.notebook).stem
         for prefix in ("../../notebooks/", "../notebooks/", "notebooks/"):
             text = text.replace(f"]({prefix}{info.notebook})", f"](../notebooks/{stem}.ipynb)")
@@ -163,16 +213,20 @@ def _rewrite_links(text: str) -> str:
 
 
 def _index(topics: Sequence[str], guides: Sequence[str], profile: str) -> str:
-    intro = (_ROOT / "docs" / "intro.md")
+    intro = _ROOT / "docs" / "intro.md"
     text = intro.read_text() if intro.exists() else "# hepml-nb\n"
     rows = ["", "| topic | notebook | what you do |", "|---|---|---|"]
-    rows += [f"| `{k}` | [{TOPICS[k].title}](notebooks/{Path(TOPICS[k].notebook).stem}.ipynb) | {TOPICS[k].summary} |"
-             for k in topics]
+    rows += [
+        f"| `{k}` | [{TOPICS[k].title}](notebooks/{Path(TOPICS[k].notebook).stem}.ipynb) | {TOPICS[k].summary} |"
+        for k in topics
+    ]
     text += "\n".join(rows) + f"\n\nThe notebooks on this site were executed with the `{profile}` profile.\n"
-    tocs = [("Tutorials", [f"notebooks/{Path(TOPICS[k].notebook).stem}" for k in topics]),
-            ("Parameters", [f"parameters/{k}" for k in topics]),
-            ("Workshop", ["workshop"] + [f"guides/{k}" for k in guides] + [f"instructors/{k}" for k in guides]),
-            ("Running", [p.stem for p in sorted((_ROOT / "docs").glob("*.md")) if p.stem != "intro"])]
+    tocs = [
+        ("Tutorials", [f"notebooks/{Path(TOPICS[k].notebook).stem}" for k in topics]),
+        ("Parameters", [f"parameters/{k}" for k in topics]),
+        ("Workshop", ["workshop"] + [f"guides/{k}" for k in guides] + [f"instructors/{k}" for k in guides]),
+        ("Running", [p.stem for p in sorted((_ROOT / "docs").glob("*.md")) if p.stem != "intro"]),
+    ]
     for caption, entries in tocs:
         if entries:
             text += f"\n```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\n" + "\n".join(entries) + "\n```\n"
@@ -209,10 +263,11 @@ def stage_sources(src: Path, notebooks: Mapping[str, Path], *, profile: str, con
     if MATHJAX_DIR.is_dir():
         for part in _MATHJAX_PARTS:
             base = MATHJAX_DIR / part
-            for item in ([base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())):
+            for item in [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file()):
                 files[f"_static/mathjax/{item.relative_to(MATHJAX_DIR)}"] = item.read_bytes()
-    for stale in [p for p in src.rglob("*") if p.is_file() and str(p.relative_to(src)) not in files] \
-            if src.exists() else []:
+    for stale in (
+        [p for p in src.rglob("*") if p.is_file() and str(p.relative_to(src)) not in files] if src.exists() else []
+    ):
         stale.unlink()
     for name, data in files.items():
         _write_if_changed(src / name, data)
@@ -220,20 +275,41 @@ def stage_sources(src: Path, notebooks: Mapping[str, Path], *, profile: str, con
 
 
 def _sphinx(src: Path, out: Path, doctrees: Path, *, quiet: bool) -> None:
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-d", str(doctrees), *(["-q"] if quiet else []),
-               str(src), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-d",
+        str(doctrees),
+        *(["-q"] if quiet else []),
+        str(src),
+        str(out),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise HepmlError(f"Sphinx failed building the book (exit {done.returncode}):\n{done.stderr[-3000:]}\n"
-                         f"command: {' '.join(command)}")
+        raise HepmlError(
+            f"Sphinx failed building the book (exit {done.returncode}):\n{done.stderr[-3000:]}\n"
+            f"command: {' '.join(command)}"
+        )
     if not quiet:
         print(done.stdout[-2000:], file=sys.stderr)
 
 
-def build_book(out: Path | str = "site", *, profile: str = "default", build_dir: Path | str = "build/book",
-               topics: Sequence[str] | None = None, repository: str = DEFAULT_REPOSITORY, branch: str = "main",
-               binder: str = "https://mybinder.org", jupyterhub: str = "", log: bool = False,
-               quiet: bool = True) -> BookResult:
+def build_book(
+    out: Path | str = "site",
+    *,
+    profile: str = "default",
+    build_dir: Path | str = "build/book",
+    topics: Sequence[str] | None = None,
+    repository: str = DEFAULT_REPOSITORY,
+    branch: str = "main",
+    binder: str = "https://mybinder.org",
+    jupyterhub: str = "",
+    log: bool = False,
+    quiet: bool = True,
+) -> BookResult:
     """Execute (or reuse) the notebooks and build the static site into ``out``; see the module doc.
 
     Raises

@@ -25,6 +25,7 @@ Integrity. A submission is the student's own code, run with the grader's permiss
 container or a throw-away account. A checker cell that differs from the teacher's notebook is
 noted in ``error`` (``checker cell changed``), since a changed checker can report anything.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,8 +33,9 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from hepml_nb.core.catalog import TOPICS, get_topic, notebook_path
 from hepml_nb.core.errors import DataError, ParameterError
@@ -42,8 +44,19 @@ from hepml_nb.core.results import RUN_DIR_ENV, atomic_output, write_json_atomic
 from hepml_nb.core.runner import STATUS_FILE, _environment, _ipc_kernel_manager, prepare_run, private_kernel
 from hepml_nb.core.widgets import HEADLESS_ENV
 
-__all__ = ["GradeRow", "Submission", "find_submissions", "expected_exercises", "grade_submission", "grade",
-           "summarise", "write_grades", "format_summary", "COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = [
+    "GradeRow",
+    "Submission",
+    "find_submissions",
+    "expected_exercises",
+    "grade_submission",
+    "grade",
+    "summarise",
+    "write_grades",
+    "format_summary",
+    "COLUMNS",
+    "SUMMARY_COLUMNS",
+]
 
 COLUMNS = ("student", "topic", "exercise", "verdict", "reason", "hint", "status", "error", "submission")
 SUMMARY_COLUMNS = ("student", "topic", "correct", "incorrect", "not attempted", "total", "status")
@@ -140,20 +153,38 @@ def _execute(submission: Submission, profile: str, folder: Path, timeout: float 
     from hepml_nb.core.runcard import write_run_card
 
     _, merged = prepare_run(submission.topic, profile)
-    write_json_atomic(folder / "params.json", {"topic": submission.topic, "profile": profile, "student": True,
-                                               "parameters": merged, "submission": str(submission.path)})
+    write_json_atomic(
+        folder / "params.json",
+        {
+            "topic": submission.topic,
+            "profile": profile,
+            "student": True,
+            "parameters": merged,
+            "submission": str(submission.path),
+        },
+    )
     executed = folder / submission.path.name
-    env = {RUN_DIR_ENV: str(folder), HEADLESS_ENV: "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    env = {
+        RUN_DIR_ENV: str(folder),
+        HEADLESS_ENV: "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+    }
     error = ""
     try:
         with private_kernel() as (kernel, kernel_dir):
             jupyter_path = [str(kernel_dir), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
             with _environment({**env, "JUPYTER_PATH": os.pathsep.join(jupyter_path)}):
-                papermill.execute_notebook(str(submission.path), str(executed), parameters=merged,
-                                           kernel_name=kernel, progress_bar=False, cwd=None,
-                                           kernel_manager_class=_ipc_kernel_manager(kernel_dir),
-                                           execution_timeout=timeout)
+                papermill.execute_notebook(
+                    str(submission.path),
+                    str(executed),
+                    parameters=merged,
+                    kernel_name=kernel,
+                    progress_bar=False,
+                    cwd=None,
+                    kernel_manager_class=_ipc_kernel_manager(kernel_dir),
+                    execution_timeout=timeout,
+                )
     except PapermillExecutionError as exc:
         error = f"cell [{exc.exec_count}] failed with {exc.ename}: {exc.evalue}"
     except KeyboardInterrupt:
@@ -166,18 +197,27 @@ def _execute(submission: Submission, profile: str, folder: Path, timeout: float 
     return error
 
 
-def grade_submission(submission: Submission, *, profile: str = "ci", work_dir: Path | str,
-                     timeout: float | None = 600) -> list[GradeRow]:
+def grade_submission(
+    submission: Submission, *, profile: str = "ci", work_dir: Path | str, timeout: float | None = 600
+) -> list[GradeRow]:
     """Execute one submission and return its rows (see the module doc); never raises for the submission's faults."""
+
     def row(exercise: str, verdict: str, reason: str = "", hint: str = "", status: str = "ok", error: str = ""):
-        return GradeRow(submission.student, submission.topic, exercise, verdict, reason, hint, status, error,
-                        str(submission.path))
+        return GradeRow(
+            submission.student, submission.topic, exercise, verdict, reason, hint, status, error, str(submission.path)
+        )
 
     if not submission.topic:
         names = ", ".join(TOPICS[k].notebook for k in TOPICS)
-        return [row("(execution)", "error", status="failed",
-                    error=f"cannot tell the topic from the file name {submission.path.name!r}; name it after a "
-                          f"catalog notebook ({names}) or give --topic")]
+        return [
+            row(
+                "(execution)",
+                "error",
+                status="failed",
+                error=f"cannot tell the topic from the file name {submission.path.name!r}; name it after a "
+                f"catalog notebook ({names}) or give --topic",
+            )
+        ]
     folder = Path(work_dir).resolve() / submission.student / submission.topic
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -189,27 +229,45 @@ def grade_submission(submission: Submission, *, profile: str = "ci", work_dir: P
         changed = []
     note = "; ".join([error] * bool(error) + [f"checker cell changed: {c.splitlines()[0]!r}" for c in changed])
     verdicts = {v["exercise"]: v for v in load_verdicts(folder)} if (folder / EXERCISES_FILE).exists() else {}
-    rows = [row(name, v.get("verdict", ""), v.get("reason", ""), v.get("hint", ""), status, note)
-            for name, v in verdicts.items()]
+    rows = [
+        row(name, v.get("verdict", ""), v.get("reason", ""), v.get("hint", ""), status, note)
+        for name, v in verdicts.items()
+    ]
     for name in expected_exercises(submission.topic):
         if name not in verdicts:
-            rows.append(row(name, "not attempted", "not reached: the notebook stopped before this checker"
-                            if error else "the checker was not called", status=status, error=note))
+            rows.append(
+                row(
+                    name,
+                    "not attempted",
+                    "not reached: the notebook stopped before this checker" if error else "the checker was not called",
+                    status=status,
+                    error=note,
+                )
+            )
     if error:
         rows.append(row("(execution)", "error", status=status, error=error))
     return rows
 
 
-def grade(paths: Sequence[Path | str], *, profile: str = "ci", work_dir: Path | str, topic: str | None = None,
-          timeout: float | None = 600, progress: bool = True) -> list[GradeRow]:
+def grade(
+    paths: Sequence[Path | str],
+    *,
+    profile: str = "ci",
+    work_dir: Path | str,
+    topic: str | None = None,
+    timeout: float | None = 600,
+    progress: bool = True,
+) -> list[GradeRow]:
     """Grade every submission under ``paths`` one after the other; see the module doc."""
     submissions = find_submissions(paths, topic=topic)
     students = [(s.student, s.topic) for s in submissions]
     duplicates = sorted({f"{s}/{t}" for s, t in students if students.count((s, t)) > 1})
     if duplicates:
-        raise ParameterError(f"two submissions map to the same student and topic: {', '.join(duplicates)}; "
-                             "name each file <student>_<notebook>.ipynb or put each in a folder named after the "
-                             "student")
+        raise ParameterError(
+            f"two submissions map to the same student and topic: {', '.join(duplicates)}; "
+            "name each file <student>_<notebook>.ipynb or put each in a folder named after the "
+            "student"
+        )
     rows: list[GradeRow] = []
     for number, submission in enumerate(submissions, 1):
         if progress:
@@ -222,9 +280,18 @@ def summarise(rows: Sequence[GradeRow]) -> list[dict[str, Any]]:
     """One summary row per student and topic: counts of each verdict, the total, ok / failed."""
     summary: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
-        entry = summary.setdefault((r.student, r.topic), {"student": r.student, "topic": r.topic, "correct": 0,
-                                                          "incorrect": 0, "not attempted": 0, "total": 0,
-                                                          "status": r.status})
+        entry = summary.setdefault(
+            (r.student, r.topic),
+            {
+                "student": r.student,
+                "topic": r.topic,
+                "correct": 0,
+                "incorrect": 0,
+                "not attempted": 0,
+                "total": 0,
+                "status": r.status,
+            },
+        )
         if r.verdict in ("correct", "incorrect", "not attempted"):
             entry[r.verdict] += 1
             entry["total"] += 1
@@ -251,4 +318,4 @@ def format_summary(rows: Sequence[GradeRow]) -> str:
     """The per-student summary as a text table."""
     lines = [SUMMARY_COLUMNS] + [tuple(str(s[c]) for c in SUMMARY_COLUMNS) for s in summarise(rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(SUMMARY_COLUMNS))]
-    return "\n".join("  ".join(f"{c:<{w}}" for c, w in zip(line, widths)).rstrip() for line in lines)
+    return "\n".join("  ".join(f"{c:<{w}}" for c, w in zip(line, widths, strict=False)).rstrip() for line in lines)

@@ -12,6 +12,7 @@
 - ``install.sh``: checks every checksum, creates ``.venv`` and installs with
   ``pip install --no-index --find-links wheels 'hepml-nb[all]'``; prints how to use the cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,7 +41,10 @@ _INSTALL = r"""#!/usr/bin/env bash
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "checking the checksums of every file (MANIFEST.sha256)"
-sha256sum --quiet --strict -c MANIFEST.sha256 || { echo "a file of the pack is damaged or changed: copy the pack again" >&2; exit 1; }
+if ! sha256sum --quiet --strict -c MANIFEST.sha256; then
+    echo "a file of the pack is damaged or changed: copy the pack again" >&2
+    exit 1
+fi
 if [[ ! -d wheels ]]; then
     echo "this pack has no wheels/ folder (built with --no-wheels): install hepml-nb with network instead" >&2
     exit 1
@@ -113,12 +117,24 @@ def frozen_constraints() -> str:
 def _wheelhouse(target: Path, *, extras: str = "all") -> None:
     constraints = target.parent / "constraints.txt"
     constraints.write_text(frozen_constraints())
-    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(target),
-               "--constraint", str(constraints), f"{_ROOT}[{extras}]"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--wheel-dir",
+        str(target),
+        "--constraint",
+        str(constraints),
+        f"{_ROOT}[{extras}]",
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise HepmlError(f"pip wheel failed (exit {done.returncode}): {done.stderr[-2000:]}\ncommand: "
-                         f"{' '.join(command)}; without a registry or pip cache, build the pack with --no-wheels")
+        raise HepmlError(
+            f"pip wheel failed (exit {done.returncode}): {done.stderr[-2000:]}\ncommand: "
+            f"{' '.join(command)}; without a registry or pip cache, build the pack with --no-wheels"
+        )
 
 
 def _copy_notebooks(target: Path) -> None:
@@ -131,8 +147,16 @@ def _copy_notebooks(target: Path) -> None:
     write_student_notebooks(paths, target.parent / "student")
 
 
-def build_pack(out: Path | str, *, wheels: bool = True, site: bool = True, cache: bool = False,
-               site_profile: str = "default", build_dir: Path | str = "build/book", force: bool = False) -> PackResult:
+def build_pack(
+    out: Path | str,
+    *,
+    wheels: bool = True,
+    site: bool = True,
+    cache: bool = False,
+    site_profile: str = "default",
+    build_dir: Path | str = "build/book",
+    force: bool = False,
+) -> PackResult:
     """Build the school pack into ``out`` (see the module doc); ``force`` replaces an existing pack.
 
     Raises
@@ -156,8 +180,10 @@ def build_pack(out: Path | str, *, wheels: bool = True, site: bool = True, cache
     if cache:
         source = cache_dir()
         if not source.is_dir() or not any(source.iterdir()):
-            raise OutputError(f"the data cache {source} is empty: warm it first with "
-                              "`hepml-nb run all --profile default`, or leave out --with-cache")
+            raise OutputError(
+                f"the data cache {source} is empty: warm it first with "
+                "`hepml-nb run all --profile default`, or leave out --with-cache"
+            )
         shutil.copytree(source, out / "cache", ignore=shutil.ignore_patterns("*.lock", ".*.tmp*"))
     if site:
         from hepml_nb.core.book import build_book
@@ -169,8 +195,16 @@ def build_pack(out: Path | str, *, wheels: bool = True, site: bool = True, cache
     pyver = f"{sys.version_info.major}.{sys.version_info.minor}"
     (out / "install.sh").write_text(_INSTALL.replace("__PYVER__", pyver))
     (out / "install.sh").chmod(0o755)
-    info = {"hepml_nb": __version__, "python": pyver, "platform": platform.platform(), "machine": platform.machine(),
-            "wheels": wheels, "site": site, "cache": cache, "site_profile": site_profile if site else None}
+    info = {
+        "hepml_nb": __version__,
+        "python": pyver,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "wheels": wheels,
+        "site": site,
+        "cache": cache,
+        "site_profile": site_profile if site else None,
+    }
     (out / "pack.json").write_text(json.dumps(info, indent=2) + "\n")
     (out / "constraints.txt").unlink(missing_ok=True)
     write_manifest(out)

@@ -22,6 +22,7 @@ records:
   peak is only known to be at most that figure (``exact: false``); one ``hepml-nb run TOPIC``
   per process gives the exact figure.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -40,15 +41,51 @@ from typing import Any
 from hepml_nb._version import __version__
 from hepml_nb.core.results import atomic_output, write_json_atomic
 
-__all__ = ["RUN_CARD_FILE", "STACK", "package_versions", "source_version", "device_info", "cell_timings",
-           "peak_child_memory", "run_card", "write_run_card", "load_run_card", "list_runs", "format_runs"]
+__all__ = [
+    "RUN_CARD_FILE",
+    "STACK",
+    "package_versions",
+    "source_version",
+    "device_info",
+    "cell_timings",
+    "peak_child_memory",
+    "run_card",
+    "write_run_card",
+    "load_run_card",
+    "list_runs",
+    "format_runs",
+]
 
 RUN_CARD_FILE = "run_card.json"
 #: distributions whose versions a run card records
-STACK = ("hepml-nb", "numpy", "scipy", "pandas", "matplotlib", "scikit-learn", "torch", "onnx", "onnxruntime",
-         "uproot", "awkward", "pythia8mc", "fastjet", "vector", "h5py", "qiskit", "qiskit-aer",
-         "qiskit-machine-learning", "qiskit-ibm-runtime", "hls4ml", "papermill", "ipykernel", "ipywidgets",
-         "jupyterlab", "dask", "distributed")
+STACK = (
+    "hepml-nb",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "scikit-learn",
+    "torch",
+    "onnx",
+    "onnxruntime",
+    "uproot",
+    "awkward",
+    "pythia8mc",
+    "fastjet",
+    "vector",
+    "h5py",
+    "qiskit",
+    "qiskit-aer",
+    "qiskit-machine-learning",
+    "qiskit-ibm-runtime",
+    "hls4ml",
+    "papermill",
+    "ipykernel",
+    "ipywidgets",
+    "jupyterlab",
+    "dask",
+    "distributed",
+)
 _PEAK_LOCK = threading.Lock()
 _last_peak_kib = 0
 
@@ -99,11 +136,18 @@ def _gpus() -> list[dict[str, str]]:
     """GPUs from nvidia-smi (fast, no import), else from an already imported torch; empty when none found."""
     if shutil.which("nvidia-smi"):
         try:
-            done = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
-                                   "--format=csv,noheader"], capture_output=True, text=True, timeout=10)
+            done = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
             if done.returncode == 0:
-                return [dict(zip(("name", "memory", "driver"), (f.strip() for f in line.split(","))))
-                        for line in done.stdout.splitlines() if line.strip()]
+                return [
+                    dict(zip(("name", "memory", "driver"), (f.strip() for f in line.split(",")), strict=False))
+                    for line in done.stdout.splitlines()
+                    if line.strip()
+                ]
         except (OSError, subprocess.SubprocessError):
             pass
     torch = sys.modules.get("torch")
@@ -115,9 +159,15 @@ def _gpus() -> list[dict[str, str]]:
 def device_info() -> dict[str, Any]:
     """CPU model, logical and usable CPUs, platform, Python and GPUs of this machine."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu_model": _cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable,
-            "platform": platform.platform(), "python": platform.python_version(),
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "gpus": _gpus()}
+    return {
+        "cpu_model": _cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": usable,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "gpus": _gpus(),
+    }
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -141,8 +191,14 @@ def cell_timings(nb: Any) -> list[dict[str, Any]]:
         if seconds is None:
             seconds = _seconds(pm.get("start_time"), pm.get("end_time"))
         first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-        rows.append({"cell": index, "first_line": first[:80], "seconds": None if seconds is None else round(seconds, 3),
-                     "status": pm.get("status")})
+        rows.append(
+            {
+                "cell": index,
+                "first_line": first[:80],
+                "seconds": None if seconds is None else round(seconds, 3),
+                "status": pm.get("status"),
+            }
+        )
     return rows
 
 
@@ -160,9 +216,12 @@ def peak_child_memory() -> dict[str, Any]:
     with _PEAK_LOCK:
         exact = kib > _last_peak_kib
         _last_peak_kib = max(_last_peak_kib, kib)
-    return {"peak_rss_mib": round(kib / 1024, 1), "exact": exact,
-            "measures": "largest resident set of a finished child process of the runner (the kernel, or a "
-                        "compiler it ran), resource.getrusage(RUSAGE_CHILDREN).ru_maxrss"}
+    return {
+        "peak_rss_mib": round(kib / 1024, 1),
+        "exact": exact,
+        "measures": "largest resident set of a finished child process of the runner (the kernel, or a "
+        "compiler it ran), resource.getrusage(RUSAGE_CHILDREN).ru_maxrss",
+    }
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -200,11 +259,19 @@ def run_card(folder: Path | str, notebook: Path | str | None = None) -> dict[str
             timing["cells"] = cell_timings(nb)
         except (OSError, ValueError) as exc:
             timing["error"] = f"cannot read {notebook}: {exc}"
-    return {"created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "topic": params.get("topic"), "profile": params.get("profile"), "student": params.get("student"),
-            "seed": parameters.get("seed", _default_seed(notebook)), "parameters": parameters,
-            "source": source_version(), "packages": package_versions(), "device": device_info(), "timing": timing,
-            "memory": peak_child_memory()}
+    return {
+        "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "topic": params.get("topic"),
+        "profile": params.get("profile"),
+        "student": params.get("student"),
+        "seed": parameters.get("seed", _default_seed(notebook)),
+        "parameters": parameters,
+        "source": source_version(),
+        "packages": package_versions(),
+        "device": device_info(),
+        "timing": timing,
+        "memory": peak_child_memory(),
+    }
 
 
 def write_run_card(folder: Path | str, notebook: Path | str | None = None) -> dict[str, Any] | None:
@@ -249,8 +316,9 @@ def _flat_numbers(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]
 
 def _key_metrics(metrics: dict[str, Any], limit: int = 3) -> dict[str, Any]:
     flat = _flat_numbers(metrics)
-    ranked = sorted(flat, key=lambda k: next((i for i, word in enumerate(_KEY_METRICS) if word in k.lower()),
-                                              len(_KEY_METRICS)))
+    ranked = sorted(
+        flat, key=lambda k: next((i for i, word in enumerate(_KEY_METRICS) if word in k.lower()), len(_KEY_METRICS))
+    )
     return {k: flat[k] for k in ranked[:limit]}
 
 
@@ -267,11 +335,19 @@ def list_runs(folder: Path | str = "runs") -> list[dict[str, Any]]:
         params, status = _read_json(params_file), _read_json(run / "status.json")
         card, metrics = _read_json(run / RUN_CARD_FILE), _read_json(run / "metrics.json")
         started = _dt.datetime.fromtimestamp(params_file.stat().st_mtime).isoformat(timespec="seconds")
-        rows.append({"path": str(run.relative_to(folder)) if run != folder else ".", "topic": params.get("topic"),
-                     "profile": params.get("profile"), "status": status.get("status", "unknown"),
-                     "started": started, "wall_s": card.get("timing", {}).get("wall_s"),
-                     "peak_rss_mib": card.get("memory", {}).get("peak_rss_mib"), "metrics": _key_metrics(metrics),
-                     "error": status.get("error", "")})
+        rows.append(
+            {
+                "path": str(run.relative_to(folder)) if run != folder else ".",
+                "topic": params.get("topic"),
+                "profile": params.get("profile"),
+                "status": status.get("status", "unknown"),
+                "started": started,
+                "wall_s": card.get("timing", {}).get("wall_s"),
+                "peak_rss_mib": card.get("memory", {}).get("peak_rss_mib"),
+                "metrics": _key_metrics(metrics),
+                "error": status.get("error", ""),
+            }
+        )
     return rows
 
 
@@ -283,9 +359,20 @@ def format_runs(rows: list[dict[str, Any]]) -> str:
         shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["metrics"].items())
         if row["status"] == "failed" and row["error"]:
             shown = row["error"][:80]
-        lines.append((row["path"], str(row["topic"]), str(row["profile"]), row["status"], row["started"],
-                      "" if row["wall_s"] is None else f"{row['wall_s']:.0f} s",
-                      "" if row["peak_rss_mib"] is None else f"{row['peak_rss_mib']:.0f} MiB", shown))
+        lines.append(
+            (
+                row["path"],
+                str(row["topic"]),
+                str(row["profile"]),
+                row["status"],
+                row["started"],
+                "" if row["wall_s"] is None else f"{row['wall_s']:.0f} s",
+                "" if row["peak_rss_mib"] is None else f"{row['peak_rss_mib']:.0f} MiB",
+                shown,
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join(("  ".join(f"{c:<{w}}" for c, w in zip(line[:-1], widths)) + "  " + line[-1]).rstrip()
-                     for line in lines)
+    return "\n".join(
+        ("  ".join(f"{c:<{w}}" for c, w in zip(line[:-1], widths, strict=False)) + "  " + line[-1]).rstrip()
+        for line in lines
+    )
