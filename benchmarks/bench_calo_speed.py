@@ -7,6 +7,7 @@ of the pretrained GAN on the CPU at batch size 1 and 10,000, and the wall time o
 validation suite (features, separation powers, low- and high-level classifier tests)
 on 100k vs 100k showers (10k with --quick).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,23 +36,36 @@ def main() -> None:
     energies = lambda n: gflash.sample_incident_energies(n, e_min=1.0, e_max=100.0, seed=1)  # noqa: E731
     print(f"torch threads: {torch.get_num_threads()}")
     for geometry in ("calogan", "dataset2"):
-        _rate(f"GFlash, {geometry}", lambda n: gflash.simulate_showers(energies(n), geometry=geometry, seed=1,
-                                                                        progress=False), n_sim, repeats=1)
+        _rate(
+            f"GFlash, {geometry}",
+            lambda n, geometry=geometry: gflash.simulate_showers(
+                energies(n), geometry=geometry, seed=1, progress=False
+            ),
+            n_sim,
+            repeats=1,
+        )
     net, config, _ = gan.load_pretrained()
     _rate("GAN (CPU), batch 1", lambda n: gan.generate_showers(net, energies(n), config=config, batch_size=1), 500)
-    _rate("GAN (CPU), batch 10000", lambda n: gan.generate_showers(net, energies(n), config=config,
-                                                                   batch_size=10000), 50000)
+    _rate(
+        "GAN (CPU), batch 10000",
+        lambda n: gan.generate_showers(net, energies(n), config=config, batch_size=10000),
+        50000,
+    )
 
     reference, _ = gflash.reference_showers(n_suite, seed=11, progress=False)
     generated = gan.generate_showers(net, reference.e_inc, config=config, seed=1)
     start = time.perf_counter()
     result = report.validate_showers(reference, generated, epochs=10, seed=1, progress=False)
     seconds = time.perf_counter() - start
-    print(f"validation suite, {n_suite:,} vs {n_suite:,} showers (10 classifier epochs): {seconds:.1f} s; "
-          f"AUC low/high = {result.classifier['low'].auc:.3f}/{result.classifier['high'].auc:.3f}, "
-          f"max separation power = {max(result.separation.values()):.3f}")
-    print(f"peak array size of the suite: {reference.cells.nbytes * 2 / 1e6:.0f} MB of cells "
-          f"({np.float32().nbytes} bytes per cell)")
+    print(
+        f"validation suite, {n_suite:,} vs {n_suite:,} showers (10 classifier epochs): {seconds:.1f} s; "
+        f"AUC low/high = {result.classifier['low'].auc:.3f}/{result.classifier['high'].auc:.3f}, "
+        f"max separation power = {max(result.separation.values()):.3f}"
+    )
+    print(
+        f"peak array size of the suite: {reference.cells.nbytes * 2 / 1e6:.0f} MB of cells "
+        f"({np.float32().nbytes} bytes per cell)"
+    )
 
 
 if __name__ == "__main__":

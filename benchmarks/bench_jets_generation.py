@@ -10,6 +10,7 @@ One process, one core, no cache: ``generate_chunk`` times Pythia's ``nextBatch``
 JetClass arrays). Pythia initialisation counts as ours. The load average is printed
 because the machine may be shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,15 +26,19 @@ def main() -> None:
     parser.add_argument("--jets", type=int, default=None, help="jets per process")
     args = parser.parse_args()
     n = args.jets or (100 if args.quick else 400)
-    print(f"{n} jets per process, pT 550-650 GeV, one core; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores")
+    print(
+        f"{n} jets per process, pT 550-650 GeV, one core; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
     print(f"{'process':8s} {'jets/s':>8s} {'events/s':>9s} {'jets/event':>10s} {'Pythia':>7s} {'ours':>6s}")
     for process in args.processes:
         out = generate_chunk(process, n, seed=1)
         t = out["timings"]
         share = t["pythia_s"] / t["total_s"]
-        print(f"{process:8s} {n / t['total_s']:8.1f} {out['n_events'] / t['total_s']:9.1f} "
-              f"{out['n_selected'] / out['n_events']:10.3f} {share:7.0%} {1 - share:6.0%}")
+        print(
+            f"{process:8s} {n / t['total_s']:8.1f} {out['n_events'] / t['total_s']:9.1f} "
+            f"{out['n_selected'] / out['n_events']:10.3f} {share:7.0%} {1 - share:6.0%}"
+        )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

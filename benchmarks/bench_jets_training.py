@@ -12,6 +12,7 @@ FILE`` keeps their arrays, ``--real-npz FILE`` reuses them on a machine without 
 Prints jets/s; the CPU load (``os.getloadavg``) is printed because the numbers
 depend on it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,11 @@ def real_batches(n_per_class: int, *, batch: int, particles: int, npz: str | Non
             np.savez_compressed(save, points=arrays[0], features=arrays[1], mask=arrays[2], labels=arrays[3])
     order = np.random.default_rng(0).permutation(len(arrays[3]))
     tensors = [torch.from_numpy(a[order]) for a in arrays]
-    print(f"generated jets: {len(order)}, {tensors[1].shape[2]} features, "
-          f"mean real particles {tensors[2].sum(1).float().mean():.1f} of {tensors[2].shape[1]}")
-    return [tuple(t[i:i + batch] for t in tensors) for i in range(0, len(order) - batch + 1, batch)]
+    print(
+        f"generated jets: {len(order)}, {tensors[1].shape[2]} features, "
+        f"mean real particles {tensors[2].sum(1).float().mean():.1f} of {tensors[2].shape[1]}"
+    )
+    return [tuple(t[i : i + batch] for t in tensors) for i in range(0, len(order) - batch + 1, batch)]
 
 
 def _sync(device: str) -> None:
@@ -107,14 +110,19 @@ def onnx_throughput(model, batches, *, steps: int) -> float:
     from hepml_nb.jets.export import export_onnx
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_onnx(model.cpu(), os.path.join(tmp, "pn.onnx"), n_particles=batches[0][0].shape[1],
-                           n_features=batches[0][1].shape[2])
+        path = export_onnx(
+            model.cpu(),
+            os.path.join(tmp, "pn.onnx"),
+            n_particles=batches[0][0].shape[1],
+            n_features=batches[0][1].shape[2],
+        )
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = torch.get_num_threads()
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         n_jets = 0
-        feeds = [{"points": b[0].numpy(), "features": b[1].numpy(), "mask": b[2].numpy().astype(np.float32)}
-                 for b in batches]
+        feeds = [
+            {"points": b[0].numpy(), "features": b[1].numpy(), "mask": b[2].numpy().astype(np.float32)} for b in batches
+        ]
         for i in range(steps + 2):
             if i == 2:
                 start, n_jets = time.perf_counter(), 0
@@ -142,12 +150,15 @@ def main() -> None:
     torch.manual_seed(0)
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
     steps = 5 if args.quick else 20
-    print(f"{args.model} on {device}, {args.threads} threads, batch {args.batch}, {args.particles} particles; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"{args.model} on {device}, {args.threads} threads, batch {args.batch}, {args.particles} particles; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     sets = {"synthetic": synthetic_batches(4, batch=args.batch, particles=args.particles, features=7)}
     if args.real or args.real_npz:
-        sets["generated"] = real_batches(args.real, batch=args.batch, particles=args.particles,
-                                         npz=args.real_npz, save=args.save_real)
+        sets["generated"] = real_batches(
+            args.real, batch=args.batch, particles=args.particles, npz=args.real_npz, save=args.save_real
+        )
     for name, batches in sets.items():
         model = build_particlenet(args.model, input_dims=batches[0][1].shape[2])
         if name == "synthetic":
@@ -157,8 +168,10 @@ def main() -> None:
             start = time.perf_counter()
             compiled = torch.compile(build_particlenet(args.model, input_dims=batches[0][1].shape[2]), dynamic=True)
             rate = train_throughput(compiled, batches, steps=steps, device=device)
-            print(f"[{name}] training, torch.compile {rate:8.0f} jets/s "
-                  f"(incl. warm-up {time.perf_counter() - start:.0f} s total)")
+            print(
+                f"[{name}] training, torch.compile {rate:8.0f} jets/s "
+                f"(incl. warm-up {time.perf_counter() - start:.0f} s total)"
+            )
         if args.reference:
             ref = train_throughput(model, batches, steps=max(2, steps // 5), device=device, reference=True)
             print(f"[{name}] training, direct EdgeConv {ref:8.0f} jets/s")

@@ -4,6 +4,7 @@
 ``hn.save_figure``, ``hn.cached_file`` ...) and ``hn.run(topic, profile=..., **params)``.
 Topic code lives in ``hepml_nb.jets``, ``hepml_nb.qml``, ``hepml_nb.calo`` and ``hepml_nb.fpga``.
 """
+
 from hepml_nb._version import __version__
 from hepml_nb.core import *  # noqa: F401,F403
 from hepml_nb.core import __all__ as _core_all

@@ -10,6 +10,7 @@ in the JSON).
 
     python scripts/train_calogan_checkpoint.py [--iterations N] [--device cpu|cuda] [--out PATH]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,32 +45,49 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--validate-every", type=int, default=500)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (1 is fastest on a contended 2-core machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a contended 2-core machine)"
+    )
     parser.add_argument("--out", default=str(gan.PRETRAINED_DIR / "calogan_generator.pt"))
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     config = gan.GanConfig()
-    train, _ = gflash.reference_showers(args.n_train, geometry=config.geometry, e_min=config.e_min,
-                                        e_max=config.e_max, seed=args.seed)
-    held_out, _ = gflash.reference_showers(4000, geometry=config.geometry, e_min=config.e_min,
-                                           e_max=config.e_max, seed=args.seed + 1)
+    train, _ = gflash.reference_showers(
+        args.n_train, geometry=config.geometry, e_min=config.e_min, e_max=config.e_max, seed=args.seed
+    )
+    held_out, _ = gflash.reference_showers(
+        4000, geometry=config.geometry, e_min=config.e_min, e_max=config.e_max, seed=args.seed + 1
+    )
     start = time.perf_counter()
     generator, history = gan.train_wgan_gp(
-        train, config=config, n_iterations=args.iterations, batch_size=args.batch_size, n_critic=args.n_critic,
-        lr=args.lr, seed=args.seed, device=args.device, validate_every=args.validate_every,
-        validate=_validator(held_out, config, args.seed))
+        train,
+        config=config,
+        n_iterations=args.iterations,
+        batch_size=args.batch_size,
+        n_critic=args.n_critic,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        validate_every=args.validate_every,
+        validate=_validator(held_out, config, args.seed),
+    )
     seconds = time.perf_counter() - start
     last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
     arguments = {k: v for k, v in vars(args).items() if k != "out"}
     recipe = recipe_card(
-        command="python scripts/train_calogan_checkpoint.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in arguments.items()),
-        parameters=arguments, metrics=last,
-        reference={"generator": gflash.GENERATOR_VERSION, "particle": "electron", "spectrum": "uniform",
-                   "n_train": args.n_train},
-        train_seconds=round(seconds, 1), history=history.to_records(),
+        command="python scripts/train_calogan_checkpoint.py "
+        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in arguments.items()),
+        parameters=arguments,
+        metrics=last,
+        reference={
+            "generator": gflash.GENERATOR_VERSION,
+            "particle": "electron",
+            "spectrum": "uniform",
+            "n_train": args.n_train,
+        },
+        train_seconds=round(seconds, 1),
+        history=history.to_records(),
     )
     path = gan.save_generator(generator, config, args.out, recipe=recipe)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) after {seconds:.0f} s; last validation:")

@@ -21,6 +21,7 @@ run on different machines. The shipped checkpoint was made this way::
 The arrays file holds the inputs of the real particles only (compressed, continuous
 columns rounded to float16).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,17 @@ def write_arrays(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     packed = data.features[data.mask]
     discrete = np.array([np.array_equal(c, np.round(c)) and np.abs(c).max() < 100 for c in packed.T])
-    np.savez_compressed(path, continuous=packed[:, ~discrete].astype(np.float16),
-                        discrete=packed[:, discrete].astype(np.int8),
-                        is_discrete=discrete, counts=data.mask.sum(1), labels=data.labels,
-                        width=data.mask.shape[1], feature_names=np.array(data.feature_names),
-                        label_names=np.array(data.label_names))
+    np.savez_compressed(
+        path,
+        continuous=packed[:, ~discrete].astype(np.float16),
+        discrete=packed[:, discrete].astype(np.int8),
+        is_discrete=discrete,
+        counts=data.mask.sum(1),
+        labels=data.labels,
+        width=data.mask.shape[1],
+        feature_names=np.array(data.feature_names),
+        label_names=np.array(data.label_names),
+    )
 
 
 def read_arrays(path: Path) -> Arrays:
@@ -87,8 +94,13 @@ def read_arrays(path: Path) -> Arrays:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-per-class", type=int, default=15000)
-    parser.add_argument("--seed", type=int, nargs="+", default=[1001, 1002],
-                        help="generation seeds; each adds --n-per-class jets per class; the first seeds the split")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        nargs="+",
+        default=[1001, 1002],
+        help="generation seeds; each adds --n-per-class jets per class; the first seeds the split",
+    )
     parser.add_argument("--model", default="particlenet_lite")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -115,9 +127,17 @@ def main(argv=None) -> None:
     with torch.random.fork_rng(devices=[]):  # the weight initialisation draws from its own seeded stream
         torch.manual_seed(args.seed[0])
         model = build_particlenet(args.model, input_dims=data.features.shape[2], num_classes=2)
-    result = train_particlenet(model, subset(data, split["train"]), subset(data, split["val"]),
-                               epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               patience=args.patience, device=args.device, seed=args.seed[0])
+    result = train_particlenet(
+        model,
+        subset(data, split["train"]),
+        subset(data, split["val"]),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        device=args.device,
+        seed=args.seed[0],
+    )
     test = subset(data, split["test"])
     scores = predict_scores(model, *test[:3], device=args.device)[:, 1]
     metrics = tagging_summary(test[3], scores)
@@ -125,11 +145,20 @@ def main(argv=None) -> None:
         command="python scripts/train_particlenet_checkpoint.py " + " ".join(argv or sys.argv[1:]),
         parameters={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         metrics=metrics,
-        data={"generator_version": GENERATOR_VERSION, "processes": ["qcd", "top"],
-              "pt_range": [550.0, 650.0], "eta_max": 2.0, "max_particles": 100, "n_jets": len(data),
-              "split": [0.8, 0.1, 0.1]},
-        feature_names=list(data.feature_names), label_names=list(data.label_names),
-        n_parameters=count_parameters(model), best_epoch=result.best_epoch, history=result.history.to_records(),
+        data={
+            "generator_version": GENERATOR_VERSION,
+            "processes": ["qcd", "top"],
+            "pt_range": [550.0, 650.0],
+            "eta_max": 2.0,
+            "max_particles": 100,
+            "n_jets": len(data),
+            "split": [0.8, 0.1, 0.1],
+        },
+        feature_names=list(data.feature_names),
+        label_names=list(data.label_names),
+        n_parameters=count_parameters(model),
+        best_epoch=result.best_epoch,
+        history=result.history.to_records(),
         inputs_rounded_to_float16=bool(args.from_arrays),
         seconds={"data": round(t_data, 1), "training": round(result.seconds, 1)},
         train_jets_per_s=round(result.jets_per_s, 1),

@@ -1,5 +1,6 @@
 """Shared fixtures: Agg backend, a session-wide data cache and run folder, a seed, exercise verdicts,
 and notebook runs in the ci profile."""
+
 from __future__ import annotations
 
 import os
@@ -94,8 +95,11 @@ def ci_run(tmp_path_factory):
         if topic not in done:
             log = io.StringIO()
             try:
-                with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(log), \
-                        contextlib.redirect_stderr(log):
+                with (
+                    pytest.MonkeyPatch.context() as mp,
+                    contextlib.redirect_stdout(log),
+                    contextlib.redirect_stderr(log),
+                ):
                     mp.setenv("QISKIT_IBM_TOKEN", FAKE_IBM_TOKEN)
                     result = execute(topic, "ci", base / topic, log_output=True)
                 (result.run_dir / CI_RUN_LOG).write_text(log.getvalue())
@@ -118,8 +122,7 @@ def write_notebook(path: Path, params: str, *cells: str, kernel: str = "python3"
     from nbformat.v4 import new_code_cell, new_notebook
 
     param_cell = new_code_cell(params, metadata={"tags": ["parameters"]})
-    nb = new_notebook(cells=[new_code_cell("import hepml_nb as hn"), param_cell,
-                             *(new_code_cell(c) for c in cells)])
+    nb = new_notebook(cells=[new_code_cell("import hepml_nb as hn"), param_cell, *(new_code_cell(c) for c in cells)])
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)

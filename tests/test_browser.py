@@ -144,6 +144,10 @@ def test_navigation_reaches_every_topic_and_screenshots(site, browser):
                 )
                 assert typeset[0] >= typeset[1] > 0, f"only {typeset[0]} of {typeset[1]} formulas typeset"
             index.screenshot(path=str(ARTIFACTS / f"site_{key}.png"))
+            figures = index.locator("main .cell_output img")
+            if figures.count():
+                figures.first.scroll_into_view_if_needed()
+                index.screenshot(path=str(ARTIFACTS / f"site_{key}_figure.png"))
             index.go_back()
         assert not index.errors
 

@@ -1,4 +1,5 @@
 """Acceptance of the classifier test: reference vs reference is at 0.5, a 10 % miscalibration is caught."""
+
 import numpy as np
 import pytest
 
@@ -51,8 +52,9 @@ def test_separation_power_flags_scaled_response(two_references):
 
 def test_validate_showers_report_and_table(two_references):
     a, b = two_references
-    rep = validate_showers(a.subset(slice(0, 2000)), b.subset(slice(0, 2000)), epochs=2, levels=("high",),
-                           progress=False)
+    rep = validate_showers(
+        a.subset(slice(0, 2000)), b.subset(slice(0, 2000)), epochs=2, levels=("high",), progress=False
+    )
     assert set(rep.classifier) == {"high"} and "cell_log10e" in rep.separation
     assert max(rep.separation.values()) < 0.05
     m = rep.metrics(prefix="floor_")

@@ -33,12 +33,20 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
         calls.append(1)
         return {"sep_test": 0.5}
 
-    net, history = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3,
-                                     validate_every=2, validate=validate, progress=False)
+    net, history = gan.train_wgan_gp(
+        small_sample,
+        n_iterations=4,
+        batch_size=32,
+        n_critic=2,
+        seed=3,
+        validate_every=2,
+        validate=validate,
+        progress=False,
+    )
     assert len(calls) == 2 and history[-1]["sep_test"] == 0.5
     assert all(np.isfinite(h["wasserstein"]) for h in history if "wasserstein" in h)
     net2, _ = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3, progress=False)
-    for p, q in zip(net.parameters(), net2.parameters()):
+    for p, q in zip(net.parameters(), net2.parameters(), strict=True):
         assert torch.equal(p, q)
     fake = gan.generate_showers(net, small_sample.e_inc[:50], config=gan.GanConfig(), seed=1)
     assert fake.cells.shape == (50, 504) and (fake.cells >= 0).all()
@@ -87,7 +95,7 @@ def test_energy_head_fixes_response_range(small_sample):
     e = small_sample.e_inc[:200]
     with_head = gan.generate_showers(gan.build_generator(gan.GanConfig()), e, config=gan.GanConfig(), seed=2)
     response = with_head.cells.sum(1) / (1000 * e)
-    assert ((response > 0.69) & (response < 1.31)).all()   # 1 + 0.3 tanh(.)
+    assert ((response > 0.69) & (response < 1.31)).all()  # 1 + 0.3 tanh(.)
     plain_cfg = gan.GanConfig(energy_head=False)
     plain = gan.build_generator(plain_cfg)
     assert plain.net[-1].out_features == 504 and gan.build_generator(gan.GanConfig()).net[-1].out_features == 505

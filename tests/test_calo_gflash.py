@@ -3,8 +3,7 @@ import pytest
 
 from hepml_nb.calo import features
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import (profile_parameters, reference_showers, sample_incident_energies,
-                                  simulate_showers)
+from hepml_nb.calo.gflash import profile_parameters, reference_showers, sample_incident_energies, simulate_showers
 from hepml_nb.core.errors import ParameterError
 
 
@@ -13,8 +12,8 @@ def test_simulate_showers_shapes_units_and_response(seed):
     showers = simulate_showers(e, seed=seed, progress=False)
     assert showers.cells.shape == (400, 504) and showers.cells.dtype == np.float32
     response = showers.cells.sum(1) / (1000 * showers.e_inc)
-    assert 0.95 < response.mean() < 1.02          # little leakage out of 22 X0
-    assert 0.005 < response.std() < 0.05          # 10 %/sqrt(E) stochastic term at 10-50 GeV
+    assert 0.95 < response.mean() < 1.02  # little leakage out of 22 X0
+    assert 0.005 < response.std() < 0.05  # 10 %/sqrt(E) stochastic term at 10-50 GeV
     assert (showers.cells >= 0).all()
 
 
@@ -32,7 +31,7 @@ def test_profile_parameters_follow_average_shower_max(seed):
     big_t, alpha = profile_parameters(e, mat, np.random.default_rng(seed))
     expected = np.log(np.log(50e3 / mat.ec_mev) - 0.812)
     assert abs(np.log(big_t).mean() - expected) < 0.01
-    assert 0.4 < np.corrcoef(np.log(big_t), np.log(alpha))[0, 1] < 0.8   # rho = 0.705 - 0.023 ln y
+    assert 0.4 < np.corrcoef(np.log(big_t), np.log(alpha))[0, 1] < 0.8  # rho = 0.705 - 0.023 ln y
 
 
 def test_simulate_showers_deeper_at_higher_energy_and_for_photons(seed):

@@ -133,8 +133,11 @@ def test_check_shower_file_rejects_wrong_keys(tmp_path):
     with h5py.File(path, "w") as fh:
         fh["incident_energy"] = 1000 * E_GEV[:, None]
         fh["showers"] = _cells()
-    with pytest.raises(DataError, match=r"not a CaloChallenge file: keys \['incident_energies'\] missing \(found "
-                                        r"\['incident_energy', 'showers'\]\)"):
+    with pytest.raises(
+        DataError,
+        match=r"not a CaloChallenge file: keys \['incident_energies'\] missing \(found "
+        r"\['incident_energy', 'showers'\]\)",
+    ):
         read_showers(path)  # today: "neither CaloGAN nor CaloChallenge"
     with h5py.File(tmp_path / "group.h5", "w") as fh:
         fh["incident_energies"] = 1000 * E_GEV[:, None]
@@ -145,9 +148,12 @@ def test_check_shower_file_rejects_wrong_keys(tmp_path):
 
 def test_check_shower_file_rejects_voxel_count_of_no_layout(tmp_path):
     path = _challenge(tmp_path / "odd.h5", cells=_cells(1000))
-    with pytest.raises(DataError, match=r"'showers' has shape \(4, 1000\), expected \(4, 6480\) for geometry "
-                                        r"'dataset2' \(1000 voxels matches no known layout: 368 \(CaloChallenge "
-                                        r"dataset 1 \(photons\)\), 504"):
+    with pytest.raises(
+        DataError,
+        match=r"'showers' has shape \(4, 1000\), expected \(4, 6480\) for geometry "
+        r"'dataset2' \(1000 voxels matches no known layout: 368 \(CaloChallenge "
+        r"dataset 1 \(photons\)\), 504",
+    ):
         check_shower_file(path)
     with pytest.raises(DataError, match="matches no known layout"):
         read_showers(path)
@@ -157,8 +163,11 @@ def test_check_shower_file_rejects_voxel_count_of_no_layout(tmp_path):
 
 def test_check_shower_file_rejects_too_few_showers(tmp_path):
     path = _calogan(tmp_path / "small.h5")
-    with pytest.raises(DataError, match=r"small\.h5 holds 4 showers but 6000 are needed \(n=6000\); ask for fewer "
-                                        r"showers \(in the calogan notebook the file must hold 2 \* n_eval\)"):
+    with pytest.raises(
+        DataError,
+        match=r"small\.h5 holds 4 showers but 6000 are needed \(n=6000\); ask for fewer "
+        r"showers \(in the calogan notebook the file must hold 2 \* n_eval\)",
+    ):
         check_shower_file(path, n=6000)
 
 
@@ -166,8 +175,11 @@ def test_read_showers_rejects_nan_energies(tmp_path):
     e_mev = 1000 * E_GEV
     e_mev[2] = np.nan
     path = _challenge(tmp_path / "nan_e.h5", e_mev=e_mev)
-    with pytest.raises(DataError, match=r"nan_e\.h5: 'incident_energies' is nan \(not finite\) for 1 of 4 showers "
-                                        r"checked \(first: shower 2\)"):
+    with pytest.raises(
+        DataError,
+        match=r"nan_e\.h5: 'incident_energies' is nan \(not finite\) for 1 of 4 showers "
+        r"checked \(first: shower 2\)",
+    ):
         read_showers(path, geometry="calogan")
     with pytest.raises(DataError, match="'incident_energies' is nan"):
         check_shower_file(path, geometry="calogan")
@@ -179,8 +191,11 @@ def test_read_showers_rejects_nan_energies(tmp_path):
 
 def test_read_showers_rejects_non_positive_energies(tmp_path):
     path = _calogan(tmp_path / "zero_e.h5", energy=[10.0, 0.0, -5.0, 80.0])
-    with pytest.raises(DataError, match=r"'energy' is 0.0 \(not positive\) for 2 of 4 showers checked \(first: "
-                                        r"shower 1\); incident energies must be > 0"):
+    with pytest.raises(
+        DataError,
+        match=r"'energy' is 0.0 \(not positive\) for 2 of 4 showers checked \(first: "
+        r"shower 1\); incident energies must be > 0",
+    ):
         read_showers(path)
 
 
@@ -188,8 +203,11 @@ def test_read_showers_rejects_nan_cells(tmp_path):
     cells = _cells()
     cells[3, 17] = np.nan
     path = _calogan(tmp_path / "nan_cells.h5", cells=cells)
-    with pytest.raises(DataError, match=r"1 cell energies are NaN or inf, in 1 of 4 showers checked \(first: shower 3, "
-                                        r"cell 17\)"):
+    with pytest.raises(
+        DataError,
+        match=r"1 cell energies are NaN or inf, in 1 of 4 showers checked \(first: shower 3, "
+        r"cell 17\)",
+    ):
         read_showers(path)
     with pytest.raises(DataError, match="NaN or inf"):
         check_shower_file(path)
@@ -210,9 +228,12 @@ def test_read_showers_rejects_negative_cells(tmp_path):
     cells = _cells()
     cells[1, :10] = -2.5
     path = _challenge(tmp_path / "neg.h5", cells=cells)
-    with pytest.raises(DataError, match=r"neg\.h5: 10 cells are negative, down to -2.5 MeV, in 1 of 4 showers checked "
-                                        r"\(first: shower 1\); the tolerance is -0.001 MeV.*standardised or "
-                                        r"log-transformed"):
+    with pytest.raises(
+        DataError,
+        match=r"neg\.h5: 10 cells are negative, down to -2.5 MeV, in 1 of 4 showers checked "
+        r"\(first: shower 1\); the tolerance is -0.001 MeV.*standardised or "
+        r"log-transformed",
+    ):
         read_showers(path, geometry="calogan")
     with pytest.raises(DataError, match="cells are negative"):
         check_shower_file(_calogan(tmp_path / "neg_cg.h5", cells=cells))
@@ -220,9 +241,12 @@ def test_read_showers_rejects_negative_cells(tmp_path):
 
 def test_read_showers_rejects_gev_instead_of_mev(tmp_path):
     path = _challenge(tmp_path / "e_gev.h5", e_mev=E_GEV)
-    with pytest.raises(DataError, match=r"median E_tot/E_inc = sum\(showers\) / incident_energies is 900, outside "
-                                        r"the physical range 0.003 to 3: 'incident_energies' look like GeV, but the "
-                                        r"format stores MeV: multiply them by 1000"):
+    with pytest.raises(
+        DataError,
+        match=r"median E_tot/E_inc = sum\(showers\) / incident_energies is 900, outside "
+        r"the physical range 0.003 to 3: 'incident_energies' look like GeV, but the "
+        r"format stores MeV: multiply them by 1000",
+    ):
         read_showers(path, geometry="calogan")
     path = _challenge(tmp_path / "cells_gev.h5", cells=_cells() / 1000)
     with pytest.raises(DataError, match=r"is 0.0009, outside .*'showers' look like GeV.*multiply them by 1000"):
@@ -231,8 +255,11 @@ def test_read_showers_rejects_gev_instead_of_mev(tmp_path):
 
 def test_read_calogan_rejects_energy_in_mev(tmp_path):
     path = _calogan(tmp_path / "e_mev.h5", energy=1000 * E_GEV)
-    with pytest.raises(DataError, match=r"sum\(cells\) / \(1000 \* energy\) is 0.0009, .*'energy' looks like MeV "
-                                        r"\(median 3.5e\+04, which would be 35 TeV in GeV\), but CaloGAN stores GeV"):
+    with pytest.raises(
+        DataError,
+        match=r"sum\(cells\) / \(1000 \* energy\) is 0.0009, .*'energy' looks like MeV "
+        r"\(median 3.5e\+04, which would be 35 TeV in GeV\), but CaloGAN stores GeV",
+    ):
         read_calogan_h5(path)
     with pytest.raises(DataError, match="the layer cells look like GeV"):
         check_shower_file(_calogan(tmp_path / "cells_gev.h5", cells=_cells() / 1000))

@@ -1,4 +1,5 @@
 """The shower-validation notebook executed once in the ci profile (shared session run)."""
+
 import json
 
 import pytest
@@ -14,8 +15,16 @@ def test_calo_notebook_floor_is_indistinguishable(ci_run):
 
 def test_calo_notebook_reports_gan_metrics_and_speed(ci_run):
     _, metrics = ci_run("calogan")
-    for key in ("auc_low", "auc_high", "jsd_low", "jsd_high", "sep_etot_over_einc", "sep_cell_log10e",
-                "sep_width_x_1", "sep_sparsity_2"):
+    for key in (
+        "auc_low",
+        "auc_high",
+        "jsd_low",
+        "jsd_high",
+        "sep_etot_over_einc",
+        "sep_cell_log10e",
+        "sep_width_x_1",
+        "sep_sparsity_2",
+    ):
         assert key in metrics
     assert metrics["auc_high"] >= metrics["floor_auc_high"] - 0.05
     assert metrics["n_features"] == 20 and 0 <= metrics["n_features_poor"] <= 20
@@ -29,8 +38,10 @@ def test_calo_notebook_verdict_table_follows_metrics(ci_run):
     from hepml_nb.calo.validation import verdict
 
     run_dir, metrics = ci_run("calogan")
-    poor = sum(verdict(metrics[f"sep_{name}"], metrics[f"floor_sep_{name}"]) == "poor"
-               for name in [k[4:] for k in metrics if k.startswith("sep_")])
+    poor = sum(
+        verdict(metrics[f"sep_{name}"], metrics[f"floor_sep_{name}"]) == "poor"
+        for name in [k[4:] for k in metrics if k.startswith("sep_")]
+    )
     assert poor == metrics["n_features_poor"]
     for name in ("features", "chi2_per_energy", "classifier_roc", "training_history"):
         assert (run_dir / f"{name}.png").stat().st_size > 1000

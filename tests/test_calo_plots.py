@@ -16,8 +16,9 @@ def showers():
 
 def test_plot_feature_draws_each_sample_with_ratio(showers):
     f = shower_features(showers)
-    main, ratio = plots.plot_feature({"ref": f["efrac_1"], "gan": f["efrac_1"] * 1.05}, name="efrac_1",
-                                     separation={"gan": 0.1})
+    main, ratio = plots.plot_feature(
+        {"ref": f["efrac_1"], "gan": f["efrac_1"] * 1.05}, name="efrac_1", separation={"gan": 0.1}
+    )
     assert len(main.get_legend().get_texts()) == 2 and "S = 0.100" in main.get_legend().get_texts()[1].get_text()
     assert ratio.get_xlabel() == "$E_{1}/E_{inc}$"
     plt.close("all")

@@ -1,8 +1,17 @@
 import numpy as np
 import pytest
 
-from hepml_nb.calo.validation import (chi2_ndf, chi2_per_energy, common_bins, feature_separation, separation_power,
-                                      separation_power_hist, verdict, verdict_summary, verdict_table)
+from hepml_nb.calo.validation import (
+    chi2_ndf,
+    chi2_per_energy,
+    common_bins,
+    feature_separation,
+    separation_power,
+    separation_power_hist,
+    verdict,
+    verdict_summary,
+    verdict_table,
+)
 from hepml_nb.core.errors import DataError, ParameterError
 
 
@@ -23,8 +32,9 @@ def test_separation_power_samples_small_for_same_distribution(seed):
     assert separation_power(a, b) < 0.003
     assert separation_power(a, b + 1.0) > 0.15
     # under/overflow folded into the edge bins
-    assert separation_power(a, np.full(10, 100.0)) == pytest.approx(separation_power_hist(
-        np.histogram(np.clip(a, *common_bins(a)[[0, -1]]), common_bins(a))[0], np.eye(30)[-1]))
+    assert separation_power(a, np.full(10, 100.0)) == pytest.approx(
+        separation_power_hist(np.histogram(np.clip(a, *common_bins(a)[[0, -1]]), common_bins(a))[0], np.eye(30)[-1])
+    )
 
 
 def test_separation_power_hist_errors():

@@ -1,4 +1,5 @@
 """The catalog's rules agree with the notebooks' parameters and with the library's own choices."""
+
 import pytest
 
 from hepml_nb.core.catalog import TOPICS, check_device_name, notebook_path

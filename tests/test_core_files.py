@@ -1,4 +1,5 @@
 """check_input_file: missing, folder, unreadable, empty, wrong signature, truncated ROOT, good files."""
+
 import gzip
 import os
 
@@ -62,8 +63,11 @@ def test_check_input_file_rejects_empty_file(tmp_path):
 
 def test_check_input_file_rejects_text_file(tmp_path):
     (tmp_path / "notes.root").write_text("hello world")
-    with pytest.raises(DataError, match=r"is not a ROOT file \(it starts with b'hello world'\); give a ROOT file "
-                                        r"written by uproot or ROOT \(JetClass schema, tree 'tree'\)"):
+    with pytest.raises(
+        DataError,
+        match=r"is not a ROOT file \(it starts with b'hello world'\); give a ROOT file "
+        r"written by uproot or ROOT \(JetClass schema, tree 'tree'\)",
+    ):
         check_input_file(tmp_path / "notes.root", kind="root", what="jet file", schema="JetClass schema, tree 'tree'")
     with pytest.raises(DataError, match=r"is not an HDF5 file \(it starts with b'hello world'\)"):
         check_input_file(tmp_path / "notes.root", kind="hdf5", what="shower file")
@@ -83,8 +87,11 @@ def test_check_input_file_names_other_formats(root_file, tmp_path):
 def test_check_input_file_rejects_truncated_root(root_file, tmp_path):
     data = root_file.read_bytes()
     (tmp_path / "half.root").write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataError, match=rf"half\.root is truncated: its header says {len(data)} bytes but it has "
-                                        rf"{len(data) // 2}"):
+    with pytest.raises(
+        DataError,
+        match=rf"half\.root is truncated: its header says {len(data)} bytes but it has "
+        rf"{len(data) // 2}",
+    ):
         check_input_file(tmp_path / "half.root", kind="root", what="jet file")
 
 

@@ -19,8 +19,11 @@ def test_run_writes_run_folder_with_any_stored_kernel_name(toy_notebooks, tmp_pa
 
 @pytest.mark.slow
 def test_run_failing_cell_names_cell_and_exception(toy_notebooks, tmp_path):
-    with pytest.raises(NotebookExecutionError, match=r"cell \[\d+\] starting 'if seed < 0:' failed with "
-                                                     r"ValueError: negative seed -1"):
+    with pytest.raises(
+        NotebookExecutionError,
+        match=r"cell \[\d+\] starting 'if seed < 0:' failed with "
+        r"ValueError: negative seed -1",
+    ):
         execute("setup", out=tmp_path / "run", seed=-1)
 
 

@@ -1,5 +1,6 @@
 """Regression tests of the security and robustness review (issue #10): kernelspecs, parameter
 injection, file modes of shared caches, unwritable caches, leftovers and run status."""
+
 import json
 import os
 import stat
@@ -21,17 +22,18 @@ from hepml_nb.core.params import check_injection, read_parameters, validate_para
 from hepml_nb.core.results import TMP_TAG, atomic_output, remove_stale_temporaries
 from hepml_nb.core.runner import KERNEL_NAME, execute, private_kernel, read_status
 
-INJECTION = "('\"; import pathlib; pathlib.Path(MARKER).write_text(\"pwned\"); x=\"',)"
+INJECTION = '(\'"; import pathlib; pathlib.Path(MARKER).write_text("pwned"); x="\',)'
 
 
 @pytest.fixture
 def path_notebook(tmp_path, monkeypatch):
     """A 'setup' notebook with an untyped path parameter (like the topics' data_path)."""
     folder = tmp_path / "notebooks"
-    write_notebook(folder / "00_setup_check.ipynb",
-                   "n_events = 2  # events\njet_radius = 0.4  # radius\ndata_path = None  # input files\n"
-                   "seed = 1  # seed",
-                   "hn.record_metrics(data_path=data_path, kind=type(data_path).__name__)")
+    write_notebook(
+        folder / "00_setup_check.ipynb",
+        "n_events = 2  # events\njet_radius = 0.4  # radius\ndata_path = None  # input files\nseed = 1  # seed",
+        "hn.record_metrics(data_path=data_path, kind=type(data_path).__name__)",
+    )
     monkeypatch.setenv("HEPML_NB_NOTEBOOKS", str(folder))
     return folder
 
@@ -41,11 +43,18 @@ def _as_nobody(code: str, env: dict | None = None) -> subprocess.CompletedProces
 
     (The interpreter may live in root's home, unreadable by nobody: import first, then switch.)
     """
-    pre = ("import os, zipfile, encodings.cp437, numpy, numpy.lib.format\n"
-           "from hepml_nb.core.cache import cached_arrays, cached_file\n"
-           "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n")
-    return subprocess.run([sys.executable, "-c", pre + code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    pre = (
+        "import os, zipfile, encodings.cp437, numpy, numpy.lib.format\n"
+        "from hepml_nb.core.cache import cached_arrays, cached_file\n"
+        "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", pre + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -61,11 +70,13 @@ def shared_tmp():
     shutil.rmtree(folder)
 
 
-needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                                reason="switching to another user needs root")
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="switching to another user needs root"
+)
 
 
 # 1. kernelspec hijack ----------------------------------------------------------------------------------------
+
 
 def test_private_kernel_is_fresh_private_and_removed():
     with private_kernel() as (name, root):
@@ -82,14 +93,19 @@ def test_private_kernel_is_fresh_private_and_removed():
 @pytest.mark.slow
 def test_planted_kernelspecs_in_shared_temp_are_not_used(toy_notebooks, tmp_path, monkeypatch):
     marker = tmp_path / "hijacked"
-    evil = {"argv": [sys.executable, "-c", f"open({str(marker)!r}, 'w').write('x')"],
-            "display_name": "evil", "language": "python"}
+    evil = {
+        "argv": [sys.executable, "-c", f"open({str(marker)!r}, 'w').write('x')"],
+        "display_name": "evil",
+        "language": "python",
+    }
     import hashlib
 
     old_name = f"hepml-nb-{hashlib.sha1(sys.executable.encode()).hexdigest()[:10]}"
     shared = Path(tempfile.gettempdir())
-    planted = [shared / f"hepml-nb-jupyter-{os.getuid()}" / "kernels" / old_name / "kernel.json",
-               tmp_path / "shared-jupyter" / "kernels" / KERNEL_NAME / "kernel.json"]
+    planted = [
+        shared / f"hepml-nb-jupyter-{os.getuid()}" / "kernels" / old_name / "kernel.json",
+        tmp_path / "shared-jupyter" / "kernels" / KERNEL_NAME / "kernel.json",
+    ]
     for path in planted:  # the old predictable path, and a same-named spec on the user's JUPYTER_PATH
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(evil))
@@ -103,6 +119,7 @@ def test_planted_kernelspecs_in_shared_temp_are_not_used(toy_notebooks, tmp_path
 
 
 # 2. code injection through parameter values --------------------------------------------------------------------
+
 
 def test_injection_payload_stays_a_string(path_notebook, tmp_path):
     params = read_parameters(path_notebook / "00_setup_check.ipynb")
@@ -121,8 +138,7 @@ def test_injection_payload_runs_no_code(path_notebook, tmp_path):
     assert result.metrics["data_path"] == recorded and result.metrics["kind"] == "list"
 
 
-@pytest.mark.parametrize("value", ["{'a.root', 'b.root'}", {"a.root"}, object(), b"bytes", float("nan"),
-                                   "{1: 'x'}"])
+@pytest.mark.parametrize("value", ["{'a.root', 'b.root'}", {"a.root"}, object(), b"bytes", float("nan"), "{1: 'x'}"])
 def test_non_json_values_are_rejected(path_notebook, value):
     params = read_parameters(path_notebook / "00_setup_check.ipynb")
     with pytest.raises(ParameterError, match="parameter 'data_path'"):
@@ -142,6 +158,7 @@ def test_set_literal_on_command_line_exits_2_without_traceback(path_notebook, tm
 
 
 # 3. modes of caches and results --------------------------------------------------------------------------------
+
 
 def test_atomic_output_applies_umask(tmp_path):
     old = os.umask(0o022)
@@ -166,14 +183,17 @@ def test_warmed_cache_is_readable_by_another_user(shared_tmp, monkeypatch):
         cached_arrays("toy", {"n": 4}, "1", lambda: {"x": np.arange(4)})
     finally:
         os.umask(old)
-    code = ("from hepml_nb.core.cache import cached_arrays\n"
-            "def fail():\n    raise SystemExit('rebuilt: the warmed entry was not readable')\n"
-            "print(cached_arrays('toy', {'n': 4}, '1', fail)['x'].sum())")
+    code = (
+        "from hepml_nb.core.cache import cached_arrays\n"
+        "def fail():\n    raise SystemExit('rebuilt: the warmed entry was not readable')\n"
+        "print(cached_arrays('toy', {'n': 4}, '1', fail)['x'].sum())"
+    )
     proc = _as_nobody(code, {"HEPML_NB_CACHE": str(cache)})
     assert proc.returncode == 0 and proc.stdout.strip() == "6", proc.stderr
 
 
 # 6. unwritable cache -------------------------------------------------------------------------------------------
+
 
 def test_unwritable_cache_names_folder_and_variable(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
@@ -190,10 +210,12 @@ def test_read_only_cache_serves_entries_and_explains_missing_ones(shared_tmp, mo
     cached_file("toy", {"n": 1}, "1", lambda p: p.write_text("warm"), suffix=".txt")
     for path in [cache, *cache.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
-    code = ("from hepml_nb.core.cache import cached_file\n"
-            "print(open(cached_file('toy', {'n': 1}, '1', None, suffix='.txt')).read())\n"
-            "try:\n    cached_file('toy', {'n': 2}, '1', lambda p: p.write_text('x'), suffix='.txt')\n"
-            "except Exception as exc:\n    print(type(exc).__name__, exc)")
+    code = (
+        "from hepml_nb.core.cache import cached_file\n"
+        "print(open(cached_file('toy', {'n': 1}, '1', None, suffix='.txt')).read())\n"
+        "try:\n    cached_file('toy', {'n': 2}, '1', lambda p: p.write_text('x'), suffix='.txt')\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)"
+    )
     proc = _as_nobody(code, {"HEPML_NB_CACHE": str(cache)})
     out = proc.stdout.splitlines()
     assert proc.returncode == 0 and out[0] == "warm", proc.stderr
@@ -201,6 +223,7 @@ def test_read_only_cache_serves_entries_and_explains_missing_ones(shared_tmp, mo
 
 
 # 8. leftovers --------------------------------------------------------------------------------------------------
+
 
 def test_stale_temporaries_of_dead_writers_are_removed(tmp_path, monkeypatch):
     import socket
@@ -230,8 +253,9 @@ def test_concurrent_builders_of_one_key_build_once(tmp_path, monkeypatch):
         path.write_text("built")
 
     paths = []
-    threads = [threading.Thread(target=lambda: paths.append(cached_file("toy", {"n": 1}, "1", build)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: paths.append(cached_file("toy", {"n": 1}, "1", build))) for _ in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -258,20 +282,26 @@ def test_failed_run_folder_is_marked_failed(toy_notebooks, tmp_path):
 
 # 7. value checks before any kernel starts ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv,match", [
-    (["particlenet", "-p", "epochs", "-1"], r"parameter 'epochs' got -1; allowed: >= 0"),
-    (["particlenet", "-p", "model_name", '"particlenet"'],
-     r"""parameter 'model_name' got '"particlenet"'; allowed: one of: particlenet_lite, particlenet"""),
-    (["particlenet", "-p", "n_jets_per_class", "0"], r"parameter 'n_jets_per_class' got 0; allowed: >= 10"),
-    (["particlenet", "-p", "baseline_kind", "svm"], r"allowed: one of: bdt, mlp"),
-    (["particlenet", "-p", "device", "gpu"], r"device 'gpu' is not a device name"),
-    (["qml", "-p", "backgrounds", "['zz']"], r"parameter 'backgrounds' got 'zz'; allowed: each one of: gammagamma"),
-    (["qml", "-p", "entanglement", "star"], r"allowed: one of: full, linear, reverse_linear, circular"),
-    (["calogan", "-p", "n_eval", "-5"], r"parameter 'n_eval' got -5"),
-    (["fpga", "-p", "reference_precision", "ap_fixed<16>"], r"'ap_fixed<16>' is not of the form"),
-    (["fpga", "-p", "reuse_factors", "[1, 0]"], r"parameter 'reuse_factors' got 0; allowed: each >= 1"),
-    (["fpga", "-p", "strategy", "latency"], r"allowed: one of: Latency, Resource"),
-])
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["particlenet", "-p", "epochs", "-1"], r"parameter 'epochs' got -1; allowed: >= 0"),
+        (
+            ["particlenet", "-p", "model_name", '"particlenet"'],
+            r"""parameter 'model_name' got '"particlenet"'; allowed: one of: particlenet_lite, particlenet""",
+        ),
+        (["particlenet", "-p", "n_jets_per_class", "0"], r"parameter 'n_jets_per_class' got 0; allowed: >= 10"),
+        (["particlenet", "-p", "baseline_kind", "svm"], r"allowed: one of: bdt, mlp"),
+        (["particlenet", "-p", "device", "gpu"], r"device 'gpu' is not a device name"),
+        (["qml", "-p", "backgrounds", "['zz']"], r"parameter 'backgrounds' got 'zz'; allowed: each one of: gammagamma"),
+        (["qml", "-p", "entanglement", "star"], r"allowed: one of: full, linear, reverse_linear, circular"),
+        (["calogan", "-p", "n_eval", "-5"], r"parameter 'n_eval' got -5"),
+        (["fpga", "-p", "reference_precision", "ap_fixed<16>"], r"'ap_fixed<16>' is not of the form"),
+        (["fpga", "-p", "reuse_factors", "[1, 0]"], r"parameter 'reuse_factors' got 0; allowed: each >= 1"),
+        (["fpga", "-p", "strategy", "latency"], r"allowed: one of: Latency, Resource"),
+    ],
+)
 def test_bad_values_exit_2_before_any_kernel(argv, match, tmp_path, capsys):
     import re
 
@@ -289,12 +319,15 @@ def test_params_command_shows_allowed_values(capsys):
 
 # 4. input files checked before any kernel starts ------------------------------------------------------------------
 
+
 def test_bad_data_paths_exit_2_naming_the_file(tmp_path, capsys):
     text = tmp_path / "notes.root"
     text.write_text("not a ROOT file")
-    cases = [(["particlenet", "-p", "data_path", str(tmp_path / "none" / "*.root")], "matches no file"),
-             (["particlenet", "-p", "data_path", str(text)], "notes.root"),
-             (["calogan", "-p", "data_path", str(tmp_path / "missing.h5")], "missing.h5 not found")]
+    cases = [
+        (["particlenet", "-p", "data_path", str(tmp_path / "none" / "*.root")], "matches no file"),
+        (["particlenet", "-p", "data_path", str(text)], "notes.root"),
+        (["calogan", "-p", "data_path", str(tmp_path / "missing.h5")], "missing.h5 not found"),
+    ]
     for argv, match in cases:
         assert main(["run", *argv, "--out", str(tmp_path / "r")]) == 2
         err = capsys.readouterr().err
@@ -309,7 +342,8 @@ def test_shower_file_with_too_few_showers_for_n_eval_exits_2(tmp_path, capsys):
     rng = np.random.default_rng(1)
     cells = rng.exponential(1.0, size=(12, 3 * 96 + 12 * 12 + 12 * 6)).astype(np.float32) * 20.0
     path = write_calogan_h5(ShowerSet(cells.sum(axis=1) / 1000.0, cells, "calogan"), tmp_path / "small.h5")
-    assert main(["run", "calogan", "-p", "data_path", str(path), "-p", "n_eval", "10",
-                 "--out", str(tmp_path / "r")]) == 2
+    assert (
+        main(["run", "calogan", "-p", "data_path", str(path), "-p", "n_eval", "10", "--out", str(tmp_path / "r")]) == 2
+    )
     err = capsys.readouterr().err
     assert "holds 12 showers but 20 are needed" in err and not (tmp_path / "r").exists(), err

@@ -1,4 +1,5 @@
 """Student builds: solution regions become ``name = None  # YOUR CODE HERE`` stubs that keep a notebook running."""
+
 import ast
 import glob
 import json
@@ -23,7 +24,8 @@ def test_strip_solutions_stubs_each_assigned_name_with_indentation():
     assert strip_solutions(src + "\nprint(f())") == (
         "x = 1\ndef f():\n    a = None  # YOUR CODE HERE\n    b = None  # YOUR CODE HERE\n"
         "    c = None  # YOUR CODE HERE\n    d = None  # YOUR CODE HERE\n    e = None  # YOUR CODE HERE\n"
-        "print(f())")
+        "print(f())"
+    )
 
 
 def test_strip_solutions_without_assignment_keeps_a_pass():
@@ -63,8 +65,21 @@ match rows:
     case [first, *_]:
         head = first
 """
-    assert solution_names(solution) == ["i", "row", "total", "fh", "text", "helper", "Answer", "squares", "fpr",
-                                        "tpr", "n", "value", "head"]
+    assert solution_names(solution) == [
+        "i",
+        "row",
+        "total",
+        "fh",
+        "text",
+        "helper",
+        "Answer",
+        "squares",
+        "fpr",
+        "tpr",
+        "n",
+        "value",
+        "head",
+    ]
 
 
 def test_strip_solutions_several_regions_and_names_once():
@@ -72,11 +87,14 @@ def test_strip_solutions_several_regions_and_names_once():
     assert strip_solutions(src) == "x = None  # YOUR CODE HERE\nprint(x)\ny = None  # YOUR CODE HERE"
 
 
-@pytest.mark.parametrize("src,match", [
-    ("### BEGIN SOLUTION\nx = 1", "line 1: .*without a matching"),
-    ("x = 1\n### END SOLUTION", "line 2: .*without a BEGIN"),
-    ("### BEGIN SOLUTION\nx = (1,\n### END SOLUTION", "line 2: .*not valid Python"),
-])
+@pytest.mark.parametrize(
+    "src,match",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "line 1: .*without a matching"),
+        ("x = 1\n### END SOLUTION", "line 2: .*without a BEGIN"),
+        ("### BEGIN SOLUTION\nx = (1,\n### END SOLUTION", "line 2: .*not valid Python"),
+    ],
+)
 def test_strip_solutions_bad_regions(src, match):
     with pytest.raises(DataError, match=match):
         strip_solutions(src)
@@ -114,7 +132,7 @@ def test_student_build_of_every_notebook(path):
         if "# YOUR CODE HERE" not in cell.source:
             continue
         _compile_cell(cell.source, f"{path.name} code cell {index}")
-        checked = next((_checker_answer(c.source) for c in code[index:index + 2] if _checker_answer(c.source)), None)
+        checked = next((_checker_answer(c.source) for c in code[index : index + 2] if _checker_answer(c.source)), None)
         assert checked is not None, f"{path.name} code cell {index}: no checker call after the exercise"
         assert f"{checked} = None  # YOUR CODE HERE" in cell.source
 
@@ -125,7 +143,7 @@ def test_write_student_notebooks_missing_file(tmp_path):
 
 
 def _student_setup(tmp_path: Path) -> Path:
-    (student, count), = write_student_notebooks([notebook_path("setup")], tmp_path / "student")
+    ((student, count),) = write_student_notebooks([notebook_path("setup")], tmp_path / "student")
     assert count == 1
     return student
 

@@ -14,6 +14,7 @@ Explicit rules (nothing is skipped silently):
 - Input-file parameters (``data_path``) name the reader's own files: their type is checked, but
   their existence is not (the catalog's file validator is not run).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,8 +111,10 @@ def no_input_file_checks(monkeypatch):
     real = runner.topic_rules
 
     def rules_without_file_validators(key):
-        return {name: dataclasses.replace(rule, validator=None) if rule.validator else rule
-                for name, rule in real(key).items()}
+        return {
+            name: dataclasses.replace(rule, validator=None) if rule.validator else rule
+            for name, rule in real(key).items()
+        }
 
     monkeypatch.setattr(runner, "topic_rules", rules_without_file_validators)
 
@@ -122,7 +125,7 @@ def _validate_run(command: Command, topic: str, profile: str, params: dict[str, 
 
     if _placeholder(topic) or any(_placeholder(k) or _placeholder(v) for k, v in params.items()):
         pytest.skip(f"{command}: placeholder, parsed only")
-    for key in (list(TOPICS) if topic == "all" else [topic]):
+    for key in list(TOPICS) if topic == "all" else [topic]:
         try:
             prepare_run(get_topic(key).key, profile, params)
         except HepmlError as exc:
@@ -156,8 +159,9 @@ def test_doc_command_is_valid(command, no_input_file_checks):
                 _validate_run(command, args.topic, args.profile, {name: value})
     elif args.command == "student":
         target = args.notebook
-        assert target == "all" or target in TOPICS or target.endswith(".ipynb"), \
+        assert target == "all" or target in TOPICS or target.endswith(".ipynb"), (
             f"{command}: give a topic key, 'all' or a notebook path"
+        )
 
 
 def test_placeholders_and_mentions_are_recognised():
@@ -178,9 +182,12 @@ def test_wrongly_quoted_string_parameter_is_rejected():
     prepare_run("particlenet", "default", {"model_name": "particlenet"})
 
 
-@pytest.mark.parametrize("line,expected", [
-    ("a && hepml-nb run qml --profile ci  # comment", [["a"], ["hepml-nb", "run", "qml", "--profile", "ci"]]),
-    ("$ hepml-nb run fpga -p widths \"[10, 12]\"", [["hepml-nb", "run", "fpga", "-p", "widths", "[10, 12]"]]),
-])
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("a && hepml-nb run qml --profile ci  # comment", [["a"], ["hepml-nb", "run", "qml", "--profile", "ci"]]),
+        ('$ hepml-nb run fpga -p widths "[10, 12]"', [["hepml-nb", "run", "fpga", "-p", "widths", "[10, 12]"]]),
+    ],
+)
 def test_segments_split_like_a_shell(line, expected):
     assert _segments(line) == expected

@@ -1,4 +1,5 @@
 """pyproject.toml, environment.yml and binder/ install the same packages."""
+
 import re
 import tomllib
 from pathlib import Path

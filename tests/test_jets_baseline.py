@@ -1,4 +1,5 @@
 """High-level-feature baselines and the comparison table."""
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits

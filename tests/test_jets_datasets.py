@@ -1,4 +1,5 @@
 """The five-class high-level dataset used by the FPGA topic, and the top-vs-QCD files."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Exercise checkers: the solution passes, typical mistakes fail with a hint."""
+
 import numpy as np
 
 from hepml_nb.jets.exercises import check_jet_mass, check_knn, check_rejection, jet_masses
@@ -43,6 +44,7 @@ def test_check_rejection_right_and_wrong(seed, capsys, verdict):
     y = np.repeat([0, 1], 500)
     score = np.concatenate([rng.normal(0, 1, 500), rng.normal(2, 1, 500)])
     from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(y, score)
     rejection = 1.0 / np.interp(0.5, tpr, fpr)
     assert verdict(check_rejection, rejection, y, score) == "correct"

@@ -1,4 +1,5 @@
 """ONNX export: ONNX Runtime reproduces the torch scores."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,6 @@ import torch
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets.export import compare_onnx, export_onnx, onnx_scores, torch_scores
 from hepml_nb.jets.models import build_particlenet
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -43,5 +43,5 @@ def test_export_onnx_silences_only_the_legacy_exporter_warnings(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         export_onnx(model, tmp_path / "pn.onnx", n_particles=16)
-        warnings.warn("another deprecation", DeprecationWarning)  # others still reach the user
+        warnings.warn("another deprecation", DeprecationWarning, stacklevel=1)  # others still reach the user
     assert [str(w.message) for w in caught] == ["another deprecation"]

@@ -1,4 +1,5 @@
 """Particle inputs and jet-level features against hand-computed values."""
+
 import itertools
 
 import awkward as ak
@@ -13,8 +14,9 @@ from hepml_nb.jets.substructure import nsubjettiness_from_axes
 
 
 def test_particle_kinematics_hand_computed():
-    out = particle_kinematics(np.array([10.0]), np.array([20.0]), np.array([0.3]), np.array([-0.4]),
-                              np.array([500.0]), np.array([800.0]))
+    out = particle_kinematics(
+        np.array([10.0]), np.array([20.0]), np.array([0.3]), np.array([-0.4]), np.array([500.0]), np.array([800.0])
+    )
     assert out["log_pt"][0] == pytest.approx(np.log(10.0))
     assert out["log_e"][0] == pytest.approx(np.log(20.0))
     assert out["log_pt_rel"][0] == pytest.approx(np.log(10.0 / 500.0))
@@ -23,12 +25,18 @@ def test_particle_kinematics_hand_computed():
 
 
 def _jet(px, py, pz, e, deta, dphi, charge):
-    particles = ak.Array([{"px": px, "py": py, "pz": pz, "energy": e, "deta": deta, "dphi": dphi,
-                           "charge": charge}])
+    particles = ak.Array([{"px": px, "py": py, "pz": pz, "energy": e, "deta": deta, "dphi": dphi, "charge": charge}])
     pt = float(np.hypot(sum(px), sum(py)))
-    jets = {"pt": np.array([pt]), "eta": np.array([np.arcsinh(sum(pz) / pt)]), "energy": np.array([float(sum(e))]),
-            "sdmass": np.array([5.0]), "tau1": np.array([0.4]), "tau2": np.array([0.2]),
-            "tau3": np.array([0.1]), "tau4": np.array([0.05])}
+    jets = {
+        "pt": np.array([pt]),
+        "eta": np.array([np.arcsinh(sum(pz) / pt)]),
+        "energy": np.array([float(sum(e))]),
+        "sdmass": np.array([5.0]),
+        "tau1": np.array([0.4]),
+        "tau2": np.array([0.2]),
+        "tau3": np.array([0.1]),
+        "tau4": np.array([0.05]),
+    }
     padded = padded_particles(particles, jets, max_particles=4)
     return JetData(particles=particles, jets=jets, labels=np.zeros(1, int), label_names=("label_QCD",), **padded)
 
@@ -52,10 +60,10 @@ def test_padded_particles_sorts_by_pt():
 def test_high_level_features_hand_computed():
     # three massless particles: pT 3, 2, 1 along x-ish directions
     px, py, pz = [3.0, 2.0, 1.0], [0.0, 0.2, -0.1], [0.0, 0.5, 0.3]
-    e = [float(np.sqrt(a * a + b * b + c * c)) for a, b, c in zip(px, py, pz)]
+    e = [float(np.sqrt(a * a + b * b + c * c)) for a, b, c in zip(px, py, pz, strict=True)]
     deta, dphi = [0.0, 0.3, -0.2], [0.0, 0.1, 0.4]
     data = _jet(px, py, pz, e, deta, dphi, [1.0, 0.0, -1.0])
-    feats = dict(zip(HIGH_LEVEL_FEATURES, high_level_features(data)[0]))
+    feats = dict(zip(HIGH_LEVEL_FEATURES, high_level_features(data)[0], strict=True))
     assert len(HIGH_LEVEL_FEATURES) == 16
     m2 = sum(e) ** 2 - sum(px) ** 2 - sum(py) ** 2 - sum(pz) ** 2
     pt = np.hypot(px, py)
@@ -82,10 +90,11 @@ def test_energy_correlation_ratios_match_brute_force():
     deta, dphi = rng.normal(0, 0.3, (2, 6)), rng.normal(0, 0.3, (2, 6))
     c2, d2 = energy_correlation_ratios(z, deta, dphi, beta=2.0)
     for n in range(2):
-        r = lambda i, j: np.hypot(deta[n, i] - deta[n, j], dphi[n, i] - dphi[n, j]) ** 2.0  # noqa: E731
+        r = lambda i, j, n=n: np.hypot(deta[n, i] - deta[n, j], dphi[n, i] - dphi[n, j]) ** 2.0  # noqa: E731
         e2 = sum(z[n, i] * z[n, j] * r(i, j) for i, j in itertools.combinations(range(6), 2))
-        e3 = sum(z[n, i] * z[n, j] * z[n, k] * r(i, j) * r(i, k) * r(j, k)
-                 for i, j, k in itertools.combinations(range(6), 3))
+        e3 = sum(
+            z[n, i] * z[n, j] * z[n, k] * r(i, j) * r(i, k) * r(j, k) for i, j, k in itertools.combinations(range(6), 3)
+        )
         assert c2[n] == pytest.approx(e3 / e2**2, rel=1e-9)
         assert d2[n] == pytest.approx(e3 / e2**3, rel=1e-9)
 
@@ -103,6 +112,7 @@ def test_high_level_features_needs_substructure_branches():
     jets = dict(data.jets)
     del jets["sdmass"]
     from dataclasses import replace
+
     with pytest.raises(DataError, match="jet_sdmass"):
         high_level_features(replace(data, jets=jets))
     no_charge = replace(data, feature_names=tuple(n for n in data.feature_names if n != "charge"))

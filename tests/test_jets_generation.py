@@ -1,4 +1,5 @@
 """Pythia8 + FastJet generation: selection, matching, reproducibility, caching, errors."""
+
 import numpy as np
 import pytest
 
@@ -55,13 +56,16 @@ def test_generate_jets_independent_of_workers_and_cached(tmp_path, monkeypatch, 
     assert again == path and again.stat().st_mtime_ns == mtime  # read from the cache
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"process": "higgs"}, "unknown jet process 'higgs'; choose one of: top, qcd, w, z, q, g"),
-    ({"process": "top", "pt_range": (650.0, 550.0)}, "pt_range must be"),
-    ({"process": "top", "eta_max": 0.0}, "eta_max must be in"),
-    ({"process": "top", "max_particles": 2}, "max_particles must be between"),
-    ({"process": "top", "n_workers": 0}, "n_workers must be a positive integer or None"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"process": "higgs"}, "unknown jet process 'higgs'; choose one of: top, qcd, w, z, q, g"),
+        ({"process": "top", "pt_range": (650.0, 550.0)}, "pt_range must be"),
+        ({"process": "top", "eta_max": 0.0}, "eta_max must be in"),
+        ({"process": "top", "max_particles": 2}, "max_particles must be between"),
+        ({"process": "top", "n_workers": 0}, "n_workers must be a positive integer or None"),
+    ],
+)
 def test_generate_jets_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         generate_jets(10, **kwargs)
@@ -94,17 +98,23 @@ _FAKE_CHUNKS = """
 
 
 def test_generation_workers_print_the_fastjet_banner_once():
-    code = _FAKE_CHUNKS + """
+    code = (
+        _FAKE_CHUNKS
+        + """
     for process in ("top", "qcd"):  # two pools of three workers, as top_vs_qcd_files runs them
         generation._generate_all(process, 6 * generation.CHUNK_JETS, seed=0, n_workers=3, progress=False, kwargs={})
     """
+    )
     assert _banners(code) == 1
 
 
 def test_init_fastjet_quiet_hides_the_banner():
-    assert _banners("""
+    assert (
+        _banners("""
         from hepml_nb.jets.generation import init_fastjet
         init_fastjet(quiet=True)
         init_fastjet()  # already initialised: prints nothing either
         print("done")
-    """) == 0
+    """)
+        == 0
+    )

@@ -1,4 +1,5 @@
 """JetClass-schema I/O: a hand-written file round trip, schema errors, class selection."""
+
 import awkward as ak
 import numpy as np
 import pytest
@@ -8,19 +9,32 @@ from hepml_nb.core.errors import DataError
 from hepml_nb.jets import load_jets, select_classes, take, write_jetclass
 from hepml_nb.jets.io import resolve_jet_files
 
-JET_BRANCHES = ("jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_sdmass", "jet_tau1", "jet_tau2", "jet_tau3",
-                "jet_tau4", "jet_nparticles")
+JET_BRANCHES = (
+    "jet_pt",
+    "jet_eta",
+    "jet_phi",
+    "jet_energy",
+    "jet_sdmass",
+    "jet_tau1",
+    "jet_tau2",
+    "jet_tau3",
+    "jet_tau4",
+    "jet_nparticles",
+)
 
 
 def _hand_written_file(path, *, drop=(), labels=("label_QCD", "label_Tbqq")):
     """A JetClass-like file written directly with uproot (not with our writer): 3 jets."""
     px = [[100.0, 50.0, 10.0], [200.0, 20.0], [30.0, 20.0, 10.0, 5.0]]
-    part = {"px": px, "py": [[1.0, 2.0, 3.0], [4.0, 5.0], [1.0, 1.0, 1.0, 1.0]],
-            "pz": [[10.0, 5.0, 1.0], [20.0, 2.0], [3.0, 2.0, 1.0, 0.5]],
-            "energy": [[101.0, 51.0, 11.0], [201.0, 21.0], [31.0, 21.0, 11.0, 6.0]],
-            "deta": [[0.01, 0.02, -0.1], [0.0, 0.3], [0.1, -0.1, 0.2, 0.05]],
-            "dphi": [[0.0, -0.05, 0.1], [0.01, -0.2], [0.0, 0.1, -0.2, 0.3]],
-            "charge": [[1.0, 0.0, -1.0], [0.0, 1.0], [1.0, 1.0, 0.0, -1.0]]}
+    part = {
+        "px": px,
+        "py": [[1.0, 2.0, 3.0], [4.0, 5.0], [1.0, 1.0, 1.0, 1.0]],
+        "pz": [[10.0, 5.0, 1.0], [20.0, 2.0], [3.0, 2.0, 1.0, 0.5]],
+        "energy": [[101.0, 51.0, 11.0], [201.0, 21.0], [31.0, 21.0, 11.0, 6.0]],
+        "deta": [[0.01, 0.02, -0.1], [0.0, 0.3], [0.1, -0.1, 0.2, 0.05]],
+        "dphi": [[0.0, -0.05, 0.1], [0.01, -0.2], [0.0, 0.1, -0.2, 0.3]],
+        "charge": [[1.0, 0.0, -1.0], [0.0, 1.0], [1.0, 1.0, 0.0, -1.0]],
+    }
     # one jagged branch per field, each with its own counter: a layout our writer never makes
     branches = {f"part_{k}": ak.Array(v) for k, v in part.items() if f"part_{k}" not in drop}
     for name in JET_BRANCHES:
@@ -77,16 +91,26 @@ def test_load_jets_rejects_labels_not_one_hot(tmp_path):
         del f["tree"]
     part = {f"part_{k}": ak.Array([[1.0]] * 2) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
     with uproot.update(path) as f:
-        f["tree"] = {**part, **{b: np.ones(2) for b in JET_BRANCHES[:4]},
-                     "label_QCD": np.array([1, 1], bool), "label_Tbqq": np.array([1, 0], bool)}
+        f["tree"] = {
+            **part,
+            **{b: np.ones(2) for b in JET_BRANCHES[:4]},
+            "label_QCD": np.array([1, 1], bool),
+            "label_Tbqq": np.array([1, 0], bool),
+        }
     with pytest.raises(DataError, match="not one-hot"):
         load_jets(path)
 
 
 def test_write_jetclass_round_trip(tmp_path):
     part = {k: ak.Array([[3.0, 1.0], [2.0]]) for k in ("px", "py", "pz", "energy", "deta", "dphi", "charge")}
-    arrays = {"part": part, "jet_pt": np.array([600.0, 580.0]), "jet_eta": np.zeros(2), "jet_phi": np.zeros(2),
-              "jet_energy": np.array([700.0, 650.0]), "jet_nparticles": np.array([2, 1])}
+    arrays = {
+        "part": part,
+        "jet_pt": np.array([600.0, 580.0]),
+        "jet_eta": np.zeros(2),
+        "jet_phi": np.zeros(2),
+        "jet_energy": np.array([700.0, 650.0]),
+        "jet_nparticles": np.array([2, 1]),
+    }
     path = write_jetclass(tmp_path / "ours.root", arrays, label="label_Wqq", parton="w")
     with uproot.open(path) as f:
         assert {"part_px", "npart", "label_Wqq", "jet_pt"} <= set(f["tree"].keys())
@@ -118,8 +142,13 @@ def test_select_classes_reindexes_and_take_subsets(tmp_path):
 
 def _our_file(path, n=3):
     part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
-    arrays = {"part": part, "jet_pt": np.full(n, 600.0), "jet_eta": np.zeros(n), "jet_phi": np.zeros(n),
-              "jet_energy": np.full(n, 700.0)}
+    arrays = {
+        "part": part,
+        "jet_pt": np.full(n, 600.0),
+        "jet_eta": np.zeros(n),
+        "jet_phi": np.zeros(n),
+        "jet_energy": np.full(n, 700.0),
+    }
     return write_jetclass(path, arrays, label="label_QCD")
 
 
@@ -163,8 +192,11 @@ def test_load_jets_rejects_empty_file(tmp_path):
 
 def test_load_jets_rejects_text_file(tmp_path):
     (tmp_path / "jets.root").write_text("hello, these are my jets")
-    with pytest.raises(DataError, match=r"jet file .*jets\.root is not a ROOT file \(it starts with b'hello, these a"
-                                        r"re'\); give a ROOT file written by uproot or ROOT \(JetClass schema"):
+    with pytest.raises(
+        DataError,
+        match=r"jet file .*jets\.root is not a ROOT file \(it starts with b'hello, these a"
+        r"re'\); give a ROOT file written by uproot or ROOT \(JetClass schema",
+    ):
         load_jets(tmp_path / "jets.root")
 
 
@@ -187,9 +219,12 @@ def test_load_jets_rejects_corrupt_file(tmp_path):
     with pytest.raises(DataError, match=r"header\.root is a ROOT file that uproot cannot read .*probably truncated"):
         resolve_jet_files(tmp_path / "header.root")  # today: a raw ValueError from uproot
     basket = data.index(b"ZL")  # the first compressed basket
-    (tmp_path / "basket.root").write_bytes(data[:basket] + b"XX" + data[basket + 2:])
-    with pytest.raises(DataError, match=r"jet file .*basket\.root: its branches cannot be read \(ValueError: .*"
-                                        r"probably corrupt"):
+    (tmp_path / "basket.root").write_bytes(data[:basket] + b"XX" + data[basket + 2 :])
+    with pytest.raises(
+        DataError,
+        match=r"jet file .*basket\.root: its branches cannot be read \(ValueError: .*"
+        r"probably corrupt",
+    ):
         load_jets(tmp_path / "basket.root")  # today: ValueError: unrecognized compression algorithm
 
 
@@ -204,8 +239,11 @@ def test_resolve_jet_files_rejects_wrong_tree_name(tmp_path):
 
 def test_resolve_jet_files_rejects_missing_branch(tmp_path):
     path, _ = _hand_written_file(tmp_path / "nopt.root", drop=("jet_pt",))
-    with pytest.raises(DataError, match=r"nopt\.root: branch 'jet_pt' is missing \(the tree has 18 branches: "
-                                        r"jet_energy, jet_eta, "):
+    with pytest.raises(
+        DataError,
+        match=r"nopt\.root: branch 'jet_pt' is missing \(the tree has 18 branches: "
+        r"jet_energy, jet_eta, ",
+    ):
         resolve_jet_files(str(path))
     with uproot.recreate(tmp_path / "dotted.root") as f:  # the plain uproot way names the branches part.px
         f["tree"] = {"part": ak.zip({"px": ak.Array([[1.0], [2.0]])}), "jet_pt": np.ones(2)}

@@ -1,11 +1,10 @@
 """ParticleNet: masking, equivalence of the fast and direct EdgeConv, kNN, configurations."""
-import numpy as np
+
 import pytest
 import torch
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets.models import CONFIGS, build_particlenet, count_parameters, knn_indices
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

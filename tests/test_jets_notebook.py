@@ -1,4 +1,5 @@
 """The ParticleNet notebook executed once in the ci profile (shared session run): metrics and figures."""
+
 import pytest
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,5 @@
 """Checkpoints: the shipped ParticleNet-Lite, save/load round trip, clear errors."""
+
 import json
 
 import numpy as np

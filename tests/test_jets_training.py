@@ -1,4 +1,5 @@
 """Training loop, splits and predictions on small synthetic point clouds."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +7,6 @@ import torch
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets.models import build_particlenet
 from hepml_nb.jets.training import predict_scores, train_particlenet, train_val_test_split
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -27,8 +27,9 @@ def _clouds(n, seed):
 def test_train_particlenet_learns_and_restores_best(seed):
     train, val = _clouds(384, seed), _clouds(128, seed + 1)
     model = build_particlenet(input_dims=5)
-    result = train_particlenet(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu",
-                               seed=seed, progress=False)
+    result = train_particlenet(
+        model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu", seed=seed, progress=False
+    )
     assert result.history.names == ("train_loss", "val_loss", "val_accuracy", "lr")
     assert result.history.steps() == [1, 2, 3]
     assert len(result.history["val_loss"]) == 3 and result.jets_per_s > 0
@@ -47,8 +48,9 @@ def test_train_particlenet_keeps_better_starting_weights(seed):
     train_particlenet(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu", seed=seed, progress=False)
     before = predict_scores(model, *val[:3], device="cpu")
     # a huge learning rate wrecks the weights; the good starting weights must be restored
-    result = train_particlenet(model, train, val, epochs=1, batch_size=64, lr=50.0, device="cpu", seed=seed,
-                               progress=False)
+    result = train_particlenet(
+        model, train, val, epochs=1, batch_size=64, lr=50.0, device="cpu", seed=seed, progress=False
+    )
     assert result.best_epoch == -1
     np.testing.assert_allclose(predict_scores(model, *val[:3], device="cpu"), before, atol=1e-6)
 
@@ -59,18 +61,24 @@ def test_train_particlenet_is_reproducible(seed):
     for _ in range(2):
         torch.manual_seed(seed)
         model = build_particlenet(input_dims=5)
-        runs.append(train_particlenet(model, train, val, epochs=1, batch_size=32, device="cpu", seed=seed,
-                                      progress=False).history["train_loss"])
+        runs.append(
+            train_particlenet(
+                model, train, val, epochs=1, batch_size=32, device="cpu", seed=seed, progress=False
+            ).history["train_loss"]
+        )
     assert runs[0] == runs[1]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
-    ({"batch_size": 1}, "batch_size must be an integer >= 2"),
-    ({"lr": -1.0}, "learning rate must be positive"),
-    ({"patience": 0}, "patience must be >= 1"),
-    ({"device": "tpu"}, "unknown device 'tpu'; choose one of: auto, cpu, cuda"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"batch_size": 1}, "batch_size must be an integer >= 2"),
+        ({"lr": -1.0}, "learning rate must be positive"),
+        ({"patience": 0}, "patience must be >= 1"),
+        ({"device": "tpu"}, "unknown device 'tpu'; choose one of: auto, cpu, cuda"),
+    ],
+)
 def test_train_particlenet_rejects_bad_settings(kwargs, match):
     data = _clouds(8, 0)
     with pytest.raises(ParameterError, match=match):

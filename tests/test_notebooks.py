@@ -1,5 +1,6 @@
 """Every catalogued notebook: committed without outputs, follows the contract, runs in the ci profile,
 and its ``# NBVAL_CHECK_OUTPUT`` cells reproduce on re-execution (nbval)."""
+
 import os
 import subprocess
 import sys
@@ -25,8 +26,9 @@ def _existing(topic):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_notebook_has_no_outputs(path):
     nb = nbformat.read(path, as_version=4)
-    dirty = [i for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    dirty = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
@@ -70,9 +72,23 @@ def test_notebook_reproduces_under_nbval(topic, ci_run, tmp_path):
     _existing(topic)
     folder, _ = ci_run(topic)
     env = dict(os.environ, HEPML_NB_RUN_DIR=str(tmp_path), HEPML_NB_HEADLESS="1", MPLBACKEND="Agg")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-           "--nbval-current-env", "--nbval-sanitize-with", str(HERE / "nbval_sanitize.cfg"),
-           "--rootdir", str(tmp_path), "-c", os.devnull, str(folder / TOPICS[topic].notebook)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        str(HERE / "nbval_sanitize.cfg"),
+        "--rootdir",
+        str(tmp_path),
+        "-c",
+        os.devnull,
+        str(folder / TOPICS[topic].notebook),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 

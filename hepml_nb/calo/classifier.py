@@ -8,6 +8,7 @@ where BCE is the binary cross-entropy of the calibrated probabilities (nats).
 Inputs are either low-level (every cell, log-scaled energy fractions) or high-level
 (the features of :mod:`hepml_nb.calo.features`), each with log10(E_inc).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -19,10 +20,10 @@ from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
-from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.calo.features import feature_matrix, shower_features
 from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.core.devices import torch_seed, torch_threads
+from hepml_nb.core.errors import DataError, ParameterError
 
 __all__ = ["ClassifierResult", "low_level_inputs", "high_level_inputs", "classifier_test", "jsd_from_bce"]
 
@@ -85,11 +86,10 @@ def _fit(train, val, *, hidden, epochs, batch_size, lr, seed, progress) -> nn.Mo
     with torch_seed(seed):
         sizes = [train[0].shape[1], *hidden]
         layers: list[nn.Module] = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
             layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(0.2)]
         net = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
-        return _train_mlp(net, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                          progress=progress)
+        return _train_mlp(net, train, val, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
 
 
 def _train_mlp(net: nn.Module, train, val, *, epochs, batch_size, lr, seed, progress) -> nn.Module:
@@ -112,9 +112,18 @@ def _train_mlp(net: nn.Module, train, val, *, epochs, batch_size, lr, seed, prog
     return net.eval()
 
 
-def classifier_test(reference: np.ndarray, generated: np.ndarray, *, hidden: tuple[int, ...] = (256, 256),
-                    epochs: int = 20, batch_size: int = 256, lr: float = 1e-3, seed: int = 0,
-                    threads: int | None = 1, progress: bool = True) -> ClassifierResult:
+def classifier_test(
+    reference: np.ndarray,
+    generated: np.ndarray,
+    *,
+    hidden: tuple[int, ...] = (256, 256),
+    epochs: int = 20,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    seed: int = 0,
+    threads: int | None = 1,
+    progress: bool = True,
+) -> ClassifierResult:
     """Train a DNN to separate generated (label 1) from reference (label 0) inputs.
 
     Parameters
@@ -137,18 +146,22 @@ def classifier_test(reference: np.ndarray, generated: np.ndarray, *, hidden: tup
     """
     reference, generated = np.asarray(reference, np.float32), np.asarray(generated, np.float32)
     if reference.ndim != 2 or generated.ndim != 2 or reference.shape[1] != generated.shape[1]:
-        raise DataError(f"classifier inputs must be 2-d with the same width, got {reference.shape} and {generated.shape}")
+        raise DataError(
+            f"classifier inputs must be 2-d with the same width, got {reference.shape} and {generated.shape}"
+        )
     if min(len(reference), len(generated)) < 50:
-        raise DataError(f"classifier test needs at least 50 showers per sample, got {len(reference)} and {len(generated)}")
+        raise DataError(
+            f"classifier test needs at least 50 showers per sample, got {len(reference)} and {len(generated)}"
+        )
     if epochs < 1 or batch_size < 1:
         raise ParameterError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     train, val, test = _split(reference, generated, np.random.default_rng(seed))
     with torch_threads(threads):
-        net = _fit(train, val, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                   progress=progress)
+        net = _fit(train, val, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
     iso = IsotonicRegression(y_min=1e-6, y_max=1 - 1e-6, out_of_bounds="clip").fit(_predict(net, val[0]), val[1])
     raw = _predict(net, test[0])
     calibrated = np.clip(iso.predict(raw), 1e-6, 1 - 1e-6)
     bce = float(log_loss(test[1], calibrated, labels=[0, 1]))
-    return ClassifierResult(float(roc_auc_score(test[1], raw)), jsd_from_bce(bce), bce, test[1], calibrated,
-                            len(train[1]), len(test[1]))
+    return ClassifierResult(
+        float(roc_auc_score(test[1], raw)), jsd_from_bce(bce), bce, test[1], calibrated, len(train[1]), len(test[1])
+    )

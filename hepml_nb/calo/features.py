@@ -5,13 +5,14 @@ Per shower: the response ``E_tot / E_inc``; per layer ``l``: the energy fraction
 deviation) in x and y, and the sparsity (fraction of cells at or below the threshold).
 Pooled over all cells: the cell-energy spectrum. See arXiv:2410.21611, section 4.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from hepml_nb.core.errors import DataError
 from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.core.errors import DataError
 
 __all__ = ["FEATURE_KINDS", "shower_features", "feature_matrix", "cell_energy_spectrum", "feature_label"]
 
@@ -22,8 +23,9 @@ FEATURE_KINDS = ("efrac", "ce_x", "ce_y", "width_x", "width_y", "sparsity")
 def _check(showers: ShowerSet) -> None:
     geo = get_geometry(showers.geometry)
     if showers.cells.ndim != 2 or showers.cells.shape[1] != geo.n_cells:
-        raise DataError(f"showers have cell array of shape {showers.cells.shape}; geometry "
-                        f"{geo.name!r} needs (N, {geo.n_cells})")
+        raise DataError(
+            f"showers have cell array of shape {showers.cells.shape}; geometry {geo.name!r} needs (N, {geo.n_cells})"
+        )
     if showers.e_inc.shape != (showers.cells.shape[0],):
         raise DataError(f"incident energies have shape {showers.e_inc.shape}, expected ({showers.cells.shape[0]},)")
 
@@ -53,12 +55,16 @@ def shower_features(showers: ShowerSet, *, threshold_mev: float = 1e-3) -> dict[
     out = {"etot_over_einc": cells.sum(1) / e_inc_mev}
     off = geo.layer_offsets
     for layer in range(geo.n_layers):
-        block, xs, ys = cells[:, off[layer]:off[layer + 1]], x[off[layer]:off[layer + 1]], y[off[layer]:off[layer + 1]]
+        block, xs, ys = (
+            cells[:, off[layer] : off[layer + 1]],
+            x[off[layer] : off[layer + 1]],
+            y[off[layer] : off[layer + 1]],
+        )
         energy = block.sum(1)
         safe = np.where(energy > 0, energy, 1.0)
         cx, cy = block @ xs / safe, block @ ys / safe
-        wx = np.sqrt(np.maximum(block @ xs ** 2 / safe - cx ** 2, 0.0))
-        wy = np.sqrt(np.maximum(block @ ys ** 2 / safe - cy ** 2, 0.0))
+        wx = np.sqrt(np.maximum(block @ xs**2 / safe - cx**2, 0.0))
+        wy = np.sqrt(np.maximum(block @ ys**2 / safe - cy**2, 0.0))
         empty = energy <= 0
         out[f"efrac_{layer}"] = energy / e_inc_mev
         for name, values in (("ce_x", cx), ("ce_y", cy), ("width_x", wx), ("width_y", wy)):

@@ -8,27 +8,40 @@ comparable weight. The critic sees the cells, the condition and the energy fract
 per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloGAN
 (arXiv:1705.02355) and ATLAS FastCaloGAN (arXiv:2109.02551).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from hepml_nb.calo.geometry import get_geometry
+from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.history import TrainingHistory
-from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 
 __all__ = [
-    "TrainResult", "GanConfig", "to_model_space", "from_model_space", "condition", "build_generator", "build_critic",
-    "train_wgan_gp", "generate_showers", "save_generator", "load_generator", "load_pretrained", "PRETRAINED_DIR",
+    "TrainResult",
+    "GanConfig",
+    "to_model_space",
+    "from_model_space",
+    "condition",
+    "build_generator",
+    "build_critic",
+    "train_wgan_gp",
+    "generate_showers",
+    "save_generator",
+    "load_generator",
+    "load_pretrained",
+    "PRETRAINED_DIR",
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -90,7 +103,7 @@ def condition(e_inc: np.ndarray, config: GanConfig) -> np.ndarray:
 
 def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.LeakyReLU(0.2))
@@ -111,12 +124,12 @@ class _Generator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.net(x)
-        u = torch.relu(out[:, :self.n_cells])
+        u = torch.relu(out[:, : self.n_cells])
         if not self.config.energy_head:
             return u
         scale = float(np.log1p(1.0 / self.config.f0))
         f = _fractions(u, self.config)
-        response = 1.0 + 0.3 * torch.tanh(out[:, self.n_cells:])
+        response = 1.0 + 0.3 * torch.tanh(out[:, self.n_cells :])
         f = f * response / (f.sum(1, keepdim=True) + 1e-8)
         return torch.log1p(f / self.config.f0) / scale
 
@@ -137,7 +150,7 @@ class _Critic(nn.Module):
 
     def forward(self, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         f = _fractions(u, self.config)
-        layers = torch.stack([f[:, a:b].sum(1) for a, b in zip(self.offsets[:-1], self.offsets[1:])], 1)
+        layers = torch.stack([f[:, a:b].sum(1) for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)], 1)
         return self.net(torch.cat([u, c, layers, 10.0 * (layers.sum(1, keepdim=True) - 1.0)], 1))
 
 
@@ -146,28 +159,44 @@ def build_critic(config: GanConfig) -> nn.Module:
     return _Critic(config)
 
 
-def _gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor,
-                      gen: torch.Generator) -> torch.Tensor:
+def _gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor, gen: torch.Generator
+) -> torch.Tensor:
     eps = torch.rand(real.shape[0], 1, generator=gen, device=real.device)
     mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mix, c).sum(), mix, create_graph=True)
+    (grad,) = torch.autograd.grad(critic(mix, c).sum(), mix, create_graph=True)
     return ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
 
 
 def _check_training(showers: ShowerSet, config: GanConfig, n_iterations: int, batch_size: int) -> None:
     if showers.geometry != config.geometry:
-        raise ParameterError(f"showers are in geometry {showers.geometry!r} but the GAN is configured for "
-                             f"{config.geometry!r}; make GanConfig(geometry={showers.geometry!r})")
+        raise ParameterError(
+            f"showers are in geometry {showers.geometry!r} but the GAN is configured for "
+            f"{config.geometry!r}; make GanConfig(geometry={showers.geometry!r})"
+        )
     if n_iterations < 1 or batch_size < 2 or len(showers) < batch_size:
-        raise ParameterError(f"need n_iterations >= 1 and 2 <= batch_size <= number of showers; got "
-                             f"n_iterations={n_iterations}, batch_size={batch_size}, showers={len(showers)}")
+        raise ParameterError(
+            f"need n_iterations >= 1 and 2 <= batch_size <= number of showers; got "
+            f"n_iterations={n_iterations}, batch_size={batch_size}, showers={len(showers)}"
+        )
 
 
-def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iterations: int = 2000,
-                  batch_size: int = 256, n_critic: int = 5, lambda_gp: float = 10.0, lr: float = 1e-4,
-                  seed: int = 0, device: str = "auto", validate_every: int = 0,
-                  validate: Callable[[nn.Module], dict] | None = None, threads: int | None = 1,
-                  progress: bool = True) -> TrainResult:
+def train_wgan_gp(
+    showers: ShowerSet,
+    *,
+    config: GanConfig = GanConfig(),
+    n_iterations: int = 2000,
+    batch_size: int = 256,
+    n_critic: int = 5,
+    lambda_gp: float = 10.0,
+    lr: float = 1e-4,
+    seed: int = 0,
+    device: str = "auto",
+    validate_every: int = 0,
+    validate: Callable[[nn.Module], dict] | None = None,
+    threads: int | None = 1,
+    progress: bool = True,
+) -> TrainResult:
     """Train the conditional WGAN-GP on reference showers.
 
     Parameters
@@ -194,13 +223,37 @@ def train_wgan_gp(showers: ShowerSet, *, config: GanConfig = GanConfig(), n_iter
     """
     _check_training(showers, config, n_iterations, batch_size)
     with torch_threads(threads):
-        return _train(showers, config, n_iterations=n_iterations, batch_size=batch_size, n_critic=n_critic,
-                      lambda_gp=lambda_gp, lr=lr, seed=seed, device=device, validate_every=validate_every,
-                      validate=validate, progress=progress)
+        return _train(
+            showers,
+            config,
+            n_iterations=n_iterations,
+            batch_size=batch_size,
+            n_critic=n_critic,
+            lambda_gp=lambda_gp,
+            lr=lr,
+            seed=seed,
+            device=device,
+            validate_every=validate_every,
+            validate=validate,
+            progress=progress,
+        )
 
 
-def _train(showers: ShowerSet, config: GanConfig, *, n_iterations, batch_size, n_critic, lambda_gp, lr, seed,
-           device, validate_every, validate, progress) -> TrainResult:
+def _train(
+    showers: ShowerSet,
+    config: GanConfig,
+    *,
+    n_iterations,
+    batch_size,
+    n_critic,
+    lambda_gp,
+    lr,
+    seed,
+    device,
+    validate_every,
+    validate,
+    progress,
+) -> TrainResult:
     """The training loop of :func:`train_wgan_gp` (arguments checked there)."""
     dev = torch.device(resolve_device(device))
     with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
@@ -237,8 +290,15 @@ def _train(showers: ShowerSet, config: GanConfig, *, n_iterations, batch_size, n
     return TrainResult(gen_net.cpu().eval(), history)
 
 
-def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConfig, seed: int = 0,
-                     batch_size: int = 10000, device: str = "cpu") -> ShowerSet:
+def generate_showers(
+    generator: nn.Module,
+    e_inc: np.ndarray,
+    *,
+    config: GanConfig,
+    seed: int = 0,
+    batch_size: int = 10000,
+    device: str = "cpu",
+) -> ShowerSet:
     """Generate one shower per incident energy ``e_inc`` (N,) [GeV]; returns a ShowerSet in MeV.
 
     The same ``seed`` gives the same showers whatever ``batch_size`` and ``device``
@@ -248,7 +308,8 @@ def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConf
     if e_inc.size and (e_inc.min() < config.e_min * 0.999 or e_inc.max() > config.e_max * 1.001):
         raise ParameterError(
             f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the GAN was trained on "
-            f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range")
+            f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range"
+        )
     dev = torch.device(resolve_device(device))
     net = generator.to(dev).eval()
     # all noise drawn up front on the CPU: the showers do not depend on batch size or device
@@ -257,13 +318,12 @@ def generate_showers(generator: nn.Module, e_inc: np.ndarray, *, config: GanConf
     out = []
     with torch.no_grad():
         for start in range(0, e_inc.size, batch_size):
-            out.append(net(inputs[start:start + batch_size].to(dev)).cpu().numpy())
+            out.append(net(inputs[start : start + batch_size].to(dev)).cpu().numpy())
     u = np.concatenate(out) if out else np.zeros((0, get_geometry(config.geometry).n_cells), np.float32)
     return from_model_space(u, e_inc, config)
 
 
-def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *,
-                   recipe: dict | None = None) -> Path:
+def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *, recipe: dict | None = None) -> Path:
     """Write the generator's weights and config to ``path`` (.pt) and its recipe card (.json).
 
     See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``recipe`` is best made with
@@ -280,8 +340,10 @@ def load_generator(path: str | Path) -> tuple[nn.Module, GanConfig]:
 def _load(path: str | Path) -> tuple[nn.Module, GanConfig, dict]:
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"generator checkpoint {path} not found; train one with train_wgan_gp and "
-                        "save_generator, or use load_pretrained()")
+        raise DataError(
+            f"generator checkpoint {path} not found; train one with train_wgan_gp and "
+            "save_generator, or use load_pretrained()"
+        )
     try:
         ckpt = load_checkpoint(path, kind=KIND)
     except DataError as exc:
@@ -294,6 +356,8 @@ def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConf
     """The generator shipped with the package: (generator, config, recipe card)."""
     available = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
     if name not in available:
-        raise DataError(f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
-                        "(make one with scripts/train_calogan_checkpoint.py)")
+        raise DataError(
+            f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
+            "(make one with scripts/train_calogan_checkpoint.py)"
+        )
     return _load(PRETRAINED_DIR / f"{name}.pt")

@@ -15,6 +15,7 @@ Two read-out geometries are provided:
 
 Depths are in radiation lengths X0, transverse positions in mm.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -121,12 +122,19 @@ def _layer_centres(geo: Geometry, shape: tuple[int, int]) -> tuple[np.ndarray, n
 
 GEOMETRIES = {
     "calogan": Geometry(
-        "calogan", "cartesian", layer_edges_x0=(0.0, 4.0, 16.0, 22.0),
-        layer_shapes=((3, 96), (12, 12), (12, 6)), material=PB_LAR, extent_mm=(240.0, 240.0),
+        "calogan",
+        "cartesian",
+        layer_edges_x0=(0.0, 4.0, 16.0, 22.0),
+        layer_shapes=((3, 96), (12, 12), (12, 6)),
+        material=PB_LAR,
+        extent_mm=(240.0, 240.0),
     ),
     "dataset2": Geometry(
-        "dataset2", "cylindrical", layer_edges_x0=tuple(np.round(np.arange(46) * 0.8, 6)),
-        layer_shapes=((16, 9),) * 45, material=W_SI,
+        "dataset2",
+        "cylindrical",
+        layer_edges_x0=tuple(np.round(np.arange(46) * 0.8, 6)),
+        layer_shapes=((16, 9),) * 45,
+        material=W_SI,
         r_edges_mm=(0.0, 4.65, 9.3, 13.95, 18.6, 27.9, 37.2, 46.5, 55.8, 65.1),
     ),
 }
@@ -175,5 +183,6 @@ def layer_images(geo: Geometry, cells: np.ndarray) -> list[np.ndarray]:
             "use the geometry the showers were made for"
         )
     off = geo.layer_offsets
-    return [cells[..., off[i]:off[i + 1]].reshape(*cells.shape[:-1], *geo.layer_shapes[i])
-            for i in range(geo.n_layers)]
+    return [
+        cells[..., off[i] : off[i + 1]].reshape(*cells.shape[:-1], *geo.layer_shapes[i]) for i in range(geo.n_layers)
+    ]

@@ -10,6 +10,7 @@ Everything is vectorised over showers and spots with numpy.
 References: G. Grindhammer, M. Rudowicz, S. Peters, NIM A290 (1990) 469;
 G. Grindhammer, S. Peters, arXiv:hep-ex/0001020.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,13 +19,19 @@ from typing import NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
+from hepml_nb.calo.geometry import Geometry, Material, cell_index, get_geometry
 from hepml_nb.core.cache import cached_arrays
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.calo.geometry import Geometry, Material, cell_index, get_geometry
 
 __all__ = [
-    "GENERATOR_VERSION", "ShowerSet", "profile_parameters", "sample_incident_energies",
-    "simulate_showers", "reference_showers", "PARTICLES", "SPECTRA",
+    "GENERATOR_VERSION",
+    "ShowerSet",
+    "profile_parameters",
+    "sample_incident_energies",
+    "simulate_showers",
+    "reference_showers",
+    "PARTICLES",
+    "SPECTRA",
 ]
 
 GENERATOR_VERSION = "gflash-1"
@@ -43,12 +50,14 @@ class ShowerSet(NamedTuple):
     def __len__(self) -> int:  # number of showers, not of fields
         return int(self.e_inc.shape[0])
 
-    def subset(self, index) -> "ShowerSet":
+    def subset(self, index) -> ShowerSet:
         """The showers selected by ``index`` (slice, boolean mask or integer array)."""
         return ShowerSet(self.e_inc[index], self.cells[index], self.geometry)
 
 
-def profile_parameters(e_gev: np.ndarray, material: Material, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def profile_parameters(
+    e_gev: np.ndarray, material: Material, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Fluctuated longitudinal profile ``(T, alpha)`` per shower (Grindhammer-Peters).
 
     Parameters
@@ -98,13 +107,15 @@ def _check_options(particle: str, spectrum: str, e_min: float, e_max: float, n: 
     if not 0.1 <= e_min <= e_max:
         raise ParameterError(
             f"incident-energy range [{e_min}, {e_max}] GeV is not valid; "
-            "give 0.1 <= e_min <= e_max (the parametrisation needs E >> E_c)")
+            "give 0.1 <= e_min <= e_max (the parametrisation needs E >> E_c)"
+        )
     if int(n) < 1:
         raise ParameterError(f"number of showers must be at least 1, got {n}")
 
 
-def sample_incident_energies(n: int, *, e_min: float = 1.0, e_max: float = 100.0,
-                             spectrum: str = "uniform", seed: int | np.random.Generator = 0) -> np.ndarray:
+def sample_incident_energies(
+    n: int, *, e_min: float = 1.0, e_max: float = 100.0, spectrum: str = "uniform", seed: int | np.random.Generator = 0
+) -> np.ndarray:
     """Incident energies [GeV], shape (n,): ``uniform``, ``log-uniform`` in [e_min, e_max], or ``fixed`` = e_min."""
     _check_options("electron", spectrum, e_min, e_max, n)
     rng = np.random.default_rng(seed)
@@ -121,8 +132,16 @@ def _spot_counts(e_gev: np.ndarray, material: Material, spot_scale: float) -> np
     return np.maximum(np.ceil(spot_scale * full), 4).astype(np.int64)
 
 
-def _simulate_chunk(e_gev: np.ndarray, geo: Geometry, rng: np.random.Generator, *, particle: str,
-                    spot_scale: float, stochastic: float, sampling_fraction: float) -> np.ndarray:
+def _simulate_chunk(
+    e_gev: np.ndarray,
+    geo: Geometry,
+    rng: np.random.Generator,
+    *,
+    particle: str,
+    spot_scale: float,
+    stochastic: float,
+    sampling_fraction: float,
+) -> np.ndarray:
     """Cell energies [MeV] (len(e_gev), n_cells) of one chunk of showers."""
     mat, n = geo.material, e_gev.size
     big_t, alpha = profile_parameters(e_gev, mat, rng)
@@ -137,7 +156,7 @@ def _simulate_chunk(e_gev: np.ndarray, geo: Geometry, rng: np.random.Generator, 
     radius = _radial_radius(depth / big_t[owner], np.log(e_gev)[owner], mat.z, rng) * mat.rm_mm
     phi = rng.uniform(0.0, 2 * np.pi, owner.size)
     # sampling fluctuation per spot: relative spread a*sqrt(N/E) gives a/sqrt(E) on the sum
-    shape = 1.0 / (stochastic ** 2 * counts / e_gev)
+    shape = 1.0 / (stochastic**2 * counts / e_gev)
     weight = rng.gamma(shape[owner], 1.0 / shape[owner])
     energy = (sampling_fraction * 1000.0 * e_gev / counts)[owner] * weight
     cell = cell_index(geo, depth, radius * np.cos(phi), radius * np.sin(phi))
@@ -147,10 +166,18 @@ def _simulate_chunk(e_gev: np.ndarray, geo: Geometry, rng: np.random.Generator, 
     return out.reshape(n, geo.n_cells).astype(np.float32)
 
 
-def simulate_showers(e_inc: np.ndarray, *, geometry: str | Geometry = "calogan", particle: str = "electron",
-                     spot_scale: float = 0.05, stochastic: float = 0.1, sampling_fraction: float = 1.0,
-                     seed: int | np.random.Generator = 0, chunk: int = 2000,
-                     progress: bool = True) -> ShowerSet:
+def simulate_showers(
+    e_inc: np.ndarray,
+    *,
+    geometry: str | Geometry = "calogan",
+    particle: str = "electron",
+    spot_scale: float = 0.05,
+    stochastic: float = 0.1,
+    sampling_fraction: float = 1.0,
+    seed: int | np.random.Generator = 0,
+    chunk: int = 2000,
+    progress: bool = True,
+) -> ShowerSet:
     """Simulate GFlash showers for the given incident energies.
 
     Parameters
@@ -181,18 +208,38 @@ def simulate_showers(e_inc: np.ndarray, *, geometry: str | Geometry = "calogan",
     if not (spot_scale > 0 and stochastic > 0 and sampling_fraction > 0):
         raise ParameterError(
             f"spot_scale={spot_scale}, stochastic={stochastic}, sampling_fraction={sampling_fraction}: "
-            "all three must be positive")
+            "all three must be positive"
+        )
     geo, rng = get_geometry(geometry), np.random.default_rng(seed)
     parts = []
     for start in tqdm(range(0, e_inc.size, chunk), desc="GFlash showers", disable=not progress, leave=False):
-        parts.append(_simulate_chunk(e_inc[start:start + chunk], geo, rng, particle=particle, spot_scale=spot_scale,
-                                     stochastic=stochastic, sampling_fraction=sampling_fraction))
+        parts.append(
+            _simulate_chunk(
+                e_inc[start : start + chunk],
+                geo,
+                rng,
+                particle=particle,
+                spot_scale=spot_scale,
+                stochastic=stochastic,
+                sampling_fraction=sampling_fraction,
+            )
+        )
     return ShowerSet(e_inc, np.concatenate(parts), geo.name)
 
 
-def reference_showers(n: int, *, geometry: str = "calogan", e_min: float = 1.0, e_max: float = 100.0,
-                      spectrum: str = "uniform", particle: str = "electron", spot_scale: float = 0.05,
-                      stochastic: float = 0.1, seed: int = 0, progress: bool = True) -> tuple[ShowerSet, float]:
+def reference_showers(
+    n: int,
+    *,
+    geometry: str = "calogan",
+    e_min: float = 1.0,
+    e_max: float = 100.0,
+    spectrum: str = "uniform",
+    particle: str = "electron",
+    spot_scale: float = 0.05,
+    stochastic: float = 0.1,
+    seed: int = 0,
+    progress: bool = True,
+) -> tuple[ShowerSet, float]:
     """Cached GFlash sample of ``n`` showers and the simulation speed [showers/s].
 
     The speed is measured when the sample is built and stored with it, so a cache hit
@@ -200,15 +247,31 @@ def reference_showers(n: int, *, geometry: str = "calogan", e_min: float = 1.0, 
     """
     _check_options(particle, spectrum, e_min, e_max, n)
     get_geometry(geometry)
-    params = dict(n=int(n), geometry=geometry, e_min=e_min, e_max=e_max, spectrum=spectrum, particle=particle,
-                  spot_scale=spot_scale, stochastic=stochastic, seed=seed)
+    params = dict(
+        n=int(n),
+        geometry=geometry,
+        e_min=e_min,
+        e_max=e_max,
+        spectrum=spectrum,
+        particle=particle,
+        spot_scale=spot_scale,
+        stochastic=stochastic,
+        seed=seed,
+    )
 
     def build() -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
         e_inc = sample_incident_energies(n, e_min=e_min, e_max=e_max, spectrum=spectrum, seed=rng)
         start = time.perf_counter()
-        showers = simulate_showers(e_inc, geometry=geometry, particle=particle, spot_scale=spot_scale,
-                                   stochastic=stochastic, seed=rng, progress=progress)
+        showers = simulate_showers(
+            e_inc,
+            geometry=geometry,
+            particle=particle,
+            spot_scale=spot_scale,
+            stochastic=stochastic,
+            seed=rng,
+            progress=progress,
+        )
         rate = n / max(time.perf_counter() - start, 1e-9)
         return {"e_inc": showers.e_inc, "cells": showers.cells, "rate": np.array(rate)}
 

@@ -13,6 +13,7 @@ Every reader calls the checks of :func:`check_shower_file` (signature, keys, sha
 values), so a bad file is reported as a problem of the file (NaN, negative cells,
 wrong units) and not later as a failed physics check.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,9 +58,13 @@ RESPONSE_RANGE = (3e-3, 3.0)
 #: Showers at the start of a file whose values :func:`check_shower_file` checks.
 VALUE_CHECK_SHOWERS = 1000
 #: Cells per shower of the public layouts, for messages when a file fits another geometry.
-KNOWN_LAYOUTS = {368: "CaloChallenge dataset 1 (photons)", 504: "CaloGAN (geometry 'calogan')",
-                 533: "CaloChallenge dataset 1 (pions)", 6480: "CaloChallenge dataset 2 (geometry 'dataset2')",
-                 40500: "CaloChallenge dataset 3"}
+KNOWN_LAYOUTS = {
+    368: "CaloChallenge dataset 1 (photons)",
+    504: "CaloGAN (geometry 'calogan')",
+    533: "CaloChallenge dataset 1 (pions)",
+    6480: "CaloChallenge dataset 2 (geometry 'dataset2')",
+    40500: "CaloChallenge dataset 3",
+}
 
 
 def _open(path: str | Path) -> h5py.File:
@@ -69,21 +74,26 @@ def _open(path: str | Path) -> h5py.File:
         return h5py.File(path, "r")
     except OSError as exc:
         why = "it is truncated" if "truncated" in str(exc) else "it is probably truncated or corrupt"
-        raise DataError(f"shower file {path} is not a readable HDF5 file ({exc}); {why}: copy or write it "
-                        f"again") from None
+        raise DataError(
+            f"shower file {path} is not a readable HDF5 file ({exc}); {why}: copy or write it again"
+        ) from None
 
 
 def _require(fh: h5py.File, keys: tuple[str, ...], fmt: str) -> None:
     missing = [k for k in keys if k not in fh]
     if missing:
-        raise DataError(f"{fh.filename} is not a {fmt} file: keys {missing} missing (found {sorted(fh.keys())}); "
-                        f"a {fmt} file needs {', '.join(keys)}")
+        raise DataError(
+            f"{fh.filename} is not a {fmt} file: keys {missing} missing (found {sorted(fh.keys())}); "
+            f"a {fmt} file needs {', '.join(keys)}"
+        )
     for key in keys:
         item = fh[key]
         if not isinstance(item, h5py.Dataset) or not np.issubdtype(item.dtype, np.number):
             kind = "a group" if isinstance(item, h5py.Group) else f"of type {item.dtype}"
-            raise DataError(f"{fh.filename}: {key!r} is {kind}, not a numeric dataset; a {fmt} file needs "
-                            f"numeric datasets {', '.join(keys)}")
+            raise DataError(
+                f"{fh.filename}: {key!r} is {kind}, not a numeric dataset; a {fmt} file needs "
+                f"numeric datasets {', '.join(keys)}"
+            )
 
 
 def _slice(n: int | None) -> slice:
@@ -101,15 +111,18 @@ def _format(fh: h5py.File) -> str:
         _require(fh, _CHALLENGE_KEYS, "CaloChallenge")
     if keys & set(_CALOGAN_KEYS):
         _require(fh, _CALOGAN_KEYS, "CaloGAN")
-    raise DataError(f"{fh.filename} has keys {sorted(keys)}: neither CaloGAN ({', '.join(_CALOGAN_KEYS)}) nor "
-                    f"CaloChallenge ({', '.join(_CHALLENGE_KEYS)}); give a shower file in one of these formats")
+    raise DataError(
+        f"{fh.filename} has keys {sorted(keys)}: neither CaloGAN ({', '.join(_CALOGAN_KEYS)}) nor "
+        f"CaloChallenge ({', '.join(_CHALLENGE_KEYS)}); give a shower file in one of these formats"
+    )
 
 
 def _energy_count(fh: h5py.File, key: str) -> int:
     shape = fh[key].shape
     if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
-        raise DataError(f"{fh.filename}: {key!r} has shape {shape}, expected (N, 1) or (N,): one incident "
-                        f"energy per shower")
+        raise DataError(
+            f"{fh.filename}: {key!r} has shape {shape}, expected (N, 1) or (N,): one incident energy per shower"
+        )
     return int(shape[0])
 
 
@@ -120,8 +133,10 @@ def _calogan_layout(fh: h5py.File) -> int:
     for i, shape in enumerate(get_geometry("calogan").layer_shapes):
         found = fh[f"layer_{i}"].shape
         if found != (count, *shape):
-            raise DataError(f"{fh.filename}: layer_{i} has shape {found}, expected ({count}, "
-                            f"{shape[0]}, {shape[1]}) for the CaloGAN geometry")
+            raise DataError(
+                f"{fh.filename}: layer_{i} has shape {found}, expected ({count}, "
+                f"{shape[0]}, {shape[1]}) for the CaloGAN geometry"
+            )
     return count
 
 
@@ -141,10 +156,12 @@ def _challenge_layout(fh: h5py.File, geometry: str) -> int:
     shape = fh["showers"].shape
     if len(shape) != 2 or shape != (count, geo.n_cells):
         hint = f" ({_layout_hint(shape[1])})" if len(shape) == 2 else ""
-        raise DataError(f"{fh.filename}: 'showers' has shape {shape}, expected ({count}, {geo.n_cells}) for "
-                        f"geometry {geo.name!r}{hint}; pick the geometry of the file's dataset (one of: "
-                        f"calogan, dataset2) or give a file with one row of {geo.n_cells} voxels per "
-                        f"incident energy")
+        raise DataError(
+            f"{fh.filename}: 'showers' has shape {shape}, expected ({count}, {geo.n_cells}) for "
+            f"geometry {geo.name!r}{hint}; pick the geometry of the file's dataset (one of: "
+            f"calogan, dataset2) or give a file with one row of {geo.n_cells} voxels per "
+            f"incident energy"
+        )
     return count
 
 
@@ -156,23 +173,29 @@ def _check_finite_positive(path, e_raw: np.ndarray, cells: np.ndarray, start: in
     bad = ~np.isfinite(e_raw)
     if bad.any():
         i = _first(bad)
-        raise DataError(f"shower file {path}: {e_name} is {e_raw[i]} (not finite) for {int(bad.sum())} of "
-                        f"{e_raw.size} showers checked (first: shower {start + i}); the file is damaged or "
-                        f"was written from bad values: drop these showers or write the file again")
+        raise DataError(
+            f"shower file {path}: {e_name} is {e_raw[i]} (not finite) for {int(bad.sum())} of "
+            f"{e_raw.size} showers checked (first: shower {start + i}); the file is damaged or "
+            f"was written from bad values: drop these showers or write the file again"
+        )
     bad = e_raw <= 0
     if bad.any():
         i = _first(bad)
-        raise DataError(f"shower file {path}: {e_name} is {e_raw[i]} (not positive) for {int(bad.sum())} of "
-                        f"{e_raw.size} showers checked (first: shower {start + i}); incident energies must be "
-                        f"> 0: drop these showers or write the file again")
+        raise DataError(
+            f"shower file {path}: {e_name} is {e_raw[i]} (not positive) for {int(bad.sum())} of "
+            f"{e_raw.size} showers checked (first: shower {start + i}); incident energies must be "
+            f"> 0: drop these showers or write the file again"
+        )
     bad = ~np.isfinite(cells)
     if bad.any():
         rows = bad.any(axis=1)
         i = _first(rows)
-        raise DataError(f"shower file {path}: {int(bad.sum())} cell energies are NaN or inf, in {int(rows.sum())} "
-                        f"of {len(cells)} showers checked (first: shower {start + i}, cell {_first(bad[i])}); "
-                        f"the file is damaged or was written from bad values: drop these showers or write the "
-                        f"file again")
+        raise DataError(
+            f"shower file {path}: {int(bad.sum())} cell energies are NaN or inf, in {int(rows.sum())} "
+            f"of {len(cells)} showers checked (first: shower {start + i}, cell {_first(bad[i])}); "
+            f"the file is damaged or was written from bad values: drop these showers or write the "
+            f"file again"
+        )
 
 
 def _check_negative(path, cells: np.ndarray, start: int) -> None:
@@ -185,21 +208,27 @@ def _check_negative(path, cells: np.ndarray, start: int) -> None:
             f"{int(rows.sum())} of {len(cells)} showers checked (first: shower {start + i}); the tolerance is "
             f"{NEGATIVE_CELL_TOLERANCE_MEV} MeV. Simulated deposits are never negative: the file holds processed "
             f"values (noise- or pedestal-subtracted, standardised or log-transformed for training) rather than "
-            f"cell energies in MeV; give the raw energies (clip rounding noise with np.clip(cells, 0, None))")
+            f"cell energies in MeV; give the raw energies (clip rounding noise with np.clip(cells, 0, None))"
+        )
 
 
 def _unit_hint(fmt: str, ratio: float, e_raw: np.ndarray) -> str:
     """The likely unit mistake behind a median E_tot/E_inc ``ratio`` outside RESPONSE_RANGE."""
     lo, hi = RESPONSE_RANGE
     if lo <= ratio / 1000 <= hi:
-        return ("'incident_energies' look like GeV, but the format stores MeV: multiply them by 1000"
-                if fmt == "challenge" else "the layer cells look like keV, but CaloGAN stores MeV: divide them by 1000")
+        return (
+            "'incident_energies' look like GeV, but the format stores MeV: multiply them by 1000"
+            if fmt == "challenge"
+            else "the layer cells look like keV, but CaloGAN stores MeV: divide them by 1000"
+        )
     if lo <= ratio * 1000 <= hi:
         if fmt == "challenge":
             return "'showers' look like GeV, but the format stores MeV: multiply them by 1000"
         if np.median(e_raw) > 1000:
-            return (f"'energy' looks like MeV (median {np.median(e_raw):.4g}, which would be "
-                    f"{np.median(e_raw) / 1000:.4g} TeV in GeV), but CaloGAN stores GeV: divide it by 1000")
+            return (
+                f"'energy' looks like MeV (median {np.median(e_raw):.4g}, which would be "
+                f"{np.median(e_raw) / 1000:.4g} TeV in GeV), but CaloGAN stores GeV: divide it by 1000"
+            )
         return "the layer cells look like GeV, but CaloGAN stores MeV: multiply them by 1000"
     units = "incident_energies and showers in MeV" if fmt == "challenge" else "energy in GeV, layers in MeV"
     return f"check the units ({units}) and that the cells belong to these incident energies"
@@ -210,14 +239,18 @@ def _check_response(path, fmt: str, e_raw: np.ndarray, cells: np.ndarray) -> Non
     e_tot = cells.sum(axis=1, dtype=np.float64)
     hit = e_tot > 0
     if not hit.any():
-        raise DataError(f"shower file {path}: all {len(cells)} showers checked are empty (no cell has energy); "
-                        f"give a file with the showers' cell energies in MeV")
+        raise DataError(
+            f"shower file {path}: all {len(cells)} showers checked are empty (no cell has energy); "
+            f"give a file with the showers' cell energies in MeV"
+        )
     ratio = float(np.median(e_tot[hit] / e_mev[hit]))
     lo, hi = RESPONSE_RANGE
     if not lo <= ratio <= hi:
         formula = "sum(showers) / incident_energies" if fmt == "challenge" else "sum(cells) / (1000 * energy)"
-        raise DataError(f"shower file {path}: the median E_tot/E_inc = {formula} is {ratio:.4g}, outside the "
-                        f"physical range {lo:g} to {hi:g}: {_unit_hint(fmt, ratio, e_raw)}")
+        raise DataError(
+            f"shower file {path}: the median E_tot/E_inc = {formula} is {ratio:.4g}, outside the "
+            f"physical range {lo:g} to {hi:g}: {_unit_hint(fmt, ratio, e_raw)}"
+        )
 
 
 def _check_values(path, fmt: str, e_raw: np.ndarray, cells: np.ndarray) -> None:
@@ -286,9 +319,11 @@ def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str =
         if count == 0:
             raise DataError(f"shower file {fh.filename} holds no showers (0 rows); give a file with showers")
         if n is not None and count < n:
-            raise DataError(f"shower file {fh.filename} holds {count} showers but {int(n)} are needed (n={int(n)}); "
-                            f"ask for fewer showers (in the calogan notebook the file must hold 2 * n_eval) or "
-                            f"give a larger file")
+            raise DataError(
+                f"shower file {fh.filename} holds {count} showers but {int(n)} are needed (n={int(n)}); "
+                f"ask for fewer showers (in the calogan notebook the file must hold 2 * n_eval) or "
+                f"give a larger file"
+            )
         e_raw, cells = (_read_calogan if fmt == "calogan" else _read_challenge)(fh, slice(0, VALUE_CHECK_SHOWERS))
         name = fh.filename
     _check_values(name, fmt, e_raw, cells)

@@ -3,9 +3,10 @@
 Histograms go through ``hist`` and ``mplhep.histplot`` (with Poisson errors); plot
 helpers take their axes, draw only there and return them.
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import hist
 import matplotlib.pyplot as plt
@@ -13,13 +14,13 @@ import mplhep
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from hepml_nb.core.errors import DataError
-from hepml_nb.core.history import TrainingHistory
-from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.calo.features import feature_label
 from hepml_nb.calo.geometry import get_geometry, layer_images
 from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import common_bins
+from hepml_nb.core.errors import DataError
+from hepml_nb.core.history import TrainingHistory
+from hepml_nb.core.plotting import axes_or_new
 
 __all__ = ["ratio_axes", "plot_feature", "plot_features", "plot_layers", "plot_chi2", "view_showers", "plot_history"]
 
@@ -27,8 +28,11 @@ __all__ = ["ratio_axes", "plot_feature", "plot_features", "plot_layers", "plot_c
 def ratio_axes(fig=None, spec=None):
     """A (main, ratio) pair of axes sharing x, in ``fig`` (new if None) or a gridspec slot ``spec``."""
     fig = fig if fig is not None else plt.figure(figsize=(5.5, 5))
-    grid = (spec.subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05) if spec is not None
-            else fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.05))
+    grid = (
+        spec.subgridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
+        if spec is not None
+        else fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.05)
+    )
     main = fig.add_subplot(grid[0])
     return main, fig.add_subplot(grid[1], sharex=main)
 
@@ -39,8 +43,14 @@ def _hist(values: np.ndarray, edges: np.ndarray) -> hist.Hist:
     return h
 
 
-def plot_feature(samples: Mapping[str, np.ndarray], *, name: str = "", bins: int | np.ndarray = 30,
-                 ax=None, separation: Mapping[str, float] | None = None):
+def plot_feature(
+    samples: Mapping[str, np.ndarray],
+    *,
+    name: str = "",
+    bins: int | np.ndarray = 30,
+    ax=None,
+    separation: Mapping[str, float] | None = None,
+):
     """Unit-normalised histograms of one feature for ``{label: values}``, the first label as reference,
     with the ratio to the reference below. ``ax``: a (main, ratio) pair (new figure if None).
 
@@ -58,8 +68,9 @@ def plot_feature(samples: Mapping[str, np.ndarray], *, name: str = "", bins: int
     for i, (label, h) in enumerate(hists.items()):
         total, colour = max(h.values().sum(), 1), colours[i % len(colours)]
         text = label if not separation or label not in separation else f"{label} (S = {separation[label]:.3f})"
-        mplhep.histplot(h.values() / total, edges, yerr=np.sqrt(h.variances()) / total, ax=main, label=text,
-                        color=colour)
+        mplhep.histplot(
+            h.values() / total, edges, yerr=np.sqrt(h.variances()) / total, ax=main, label=text, color=colour
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(ref_density > 0, (h.values() / total) / ref_density, np.nan)
             err = np.where(ref_density > 0, np.sqrt(h.variances()) / total / ref_density, np.nan)
@@ -74,9 +85,16 @@ def plot_feature(samples: Mapping[str, np.ndarray], *, name: str = "", bins: int
     return main, ratio
 
 
-def plot_features(reference: Mapping[str, np.ndarray], others: Mapping[str, Mapping[str, np.ndarray]],
-                  names: Sequence[str], *, ref_label: str = "reference", ncols: int = 3,
-                  separation: Mapping[str, Mapping[str, float]] | None = None, fig=None):
+def plot_features(
+    reference: Mapping[str, np.ndarray],
+    others: Mapping[str, Mapping[str, np.ndarray]],
+    names: Sequence[str],
+    *,
+    ref_label: str = "reference",
+    ncols: int = 3,
+    separation: Mapping[str, Mapping[str, float]] | None = None,
+    fig=None,
+):
     """Grid of :func:`plot_feature` panels, one per feature name; returns the figure.
 
     ``others`` is ``{label: feature dict}``; ``separation`` optionally ``{label: {feature: S}}``.
@@ -91,8 +109,9 @@ def plot_features(reference: Mapping[str, np.ndarray], others: Mapping[str, Mapp
     return fig
 
 
-def plot_layers(showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray] | None = None, *,
-                fig=None, vmin: float = 1e-2):
+def plot_layers(
+    showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray] | None = None, *, fig=None, vmin: float = 1e-2
+):
     """Layer images (rows: samples, columns: layers), averaged over the selected showers.
 
     ``index`` maps a label to the showers to average (default: all); colour = energy
@@ -110,8 +129,13 @@ def plot_layers(showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray
         vmax = max(float(max(im.max() for im in images)), vmin * 10)
         for col, image in enumerate(images):
             ax = axes[row, col]
-            art = ax.imshow(np.maximum(image, vmin * 0.1), norm=LogNorm(vmin=vmin, vmax=vmax),
-                            aspect="auto", cmap="viridis", interpolation="nearest")
+            art = ax.imshow(
+                np.maximum(image, vmin * 0.1),
+                norm=LogNorm(vmin=vmin, vmax=vmax),
+                aspect="auto",
+                cmap="viridis",
+                interpolation="nearest",
+            )
             ax.set_title(f"{label}: layer {col}", fontsize="small")
             ax.set_xticks([])
             ax.set_yticks([])
@@ -133,8 +157,9 @@ def plot_chi2(points: Mapping[str, Sequence], *, ax=None):
     return ax
 
 
-def view_showers(samples: Mapping[str, ShowerSet], energy: float, *, window: float = 0.1,
-                 single: bool = False, fig=None):
+def view_showers(
+    samples: Mapping[str, ShowerSet], energy: float, *, window: float = 0.1, single: bool = False, fig=None
+):
     """Shower viewer: the layers of each sample near incident energy ``energy`` [GeV].
 
     Averages the showers with ``|E_inc - energy| <= window * energy`` (or shows the one
@@ -150,15 +175,19 @@ def view_showers(samples: Mapping[str, ShowerSet], energy: float, *, window: flo
     return fig
 
 
-def plot_history(history: TrainingHistory | Sequence[Mapping[str, float]], *,
-                 keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"), ax=None):
+def plot_history(
+    history: TrainingHistory | Sequence[Mapping[str, float]],
+    *,
+    keys: Sequence[str] = ("wasserstein", "sep_etot_over_einc"),
+    ax=None,
+):
     """Training history of :func:`hepml_nb.calo.gan.train_wgan_gp` (or its records, as in a recipe card):
     chosen keys against iteration."""
     ax = axes_or_new(ax, figsize=(6, 4))
     for key in keys:
         points = [(h["iteration"], h[key]) for h in history if key in h]
         if points:
-            it, val = zip(*points)
+            it, val = zip(*points, strict=True)
             ax.plot(it, val, marker="." if len(points) < 30 else None, label=key)
     ax.set_xlabel("generator iteration")
     ax.set_yscale("symlog", linthresh=1e-2)

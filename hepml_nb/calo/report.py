@@ -5,22 +5,23 @@ reports (arXiv:2410.21611): separation power of every high-level feature and of 
 cell-energy spectrum, and the classifier test on low-level and high-level inputs.
 :func:`showers_per_second` times a shower generator (GFlash or the GAN).
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from hepml_nb.core.errors import ParameterError
 from hepml_nb.calo.classifier import ClassifierResult, classifier_test, high_level_inputs, low_level_inputs
 from hepml_nb.calo.features import cell_energy_spectrum, shower_features
 from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import feature_separation, separation_power
+from hepml_nb.core.errors import ParameterError
 
-__all__ = ["ValidationReport", "validate_showers", "showers_per_second", "classifier_table", "LEVELS",
-           "PUBLISHED_AUC"]
+__all__ = ["ValidationReport", "validate_showers", "showers_per_second", "classifier_table", "LEVELS", "PUBLISHED_AUC"]
 
 #: Classifier AUC (low-level, high-level) on CaloChallenge dataset 1 photons, arXiv:2410.21611.
 PUBLISHED_AUC = {
@@ -41,7 +42,10 @@ class ValidationReport(NamedTuple):
     classifier: dict[str, ClassifierResult]
 
     def metrics(self, prefix: str = "") -> dict[str, float]:
-        """Flat dict for ``record_metrics``: ``{prefix}auc_low``, ``{prefix}jsd_high``, ..., ``{prefix}sep_<feature>``."""
+        """Flat dict for ``record_metrics``.
+
+        Keys: ``{prefix}auc_low``, ``{prefix}jsd_high``, ..., ``{prefix}sep_<feature>``.
+        """
         out = {}
         for level, res in self.classifier.items():
             out[f"{prefix}auc_{level}"] = round(res.auc, 4)
@@ -50,8 +54,16 @@ class ValidationReport(NamedTuple):
         return out
 
 
-def validate_showers(reference: ShowerSet, generated: ShowerSet, *, levels: tuple[str, ...] = LEVELS,
-                     epochs: int = 20, bins: int = 30, seed: int = 0, progress: bool = True) -> ValidationReport:
+def validate_showers(
+    reference: ShowerSet,
+    generated: ShowerSet,
+    *,
+    levels: tuple[str, ...] = LEVELS,
+    epochs: int = 20,
+    bins: int = 30,
+    seed: int = 0,
+    progress: bool = True,
+) -> ValidationReport:
     """Separation powers and classifier tests of ``generated`` against ``reference`` showers.
 
     Parameters
@@ -72,8 +84,10 @@ def validate_showers(reference: ShowerSet, generated: ShowerSet, *, levels: tupl
     sep = feature_separation(ref_f, gen_f, bins=bins)
     sep["cell_log10e"] = separation_power(cell_energy_spectrum(reference), cell_energy_spectrum(generated), bins=bins)
     inputs = {"low": low_level_inputs, "high": high_level_inputs}
-    results = {lv: classifier_test(inputs[lv](reference), inputs[lv](generated), epochs=epochs, seed=seed,
-                                   progress=progress) for lv in levels}
+    results = {
+        lv: classifier_test(inputs[lv](reference), inputs[lv](generated), epochs=epochs, seed=seed, progress=progress)
+        for lv in levels
+    }
     return ValidationReport(sep, results)
 
 

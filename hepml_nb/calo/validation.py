@@ -9,9 +9,11 @@ and the chi2/ndf of a feature's histograms per incident-energy point, as ATLAS
 FastCaloGAN quotes it (arXiv:2109.02551). The classifier test is in
 :mod:`hepml_nb.calo.classifier`.
 """
+
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,15 +21,26 @@ import pandas as pd
 from hepml_nb.core.errors import DataError, ParameterError
 
 __all__ = [
-    "common_bins", "separation_power_hist", "separation_power", "feature_separation",
-    "chi2_ndf", "chi2_per_energy", "Chi2Point", "verdict", "verdict_table", "verdict_summary", "VERDICT_THRESHOLDS",
+    "common_bins",
+    "separation_power_hist",
+    "separation_power",
+    "feature_separation",
+    "chi2_ndf",
+    "chi2_per_energy",
+    "Chi2Point",
+    "verdict",
+    "verdict_table",
+    "verdict_summary",
+    "VERDICT_THRESHOLDS",
 ]
 
 #: Separation-power limits for the verdict: below the first "good", below the second "fair", else "poor".
 VERDICT_THRESHOLDS = (0.02, 0.1)
 
 
-def common_bins(reference: np.ndarray, *, n_bins: int = 30, quantiles: tuple[float, float] = (0.001, 0.999)) -> np.ndarray:
+def common_bins(
+    reference: np.ndarray, *, n_bins: int = 30, quantiles: tuple[float, float] = (0.001, 0.999)
+) -> np.ndarray:
     """Bin edges spanning the central ``quantiles`` of the reference sample (n_bins + 1,)."""
     ref = np.asarray(reference, dtype=float)
     ref = ref[np.isfinite(ref)]
@@ -64,13 +77,16 @@ def separation_power(reference: np.ndarray, generated: np.ndarray, *, bins: int 
     return separation_power_hist(_histogram(reference, edges), _histogram(generated, edges))
 
 
-def feature_separation(reference: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], *,
-                       bins: int = 30) -> dict[str, float]:
+def feature_separation(
+    reference: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], *, bins: int = 30
+) -> dict[str, float]:
     """Separation power of every feature present in both dicts, ``{name: S}``."""
     missing = set(reference) ^ set(generated)
     if missing:
-        raise DataError(f"feature sets differ: {sorted(missing)} present on one side only; "
-                        "compute both with shower_features on the same geometry")
+        raise DataError(
+            f"feature sets differ: {sorted(missing)} present on one side only; "
+            "compute both with shower_features on the same geometry"
+        )
     return {name: separation_power(reference[name], generated[name], bins=bins) for name in reference}
 
 
@@ -81,7 +97,7 @@ def chi2_ndf(reference: np.ndarray, generated: np.ndarray, *, bins: int | np.nda
     if n1.sum() == 0 or n2.sum() == 0:
         raise DataError("one of the samples is empty in the histogram range; cannot compute chi2")
     s1, s2 = n1.sum(), n2.sum()
-    var = n1 / s1 ** 2 + n2 / s2 ** 2
+    var = n1 / s1**2 + n2 / s2**2
     filled = var > 0
     chi2 = float(np.sum((n1[filled] / s1 - n2[filled] / s2) ** 2 / var[filled]))
     return chi2, int(filled.sum() - 1)
@@ -103,19 +119,30 @@ class Chi2Point(NamedTuple):
         return self.chi2 / self.ndf if self.ndf > 0 else float("nan")
 
 
-def chi2_per_energy(ref_values: np.ndarray, ref_energy: np.ndarray, gen_values: np.ndarray,
-                    gen_energy: np.ndarray, *, energy_edges: Sequence[float], bins: int = 20) -> list[Chi2Point]:
+def chi2_per_energy(
+    ref_values: np.ndarray,
+    ref_energy: np.ndarray,
+    gen_values: np.ndarray,
+    gen_energy: np.ndarray,
+    *,
+    energy_edges: Sequence[float],
+    bins: int = 20,
+) -> list[Chi2Point]:
     """chi2/ndf of a feature in slices of incident energy (GeV edges), FastCaloGAN style."""
     edges = np.asarray(energy_edges, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-        raise ParameterError(f"energy_edges must be an increasing list of at least two energies [GeV], got {list(edges)}")
+        raise ParameterError(
+            f"energy_edges must be an increasing list of at least two energies [GeV], got {list(edges)}"
+        )
     points = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         r = (ref_energy >= lo) & (ref_energy < hi)
         g = (gen_energy >= lo) & (gen_energy < hi)
         if r.sum() < 10 or g.sum() < 10:
-            raise DataError(f"energy slice [{lo:g}, {hi:g}) GeV has {r.sum()} reference and {g.sum()} generated "
-                            "showers; use wider slices or more showers (at least 10 each)")
+            raise DataError(
+                f"energy slice [{lo:g}, {hi:g}) GeV has {r.sum()} reference and {g.sum()} generated "
+                "showers; use wider slices or more showers (at least 10 each)"
+            )
         chi2, ndf = chi2_ndf(ref_values[r], gen_values[g], bins=bins)
         points.append(Chi2Point(float(lo), float(hi), chi2, ndf, int(r.sum()), int(g.sum())))
     return points
@@ -127,12 +154,23 @@ def verdict(separation: float, floor: float = 0.0, *, thresholds: tuple[float, f
     return "good" if excess < thresholds[0] else "fair" if excess < thresholds[1] else "poor"
 
 
-def verdict_table(separation: Mapping[str, float], floor: Mapping[str, float] | None = None, *,
-                  thresholds: tuple[float, float] = VERDICT_THRESHOLDS) -> pd.DataFrame:
+def verdict_table(
+    separation: Mapping[str, float],
+    floor: Mapping[str, float] | None = None,
+    *,
+    thresholds: tuple[float, float] = VERDICT_THRESHOLDS,
+) -> pd.DataFrame:
     """Table of features with separation power (GAN and reference floor) and the verdict, worst first."""
     floor = floor or {}
-    rows = [{"feature": name, "separation_power": s, "floor": floor.get(name, 0.0),
-             "verdict": verdict(s, floor.get(name, 0.0), thresholds=thresholds)} for name, s in separation.items()]
+    rows = [
+        {
+            "feature": name,
+            "separation_power": s,
+            "floor": floor.get(name, 0.0),
+            "verdict": verdict(s, floor.get(name, 0.0), thresholds=thresholds),
+        }
+        for name, s in separation.items()
+    ]
     table = pd.DataFrame(rows, columns=["feature", "separation_power", "floor", "verdict"])
     return table.sort_values("separation_power", ascending=False, ignore_index=True)
 
@@ -140,8 +178,11 @@ def verdict_table(separation: Mapping[str, float], floor: Mapping[str, float] | 
 def verdict_summary(table: pd.DataFrame) -> str:
     """One sentence per verdict, listing the features with that verdict (from :func:`verdict_table`)."""
     lines = []
-    for word, text in (("good", "reproduced (S - floor < {0})"), ("fair", "roughly reproduced ({0} <= S - floor < {1})"),
-                       ("poor", "NOT reproduced (S - floor >= {1})")):
+    for word, text in (
+        ("good", "reproduced (S - floor < {0})"),
+        ("fair", "roughly reproduced ({0} <= S - floor < {1})"),
+        ("poor", "NOT reproduced (S - floor >= {1})"),
+    ):
         names = table.loc[table["verdict"] == word, "feature"].tolist()
         lines.append(f"{text.format(*VERDICT_THRESHOLDS)}: {', '.join(names) if names else 'none'}")
     return "\n".join(lines)

@@ -9,14 +9,16 @@ temporary files of killed builders are removed. Entries get the permissions of t
 umask, so a cache warmed by an instructor (``HEPML_NB_CACHE`` on a shared folder) can
 be read by everyone, and a read-only cache keeps working for the entries it holds.
 """
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import platformdirs
@@ -35,8 +37,10 @@ def cache_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the data cache folder {path} ({exc.strerror or exc}); "
-                          f"set {CACHE_ENV} to a folder you can write to") from None
+        raise OutputError(
+            f"cannot create the data cache folder {path} ({exc.strerror or exc}); "
+            f"set {CACHE_ENV} to a folder you can write to"
+        ) from None
     return path
 
 
@@ -81,8 +85,10 @@ def cached_file(
                 build(tmp)
                 write_json_atomic(folder / f"{key}.recipe.json", {"params": params, "version": version})
     except OutputError as exc:
-        raise OutputError(f"the data cache cannot store {name!r} data: {exc}; the cache folder is {folder}: "
-                          f"make it writable, or set {CACHE_ENV} to another folder to move the cache") from None
+        raise OutputError(
+            f"the data cache cannot store {name!r} data: {exc}; the cache folder is {folder}: "
+            f"make it writable, or set {CACHE_ENV} to another folder to move the cache"
+        ) from None
     return final
 
 

@@ -1,9 +1,10 @@
 """Guards for optional hardware: pick a torch device with a clear fallback."""
+
 from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from hepml_nb.core.errors import ParameterError
 

@@ -3,6 +3,7 @@
 The command line prints these as one paragraph without a traceback; anything else
 is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 __all__ = ["HepmlError", "ParameterError", "DataError", "OutputError", "NotebookExecutionError"]

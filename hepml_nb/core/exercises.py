@@ -23,6 +23,7 @@ a JSON list with one entry per checker, in the order first checked::
 
 Checking an exercise again replaces its entry. :func:`load_verdicts` reads the list back.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,8 +37,16 @@ import numpy as np
 
 from hepml_nb.core.results import run_dir, write_json_atomic
 
-__all__ = ["Incorrect", "checker", "expect_close", "expect_shape", "expect_true", "load_verdicts",
-           "EXERCISES_FILE", "VERDICTS"]
+__all__ = [
+    "Incorrect",
+    "checker",
+    "expect_close",
+    "expect_shape",
+    "expect_true",
+    "load_verdicts",
+    "EXERCISES_FILE",
+    "VERDICTS",
+]
 
 EXERCISES_FILE = "exercises.json"
 VERDICTS = ("correct", "incorrect", "not attempted")
@@ -128,8 +137,9 @@ def expect_true(condition: bool, reason: str, hint: str = "") -> None:
         raise Incorrect(reason, hint)
 
 
-def expect_close(answer: Any, expected: Any, *, what: str, rtol: float = 1e-6, atol: float = 0.0,
-                 hint: str = "") -> None:
+def expect_close(
+    answer: Any, expected: Any, *, what: str, rtol: float = 1e-6, atol: float = 0.0, hint: str = ""
+) -> None:
     """Check a number or array against the expected value within tolerances."""
     if answer is None:
         raise Incorrect(f"{what}: your answer is None", hint or "did you forget to assign or return it?")

@@ -7,6 +7,7 @@ ROOT files, not shorter than its header says. The run validator calls it (throug
 before a kernel starts, and the readers call it again, so a library user and the
 command line get the same message.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,14 +23,19 @@ ROOT_MAGIC = b"root"
 #: the HDF5 signature; found at byte 0 or, after a user block, at byte 512, 1024, 2048, ...
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 #: what each ``kind`` is called in messages, and how such a file is made
-FILE_KINDS = {"root": ("a ROOT", "a ROOT file written by uproot or ROOT"),
-              "hdf5": ("an HDF5", "an HDF5 file written by h5py")}
-_OTHER_FORMATS = ((b"\x1f\x8b", "a gzip archive; decompress it first (gunzip)"),
-                  (b"PK\x03\x04", "a zip archive; unpack it first (unzip)"),
-                  (b"version https://git-lfs", "a Git LFS pointer, not the data; fetch the data (git lfs pull)"),
-                  (b"<!DOCTYPE", "an HTML page (a failed download?); download the file again"),
-                  (b"<html", "an HTML page (a failed download?); download the file again"),
-                  (ROOT_MAGIC, "a ROOT file"), (HDF5_MAGIC, "an HDF5 file"))
+FILE_KINDS = {
+    "root": ("a ROOT", "a ROOT file written by uproot or ROOT"),
+    "hdf5": ("an HDF5", "an HDF5 file written by h5py"),
+}
+_OTHER_FORMATS = (
+    (b"\x1f\x8b", "a gzip archive; decompress it first (gunzip)"),
+    (b"PK\x03\x04", "a zip archive; unpack it first (unzip)"),
+    (b"version https://git-lfs", "a Git LFS pointer, not the data; fetch the data (git lfs pull)"),
+    (b"<!DOCTYPE", "an HTML page (a failed download?); download the file again"),
+    (b"<html", "an HTML page (a failed download?); download the file again"),
+    (ROOT_MAGIC, "a ROOT file"),
+    (HDF5_MAGIC, "an HDF5 file"),
+)
 
 
 def describe_start(head: bytes) -> str:
@@ -42,8 +48,10 @@ def describe_start(head: bytes) -> str:
 
 def _missing(path: Path, what: str) -> DataError:
     where = "" if path.parent.is_dir() else f" (the folder {path.parent} does not exist either)"
-    return DataError(f"{what} {path} not found{where}; check the path (it is taken relative to the "
-                     f"working folder {Path.cwd()} unless absolute)")
+    return DataError(
+        f"{what} {path} not found{where}; check the path (it is taken relative to the "
+        f"working folder {Path.cwd()} unless absolute)"
+    )
 
 
 def _hdf5_signature_at(fh, size: int) -> bool:
@@ -102,8 +110,10 @@ def check_input_file(path: str | os.PathLike, *, kind: str, what: str, schema: s
     if not path.exists():
         raise _missing(path, what)
     if path.is_dir():
-        raise DataError(f"{what} {path} is a folder, not a file; give a file inside it, or a glob such as "
-                        f"'{path}/*.{'root' if kind == 'root' else 'h5'}' where a glob is accepted")
+        raise DataError(
+            f"{what} {path} is a folder, not a file; give a file inside it, or a glob such as "
+            f"'{path}/*.{'root' if kind == 'root' else 'h5'}' where a glob is accepted"
+        )
     if not path.is_file():
         raise DataError(f"{what} {path} is not a regular file (a device, socket or pipe); {fix}")
     try:
@@ -112,8 +122,10 @@ def check_input_file(path: str | os.PathLike, *, kind: str, what: str, schema: s
             head = fh.read(64)
             signed = head.startswith(ROOT_MAGIC) if kind == "root" else _hdf5_signature_at(fh, size)
     except OSError as exc:
-        raise DataError(f"{what} {path} cannot be read ({exc.strerror or exc}); check its permissions "
-                        f"(chmod u+r) or copy it somewhere readable") from None
+        raise DataError(
+            f"{what} {path} cannot be read ({exc.strerror or exc}); check its permissions "
+            f"(chmod u+r) or copy it somewhere readable"
+        ) from None
     if size == 0:
         raise DataError(f"{what} {path} is empty (0 bytes), perhaps an interrupted download or copy; {fix}")
     if not signed:
@@ -122,6 +134,8 @@ def check_input_file(path: str | os.PathLike, *, kind: str, what: str, schema: s
         raise DataError(f"{what} {path} is not {name} file (it starts with {head[:16]!r}{looks}); {fix}")
     declared = _root_declared_size(head) if kind == "root" else None
     if declared is not None and size < declared:
-        raise DataError(f"{what} {path} is truncated: its header says {declared} bytes but it has {size} "
-                        f"(an interrupted download or copy?); copy or write it again")
+        raise DataError(
+            f"{what} {path} is truncated: its header says {declared} bytes but it has {size} "
+            f"(an interrupted download or copy?); copy or write it again"
+        )
     return path.resolve()

@@ -93,7 +93,10 @@ def _topic_of(name: str) -> str | None:
     return None
 
 
-def _student_of(path: Path, topic: str) -> str:
+def _student_of(path: Path, topic: str, root: Path | None) -> str:
+    """The file stem without the notebook's stem; the folder's name when nothing is left (see the module doc)."""
+    if not topic:  # an unrecognised notebook in a student's folder still belongs to that student
+        return path.parent.name if root is not None and path.parent != root else path.stem
     rest = path.stem.replace(Path(get_topic(topic).notebook).stem, "")
     rest = re.sub(r"^student_", "", rest).strip("_-. ")
     return rest or path.resolve().parent.name
@@ -119,7 +122,7 @@ def find_submissions(paths: Sequence[Path | str], *, topic: str | None = None) -
             raise DataError(f"submission {given} not found; give notebooks (.ipynb) or folders holding them")
         for path in notebooks:
             key = get_topic(topic).key if topic else (_topic_of(path.name) or "")
-            found.append(Submission(path, _student_of(path, key) if key else path.stem, key))
+            found.append(Submission(path, _student_of(path, key, given if given.is_dir() else None), key))
     return found
 
 

@@ -3,9 +3,11 @@
 Background rejection is quoted as ``1/eps_B`` at a fixed signal efficiency
 ``eps_S``, as in the top-tagging comparison (Kasieczka et al., arXiv:1902.09914).
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve

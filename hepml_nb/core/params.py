@@ -11,20 +11,35 @@ dicts of them): papermill writes values into the notebook as code, and only thes
 types are written back as plain literals. Tuples become lists; anything else (sets,
 objects) is an error.
 """
+
 from __future__ import annotations
 
 import ast
 import difflib
 import importlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from hepml_nb.core.errors import HepmlError, ParameterError
 
-__all__ = ["Parameter", "Rule", "one_of", "at_least", "between", "each", "input_file", "read_parameters",
-           "validate_parameters", "coerce_value", "check_rules", "check_injection", "format_parameters"]
+__all__ = [
+    "Parameter",
+    "Rule",
+    "one_of",
+    "at_least",
+    "between",
+    "each",
+    "input_file",
+    "read_parameters",
+    "validate_parameters",
+    "coerce_value",
+    "check_rules",
+    "check_injection",
+    "format_parameters",
+]
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple, "dict": dict}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -132,9 +147,7 @@ def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
                 "literal; the parameters cell must hold literals only"
             ) from None
         annotated = (info.get("inferred_type_name") or "None").lower()
-        type_name = annotated if annotated in _TYPES else (
-            "any" if default is None else type(default).__name__
-        )
+        type_name = annotated if annotated in _TYPES else ("any" if default is None else type(default).__name__)
         params[name] = Parameter(name, default, type_name, (info.get("help") or "").strip())
     return params
 
@@ -241,23 +254,32 @@ def _check_type(kind: str, value: Any) -> Any:
 
 
 def _describe(kind: str) -> str:
-    return {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
-            "list": "a list such as [1, 2]", "tuple": "a list such as [1, 2]", "dict": "a dict",
-            "any": "a literal (string, number, list, true/false or none)"}[kind]
+    return {
+        "int": "an integer",
+        "float": "a number",
+        "bool": "true or false",
+        "str": "a string",
+        "list": "a list such as [1, 2]",
+        "tuple": "a list such as [1, 2]",
+        "dict": "a dict",
+        "any": "a literal (string, number, list, true/false or none)",
+    }[kind]
 
 
-def validate_parameters(params: Mapping[str, Parameter], values: Mapping[str, Any], *,
-                        notebook: str = "the notebook",
-                        rules: Mapping[str, Rule] | None = None) -> dict[str, Any]:
+def validate_parameters(
+    params: Mapping[str, Parameter],
+    values: Mapping[str, Any],
+    *,
+    notebook: str = "the notebook",
+    rules: Mapping[str, Rule] | None = None,
+) -> dict[str, Any]:
     """Check names, types and ``rules`` of ``values`` against ``params``; return the converted values."""
     unknown = [name for name in values if name not in params]
     if unknown:
         name = unknown[0]
         close = difflib.get_close_matches(name, list(params), n=1)
         maybe = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ParameterError(
-            f"unknown parameter {name!r} for {notebook}{maybe}; valid parameters: {', '.join(params)}"
-        )
+        raise ParameterError(f"unknown parameter {name!r} for {notebook}{maybe}; valid parameters: {', '.join(params)}")
     converted = {name: coerce_value(params[name], value) for name, value in values.items()}
     check_rules(params, converted, rules or {})
     check_injection(converted)
@@ -284,8 +306,12 @@ def _check_element(param: Parameter, rule: Rule, value: Any) -> None:
     bad = rule.choices is not None and value not in rule.choices
     if rule.minimum is not None or rule.maximum is not None:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        bad = bad or not number or (rule.minimum is not None and value < rule.minimum) or (
-            rule.maximum is not None and value > rule.maximum)
+        bad = (
+            bad
+            or not number
+            or (rule.minimum is not None and value < rule.minimum)
+            or (rule.maximum is not None and value > rule.maximum)
+        )
     if bad:
         raise ParameterError(
             f"parameter {param.name!r} got {value!r}; allowed: {rule.describe()} ({param.name}: {param.help})"
@@ -316,16 +342,23 @@ def check_injection(values: Mapping[str, Any]) -> None:
         except (SyntaxError, ValueError):
             back = object()
         if back != value or type(back) is not type(value):
-            raise ParameterError(f"parameter {name!r}: the value {value!r} cannot be passed to the notebook "
-                                 "safely; give a string, number, true/false, None, or a list or dict of them")
+            raise ParameterError(
+                f"parameter {name!r}: the value {value!r} cannot be passed to the notebook "
+                "safely; give a string, number, true/false, None, or a list or dict of them"
+            )
 
 
 def format_parameters(params: Mapping[str, Parameter], rules: Mapping[str, Rule] | None = None) -> str:
     """A table of the parameters: name, type, default, allowed values and help."""
     rules = rules or {}
-    rows = [(p.name, p.type_name, repr(p.default), rules[p.name].describe() if p.name in rules else "", p.help)
-            for p in params.values()]
+    rows = [
+        (p.name, p.type_name, repr(p.default), rules[p.name].describe() if p.name in rules else "", p.help)
+        for p in params.values()
+    ]
     header = ("name", "type", "default", "allowed", "help")
     widths = [max(len(r[i]) for r in [*rows, header]) for i in range(4)]
-    lines = ["  ".join(f"{cell:<{w}}" for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in [header, *rows]]
+    lines = [
+        "  ".join(f"{cell:<{w}}" for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in [header, *rows]
+    ]
     return "\n".join(line.rstrip() for line in lines)

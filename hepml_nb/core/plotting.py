@@ -3,9 +3,10 @@
 Styling is opt-in: call :func:`use_style` once in a notebook; the library never
 changes global rcParams by itself and never calls ``plt.show``.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,8 +20,13 @@ def use_style(name: str = "ROOT") -> None:
     """Apply an mplhep style (``ROOT``, ``ATLAS``, ``CMS``, ``LHCb2``, ``ALICE``)."""
     import mplhep
 
-    styles = {"ROOT": mplhep.style.ROOT, "ATLAS": mplhep.style.ATLAS, "CMS": mplhep.style.CMS,
-              "LHCb2": mplhep.style.LHCb2, "ALICE": mplhep.style.ALICE}
+    styles = {
+        "ROOT": mplhep.style.ROOT,
+        "ATLAS": mplhep.style.ATLAS,
+        "CMS": mplhep.style.CMS,
+        "LHCb2": mplhep.style.LHCb2,
+        "ALICE": mplhep.style.ALICE,
+    }
     if name not in styles:
         raise ValueError(f"unknown style {name!r}; choose one of: {', '.join(styles)}")
     plt.style.use(styles[name])

@@ -4,6 +4,7 @@ Inside a run started by :func:`hepml_nb.run` the folder comes from the
 ``HEPML_NB_RUN_DIR`` environment variable; a notebook opened by hand in
 JupyterLab writes to ``runs/interactive`` under its working directory.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,15 +15,24 @@ import re
 import socket
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from hepml_nb.core.errors import OutputError
 
-__all__ = ["run_dir", "record_metrics", "load_metrics", "save_figure", "write_json_atomic", "atomic_output",
-           "remove_stale_temporaries", "to_jsonable"]
+__all__ = [
+    "run_dir",
+    "record_metrics",
+    "load_metrics",
+    "save_figure",
+    "write_json_atomic",
+    "atomic_output",
+    "remove_stale_temporaries",
+    "to_jsonable",
+]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
 METRICS_FILE = "metrics.json"
@@ -69,8 +79,10 @@ def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the folder {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
-                          "choose a folder you can write to") from None
+        raise OutputError(
+            f"cannot create the folder {folder} ({type(exc).__name__}: {exc.strerror or exc}); "
+            "choose a folder you can write to"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -99,8 +111,10 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=f".tmp{path.suffix}")
     except OSError as exc:
-        raise OutputError(f"cannot write in the folder {path.parent} ({type(exc).__name__}: "
-                          f"{exc.strerror or exc}); choose a folder you can write to") from None
+        raise OutputError(
+            f"cannot write in the folder {path.parent} ({type(exc).__name__}: "
+            f"{exc.strerror or exc}); choose a folder you can write to"
+        ) from None
     os.close(fd)
     try:
         yield Path(tmp)

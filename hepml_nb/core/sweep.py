@@ -5,11 +5,13 @@ default; ``scheduler`` connects to an existing cluster instead, e.g. one started
 with ``dask scheduler`` / ``dask worker`` on a batch system. A failed run is
 reported in its row and does not stop the others.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from hepml_nb.core.errors import HepmlError, ParameterError
 from hepml_nb.core.runner import default_run_dir, execute, prepare_run
@@ -25,7 +27,7 @@ def sweep_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
         if len(values) == 0:
             raise ParameterError(f"parameter {name!r} of the sweep has no values; give -p {name} V1 V2 ...")
     names = list(grid)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
 def _label(point: Mapping[str, Any]) -> str:
@@ -44,9 +46,15 @@ def _run_point(topic: str, profile: str, folder: str, point: dict[str, Any]) -> 
         return {"params": point, "status": "failed", "run_dir": folder, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def sweep(topic: str, grid: Mapping[str, Sequence[Any]], *, profile: str = "default",
-          out: Path | str | None = None, scheduler: str | None = None,
-          n_workers: int | None = None) -> list[dict[str, Any]]:
+def sweep(
+    topic: str,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    profile: str = "default",
+    out: Path | str | None = None,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+) -> list[dict[str, Any]]:
     """Run every point of ``grid`` on Dask; return one row per run (params, status, metrics or error).
 
     All points are validated before the cluster starts.
@@ -64,12 +72,12 @@ def sweep(topic: str, grid: Mapping[str, Sequence[Any]], *, profile: str = "defa
         from hepml_nb.core.devices import cpu_threads
 
         workers = n_workers or max(1, min(len(points), cpu_threads()))
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = [client.submit(_run_point, topic, profile, f, p, pure=False)
-                   for f, p in zip(folders, points)]
+        futures = [
+            client.submit(_run_point, topic, profile, f, p, pure=False) for f, p in zip(folders, points, strict=True)
+        ]
         return client.gather(futures)
     finally:
         client.close()
@@ -84,8 +92,7 @@ def format_rows(rows: Sequence[Mapping[str, Any]], *, max_metrics: int = 6) -> s
         params = " ".join(f"{k}={v}" for k, v in row["params"].items())
         if row["status"] == "ok":
             scalars = [(k, v) for k, v in row["metrics"].items() if isinstance(v, (int, float))]
-            shown = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in scalars[:max_metrics])
+            shown = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in scalars[:max_metrics])
             lines.append(f"{params}  ok  {shown}")
         else:
             lines.append(f"{params}  FAILED  {row['error']}")

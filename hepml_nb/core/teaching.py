@@ -13,6 +13,7 @@ Later cells still run (papermill and nbclient stop at the first error, whatever 
 cell tags say), and the checker after the exercise sees None and reports "Not attempted
 yet" (see :mod:`hepml_nb.core.exercises`). Outputs are stripped; cell tags are kept.
 """
+
 from __future__ import annotations
 
 import ast
@@ -58,16 +59,22 @@ def _bound_names(statements: list[ast.stmt]) -> list[str]:
             continue
         if isinstance(stmt, ast.Assign):
             names += [name for target in stmt.targets for name in _target_names(target)]
-        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and (not isinstance(stmt, ast.AnnAssign)
-                                                                   or stmt.value is not None):
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and (
+            not isinstance(stmt, ast.AnnAssign) or stmt.value is not None
+        ):
             names += _target_names(stmt.target)
         elif isinstance(stmt, (ast.For, ast.AsyncFor)):
             names += _target_names(stmt.target)
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            names += [name for item in stmt.items if item.optional_vars is not None
-                      for name in _target_names(item.optional_vars)]
-        names += [name for expr in ast.iter_child_nodes(stmt) if isinstance(expr, ast.expr)
-                  for name in _walrus_names(expr)]
+            names += [
+                name
+                for item in stmt.items
+                if item.optional_vars is not None
+                for name in _target_names(item.optional_vars)
+            ]
+        names += [
+            name for expr in ast.iter_child_nodes(stmt) if isinstance(expr, ast.expr) for name in _walrus_names(expr)
+        ]
         for field in ("body", "orelse", "finalbody"):
             names += _bound_names(getattr(stmt, field, []))
         for block in [*getattr(stmt, "handlers", []), *getattr(stmt, "cases", [])]:  # except / match-case
@@ -86,8 +93,10 @@ def solution_names(solution: str) -> list[str]:
     try:
         tree = ast.parse(textwrap.dedent(solution))
     except SyntaxError as exc:
-        raise DataError(f"the solution region is not valid Python on its own ({exc.msg}, line {exc.lineno} "
-                        f"of the region); put whole statements between the markers") from None
+        raise DataError(
+            f"the solution region is not valid Python on its own ({exc.msg}, line {exc.lineno} "
+            f"of the region); put whole statements between the markers"
+        ) from None
     return [name for name in dict.fromkeys(_bound_names(tree.body)) if name != "_"]
 
 

@@ -7,10 +7,12 @@ The function returns what to show (a matplotlib Figure, a DataFrame, text); a
 returned Figure is displayed once and closed, so the inline backend does not show
 it a second time.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["is_headless", "explore"]
 
@@ -26,9 +28,7 @@ def _initial(control: Any) -> Any:
     """Initial value of a control given as a widget, a (min, max[, step]) tuple, a list or a value."""
     if hasattr(control, "value"):
         return control.value
-    if isinstance(control, tuple) and len(control) in (2, 3) and all(
-        isinstance(v, (int, float)) for v in control
-    ):
+    if isinstance(control, tuple) and len(control) in (2, 3) and all(isinstance(v, (int, float)) for v in control):
         low, high = control[:2]
         return type(low)((low + high) / 2) if isinstance(low, int) else (low + high) / 2
     if isinstance(control, (list, tuple)):

@@ -5,12 +5,23 @@ imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``
 ``substructure``, ``datasets``, ``models``, ``training``, ``baseline``, ``evaluation``, ``export``,
 ``pretrained``, ``plots`` and ``exercises``. Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
+
 from hepml_nb.core.lazy import lazy_module
 
 __getattr__, __dir__, __all__ = lazy_module(
-    __name__, topic="jets",
-    submodules=("models", "training", "baseline", "evaluation", "export", "plots", "exercises", "pretrained",
-                "substructure"),
+    __name__,
+    topic="jets",
+    submodules=(
+        "models",
+        "training",
+        "baseline",
+        "evaluation",
+        "export",
+        "plots",
+        "exercises",
+        "pretrained",
+        "substructure",
+    ),
     attributes={
         "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION"),
         "io": ("load_jets", "write_jetclass", "select_classes", "take", "JetData", "JETCLASS_LABELS"),

@@ -5,6 +5,7 @@ multivariate classifier on jet mass, soft-drop mass, N-subjettiness ratios, ener
 correlation ratios and similar observables (see the comparison in Kasieczka et al.,
 arXiv:1902.09914).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,11 +48,13 @@ def train_baseline(X: np.ndarray, y: np.ndarray, *, kind: str = "bdt", seed: int
     if X.ndim != 2 or len(X) != len(y):
         raise ParameterError(f"X must be (N, n_features) with N = len(y); got X {X.shape} and y {y.shape}")
     if kind == "bdt":
-        model = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.1, early_stopping=True,
-                                               validation_fraction=0.15, random_state=seed)
+        model = HistGradientBoostingClassifier(
+            max_iter=max_iter, learning_rate=0.1, early_stopping=True, validation_fraction=0.15, random_state=seed
+        )
     elif kind == "mlp":
-        model = make_pipeline(StandardScaler(), MLPClassifier((64, 64), max_iter=max_iter, early_stopping=True,
-                                                              random_state=seed))
+        model = make_pipeline(
+            StandardScaler(), MLPClassifier((64, 64), max_iter=max_iter, early_stopping=True, random_state=seed)
+        )
     else:
         raise ParameterError(f"unknown baseline {kind!r}; choose one of: {', '.join(BASELINES)}")
     return model.fit(X, y)

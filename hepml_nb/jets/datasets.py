@@ -5,6 +5,7 @@ balanced classes of gluon, light-quark, W, Z and top jets with the 16
 :data:`~hepml_nb.jets.features.HIGH_LEVEL_FEATURES`, in the spirit of the hls4ml LHC
 jet dataset (Duarte et al., arXiv:1804.06913; Moreno et al., arXiv:1908.05318).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -14,7 +15,7 @@ import numpy as np
 from hepml_nb.core.cache import cached_arrays
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets.features import HIGH_LEVEL_FEATURES, high_level_features
-from hepml_nb.jets.generation import GENERATOR_VERSION, PROCESSES, generate_jets
+from hepml_nb.jets.generation import GENERATOR_VERSION, generate_jets
 from hepml_nb.jets.io import load_jets
 
 __all__ = ["HighLevelDataset", "CLASS_PROCESSES", "high_level_dataset", "top_vs_qcd_files"]
@@ -38,19 +39,22 @@ def _check_classes(classes) -> tuple[str, ...]:
     unknown = [c for c in classes if c not in CLASS_PROCESSES]
     if unknown or len(classes) < 2 or len(set(classes)) != len(classes):
         raise ParameterError(
-            f"classes must be at least two distinct names from: {', '.join(CLASS_PROCESSES)}; got {classes!r}")
+            f"classes must be at least two distinct names from: {', '.join(CLASS_PROCESSES)}; got {classes!r}"
+        )
     return classes
 
 
 def _check_generation_kwargs(kwargs: dict) -> None:
     unknown = sorted(set(kwargs) - set(_GENERATION_KEYS))
     if unknown:
-        raise ParameterError(f"unknown generation option(s) {', '.join(unknown)}; "
-                             f"choose from: {', '.join(_GENERATION_KEYS)}")
+        raise ParameterError(
+            f"unknown generation option(s) {', '.join(unknown)}; choose from: {', '.join(_GENERATION_KEYS)}"
+        )
 
 
-def high_level_dataset(n_per_class: int, *, classes=("g", "q", "w", "z", "t"), seed: int = 0,
-                       progress: bool = True, **generation_kwargs) -> HighLevelDataset:
+def high_level_dataset(
+    n_per_class: int, *, classes=("g", "q", "w", "z", "t"), seed: int = 0, progress: bool = True, **generation_kwargs
+) -> HighLevelDataset:
     """Generate (or read from the cache) a balanced, shuffled high-level-feature dataset.
 
     Parameters
@@ -81,8 +85,9 @@ def high_level_dataset(n_per_class: int, *, classes=("g", "q", "w", "z", "t"), s
     def build() -> dict[str, np.ndarray]:
         blocks = []
         for index, name in enumerate(classes):
-            path = generate_jets(int(n_per_class), process=CLASS_PROCESSES[name], seed=seed,
-                                 progress=progress, **generation_kwargs)
+            path = generate_jets(
+                int(n_per_class), process=CLASS_PROCESSES[name], seed=seed, progress=progress, **generation_kwargs
+            )
             blocks.append((high_level_features(load_jets(path)), np.full(int(n_per_class), index)))
         X = np.concatenate([b[0] for b in blocks]).astype(np.float32)
         y = np.concatenate([b[1] for b in blocks]).astype(np.int64)
@@ -97,5 +102,6 @@ def high_level_dataset(n_per_class: int, *, classes=("g", "q", "w", "z", "t"), s
 def top_vs_qcd_files(n_per_class: int, *, seed: int = 0, progress: bool = True, **generation_kwargs) -> list:
     """Paths of two cached files, QCD then top jets (``load_jets`` then gives label 1 = top)."""
     _check_generation_kwargs(generation_kwargs)
-    return [generate_jets(n_per_class, process=p, seed=seed, progress=progress, **generation_kwargs)
-            for p in ("qcd", "top")]
+    return [
+        generate_jets(n_per_class, process=p, seed=seed, progress=progress, **generation_kwargs) for p in ("qcd", "top")
+    ]

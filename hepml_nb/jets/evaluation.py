@@ -1,7 +1,9 @@
 """Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B) next to published numbers."""
+
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -39,8 +41,9 @@ def tagger_summary(y_true: np.ndarray, score: np.ndarray) -> TaggerSummary:
     return TaggerSummary(**tagging_summary(y_true, score, working_points=(0.3, 0.5)))
 
 
-def compare_taggers(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, n_boot: int = 100,
-                    seed: int = 0) -> pd.DataFrame:
+def compare_taggers(
+    results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, n_boot: int = 100, seed: int = 0
+) -> pd.DataFrame:
     """One row per tagger: AUC (with bootstrap uncertainty), accuracy, 1/eps_B at 50 % and 30 %.
 
     Parameters
@@ -54,8 +57,13 @@ def compare_taggers(results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, n_b
     for name, (y, score) in results.items():
         summary = tagging_summary(y, score)
         err = bootstrap_auc(y, score, n_boot=n_boot, seed=seed)[1] if n_boot else np.nan
-        rows[name] = {"accuracy": summary["accuracy"], "auc": summary["auc"], "auc_err": err,
-                      "rej50": summary["rej50"], "rej30": summary["rej30"]}
+        rows[name] = {
+            "accuracy": summary["accuracy"],
+            "auc": summary["auc"],
+            "auc_err": err,
+            "rej50": summary["rej50"],
+            "rej30": summary["rej30"],
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -63,4 +71,5 @@ def reference_table() -> pd.DataFrame:
     """The published top-tagging results as a table with the columns of :func:`compare_taggers`."""
     return pd.DataFrame.from_dict(
         {k: {"accuracy": a, "auc": u, "rej50": r50, "rej30": r30} for k, (a, u, r50, r30) in REFERENCE_RESULTS.items()},
-        orient="index")
+        orient="index",
+    )

@@ -8,6 +8,7 @@ recommended exporter (``dynamo=True``) handles ParticleNet too, with the same ON
 agreement, but needs the extra package ``onnxscript`` and takes about 12 s instead of 1.5 s
 on 2 CPU cores; the TorchScript exporter's deprecation warnings (only those) are silenced.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -24,8 +25,10 @@ __all__ = ["ScoreModel", "export_onnx", "onnx_scores", "torch_scores", "compare_
 
 
 #: The DeprecationWarnings of torch's TorchScript-based exporter (``dynamo=False``), the only ones silenced.
-_LEGACY_EXPORT_WARNINGS = ("You are using the legacy TorchScript-based ONNX export",
-                           "The feature will be removed. Please remove usage of this function")
+_LEGACY_EXPORT_WARNINGS = (
+    "You are using the legacy TorchScript-based ONNX export",
+    "The feature will be removed. Please remove usage of this function",
+)
 
 
 class ScoreModel(nn.Module):
@@ -39,8 +42,9 @@ class ScoreModel(nn.Module):
         return torch.softmax(self.model(points, features, mask > 0.5, implementation="padded"), dim=-1)
 
 
-def export_onnx(model: nn.Module, path: Path | str, *, n_particles: int = 100, n_features: int = 7,
-                opset: int = 17) -> Path:
+def export_onnx(
+    model: nn.Module, path: Path | str, *, n_particles: int = 100, n_features: int = 7, opset: int = 17
+) -> Path:
     """Export ``model`` (in eval mode, on CPU) to ONNX with inputs ``points``, ``features``, ``mask``.
 
     Parameters
@@ -61,13 +65,22 @@ def export_onnx(model: nn.Module, path: Path | str, *, n_particles: int = 100, n
         warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the shape check is constant for fixed n_particles
         for message in _LEGACY_EXPORT_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=DeprecationWarning)
-        torch.onnx.export(wrapper, dummy, str(path), input_names=["points", "features", "mask"],
-                          output_names=["scores"], dynamic_axes=axes, opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            wrapper,
+            dummy,
+            str(path),
+            input_names=["points", "features", "mask"],
+            output_names=["scores"],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
+        )
     return path
 
 
-def onnx_scores(path: Path | str, points: np.ndarray, features: np.ndarray, mask: np.ndarray,
-                *, threads: int | None = None) -> np.ndarray:
+def onnx_scores(
+    path: Path | str, points: np.ndarray, features: np.ndarray, mask: np.ndarray, *, threads: int | None = None
+) -> np.ndarray:
     """Softmax scores (N, n_classes) from ONNX Runtime for padded inputs."""
     with needs_extra("jets"):
         import onnxruntime as ort
@@ -78,22 +91,30 @@ def onnx_scores(path: Path | str, points: np.ndarray, features: np.ndarray, mask
     if threads:
         opts.intra_op_num_threads = int(threads)
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    feeds = {"points": np.asarray(points, np.float32), "features": np.asarray(features, np.float32),
-             "mask": np.asarray(mask, np.float32)}
+    feeds = {
+        "points": np.asarray(points, np.float32),
+        "features": np.asarray(features, np.float32),
+        "mask": np.asarray(mask, np.float32),
+    }
     return session.run(["scores"], feeds)[0]
 
 
-def torch_scores(model: nn.Module, points: np.ndarray, features: np.ndarray, mask: np.ndarray,
-                 *, batch_size: int = 512) -> np.ndarray:
+def torch_scores(
+    model: nn.Module, points: np.ndarray, features: np.ndarray, mask: np.ndarray, *, batch_size: int = 512
+) -> np.ndarray:
     """Softmax scores (N, n_classes) of the torch model in eval mode (CPU)."""
     wrapper = ScoreModel(model).cpu().eval()
     out = []
     with torch.inference_mode():
         for i in range(0, len(points), batch_size):
             sl = slice(i, i + batch_size)
-            out.append(wrapper(torch.as_tensor(points[sl], dtype=torch.float32),
-                               torch.as_tensor(features[sl], dtype=torch.float32),
-                               torch.as_tensor(mask[sl], dtype=torch.float32)).numpy())
+            out.append(
+                wrapper(
+                    torch.as_tensor(points[sl], dtype=torch.float32),
+                    torch.as_tensor(features[sl], dtype=torch.float32),
+                    torch.as_tensor(mask[sl], dtype=torch.float32),
+                ).numpy()
+            )
     return np.concatenate(out)
 
 

@@ -12,6 +12,7 @@ Generation is split into chunks of :data:`CHUNK_JETS` jets, each with its own se
 derived from ``seed`` and the process, so the output does not depend on how many
 worker processes share the chunks.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,29 +34,50 @@ from hepml_nb.core.devices import cpu_threads
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.jets.io import write_jetclass
-from hepml_nb.jets.substructure import softdrop_mass, nsubjettiness
+from hepml_nb.jets.substructure import nsubjettiness, softdrop_mass
 
-__all__ = ["PROCESSES", "GENERATOR_VERSION", "CHUNK_JETS", "generate_jets", "generate_chunk", "pythia_settings",
-           "init_fastjet"]
+__all__ = [
+    "PROCESSES",
+    "GENERATOR_VERSION",
+    "CHUNK_JETS",
+    "generate_jets",
+    "generate_chunk",
+    "pythia_settings",
+    "init_fastjet",
+]
 
 GENERATOR_VERSION = "jets-2"
 CHUNK_JETS = 400
 JET_R = 0.8
 
-_COMMON = ("Beams:eCM = 14000.", "PartonLevel:MPI = off", "Next:numberCount = 0",
-           "Print:quiet = on", "Random:setSeed = on")
+_COMMON = (
+    "Beams:eCM = 14000.",
+    "PartonLevel:MPI = off",
+    "Next:numberCount = 0",
+    "Print:quiet = on",
+    "Random:setSeed = on",
+)
 _W_HAD = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
 _Z_HAD = ("23:onMode = off", "23:onIfAny = 1 2 3 4 5", "WeakZ0:gmZmode = 2")
 
 #: process -> (Pythia switches, JetClass label branch, human description)
 PROCESSES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "top": (("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_HAD), "label_Tbqq",
-            "hadronic top, t -> bW -> bqq', all three quarks inside the jet"),
+    "top": (
+        ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_HAD),
+        "label_Tbqq",
+        "hadronic top, t -> bW -> bqq', all three quarks inside the jet",
+    ),
     "qcd": (("HardQCD:all = on",), "label_QCD", "light-quark and gluon jets of QCD dijets"),
-    "w": (("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *_W_HAD),
-          "label_Wqq", "hadronic W + jet, both W quarks inside the jet"),
-    "z": (("WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on", *_Z_HAD),
-          "label_Zqq", "hadronic Z + jet, both Z quarks inside the jet"),
+    "w": (
+        ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *_W_HAD),
+        "label_Wqq",
+        "hadronic W + jet, both W quarks inside the jet",
+    ),
+    "z": (
+        ("WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on", *_Z_HAD),
+        "label_Zqq",
+        "hadronic Z + jet, both Z quarks inside the jet",
+    ),
     "q": (("HardQCD:all = on",), "label_QCD", "QCD jets matched to a light quark (u, d, s)"),
     "g": (("HardQCD:all = on",), "label_QCD", "QCD jets matched to a gluon"),
 }
@@ -67,9 +89,7 @@ _FASTJET_READY = False  # set once this process (or the parent it was forked fro
 def _check_process(process: str) -> str:
     process = _ALIASES.get(process, process)
     if process not in PROCESSES:
-        raise ParameterError(
-            f"unknown jet process {process!r}; choose one of: {', '.join(PROCESSES)} (or 't' for top)"
-        )
+        raise ParameterError(f"unknown jet process {process!r}; choose one of: {', '.join(PROCESSES)} (or 't' for top)")
     return process
 
 
@@ -93,8 +113,13 @@ def pythia_settings(process: str, *, pt_range: tuple[float, float], seed: int) -
     """
     switches = PROCESSES[_check_process(process)][0]
     lo, hi = pt_range
-    return [*_COMMON, *switches, f"Random:seed = {int(seed)}",
-            f"PhaseSpace:pTHatMin = {0.9 * lo:.1f}", f"PhaseSpace:pTHatMax = {1.2 * hi:.1f}"]
+    return [
+        *_COMMON,
+        *switches,
+        f"Random:seed = {int(seed)}",
+        f"PhaseSpace:pTHatMin = {0.9 * lo:.1f}",
+        f"PhaseSpace:pTHatMax = {1.2 * hi:.1f}",
+    ]
 
 
 def _chunk_seeds(process: str, n_chunks: int, seed: int) -> list[int]:
@@ -169,16 +194,28 @@ def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_part
     charged = charge != 0
     lepton = (apid == 11) | (apid == 13)
     part = {
-        "px": p.px, "py": p.py, "pz": p.pz, "energy": p.e,
+        "px": p.px,
+        "py": p.py,
+        "pz": p.pz,
+        "energy": p.e,
         "deta": p.eta - jets.eta,
         "dphi": (p.phi - jets.phi + np.pi) % (2 * np.pi) - np.pi,
-        "charge": charge, "pid": pid,
-        "isChargedHadron": charged & ~lepton, "isNeutralHadron": ~charged & (apid != 22),
-        "isPhoton": apid == 22, "isElectron": apid == 11, "isMuon": apid == 13,
+        "charge": charge,
+        "pid": pid,
+        "isChargedHadron": charged & ~lepton,
+        "isNeutralHadron": ~charged & (apid != 22),
+        "isPhoton": apid == 22,
+        "isElectron": apid == 11,
+        "isMuon": apid == 13,
     }
-    return {"part": {k: ak.values_astype(v, np.float32) for k, v in part.items()},
-            "jet_pt": jets.pt, "jet_eta": jets.eta, "jet_phi": jets.phi, "jet_energy": jets.E,
-            "jet_nparticles": ak.num(particles)}
+    return {
+        "part": {k: ak.values_astype(v, np.float32) for k, v in part.items()},
+        "jet_pt": jets.pt,
+        "jet_eta": jets.eta,
+        "jet_phi": jets.phi,
+        "jet_energy": jets.E,
+        "jet_nparticles": ak.num(particles),
+    }
 
 
 def _init_pythia(process: str, *, pt_range, seed: int):
@@ -195,8 +232,16 @@ def _init_pythia(process: str, *, pt_range, seed: int):
     return pythia
 
 
-def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650.0), eta_max: float = 2.0,
-                   max_particles: int = 128, batch_events: int = 200) -> dict[str, Any]:
+def generate_chunk(
+    process: str,
+    n_jets: int,
+    *,
+    seed: int,
+    pt_range=(550.0, 650.0),
+    eta_max: float = 2.0,
+    max_particles: int = 128,
+    batch_events: int = 200,
+) -> dict[str, Any]:
     """Generate ``n_jets`` jets of one process in this process (no cache, no parallelism).
 
     Returns
@@ -232,8 +277,10 @@ def generate_chunk(process: str, n_jets: int, *, seed: int, pt_range=(550.0, 650
         particles = ak.concatenate(parts)[:n_jets]
         selected = ak.concatenate(jets)[:n_jets]
         out = _constituent_arrays(particles, selected, charge_of, max_particles)
-        vectors = ak.zip({"px": particles.p.px, "py": particles.p.py, "pz": particles.p.pz,
-                          "E": particles.p.e}, with_name="Momentum4D")
+        vectors = ak.zip(
+            {"px": particles.p.px, "py": particles.p.py, "pz": particles.p.pz, "E": particles.p.e},
+            with_name="Momentum4D",
+        )
         out["jet_sdmass"] = softdrop_mass(vectors, r0=JET_R)
         for n, tau in enumerate(nsubjettiness(vectors, n_max=4, r0=JET_R), start=1):
             out[f"jet_tau{n}"] = tau
@@ -295,11 +342,13 @@ def _merge(chunks: list[dict]) -> dict:
     return merged
 
 
-def _generate_all(process: str, n_jets: int, *, seed: int, n_workers: int, progress: bool,
-                  kwargs: dict) -> dict:
+def _generate_all(process: str, n_jets: int, *, seed: int, n_workers: int, progress: bool, kwargs: dict) -> dict:
     n_chunks = -(-n_jets // CHUNK_JETS)
     sizes = [min(CHUNK_JETS, n_jets - i * CHUNK_JETS) for i in range(n_chunks)]
-    tasks = [(i, process, n, s, kwargs) for i, (n, s) in enumerate(zip(sizes, _chunk_seeds(process, n_chunks, seed)))]
+    tasks = [
+        (i, process, n, s, kwargs)
+        for i, (n, s) in enumerate(zip(sizes, _chunk_seeds(process, n_chunks, seed), strict=True))
+    ]
     results: dict[int, dict] = {}
     bar = tqdm(total=n_jets, desc=f"Pythia8 {process} jets", unit="jet", disable=not progress)
     n_workers = max(1, min(n_workers, n_chunks))
@@ -319,9 +368,17 @@ def _generate_all(process: str, n_jets: int, *, seed: int, n_workers: int, progr
     return _merge([results[i] for i in range(n_chunks)])
 
 
-def generate_jets(n_jets: int, *, process: str, pt_range: tuple[float, float] = (550.0, 650.0),
-                  eta_max: float = 2.0, max_particles: int = 128, seed: int = 0,
-                  n_workers: int | None = None, progress: bool = True) -> Path:
+def generate_jets(
+    n_jets: int,
+    *,
+    process: str,
+    pt_range: tuple[float, float] = (550.0, 650.0),
+    eta_max: float = 2.0,
+    max_particles: int = 128,
+    seed: int = 0,
+    n_workers: int | None = None,
+    progress: bool = True,
+) -> Path:
     """Generate ``n_jets`` jets of one process into a cached JetClass-schema ROOT file.
 
     Parameters
@@ -358,13 +415,17 @@ def generate_jets(n_jets: int, *, process: str, pt_range: tuple[float, float] = 
     _check_window(n_jets, pt_range, eta_max, max_particles)
     if n_workers is not None and (not isinstance(n_workers, (int, np.integer)) or n_workers < 1):
         raise ParameterError(f"n_workers must be a positive integer or None, got {n_workers!r}")
-    kwargs = {"pt_range": (float(pt_range[0]), float(pt_range[1])), "eta_max": float(eta_max),
-              "max_particles": int(max_particles)}
+    kwargs = {
+        "pt_range": (float(pt_range[0]), float(pt_range[1])),
+        "eta_max": float(eta_max),
+        "max_particles": int(max_particles),
+    }
     params = {"process": process, "n_jets": int(n_jets), "seed": int(seed), "chunk": CHUNK_JETS, **kwargs}
 
     def build(path: Path) -> None:
-        arrays = _generate_all(process, int(n_jets), seed=int(seed), n_workers=n_workers or cpu_threads(),
-                               progress=progress, kwargs=kwargs)
+        arrays = _generate_all(
+            process, int(n_jets), seed=int(seed), n_workers=n_workers or cpu_threads(), progress=progress, kwargs=kwargs
+        )
         write_jetclass(path, arrays, label=PROCESSES[process][1], parton=process)
 
     return cached_file("jets", params, GENERATOR_VERSION, build, suffix=".root")

@@ -7,6 +7,7 @@ jet_phi, jet_energy, jet_nparticles, jet_sdmass, jet_tau1..4`` and one-hot
 ``label_*`` branches. Locally generated jets are written in the same schema, so the
 same loader reads both.
 """
+
 from __future__ import annotations
 
 import glob
@@ -36,15 +37,47 @@ __all__ = [
 ]
 
 #: label branches of JetClass, in its order (QCD first)
-JETCLASS_LABELS = ("label_QCD", "label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql",
-                   "label_Zqq", "label_Wqq", "label_Tbqq", "label_Tbl")
+JETCLASS_LABELS = (
+    "label_QCD",
+    "label_Hbb",
+    "label_Hcc",
+    "label_Hgg",
+    "label_H4q",
+    "label_Hqql",
+    "label_Zqq",
+    "label_Wqq",
+    "label_Tbqq",
+    "label_Tbl",
+)
 #: branches the loader needs in every file
-REQUIRED_BRANCHES = ("part_px", "part_py", "part_pz", "part_energy", "part_deta", "part_dphi",
-                     "jet_pt", "jet_eta", "jet_phi", "jet_energy")
+REQUIRED_BRANCHES = (
+    "part_px",
+    "part_py",
+    "part_pz",
+    "part_energy",
+    "part_deta",
+    "part_dphi",
+    "jet_pt",
+    "jet_eta",
+    "jet_phi",
+    "jet_energy",
+)
 #: branches read when present
-OPTIONAL_BRANCHES = ("part_charge", "part_isChargedHadron", "part_isNeutralHadron", "part_isPhoton",
-                     "part_isElectron", "part_isMuon", "jet_nparticles", "jet_sdmass",
-                     "jet_tau1", "jet_tau2", "jet_tau3", "jet_tau4", "aux_parton")
+OPTIONAL_BRANCHES = (
+    "part_charge",
+    "part_isChargedHadron",
+    "part_isNeutralHadron",
+    "part_isPhoton",
+    "part_isElectron",
+    "part_isMuon",
+    "jet_nparticles",
+    "jet_sdmass",
+    "jet_tau1",
+    "jet_tau2",
+    "jet_tau3",
+    "jet_tau4",
+    "aux_parton",
+)
 _PARTONS = {"top": 6, "w": 24, "z": 23, "q": 1, "g": 21, "qcd": 0}
 
 
@@ -139,8 +172,10 @@ def _open_root(path: Path) -> Iterator:
     try:
         fin = uproot.open(path)
     except Exception as exc:  # noqa: BLE001 - uproot raises OSError, ValueError, struct.error ... on corrupt files
-        raise DataError(f"jet file {path} is a ROOT file that uproot cannot read ({_first_line(exc)}); "
-                        f"it is probably truncated or corrupt: copy or write it again") from None
+        raise DataError(
+            f"jet file {path} is a ROOT file that uproot cannot read ({_first_line(exc)}); "
+            f"it is probably truncated or corrupt: copy or write it again"
+        ) from None
     with fin:
         yield fin
 
@@ -149,9 +184,11 @@ def _branch_hint(branch: str, present: set[str]) -> str:
     """What the tree has instead of ``branch``: dotted names (``part.px``) or a few of its branches."""
     dotted = branch.replace("_", ".", 1)
     if dotted in present:
-        return (f" but {dotted!r} is there: the file was written with file['tree'] = {{'part': ...}}; write it "
-                f"with mktree(..., field_name=lambda outer, inner: f'{{outer}}_{{inner}}') or "
-                f"hepml_nb.jets.write_jetclass")
+        return (
+            f" but {dotted!r} is there: the file was written with file['tree'] = {{'part': ...}}; write it "
+            f"with mktree(..., field_name=lambda outer, inner: f'{{outer}}_{{inner}}') or "
+            f"hepml_nb.jets.write_jetclass"
+        )
     names = sorted(present)
     return f" (the tree has {len(names)} branches: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''})"
 
@@ -161,8 +198,10 @@ def _jet_tree(fin, path: Path):
     trees = sorted({k.split(";")[0] for k, c in fin.classnames().items() if c in _TREE_CLASSES})
     if "tree" not in trees:
         found = f"its trees are: {', '.join(trees)}" if trees else "it holds no tree at all: is it complete?"
-        raise DataError(f"{path} has no TTree 'tree' ({found}); expected the JetClass schema (tree 'tree' "
-                        f"with branches {', '.join(REQUIRED_BRANCHES)}, label_*)")
+        raise DataError(
+            f"{path} has no TTree 'tree' ({found}); expected the JetClass schema (tree 'tree' "
+            f"with branches {', '.join(REQUIRED_BRANCHES)}, label_*)"
+        )
     tree = fin["tree"]
     present = set(tree.keys())
     for branch in REQUIRED_BRANCHES:
@@ -170,21 +209,27 @@ def _jet_tree(fin, path: Path):
             raise DataError(
                 f"{path}: branch {branch!r} is missing{_branch_hint(branch, present)}; a JetClass-schema file "
                 f"needs the branches {', '.join(REQUIRED_BRANCHES)} and one-hot label_* branches "
-                f"(e.g. {', '.join(JETCLASS_LABELS[:3])})")
+                f"(e.g. {', '.join(JETCLASS_LABELS[:3])})"
+            )
     if not any(b in present for b in JETCLASS_LABELS):
-        raise DataError(f"{path}: no label_* branch found; expected one-hot branches such as "
-                        f"{', '.join(JETCLASS_LABELS)}")
+        raise DataError(
+            f"{path}: no label_* branch found; expected one-hot branches such as {', '.join(JETCLASS_LABELS)}"
+        )
     if tree.num_entries < 1:
-        raise DataError(f"{path}: tree 'tree' has no entries (0 jets); give a file with jets in it "
-                        f"(was the file written before any jet was added?)")
+        raise DataError(
+            f"{path}: tree 'tree' has no entries (0 jets); give a file with jets in it "
+            f"(was the file written before any jet was added?)"
+        )
     return tree
 
 
 def _expand(item, seen_as: str) -> list[Path]:
     """One data_path entry: an existing file as it is, otherwise a glob (sorted), otherwise a path."""
     if not isinstance(item, (str, os.PathLike)):
-        raise DataError(f"data_path must be a path, a glob string or a list of them, got {item!r} "
-                        f"({type(item).__name__}) in {seen_as}; e.g. \"/data/JetClass/*.root\"")
+        raise DataError(
+            f"data_path must be a path, a glob string or a list of them, got {item!r} "
+            f'({type(item).__name__}) in {seen_as}; e.g. "/data/JetClass/*.root"'
+        )
     text = os.path.expanduser(os.fspath(item))
     if not glob.has_magic(text) or Path(text).is_file():
         return [Path(text)]
@@ -197,10 +242,15 @@ def _expand(item, seen_as: str) -> list[Path]:
             why = f"the folder {folder} does not exist"
         else:
             names = sorted(p.name for p in folder.iterdir())[:5]
-            why = (f"the folder {folder} holds {', '.join(names)}{' ...' if len(names) == 5 else ''}"
-                   if names else f"the folder {folder} is empty")
-        raise DataError(f"data_path {os.fspath(item)!r} matches no file ({why}); check the folder and the "
-                        f"pattern, e.g. '/data/JetClass/*.root'")
+            why = (
+                f"the folder {folder} holds {', '.join(names)}{' ...' if len(names) == 5 else ''}"
+                if names
+                else f"the folder {folder} is empty"
+            )
+        raise DataError(
+            f"data_path {os.fspath(item)!r} matches no file ({why}); check the folder and the "
+            f"pattern, e.g. '/data/JetClass/*.root'"
+        )
     return [Path(m) for m in matches]
 
 
@@ -230,12 +280,17 @@ def resolve_jet_files(data_path) -> list[Path]:
     if isinstance(items, Iterable) and not isinstance(items, (bytes, Mapping)):
         items = list(items)
     else:
-        raise DataError(f"data_path must be a path, a glob string or a list of them, got {data_path!r} "
-                        f"({type(data_path).__name__}); e.g. \"/data/JetClass/*.root\"")
+        raise DataError(
+            f"data_path must be a path, a glob string or a list of them, got {data_path!r} "
+            f'({type(data_path).__name__}); e.g. "/data/JetClass/*.root"'
+        )
     if not items:
         raise DataError("no jet files given; pass a path, a glob or a list of paths to JetClass-schema ROOT files")
-    files = [check_input_file(p, kind="root", what="jet file", schema=_SCHEMA)
-             for item in items for p in _expand(item, repr(data_path))]
+    files = [
+        check_input_file(p, kind="root", what="jet file", schema=_SCHEMA)
+        for item in items
+        for p in _expand(item, repr(data_path))
+    ]
     for path in files:
         with _open_root(path) as fin:
             _jet_tree(fin, path)
@@ -257,8 +312,10 @@ def read_branches(path: Path | str) -> dict[str, ak.Array]:
         try:
             return tree.arrays(wanted, how=dict)
         except Exception as exc:  # noqa: BLE001 - corrupt baskets raise ValueError, OSError, zlib.error ...
-            raise DataError(f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
-                            f"probably corrupt: copy or write it again") from None
+            raise DataError(
+                f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
+                f"probably corrupt: copy or write it again"
+            ) from None
 
 
 def _concatenate(parts: list[dict]) -> dict[str, ak.Array]:
@@ -266,8 +323,9 @@ def _concatenate(parts: list[dict]) -> dict[str, ak.Array]:
     labels = sorted({k for p in parts for k in p if k.startswith("label_")}, key=JETCLASS_LABELS.index)
     merged = {k: ak.concatenate([p[k] for p in parts]) for k in keys if not k.startswith("label_")}
     for name in labels:
-        merged[name] = np.concatenate([np.asarray(p[name], dtype=np.int8) if name in p
-                                       else np.zeros(len(p["jet_pt"]), np.int8) for p in parts])
+        merged[name] = np.concatenate(
+            [np.asarray(p[name], dtype=np.int8) if name in p else np.zeros(len(p["jet_pt"]), np.int8) for p in parts]
+        )
     return merged
 
 
@@ -278,8 +336,10 @@ def _labels(branches: dict) -> tuple[np.ndarray, tuple[str, ...]]:
     onehot = np.stack([np.asarray(branches[k], dtype=np.int8) for k in names], axis=1)
     bad = np.flatnonzero(onehot.sum(axis=1) != 1)
     if bad.size:
-        raise DataError(f"labels are not one-hot for {bad.size} jets (first: jet {bad[0]}); "
-                        f"each jet needs exactly one of {', '.join(names)} set")
+        raise DataError(
+            f"labels are not one-hot for {bad.size} jets (first: jet {bad[0]}); "
+            f"each jet needs exactly one of {', '.join(names)} set"
+        )
     return onehot.argmax(axis=1), tuple(names)
 
 
@@ -308,9 +368,9 @@ def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 
     paths = resolve_jet_files(paths)
     branches = _concatenate([read_branches(p) for p in paths])
     labels, label_names = _labels(branches)
-    fields = {k[len("part_"):]: branches[k] for k in branches if k.startswith("part_")}
+    fields = {k[len("part_") :]: branches[k] for k in branches if k.startswith("part_")}
     particles = ak.zip(fields)
-    jets = {k[len("jet_"):]: ak.to_numpy(branches[k]).astype(float) for k in branches if k.startswith("jet_")}
+    jets = {k[len("jet_") :]: ak.to_numpy(branches[k]).astype(float) for k in branches if k.startswith("jet_")}
     if "aux_parton" in branches:
         jets["parton"] = ak.to_numpy(branches["aux_parton"])
     padded = padded_particles(particles, jets, max_particles=int(max_particles))
@@ -322,10 +382,17 @@ def take(data: JetData, index) -> JetData:
     index = np.asarray(index)
     if index.dtype == bool:
         index = np.flatnonzero(index)
-    return JetData(particles=data.particles[index], jets={k: v[index] for k, v in data.jets.items()},
-                   labels=data.labels[index], label_names=data.label_names, points=data.points[index],
-                   features=data.features[index], feature_names=data.feature_names, mask=data.mask[index],
-                   four_vectors=data.four_vectors[index])
+    return JetData(
+        particles=data.particles[index],
+        jets={k: v[index] for k, v in data.jets.items()},
+        labels=data.labels[index],
+        label_names=data.label_names,
+        points=data.points[index],
+        features=data.features[index],
+        feature_names=data.feature_names,
+        mask=data.mask[index],
+        four_vectors=data.four_vectors[index],
+    )
 
 
 def select_classes(data: JetData, names) -> JetData:
@@ -336,8 +403,7 @@ def select_classes(data: JetData, names) -> JetData:
     names = tuple(names)
     missing = [n for n in names if n not in data.label_names]
     if missing:
-        raise DataError(f"no jets with {', '.join(missing)} in the data; its labels are: "
-                        f"{', '.join(data.label_names)}")
+        raise DataError(f"no jets with {', '.join(missing)} in the data; its labels are: {', '.join(data.label_names)}")
     lookup = np.array([names.index(n) if n in names else -1 for n in data.label_names])
     new = lookup[data.labels]
     subset = take(data, new >= 0)

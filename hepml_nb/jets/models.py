@@ -19,9 +19,10 @@ flat indices, channels last, and only for real particles ("packed" rows).
 :meth:`EdgeConvBlock.forward_padded` keeps the padded layout (for ONNX export) and,
 with ``direct=True``, the direct formulation (for tests and benchmarks).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -58,7 +59,7 @@ class EdgeConvBlock(nn.Module):
         super().__init__()
         self.k = k
         widths = [2 * in_channels, *channels]
-        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:]))
+        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:], strict=True))
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
         self.shortcut = nn.Linear(in_channels, channels[-1], bias=False)
         self.shortcut_norm = nn.BatchNorm1d(channels[-1])
@@ -67,7 +68,7 @@ class EdgeConvBlock(nn.Module):
         """Linear + BN + ReLU layers on edge features (M, k, C), then the mean over the k edges."""
         m, k, _ = h.shape
         h = h.reshape(m * k, -1)
-        for i, (lin, norm) in enumerate(zip(self.linears, self.norms)):
+        for i, (lin, norm) in enumerate(zip(self.linears, self.norms, strict=True)):
             if i > 0 or not skip_first:
                 h = lin(h)
             h = torch.relu_(norm(h))
@@ -133,20 +134,34 @@ class ParticleNet(nn.Module):
     result equals the padded formulations (``implementation="padded"`` or ``"direct"``).
     """
 
-    def __init__(self, input_dims: int, num_classes: int = 2, *, k: int = 7,
-                 blocks: Sequence[Sequence[int]] = ((32, 32, 32), (64, 64, 64)), fc: tuple[int, float] = (128, 0.1)):
+    def __init__(
+        self,
+        input_dims: int,
+        num_classes: int = 2,
+        *,
+        k: int = 7,
+        blocks: Sequence[Sequence[int]] = ((32, 32, 32), (64, 64, 64)),
+        fc: tuple[int, float] = (128, 0.1),
+    ):
         super().__init__()
         self.input_norm = nn.BatchNorm1d(input_dims)
         widths = [input_dims, *(ch[-1] for ch in blocks)]
         self.blocks = nn.ModuleList(EdgeConvBlock(k, widths[i], ch) for i, ch in enumerate(blocks))
-        self.head = nn.Sequential(nn.Linear(widths[-1], fc[0]), nn.ReLU(), nn.Dropout(fc[1]),
-                                  nn.Linear(fc[0], num_classes))
+        self.head = nn.Sequential(
+            nn.Linear(widths[-1], fc[0]), nn.ReLU(), nn.Dropout(fc[1]), nn.Linear(fc[0], num_classes)
+        )
         self.k = k
-        self.config = {"input_dims": input_dims, "num_classes": num_classes, "k": k,
-                       "blocks": [list(c) for c in blocks], "fc": list(fc)}
+        self.config = {
+            "input_dims": input_dims,
+            "num_classes": num_classes,
+            "k": k,
+            "blocks": [list(c) for c in blocks],
+            "fc": list(fc),
+        }
 
-    def forward(self, points: torch.Tensor, features: torch.Tensor, mask: torch.Tensor,
-                *, implementation: str = "packed") -> torch.Tensor:
+    def forward(
+        self, points: torch.Tensor, features: torch.Tensor, mask: torch.Tensor, *, implementation: str = "packed"
+    ) -> torch.Tensor:
         """Class logits (B, num_classes) from points (B, P, 2), features (B, P, F), mask (B, P).
 
         ``implementation``: ``packed`` (default, fastest: real particles only), ``padded``
@@ -154,8 +169,10 @@ class ParticleNet(nn.Module):
         features: the reference formulation). All three agree in eval mode.
         """
         if features.shape[1] <= self.k:
-            raise ParameterError(f"jets are padded to {features.shape[1]} particles, but the model takes "
-                                 f"k = {self.k} neighbours; use max_particles > {self.k}")
+            raise ParameterError(
+                f"jets are padded to {features.shape[1]} particles, but the model takes "
+                f"k = {self.k} neighbours; use max_particles > {self.k}"
+            )
         if implementation in ("padded", "direct"):
             return self._forward_padded(points, features, mask, direct=implementation == "direct")
         if implementation != "packed":

@@ -3,9 +3,10 @@
 Every helper takes ``ax=None``, draws only there and returns the axes (or, for the
 widget, a figure); styling is left to :func:`hepml_nb.core.plotting.use_style`.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,8 +34,16 @@ def plot_scores(y_true: np.ndarray, score: np.ndarray, *, label: str = "tagger",
     return ax
 
 
-def plot_feature(values: np.ndarray, labels: np.ndarray, *, name: str, class_names: Sequence[str],
-                 bins: int = 40, unit: str = "", ax=None):
+def plot_feature(
+    values: np.ndarray,
+    labels: np.ndarray,
+    *,
+    name: str,
+    class_names: Sequence[str],
+    bins: int = 40,
+    unit: str = "",
+    ax=None,
+):
     """Normalised distribution of one jet-level feature per class."""
     import hist
     import mplhep
@@ -53,7 +62,10 @@ def plot_feature(values: np.ndarray, labels: np.ndarray, *, name: str, class_nam
 
 
 def plot_history(history: TrainingHistory | Mapping[str, Sequence[float]], *, ax=None):
-    """Training and validation loss per epoch (``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_particlenet`)."""
+    """Training and validation loss per epoch.
+
+    ``history`` is ``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_particlenet`.
+    """
     ax = axes_or_new(ax, figsize=(6, 4.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     ax.plot(epochs, history["train_loss"], "o-", label="training loss")
@@ -80,8 +92,11 @@ def plot_jet(data, index: int, *, scores: Mapping[str, np.ndarray] | None = None
     mask = data.mask[index]
     deta, dphi = data.points[index, mask, 0], data.points[index, mask, 1]
     pt = np.hypot(data.four_vectors[index, mask, 0], data.four_vectors[index, mask, 1])
-    charged = (data.features[index, mask, data.feature_names.index("charge")] != 0
-               if "charge" in data.feature_names else np.zeros(mask.sum(), bool))
+    charged = (
+        data.features[index, mask, data.feature_names.index("charge")] != 0
+        if "charge" in data.feature_names
+        else np.zeros(mask.sum(), bool)
+    )
     size = 400.0 * pt / max(pt.max(), 1e-9)
     ax.scatter(deta[charged], dphi[charged], s=size[charged], c="tab:red", alpha=0.6, label="charged")
     ax.scatter(deta[~charged], dphi[~charged], s=size[~charged], c="tab:blue", alpha=0.6, label="neutral")
@@ -93,8 +108,11 @@ def plot_jet(data, index: int, *, scores: Mapping[str, np.ndarray] | None = None
     ax.set_ylabel(r"$\Delta\phi$ [rad]")
     label = data.label_names[data.labels[index]].replace("label_", "")
     text = ", ".join(f"{k} {v[index]:.3f}" for k, v in (scores or {}).items())
-    ax.set_title(f"jet {index}: {label}, pT = {data.jets['pt'][index]:.0f} GeV, {mask.sum()} particles"
-                 + (f"\nscores: {text}" if text else ""), fontsize=10)
+    ax.set_title(
+        f"jet {index}: {label}, pT = {data.jets['pt'][index]:.0f} GeV, {mask.sum()} particles"
+        + (f"\nscores: {text}" if text else ""),
+        fontsize=10,
+    )
     ax.legend(loc="upper right", fontsize=8)
     return ax
 

@@ -6,6 +6,7 @@ The shipped checkpoint ``pretrained/particlenet_lite.pt`` is produced by
 are stored in ``pretrained/particlenet_lite.json`` with the test metrics), so a
 workshop can skip training.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,10 @@ def pretrained_path(name: str = "particlenet_lite") -> Path:
     path = PRETRAINED_DIR / f"{name}.pt"
     if not path.is_file():
         found = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
-        raise DataError(f"no pretrained checkpoint {name!r} in {PRETRAINED_DIR}; available: "
-                        f"{', '.join(found) or 'none'} (create one with scripts/train_particlenet_checkpoint.py)")
+        raise DataError(
+            f"no pretrained checkpoint {name!r} in {PRETRAINED_DIR}; available: "
+            f"{', '.join(found) or 'none'} (create one with scripts/train_particlenet_checkpoint.py)"
+        )
     return path
 
 
@@ -37,8 +40,14 @@ def save_checkpoint(model: ParticleNet, path: Path | str, *, feature_names, info
     See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``info`` is best made with
     :func:`hepml_nb.core.checkpoints.recipe_card` (command, parameters, metrics, versions).
     """
-    return core_checkpoints.save_checkpoint(path, model.state_dict(), kind=KIND, config=model.config, card=info,
-                                            extra={"feature_names": list(feature_names)})
+    return core_checkpoints.save_checkpoint(
+        path,
+        model.state_dict(),
+        kind=KIND,
+        config=model.config,
+        card=info,
+        extra={"feature_names": list(feature_names)},
+    )
 
 
 def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:
@@ -56,12 +65,15 @@ def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNe
     ckpt = core_checkpoints.load_checkpoint(path, kind=KIND)
     expected = list(ckpt.extra.get("feature_names", ()))
     if feature_names is not None and list(feature_names) != expected:
-        raise DataError(f"checkpoint {path.name} expects the particle features {expected}, "
-                        f"but the data has {list(feature_names)}; use files with the same branches "
-                        "(part_charge and part_is* present) or train a new model")
+        raise DataError(
+            f"checkpoint {path.name} expects the particle features {expected}, "
+            f"but the data has {list(feature_names)}; use files with the same branches "
+            "(part_charge and part_is* present) or train a new model"
+        )
     cfg = dict(ckpt.config)
-    model = ParticleNet(cfg.pop("input_dims"), cfg.pop("num_classes"), k=cfg["k"],
-                        blocks=cfg["blocks"], fc=tuple(cfg["fc"]))
+    model = ParticleNet(
+        cfg.pop("input_dims"), cfg.pop("num_classes"), k=cfg["k"], blocks=cfg["blocks"], fc=tuple(cfg["fc"])
+    )
     return ckpt.load_into(model), ckpt.card
 
 

@@ -4,6 +4,7 @@ The PyPI ``fastjet`` has no fastjet-contrib, so soft drop uses the awkward inter
 grooming on a Cambridge/Aachen reclustering, and N-subjettiness uses exclusive kT
 subjets as axes. Both work on many jets at once (one "event" per jet).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -41,7 +42,8 @@ def softdrop_mass(constituents: ak.Array, *, z_cut: float = 0.1, beta: float = 0
         warnings.simplefilter("ignore", UserWarning)
         cluster = fastjet.ClusterSequence(constituents, jet_def)
         groomed = cluster.exclusive_jets_softdrop_grooming(
-            njets=1, beta=beta, symmetry_cut=z_cut, symmetry_measure="scalar_z", R0=r0)
+            njets=1, beta=beta, symmetry_cut=z_cut, symmetry_measure="scalar_z", R0=r0
+        )
     return np.maximum(np.asarray(groomed.msoftdrop, dtype=float), 0.0)
 
 
@@ -80,8 +82,10 @@ def nsubjettiness_from_axes(constituents: np.ndarray, axes: np.ndarray, *, r0: f
 def padded_four_vectors(constituents: ak.Array, n_max: int | None = None) -> np.ndarray:
     """(n_jets, n_max, 4) numpy array of ``px, py, pz, E`` from jagged records, zero-padded."""
     width = int(ak.max(ak.num(constituents))) if n_max is None else int(n_max)
-    columns = [ak.to_numpy(ak.fill_none(ak.pad_none(constituents[f], width, axis=1, clip=True), 0.0))
-               for f in ("px", "py", "pz", "E")]
+    columns = [
+        ak.to_numpy(ak.fill_none(ak.pad_none(constituents[f], width, axis=1, clip=True), 0.0))
+        for f in ("px", "py", "pz", "E")
+    ]
     return np.stack(columns, axis=-1).astype(float)
 
 

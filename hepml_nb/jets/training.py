@@ -5,6 +5,7 @@ the planned steps), close to the schedule of the ParticleNet paper. After every 
 the validation loss is computed; training stops after ``patience`` epochs without
 improvement and the best weights are restored.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,7 +55,7 @@ def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: s
     n = len(arrays[0])
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         if rng is not None and len(idx) < 2:  # BatchNorm needs two jets
             continue
         yield tuple(torch.as_tensor(a[idx]).to(device) for a in arrays)
@@ -82,9 +83,20 @@ def _check_training(epochs: int, batch_size: int, lr: float, patience: int) -> N
         raise ParameterError(f"patience must be >= 1 epoch, got {patience!r}")
 
 
-def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, batch_size: int = 128,
-                      lr: float = 3e-3, weight_decay: float = 1e-4, patience: int = 3, device: str = "auto",
-                      seed: int = 0, progress: bool = True) -> TrainResult:
+def train_particlenet(
+    model: torch.nn.Module,
+    train,
+    val,
+    *,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    patience: int = 3,
+    device: str = "auto",
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainResult:
     """Train ``model`` in place on ``train`` and keep the weights with the lowest validation loss.
 
     The starting weights count as a candidate, so fine-tuning a pretrained model never
@@ -111,12 +123,22 @@ def train_particlenet(model: torch.nn.Module, train, val, *, epochs: int = 10, b
     _check_training(epochs, batch_size, lr, patience)
     device = resolve_device(device)
     with torch_seed(seed, device):
-        return _train(model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      patience=patience, device=device, rng=np.random.default_rng(seed), progress=progress)
+        return _train(
+            model,
+            train,
+            val,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            patience=patience,
+            device=device,
+            rng=np.random.default_rng(seed),
+            progress=progress,
+        )
 
 
-def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng,
-           progress) -> TrainResult:
+def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress) -> TrainResult:
     """The loop of :func:`train_particlenet` (arguments checked, random state forked and seeded there)."""
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -140,10 +162,16 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
             seen += len(y)
         train_time += time.perf_counter() - start
         val_loss, val_acc = _evaluate(model, val, 512, device)
-        history.log(epoch + 1, train_loss=total / len(train[0]), val_loss=val_loss, val_accuracy=val_acc,
-                    lr=opt.param_groups[0]["lr"])
-        bar.set_postfix(train_loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}",
-                        val_acc=f"{val_acc:.3f}")
+        history.log(
+            epoch + 1,
+            train_loss=total / len(train[0]),
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            lr=opt.param_groups[0]["lr"],
+        )
+        bar.set_postfix(
+            train_loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_acc:.3f}"
+        )
         if val_loss < best:
             best, best_epoch, best_state = val_loss, epoch, copy.deepcopy(model.state_dict())
         elif epoch - max(best_epoch, 0) >= patience:
@@ -152,8 +180,9 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
     return TrainResult(history, best_epoch, train_time, seen / max(train_time, 1e-9))
 
 
-def predict_scores(model: torch.nn.Module, points, features, mask, *, batch_size: int = 512,
-                   device: str = "auto") -> np.ndarray:
+def predict_scores(
+    model: torch.nn.Module, points, features, mask, *, batch_size: int = 512, device: str = "auto"
+) -> np.ndarray:
     """Softmax scores (N, n_classes) of ``model`` in eval mode."""
     device = resolve_device(device)
     model.to(device).eval()
