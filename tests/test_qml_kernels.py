@@ -110,7 +110,9 @@ def test_alpha_default_is_one_constant_everywhere():
     from hepml_nb import qml
 
     assert kn.DEFAULT_ALPHA == 0.5
-    functions = [getattr(qml, name) for name in qml.__all__ if callable(getattr(qml, name))]
+    import types
+
+    functions = [getattr(qml, name) for name in qml.__all__ if isinstance(getattr(qml, name), types.FunctionType)]
     defaults = {f.__name__: inspect.signature(f).parameters["alpha"].default
                 for f in functions if "alpha" in inspect.signature(f).parameters}
     assert {"exact_kernel", "zz_statevectors", "device_kernel", "kernel_view", "feature_map_view"} <= set(defaults)

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.qml.devices import _IBM_MAX_CIRCUITS, Device, angle_matrix, check_size, provider_error, resolve_device
+from hepml_nb.qml.devices import _IBM_MAX_CIRCUITS, Device, _split_name, angle_matrix, check_size, provider_error, resolve_device
 from hepml_nb.qml.kernels import DEFAULT_ALPHA, entangling_pairs, project_psd
 
 __all__ = [
@@ -385,6 +385,7 @@ def check_hardware_request(backend: str | None, *, confirm_hardware_submission: 
     """
     if backend is None:
         return None
+    _split_name(backend)  # an unknown device name fails here, before any work
     half = n_events // 2
     train, test = circuit_estimate(half, shots=shots), circuit_estimate(half, half, shots=shots)
     total = {k: train[k] + test[k] for k in ("circuits", "total_shots")}

@@ -101,8 +101,7 @@ def angle_matrix(x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.n
 def _split_name(name: str) -> tuple[str, str]:
     kind, sep, rest = name.partition(":")
     if not sep:  # bare names: fake_lagos, ibm_brisbane (the old notebook parameters)
-        kind = "fake" if name.startswith("fake") else "ibm" if name.startswith("ibm_") else ""
-        return (kind, name) if kind else _split_name(f"?:{name}")
+        kind, rest = ("fake" if name.startswith("fake") else "ibm" if name.startswith("ibm_") else ""), name
     if kind not in ("fake", "ibm", "origin-sim", "origin") or not rest:
         raise ParameterError(f"unknown device {name!r} for the quantum kernel; choose one of: exact, shots, "
                              f"{', '.join(DEVICE_KINDS)}")

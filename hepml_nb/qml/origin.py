@@ -119,6 +119,7 @@ class OriginSimulator(_OriginBase):
         super().__init__(f"origin-sim:{mode}", **settings)
         check_size(self.name, _SIM_QUBITS, self.n_qubits)
         self.noise = ORIGIN_NOISE if mode == "noisy" else None
+        self.model = None if self.noise is None else origin_noise_model(self.noise)  # built once
         self.jobs = 0
 
     def device(self) -> Device:
@@ -133,7 +134,7 @@ class OriginSimulator(_OriginBase):
         if self.noise is None:
             simulator.run(prog)
             return np.clip(np.asarray(simulator.state_probs(), dtype=float), 0.0, None)
-        simulator.run(prog, origin_noise_model(self.noise))
+        simulator.run(prog, self.model)
         probs = np.clip(np.asarray(simulator.state_probs(), dtype=float), 0.0, None)
         return _readout(probs, self.n_qubits, tuple(self.noise["readout"]))
 
