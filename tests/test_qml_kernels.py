@@ -140,3 +140,11 @@ def test_project_psd_clips_negative_eigenvalues_like_qiskit_machine_learning(see
     assert np.allclose(kn.project_psd(kernel), reference, atol=1e-12)
     psd = kernel @ kernel.T
     assert np.allclose(kn.project_psd(psd), psd, atol=1e-10)  # already PSD: unchanged
+
+
+def test_fidelity_kernel_threaded_blocks_equal_single_thread(seed):
+    psi = kn.zz_statevectors(np.random.default_rng(seed).uniform(0, 3, (300, 5)))
+    threaded = kn.fidelity_kernel(psi, block=32, workers=2)
+    assert np.array_equal(threaded, kn.fidelity_kernel(psi, block=32, workers=1))
+    assert np.array_equal(threaded, threaded.T)
+    assert np.allclose(kn.fidelity_kernel(psi[:7], psi, block=32, workers=2), threaded[:7], atol=1e-14)
