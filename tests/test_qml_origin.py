@@ -191,3 +191,15 @@ def test_origin_cloud_small_chip_and_missing_key(cloud, monkeypatch):
     assert "not shown" not in dv.origin_token_status()
     monkeypatch.setenv(dv.ORIGIN_TOKEN_ENV, FAKE_KEY)
     assert FAKE_KEY not in dv.origin_token_status() and "(not shown)" in dv.origin_token_status()
+
+
+def test_record_device_run_on_hardware_prints_cost_and_needs_confirmation(cloud, capsys, tmp_path, seed):
+    from hepml_nb.qml.features import FeatureSet
+    from hepml_nb.qml.records import record_device_run
+
+    x = np.random.default_rng(seed).uniform(0, np.pi, (4, 4))
+    fs = FeatureSet(x, x[:2], np.array([0, 1, 0, 1]), np.array([1, 0]), tuple("abcd"))
+    with pytest.raises(ParameterError, match="hardware submission not confirmed: 14 circuits"):
+        record_device_run(fs, backend="origin:WK_C102_400", path=tmp_path / "r.json", shots=8)
+    assert "origin:WK_C102_400: 14 circuits x 8 shots" in capsys.readouterr().out
+    assert cloud.submitted == [] and not (tmp_path / "r.json").exists()

@@ -24,12 +24,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.qml.devices import _IBM_MAX_CIRCUITS, Device, _split_name, angle_matrix, check_size, provider_error, resolve_device
+from hepml_nb.qml.devices import (
+    _IBM_MAX_CIRCUITS, Device, _split_name, angle_matrix, check_size, provider_error, resolve_device,
+)
 from hepml_nb.qml.kernels import DEFAULT_ALPHA, entangling_pairs, project_psd
 
 __all__ = [
     "TOKEN_ENV", "compute_uncompute_circuit", "kernel_pairs", "circuit_estimate", "fake_backend",
-    "device_kernel", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request", "IBMAdapter",
+    "device_kernel", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request", "announce_hardware",
+    "kernel_from_counts", "IBMAdapter",
 ]
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
@@ -356,10 +359,25 @@ def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: 
     HardwareError
         For an expired token, a closed session or a device too small.
     """
-    estimate = circuit_estimate(len(x_a), None if x_b is None else len(x_b), shots=shots)
+    announce_hardware(backend, circuit_estimate(len(x_a), None if x_b is None else len(x_b), shots=shots),
+                      shots=shots, confirm_hardware_submission=confirm_hardware_submission,
+                      max_circuits_per_job=settings.get("max_circuits_per_job"))
+    return device_kernel(x_a, x_b, backend=backend, shots=shots, seed=seed, confirm_hardware_submission=True,
+                         **settings)
+
+
+def announce_hardware(backend: Any, estimate: dict[str, int], *, shots: int, confirm_hardware_submission: bool,
+                      max_circuits_per_job: int | None = None) -> None:
+    """Print the circuits and shots about to go to hardware; refuse unless the submission is confirmed.
+
+    Raises
+    ------
+    ParameterError
+        If ``confirm_hardware_submission`` is not True (nothing has been submitted).
+    """
     label = backend if isinstance(backend, str) else getattr(backend, "name", type(backend).__name__)
-    limit = settings.get("max_circuits_per_job")
-    jobs = f"in jobs of at most {limit} circuits" if limit else "in jobs within the device's limit"
+    jobs = f"in jobs of at most {max_circuits_per_job} circuits" if max_circuits_per_job else \
+        "in jobs within the device's limit"
     print(f"hardware kernel on {label}: {estimate['circuits']} circuits x {shots} shots = "
           f"{estimate['total_shots']} shots {jobs}")
     if confirm_hardware_submission is not True:
@@ -367,8 +385,6 @@ def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: 
             f"hardware submission not confirmed: {estimate['circuits']} circuits would be sent to {label}; "
             "set confirm_hardware_submission=True to submit (it uses your quantum-computer time)"
         )
-    return device_kernel(x_a, x_b, backend=backend, shots=shots, seed=seed, confirm_hardware_submission=True,
-                         **settings)
 
 
 def check_hardware_request(backend: str | None, *, confirm_hardware_submission: bool, n_events: int,

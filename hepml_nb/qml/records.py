@@ -194,6 +194,14 @@ def record_device_run(features: FeatureSet, *, backend: Any, path: Path | str, s
     settings = {"reps": reps, "alpha": alpha, "entanglement": entanglement}
     device = resolve_device(backend, n_qubits=features.x_train.shape[1], reps=reps, entanglement=entanglement,
                             optimization_level=optimization_level, seed=seed)
+    if device.hardware:
+        from hepml_nb.qml.backends import announce_hardware, circuit_estimate
+
+        n_train, n_test = len(features.x_train), len(features.x_test)
+        train, test = circuit_estimate(n_train, shots=shots), circuit_estimate(n_test, n_train, shots=shots)
+        announce_hardware(device.name, {k: train[k] + test[k] for k in ("circuits", "total_shots")}, shots=shots,
+                          confirm_hardware_submission=confirm_hardware_submission,
+                          max_circuits_per_job=max_circuits_per_job)
     record = DeviceRecord.open(path, device, label=label, settings={
         **settings, "shots": shots, "seed": seed, "optimization_level": optimization_level, "enforce_psd": True})
     record.data["features"] = {"x_train": features.x_train.tolist(), "x_test": features.x_test.tolist(),
