@@ -89,3 +89,41 @@ def test_event_file_gives_up_with_advice_when_nothing_passes(seed):
     with pytest.raises(DataError, match="widen mass_window"):
         ev.event_file(2, 1, seed=seed, mass_window=(30.0, 30.5), max_attempts_per_event=20,
                       backgrounds=("gammagamma",))
+
+
+def test_cut_flow_zgamma_keeps_full_energy_z_gamma_events(seed):
+    """Z/gamma* gamma has its own cuts: no radiative-return mHat window (the old shared configuration)."""
+    sample, m_hat = ev.cut_flow("zgamma", 300, seed=seed)
+    assert sample.generated == 300 and sample.generator_cuts.startswith("pTHat")
+    assert np.mean(m_hat > 200.0) > 0.5  # most events at the full 240 GeV (minus soft ISR)
+    assert np.median(m_hat) == pytest.approx(240.0, abs=5.0)
+    assert sample.sigma_fb > 5000.0  # ~20 pb, not the ~4 pb of the mHat-windowed corner
+    rr_sample, rr_m_hat = ev.cut_flow("gammagamma", 100, seed=seed)
+    assert np.all((rr_m_hat > 89.9) & (rr_m_hat < 160.1))  # gamma gamma keeps the radiative-return window
+    assert rr_sample.luminosity_ifb == pytest.approx(100 / rr_sample.sigma_fb)
+
+
+def test_event_file_records_composition_by_cross_section_times_efficiency(seed):
+    path = ev.event_file(4, 10, seed=seed, backgrounds=("gammagamma", "zgamma"))
+    table = ev.sample_composition(path)
+    assert list(table.index) == ["zh", "gammagamma", "zgamma"]
+    data = ev.read_events(path)
+    assert table.loc["gammagamma", "selected"] + table.loc["zgamma", "selected"] == 10 == (data["label"] == 0).sum()
+    assert np.all(table["sigma_selected_fb"] == table["sigma_fb"] * table["efficiency"])
+    bkg = table.loc[["gammagamma", "zgamma"]]
+    # generated side by side at equal luminosity (each step picks the process with the least N/sigma)
+    assert bkg["luminosity_ifb"].max() / bkg["luminosity_ifb"].min() < 1.1
+    assert bkg["fraction"].sum() == pytest.approx(1.0) and table.loc["zh", "fraction"] == 1.0
+    assert set(np.unique(data["process"][data["label"] == 0])) <= {204, 243}
+    assert "m_hat" in data and np.all(data["m_hat"] > 0)
+
+
+def test_cut_flow_and_composition_reject_bad_input(tmp_path):
+    import uproot
+
+    with pytest.raises(ParameterError, match="unknown process 'bhabha'; choose one of: zh, gammagamma, zgamma"):
+        ev.cut_flow("bhabha", 10)
+    with uproot.recreate(tmp_path / "old.root") as fh:
+        fh["events"] = {"label": np.zeros(3, dtype=np.int32)}
+    with pytest.raises(DataError, match="no per-process 'generation' tree"):
+        ev.sample_composition(tmp_path / "old.root")

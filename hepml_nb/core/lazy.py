@@ -43,13 +43,15 @@ DISTRIBUTIONS = {
     "qiskit_aer": "qiskit-aer",
     "qiskit_machine_learning": "qiskit-machine-learning",
     "qiskit_ibm_runtime": "qiskit-ibm-runtime",
+    "pyqpanda3": "pyqpanda3",
 }
 
 #: The import names each topic extra (``pip install 'hepml-nb[<topic>]'``) provides
 #: (tests/test_core_lazy.py checks this against pyproject.toml).
 TOPIC_EXTRAS: dict[str, tuple[str, ...]] = {
     "jets": ("torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
-    "qml": ("qiskit", "qiskit_aer", "qiskit_machine_learning", "qiskit_ibm_runtime", "pythia8mc", "uproot", "awkward"),
+    "qml": ("qiskit", "qiskit_aer", "qiskit_machine_learning", "qiskit_ibm_runtime", "pyqpanda3", "pythia8mc", "uproot",
+            "awkward"),
     "calo": ("torch", "h5py"),
     "fpga": ("hls4ml", "torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
 }

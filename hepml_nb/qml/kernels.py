@@ -14,6 +14,7 @@ arXiv:2209.12788, section 3).
 """
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
@@ -21,12 +22,18 @@ import numpy as np
 from hepml_nb.core.errors import ParameterError
 
 __all__ = [
-    "ENTANGLEMENTS", "entangling_pairs", "zz_phases", "zz_statevectors", "fidelity_kernel",
-    "exact_kernel", "shot_kernel", "kernel_target_alignment",
+    "DEFAULT_ALPHA", "ENTANGLEMENTS", "entangling_pairs", "zz_phases", "zz_statevectors", "fidelity_kernel",
+    "exact_kernel", "shot_kernel", "project_psd", "kernel_target_alignment",
 ]
 
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular")
 MAX_QUBITS = 16
+DEFAULT_ALPHA = 0.5
+"""Default scale of the ZZ feature-map angles in every kernel of :mod:`hepml_nb.qml` (qiskit's own default is 2.0).
+
+With features encoded into [0, pi] on 6 qubits, alpha = 2 makes almost every pair of events
+orthogonal (the kernel is close to the identity); 0.5 gives a kernel with a useful bandwidth.
+"""
 
 
 def entangling_pairs(n_qubits: int, entanglement: str | Sequence[Sequence[int]] = "full") -> list[tuple[int, int]]:
@@ -81,7 +88,7 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def zz_phases(x: np.ndarray, *, alpha: float = 2.0,
+def zz_phases(x: np.ndarray, *, alpha: float = DEFAULT_ALPHA,
               entanglement: str | Sequence[Sequence[int]] = "full") -> np.ndarray:
     """Diagonal phases ``theta_b(x)`` of one ZZ layer, shape (n_events, 2**n_qubits) in radians.
 
@@ -99,7 +106,7 @@ def zz_phases(x: np.ndarray, *, alpha: float = 2.0,
     return alpha * phases
 
 
-def zz_statevectors(x: np.ndarray, *, reps: int = 2, alpha: float = 2.0,
+def zz_statevectors(x: np.ndarray, *, reps: int = 2, alpha: float = DEFAULT_ALPHA,
                     entanglement: str | Sequence[Sequence[int]] = "full") -> np.ndarray:
     """Statevectors of ``zz_feature_map(n, reps, entanglement, alpha)`` for each event.
 
@@ -129,28 +136,69 @@ def zz_statevectors(x: np.ndarray, *, reps: int = 2, alpha: float = 2.0,
 
 
 def fidelity_kernel(psi_a: np.ndarray, psi_b: np.ndarray | None = None, *,
-                    block: int = 2048, dtype: type = np.float64) -> np.ndarray:
+                    block: int = 256, dtype: type = np.float64, workers: int | None = None) -> np.ndarray:
     """Gram matrix ``|<a_i|b_j>|^2`` of two sets of statevectors, shape (n_a, n_b).
 
     The complex overlap is computed as real matrix products of the stacked real and
-    imaginary parts, in row blocks of ``block`` events to bound the temporary memory.
+    imaginary parts, in blocks of ``block`` x ``block`` events (small enough for the
+    element-wise squares to stay in cache). For a training kernel (``psi_b`` None) only
+    the blocks on and above the diagonal are computed and mirrored, which halves the
+    work (the Gram matrix is symmetric; a syrk-like blocked upper triangle). Row blocks
+    are spread over ``workers`` threads (default: the usable CPU cores), each with a
+    single-threaded BLAS, which stays fast on a shared, busy machine.
     """
-    psi_a = np.asarray(psi_a)
-    psi_b = psi_a if psi_b is None else np.asarray(psi_b)
-    right = np.concatenate([psi_b.real, psi_b.imag], axis=1).astype(dtype).T  # (2d, n_b)
-    out = np.empty((psi_a.shape[0], psi_b.shape[0]), dtype=np.float64)
-    for start in range(0, psi_a.shape[0], block):
-        a = psi_a[start:start + block]
-        # rows [ar, ai] give Re<a|b>, rows [-ai, ar] give Im<a|b>: one product for both
-        left = np.concatenate([np.concatenate([a.real, a.imag], axis=1),
-                               np.concatenate([-a.imag, a.real], axis=1)]).astype(dtype)
-        overlap = left @ right
-        re, im = overlap[:len(a)], overlap[len(a):]
-        out[start:start + block] = re * re + im * im
+    stack_a = _stacked(np.asarray(psi_a), dtype)
+    stack_b = stack_a if psi_b is None else _stacked(np.asarray(psi_b), dtype)
+    n_a, n_b = len(stack_a[0]), len(stack_b[0])
+    out = np.empty((n_a, n_b), dtype=np.float64)
+    symmetric = psi_b is None
+
+    def row_block(start: int) -> None:
+        rows = slice(start, start + block)
+        for col in range(start if symmetric else 0, n_b, block):
+            cols = slice(col, col + block)
+            target = out[rows, cols]
+            _fidelity_block(stack_a[0][rows], stack_a[1][rows], stack_b[0][cols], target)
+            if symmetric and col == start:
+                target[...] = 0.5 * (target + target.T)  # diagonal block: exactly symmetric
+            elif symmetric:
+                out[cols, rows] = target.T
+
+    starts = range(0, n_a, block)
+    workers = min(workers or _usable_cores(), len(starts))
+    if workers <= 1 or n_a * n_b < 4 * block * block:
+        for start in starts:
+            row_block(start)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        list(pool.map(row_block, starts))  # longest rows of the triangle first: balanced work
     return out
 
 
-def exact_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, reps: int = 2, alpha: float = 2.0,
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _stacked(psi: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """``([Re, Im], [-Im, Re])`` of the statevectors, each (n, 2 * dim), C-contiguous, in ``dtype``."""
+    re, im = psi.real.astype(dtype), psi.imag.astype(dtype)
+    return np.concatenate([re, im], axis=1), np.concatenate([-im, re], axis=1)
+
+
+def _fidelity_block(left_re: np.ndarray, left_im: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out = |<a|b>|^2`` with ``Re = [ar, ai] . [br, bi]`` and ``Im = [-ai, ar] . [br, bi]``."""
+    re = left_re @ right.T
+    im = left_im @ right.T
+    np.square(re, out=re)
+    np.square(im, out=im)
+    np.add(re, im, out=out)
+
+
+def exact_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, reps: int = 2, alpha: float = DEFAULT_ALPHA,
                  entanglement: str | Sequence[Sequence[int]] = "full", dtype: type = np.float64) -> np.ndarray:
     """Exact fidelity kernel of the ZZ feature map, shape (n_a, n_b) (n_b = n_a when ``x_b`` is None).
 
@@ -170,7 +218,7 @@ def exact_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, reps: int = 
 
 
 def shot_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, shots: int = 1024,
-                seed: int | np.random.Generator = 0, **settings) -> np.ndarray:
+                seed: int | np.random.Generator = 0, enforce_psd: bool = True, **settings) -> np.ndarray:
     """Fidelity kernel estimated with ``shots`` measurements per entry (compute-uncompute).
 
     The probability of reading all zeros after ``U(x_j)^dagger U(x_i)`` is the fidelity, so
@@ -188,7 +236,34 @@ def shot_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, shots: int = 
         upper = np.triu(sampled, 1)
         sampled = upper + upper.T
         np.fill_diagonal(sampled, 1.0)
+        if enforce_psd:
+            sampled = project_psd(sampled)
     return sampled
+
+
+def project_psd(kernel: np.ndarray) -> np.ndarray:
+    """Nearest positive semi-definite matrix (Frobenius norm): negative eigenvalues clipped to zero.
+
+    A training kernel estimated from finite shots or on a noisy device is symmetric but
+    in general indefinite, and an SVM on an indefinite Gram matrix has no well-defined
+    optimum. This is the projection of qiskit-machine-learning's ``enforce_psd=True``
+    (Higham, Linear Algebra Appl. 103 (1988) 103). Returns a new symmetric array.
+
+    Raises
+    ------
+    ParameterError
+        If ``kernel`` is not a square symmetric matrix.
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or not np.allclose(kernel, kernel.T, atol=1e-10):
+        raise ParameterError(
+            f"only a square symmetric (training) kernel can be projected onto the PSD cone, got shape "
+            f"{kernel.shape}{'' if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] else ' (not symmetric)'}; "
+            "test kernels (n_test, n_train) need no projection"
+        )
+    values, vectors = np.linalg.eigh(0.5 * (kernel + kernel.T))
+    projected = (vectors * np.clip(values, 0.0, None)) @ vectors.T
+    return 0.5 * (projected + projected.T)
 
 
 def kernel_target_alignment(kernel: np.ndarray, y: np.ndarray, *, centered: bool = True) -> float:

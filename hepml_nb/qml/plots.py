@@ -9,7 +9,7 @@ import pandas as pd
 
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.plotting import axes_or_new
-from hepml_nb.qml.kernels import exact_kernel, shot_kernel
+from hepml_nb.qml.kernels import DEFAULT_ALPHA, exact_kernel, shot_kernel
 
 __all__ = ["plot_features", "plot_kernel_matrix", "plot_auc_vs_size", "plot_kernel_agreement",
            "feature_map_view", "kernel_view"]
@@ -86,7 +86,7 @@ def plot_kernel_agreement(reference: np.ndarray, others: Mapping[str, np.ndarray
     return ax
 
 
-def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "linear", alpha: float = 2.0):
+def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "linear", alpha: float = DEFAULT_ALPHA):
     """Text drawing of qiskit's ``zz_feature_map`` (H, P and CX gates) with its gate counts."""
     with needs_extra("qml"):
         from qiskit.circuit.library import zz_feature_map
@@ -97,7 +97,7 @@ def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "line
     return circuit.draw("text", fold=-1)
 
 
-def kernel_view(x: np.ndarray, y: np.ndarray, *, n_qubits: int = 6, reps: int = 2, alpha: float = 0.5,
+def kernel_view(x: np.ndarray, y: np.ndarray, *, n_qubits: int = 6, reps: int = 2, alpha: float = DEFAULT_ALPHA,
                 shots: int = 0, entanglement: str = "linear", seed: int = 0):
     """Figure of the kernel matrix of the first ``n_qubits`` encoded features; ``shots=0`` is exact."""
     x = np.asarray(x)[:, : int(n_qubits)]

@@ -10,9 +10,9 @@ import pandas as pd
 from hepml_nb.core.metrics import bootstrap_auc
 from hepml_nb.qml.classify import kernel_svm_scores
 from hepml_nb.qml.features import FeatureSet
-from hepml_nb.qml.kernels import exact_kernel, shot_kernel
+from hepml_nb.qml.kernels import DEFAULT_ALPHA, exact_kernel, shot_kernel
 
-__all__ = ["KernelRun", "DeviceComparison", "run_kernel", "shot_study", "backend_table"]
+__all__ = ["KernelRun", "DeviceComparison", "run_kernel", "shot_study", "backend_table", "entanglement_study"]
 
 
 class KernelRun(NamedTuple):
@@ -78,3 +78,36 @@ def shot_study(features: FeatureSet, *, shots: Sequence[int], seed: int = 0, n_b
     table = backend_table(runs, features, n_boot=n_boot, seed=seed)
     table.insert(0, "shots", [np.inf, *[int(s) for s in shots]])
     return table
+
+
+def entanglement_study(features: FeatureSet, *, backend: Any, entanglements: Sequence[str] = ("linear", "full"),
+                       shots: int = 1024, seed: int = 0, reps: int = 2, alpha: float = DEFAULT_ALPHA,
+                       optimization_level: int = 1, n_boot: int = 200) -> pd.DataFrame:
+    """The same device study for each entanglement, with the transpiled circuit's depth.
+
+    One row per entanglement: transpiled ``depth``, ``two_qubit_depth`` and ``two_qubit_gates``
+    of the compute-uncompute circuit on ``backend``, the test AUC on the exact and the
+    device kernel, the kernel RMS deviation, and the mean test-kernel entry of both next to
+    ``uniform_floor = 2**-n_qubits``: the value every entry takes when depolarising noise
+    has turned the state into the maximally mixed one (not zero).
+    """
+    from hepml_nb.qml.backends import device_kernel
+    from hepml_nb.qml.devices import transpiled_depths
+
+    n_qubits = features.x_train.shape[1]
+    depths = transpiled_depths(backend, n_qubits=n_qubits, reps=reps, entanglements=entanglements,
+                               optimization_level=optimization_level, seed=seed)
+    rows = []
+    for ent in entanglements:
+        settings = {"reps": reps, "alpha": alpha, "entanglement": ent}
+        runs = {"exact": run_kernel(exact_kernel, features, **settings),
+                "device": run_kernel(device_kernel, features, backend=backend, shots=shots, seed=seed,
+                                     optimization_level=optimization_level, **settings)}
+        table = backend_table(runs, features, n_boot=n_boot, seed=seed)
+        rows.append({"entanglement": ent, **depths.loc[ent].to_dict(), "auc_exact": table.loc["exact", "auc"],
+                     "auc_device": table.loc["device", "auc"], "auc_device_std": table.loc["device", "auc_std"],
+                     "kernel_rms_vs_exact": table.loc["device", "kernel_rms_vs_exact"],
+                     "mean_kernel_exact": float(runs["exact"].k_test.mean()),
+                     "mean_kernel_device": float(runs["device"].k_test.mean()),
+                     "uniform_floor": 2.0**-n_qubits, "seconds": runs["device"].seconds})
+    return pd.DataFrame(rows).set_index("entanglement")
