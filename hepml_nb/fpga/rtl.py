@@ -40,6 +40,7 @@ from hepml_nb.fpga.hls import parse_precision
 __all__ = [
     "QuantizedMLP", "RTLDesign", "parse_fixed_type", "quantize_weights", "quantize_tagger",
     "reference_logits", "relu_quantize", "trace_network", "write_verilog", "da4ml_predict", "require_da4ml",
+    "network_to_dict", "network_from_dict",
 ]
 
 _UFIXED = re.compile(r"^\s*ap_ufixed\s*<(.*)>\s*$")
@@ -133,6 +134,35 @@ class QuantizedMLP:
         return quantize_fixed(X, width, integer, rounding="TRN", overflow="SAT")
 
 
+def network_to_dict(net: QuantizedMLP) -> dict:
+    """JSON-ready dict of ``net`` (weights as integer codes on their grids, so nothing is rounded)."""
+    return {"weight_codes": [np.round(w * 2.0 ** f).astype(int).tolist() for w, f in zip(net.weights, net.weight_frac)],
+            "bias_codes": [np.round(b * 2.0 ** _bias_frac(net, n)).astype(int).tolist() for n, b in enumerate(net.biases)],
+            "weight_bits": list(net.weight_bits), "weight_frac": list(net.weight_frac), "input_type": net.input_type,
+            "activation_types": list(net.activation_types), "output_type": net.output_type}
+
+
+def network_from_dict(data: dict) -> QuantizedMLP:
+    """Inverse of :func:`network_to_dict`."""
+    try:
+        fracs = [int(f) for f in data["weight_frac"]]
+        weights = tuple(np.asarray(c, dtype=np.float64) / 2.0 ** f for c, f in zip(data["weight_codes"], fracs))
+        shell = QuantizedMLP(weights, tuple(np.zeros(w.shape[1]) for w in weights), tuple(data["weight_bits"]),
+                             tuple(fracs), data["input_type"], tuple(data["activation_types"]), data["output_type"])
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"not a saved quantised network: missing or bad {exc}") from None
+    biases = tuple(np.asarray(c, dtype=np.float64) / 2.0 ** _bias_frac(shell, n)
+                   for n, c in enumerate(data["bias_codes"]))
+    return QuantizedMLP(weights, biases, shell.weight_bits, shell.weight_frac, shell.input_type,
+                        shell.activation_types, shell.output_type)
+
+
+def _bias_frac(net: QuantizedMLP, n: int) -> int:
+    """Fractional bits of layer ``n``'s bias: the accumulator grid (input fraction + weight fraction)."""
+    f_in = _kif(net.input_type if n == 0 else net.activation_types[n - 1])[2]
+    return f_in + net.weight_frac[n]
+
+
 def relu_quantize(z: np.ndarray, type_text: str) -> np.ndarray:
     """ReLU, then truncation to ``ap_ufixed<W,I>`` with saturation at ``2**I - 2**-(W-I)``."""
     _, width, integer = parse_fixed_type(type_text)
@@ -201,7 +231,7 @@ def quantize_tagger(
         w, f_w = quantize_weights(layer.weight.detach().cpu().numpy().T, b_w)
         bias = layer.bias.detach().cpu().numpy() if layer.bias is not None else np.zeros(w.shape[1])
         weights.append(w)
-        biases.append(_bias_on_grid(bias, f_in + f_w))
+        biases.append(_bias_on_grid(bias, f_in + f_w))  # the grid of _bias_frac
         wfrac.append(f_w)
     return QuantizedMLP(tuple(weights), tuple(biases), tuple(int(b) for b in bits), tuple(wfrac),
                         input_type, acts, output_type)

@@ -176,7 +176,7 @@ def place_and_route(design: RTLDesign, *, device: str = "85k", package: str = "C
     seconds = _run_tool([yosys, "-q", "-l", "yosys.log", "-p", script], folder, "yosys (synth_ecp5)", timeout_s)
     seconds += _run_tool([nextpnr, f"--{device}", "--package", package, "--json", "design.json", "--freq",
                           f"{freq_mhz:g}", "--seed", str(seed), "--report", "report.json", "--log", "nextpnr.log",
-                          "--out-of-context"], folder, "nextpnr-ecp5", timeout_s)
+                          "--out-of-context", "--timing-allow-fail"], folder, "nextpnr-ecp5", timeout_s)
     fmax, target, util = parse_nextpnr_report(json.loads((folder / "report.json").read_text()))
     cached.write_text(json.dumps({"fmax": fmax, "target": target, "util": util, "seconds": seconds}))
     return PlaceRouteReport(fmax, target, util, device, seconds, False)
