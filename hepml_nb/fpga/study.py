@@ -11,6 +11,7 @@ from typing import Sequence
 import pandas as pd
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.fpga.model import dense_layer_sizes
 from hepml_nb.fpga.qat import quantized_metrics, train_qat
 from hepml_nb.fpga.rtl import QuantizedMLP, quantize_tagger, write_verilog
 
@@ -32,7 +33,8 @@ def design_point(float_model, data, *, method: str, weight_bits: int, activation
         return quantize_tagger(float_model, input_type=input_type, weight_bits=weight_bits,
                                activation_type=activation_type, output_type=output_type)
     if method == "QAT":
-        return train_qat(data.X_train, data.y_train, input_type=input_type, weight_bits=weight_bits,
+        hidden = [n_out for _, n_out in dense_layer_sizes(float_model)[:-1]]
+        return train_qat(data.X_train, data.y_train, hidden=hidden, input_type=input_type, weight_bits=weight_bits,
                          activation_type=activation_type, output_type=output_type, prune=prune, init=float_model,
                          epochs=qat_epochs, seed=seed, progress=False).net
     raise ParameterError(f"unknown quantisation method {method!r}; choose one of: {', '.join(METHODS)}")
