@@ -14,6 +14,9 @@ from hepml_nb.fpga.model import (
     TaggerData, TrainResult, build_tagger, classification_metrics, dense_layer_sizes, load_jet_data,
     predict_proba, prepare_data, train_tagger,
 )
+from hepml_nb.fpga.compare import Agreement, compare_outputs, convert_network, emulate_network, hls_config_for
+from hepml_nb.fpga.flow import SHIPPED_LABEL, RTLFlowResult, run_rtl_flow, shipped_reports
+from hepml_nb.fpga.study import design_point, quantization_scan
 from hepml_nb.fpga.qat import QATResult, pareto_front, quantized_metrics, train_qat
 from hepml_nb.fpga.rtl import (
     QuantizedMLP, RTLDesign, da4ml_predict, parse_fixed_type, quantize_tagger, reference_logits, trace_network,
@@ -28,6 +31,8 @@ from hepml_nb.fpga.scans import (
 
 __all__ = [
     "PUBLISHED", "FpgaEstimate", "fitted_design_table", "fpga_estimate", "validate_resource_model",
+    "Agreement", "compare_outputs", "convert_network", "emulate_network", "hls_config_for",
+    "SHIPPED_LABEL", "RTLFlowResult", "run_rtl_flow", "shipped_reports", "design_point", "quantization_scan",
     "QATResult", "pareto_front", "quantized_metrics", "train_qat",
     "QuantizedMLP", "RTLDesign", "da4ml_predict", "parse_fixed_type", "quantize_tagger", "reference_logits",
     "trace_network", "write_verilog",
