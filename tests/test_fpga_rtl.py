@@ -245,3 +245,20 @@ def test_place_and_route_small_design_reports_fmax(net_483, tmp_path):
     assert synth.place_and_route(design, device="25k", package="CABGA256").reused
     with pytest.raises(ParameterError, match="choose one of: 12k, 25k, 45k, 85k"):
         synth.place_and_route(design, device="100k")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("verilator") is None, reason="Verilator not installed (apt-get install verilator)")
+def test_simulate_rtl_verilator_bit_exact(net_483, jets, tmp_path):
+    design = rtl.write_verilog(net_483, root=tmp_path)
+    sim = rtlsim.verify_rtl(net_483, design, jets, simulator="verilator")
+    assert sim.simulator == "verilator" and sim.latency_cycles == design.n_stages
+
+
+def test_simulate_rtl_rejects_unknown_simulator_and_missing_verilator(net_483, jets, tmp_path, monkeypatch):
+    design = rtl.write_verilog(net_483, root=tmp_path)
+    with pytest.raises(ParameterError, match="unknown simulator 'modelsim'; choose one of: icarus, verilator"):
+        rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets), simulator="modelsim")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ParameterError, match="RTL simulation .*needs Verilator"):
+        rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets), simulator="verilator")

@@ -53,7 +53,7 @@ def _step(skipped: dict, name: str, tools: tuple[str, ...]) -> bool:
 
 
 def run_rtl_flow(net: QuantizedMLP, X: np.ndarray, *, simulate: bool = True, synthesize: bool = True,
-                 place_route: bool = False, latency_cutoff: float = 5.0, clock_period_ns: float = 5.0,
+                 place_route: bool = False, simulator: str = "icarus", latency_cutoff: float = 5.0, clock_period_ns: float = 5.0,
                  synth_timeout_s: float = 3600.0) -> RTLFlowResult:
     """Verilog of ``net``, bit-exact RTL simulation on ``X``, Yosys synthesis and (optionally) nextpnr.
 
@@ -62,7 +62,8 @@ def run_rtl_flow(net: QuantizedMLP, X: np.ndarray, *, simulate: bool = True, syn
     """
     design = write_verilog(net, latency_cutoff=latency_cutoff, clock_period_ns=clock_period_ns)
     skipped: dict[str, str] = {}
-    sim = verify_rtl(net, design, X) if simulate and _step(skipped, "simulation", ("iverilog", "vvp")) else None
+    sim_tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
+    sim = verify_rtl(net, design, X, simulator=simulator) if simulate and _step(skipped, "simulation", sim_tools) else None
     syn = synthesize_rtl(design, timeout_s=synth_timeout_s) if synthesize and _step(
         skipped, "synthesis", ("yosys",)) else None
     pnr = place_and_route(design, freq_mhz=1e3 / clock_period_ns, timeout_s=synth_timeout_s) if place_route and _step(

@@ -1,4 +1,4 @@
-"""RTL simulation of a da4ml design with Icarus Verilog, bit-exact checks and the measured latency.
+"""RTL simulation of a da4ml design (Icarus Verilog, or Verilator), bit-exact checks and the measured latency.
 
 The testbench drives one new input per clock cycle (the design's initiation interval is
 one) and records the output after every rising edge. The latency is measured, not
@@ -9,6 +9,7 @@ design that pipelines correctly gives ``d`` equal to its pipeline depth.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -16,11 +17,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.errors import DataError
+from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.fpga.rtl import RTLDesign
 from hepml_nb.fpga.tools import require_tool
 
-__all__ = ["RTLSimulation", "RTLMismatchError", "io_layout", "simulate_rtl", "check_bit_exact", "verify_rtl"]
+__all__ = ["SIMULATORS", "RTLSimulation", "RTLMismatchError", "io_layout", "simulate_rtl", "check_bit_exact", "verify_rtl"]
 
 
 class RTLMismatchError(DataError):
@@ -115,26 +116,38 @@ endmodule
 """
 
 
-def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, max_latency: int | None = None,
-                 expected: np.ndarray | None = None) -> RTLSimulation:
-    """Simulate ``design`` with Icarus Verilog on already quantised inputs (N, F).
+SIMULATORS = ("icarus", "verilator")
+
+
+def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, simulator: str = "icarus",
+                 max_latency: int | None = None, expected: np.ndarray | None = None) -> RTLSimulation:
+    """Simulate ``design`` on already quantised inputs (N, F) with Icarus Verilog or Verilator.
 
     Parameters
     ----------
     X_quantized
         Inputs on the design's input grid (e.g. ``net.quantize_inputs(X)``).
+    simulator
+        ``icarus`` (default: builds in a second) or ``verilator`` (compiles C++ first:
+        seconds for small designs, minutes for the tagger; faster per jet).
     max_latency
         Extra cycles simulated after the last input (default: pipeline depth + 4).
     expected
-        Reference outputs (N, n_out) to align with when measuring the latency; by default
-        the first cycle at which the output register holds defined values.
+        Reference outputs (N, n_out) to align with when measuring the latency. By default
+        Icarus takes the first cycle at which the output register holds defined values
+        (registers start undefined, ``x``); Verilator, whose registers start at 0, aligns
+        with da4ml's software model.
 
     Returns
     -------
     RTLSimulation
         Outputs aligned with the inputs, and the measured latency.
     """
-    iverilog, vvp = require_tool("iverilog"), require_tool("vvp")
+    if simulator not in SIMULATORS:
+        raise ParameterError(f"unknown simulator {simulator!r}; choose one of: {', '.join(SIMULATORS)}")
+    tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
+    for tool in tools:
+        require_tool(tool)
     comb = design.comb()
     X = np.asarray(X_quantized, dtype=np.float64)
     n_in, n_out = comb.shape
@@ -144,21 +157,42 @@ def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, max_latency: int
     obits, ofrac, osigned = io_layout(comb.out_qint)
     extra = max_latency if max_latency is not None else design.n_stages + 4
     digest = hashlib.sha256(X.tobytes() + str(extra).encode()).hexdigest()[:12]
-    work = design.path / "sim" / f"icarus-{digest}"
+    work = design.path / "sim" / f"{simulator}-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
     (work / "tb.v").write_text(_TESTBENCH.format(iw=ibits * n_in, ow=obits * n_out, n=len(X),
                                                  cycles=len(X) + extra, top=f"{design.name}_wrapper"))
+    build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
     start = time.perf_counter()
-    _run([iverilog, "-g2012", "-o", "sim.vvp", "-s", "hepml_tb", "tb.v",
-          *map(str, design.verilog_sources())], work, "iverilog")
+    _run(build, work, simulator)
     built = time.perf_counter()
-    _run([vvp, "-n", "sim.vvp"], work, "vvp")
+    _run(run, work, simulator)
     ran = time.perf_counter()
     rows = _decode((work / "outputs.hex").read_text().split(), n_out, obits, ofrac, osigned)
+    if expected is None and simulator == "verilator":
+        expected = np.asarray(comb.predict(X), dtype=np.float64)
     latency = _measure_latency(rows, len(X), expected)
     outputs = rows[latency:latency + len(X)]
-    return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, "icarus")
+    return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, simulator)
+
+
+def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+    return ([require_tool("iverilog"), "-g2012", "-o", "sim.vvp", "-s", "hepml_tb", "tb.v",
+             *map(str, design.verilog_sources())], [require_tool("vvp"), "-n", "sim.vvp"])
+
+
+def _verilator(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+    """Verilator 5 with ``--binary --timing``; lint pragmas older releases do not know are removed first."""
+    src = work / "src"
+    src.mkdir(exist_ok=True)
+    for path in design.verilog_sources():
+        (src / path.name).write_text(_UNKNOWN_LINT.sub("", path.read_text()))
+    return ([require_tool("verilator"), "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+             "--top-module", "hepml_tb", "-j", "2", "-o", "simv", "tb.v", *sorted(str(p) for p in src.glob("*.v"))],
+            [str(work / "obj_dir" / "simv")])
+
+
+_UNKNOWN_LINT = re.compile(r"/\*\s*verilator\s+lint_(?:off|on)\s+WIDTHTRUNC\s*\*/")
 
 
 def _run(command: list[str], cwd: Path, what: str) -> None:
@@ -193,7 +227,7 @@ def check_bit_exact(outputs: np.ndarray, reference: np.ndarray, *, label: str = 
             f"{len(outputs)} jets); regenerate the design from this network or check the quantisation types")
 
 
-def verify_rtl(net, design: RTLDesign, X: np.ndarray) -> RTLSimulation:
+def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icarus") -> RTLSimulation:
     """Simulate ``design`` on ``X`` and check it bit for bit against numpy and da4ml's model of ``net``.
 
     Also checks that the measured latency equals the design's pipeline depth.
@@ -207,7 +241,7 @@ def verify_rtl(net, design: RTLDesign, X: np.ndarray) -> RTLSimulation:
 
     Xq = net.quantize_inputs(X)
     reference = reference_logits(net, X)
-    sim = simulate_rtl(design, Xq, expected=reference)
+    sim = simulate_rtl(design, Xq, simulator=simulator, expected=reference)
     check_bit_exact(sim.outputs, reference, label="numpy fixed-point reference")
     check_bit_exact(sim.outputs, da4ml_predict(design.comb(), Xq), label="da4ml software model")
     if sim.latency_cycles != design.n_stages:
