@@ -6,11 +6,12 @@ import pytest
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga.estimate import (
     PUBLISHED,
-    calibration_table,
     dsp_per_product,
     effective_products,
+    fitted_design_table,
     fpga_estimate,
     layer_cycles,
+    validate_resource_model,
 )
 
 TAGGER = [(16, 64), (64, 32), (32, 32), (32, 5)]
@@ -58,15 +59,31 @@ def test_fpga_estimate_positive_everywhere(layers):
                 assert est.source.startswith("estimate")
 
 
-def test_calibration_table_is_an_in_sample_comparison():
-    """The published designs are the ones the two constants were fitted to: the table shows fit residuals,
-    not the estimator's accuracy, so no error bound is asserted here (only that every design is compared)."""
-    table = calibration_table()
+def test_fitted_design_table_is_labelled_in_sample():
+    table = fitted_design_table()
     assert len(table) == 3 * len(PUBLISHED)
     assert set(table["quantity"]) == {"latency_cycles", "latency_ns", "dsp"}
-    assert np.isfinite(table["rel_error"]).all() and table["estimate"].gt(0).all()
+    assert table["within_range"].all() and table["in_sample"].all()
+    assert "rel_error" not in table  # no in-sample "calibration error"
     assert table["reference"].str.contains("arXiv:1804.06913").all()
-    assert PUBLISHED[0].label in fpga_estimate(TAGGER).source  # every estimate names its calibration design
+    assert "not validated" in fpga_estimate(TAGGER).source
+
+
+def test_validate_resource_model_is_leave_one_out():
+    import pandas as pd
+
+    designs = pd.DataFrame({"design": list("abcd"), "est_lut": [100.0, 200.0, 400.0, 800.0],
+                            "synth_lut": [110.0, 220.0, 440.0, 1600.0]})
+    table = validate_resource_model(designs)
+    assert list(table["design"]) == list("abcd")
+    assert table["raw_rel_error"].iloc[0] == pytest.approx(-10 / 110)
+    # the outlier d is predicted from a, b, c only (scale 1.1), so its own error stays visible
+    assert table["scale_fitted_on_others"].iloc[3] == pytest.approx(1.1)
+    assert table["loo_rel_error"].iloc[3] == pytest.approx((880 - 1600) / 1600)
+    with pytest.raises(ParameterError, match="need at least 3 synthesised designs"):
+        validate_resource_model(designs.iloc[:2])
+    with pytest.raises(ParameterError, match=r"lacks columns \['synth_lut'\]"):
+        validate_resource_model(designs.drop(columns="synth_lut"))
 
 
 def test_fpga_estimate_dsp_scale_inversely_with_reuse_factor():

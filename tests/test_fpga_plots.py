@@ -40,3 +40,14 @@ def test_plot_profile_and_design_figure():
     fig = plots.design_figure(12, 4, scan=SCAN, layers=[(16, 64), (64, 32), (32, 32), (32, 5)])
     assert isinstance(fig, Figure) and "ESTIMATE" in fig.axes[1].get_title()
     assert "ap_fixed<12,6>" in fig.axes[0].get_title()
+
+
+def test_plot_pareto_marks_methods_and_front():
+    table = pd.DataFrame({"method": ["PTQ", "PTQ", "QAT", "QAT"], "weight_bits": [3, 6, 3, 6],
+                          "est_lut": [900, 3000, 800, 2500], "accuracy": [0.6, 0.74, 0.72, 0.75]})
+    fig, ax = plt.subplots()
+    assert plots.plot_pareto(table, float_accuracy=0.76, ax=ax) is ax
+    front = [line for line in ax.lines if line.get_label() == "Pareto front"][0]
+    assert list(front.get_xdata()) == [800, 2500]
+    assert "da4ml estimate" in ax.get_xlabel()
+    plt.close(fig)

@@ -20,9 +20,15 @@ def _pip_section(path: Path) -> set[str]:
 
 
 def _pyproject_union() -> set[str]:
-    """The core dependencies plus every extra's (references to hepml-nb's own extras and pytest left out)."""
+    """The core dependencies plus every extra's (references to hepml-nb's own extras and pytest left out).
+
+    ``fpga-rtl`` (WebAssembly builds of Yosys and nextpnr, an alternative to the system tools for users
+    without root) is not part of the environments.
+    """
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = [r for name, reqs in project["optional-dependencies"].items() if name != "dev" for r in reqs]
+    extras = [
+        r for name, reqs in project["optional-dependencies"].items() if name not in ("dev", "fpga-rtl") for r in reqs
+    ]
     return {_normalise(r) for r in [*project["dependencies"], *extras] if not _normalise(r).startswith("hepml-nb")}
 
 

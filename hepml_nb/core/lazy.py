@@ -44,6 +44,7 @@ DISTRIBUTIONS = {
     "qiskit_machine_learning": "qiskit-machine-learning",
     "qiskit_ibm_runtime": "qiskit-ibm-runtime",
     "pyqpanda3": "pyqpanda3",
+    "da4ml": "da4ml",
 }
 
 #: The import names each topic extra (``pip install 'hepml-nb[<topic>]'``) provides
@@ -53,7 +54,7 @@ TOPIC_EXTRAS: dict[str, tuple[str, ...]] = {
     "qml": ("qiskit", "qiskit_aer", "qiskit_machine_learning", "qiskit_ibm_runtime", "pyqpanda3", "pythia8mc", "uproot",
             "awkward"),
     "calo": ("torch", "h5py"),
-    "fpga": ("hls4ml", "torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
+    "fpga": ("hls4ml", "da4ml", "torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
 }
 
 

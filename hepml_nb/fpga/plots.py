@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.fpga.estimate import fpga_estimate
 
-__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure"]
+__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure",
+           "plot_pareto"]
 
 
 def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, float_accuracy: float, ax=None):
@@ -102,3 +103,29 @@ def design_figure(width: int, reuse_factor: int, *, scan: pd.DataFrame, layers: 
     right.set_xscale("symlog")
     fig.tight_layout()
     return fig
+
+
+def plot_pareto(table: pd.DataFrame, *, cost: str = "est_lut", float_accuracy: float | None = None, ax=None):
+    """Accuracy against a resource column, one marker style per ``method``, with the Pareto front.
+
+    ``cost`` names the column: ``est_lut`` (da4ml estimate) or ``synth_lut`` (Yosys);
+    the axis label says which.
+    """
+    from hepml_nb.fpga.qat import pareto_front
+
+    ax = axes_or_new(ax, figsize=(6, 4.5))
+    for (method, rows), marker in zip(table.groupby("method", sort=True), "osD^v"):
+        ax.plot(rows[cost], rows["accuracy"], marker, ls="none", label=method)
+        for _, row in rows.iterrows():
+            ax.annotate(f"{int(row['weight_bits'])} b", (row[cost], row["accuracy"]), textcoords="offset points",
+                        xytext=(4, 4), fontsize=8)
+    front = pareto_front(table, cost=cost)
+    ax.step(front[cost], front["accuracy"], where="post", color="k", lw=1, label="Pareto front")
+    if float_accuracy is not None:
+        ax.axhline(float_accuracy, color="grey", ls="--", label=f"float model ({float_accuracy:.3f})")
+    what = {"est_lut": "LUTs (da4ml estimate)", "synth_lut": "LUTs (Yosys synthesis, UltraScale+)"}
+    ax.set_xscale("log")
+    ax.set_xlabel(what.get(cost, cost))
+    ax.set_ylabel("accuracy (5 classes)")
+    ax.legend(loc="lower right")
+    return ax

@@ -1,0 +1,250 @@
+"""RTL simulation of a da4ml design (Icarus Verilog, or Verilator), bit-exact checks and the measured latency.
+
+The testbench drives one new input per clock cycle (the design's initiation interval is
+one) and records the output after every rising edge. The latency is measured, not
+read from the design: it is the number of rising edges ``d`` such that the input
+presented at edge ``k`` appears at the output after edge ``k + d`` for every jet. A
+design that pipelines correctly gives ``d`` equal to its pipeline depth.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.fpga.rtl import RTLDesign
+from hepml_nb.fpga.tools import require_tool
+
+__all__ = ["SIMULATORS", "RTLSimulation", "RTLMismatchError", "io_layout", "simulate_rtl", "check_bit_exact", "verify_rtl"]
+
+
+class RTLMismatchError(DataError):
+    """The RTL simulation differs from a reference model; the message names the first jet and output."""
+
+
+class RTLSimulation(NamedTuple):
+    """Outputs of the simulated RTL (N, n_out), the measured latency, and the times spent.
+
+    ``latency_cycles`` is measured in the simulation (input edge to output edge);
+    ``latency_ns`` is it times the design's clock period.
+    """
+
+    outputs: np.ndarray
+    latency_cycles: int
+    latency_ns: float
+    build_seconds: float
+    run_seconds: float
+    simulator: str
+
+    @property
+    def jets_per_second(self) -> float:
+        """Simulated jets per wall-clock second (simulation run only, build excluded)."""
+        return len(self.outputs) / self.run_seconds if self.run_seconds > 0 else float("inf")
+
+    def metrics(self, prefix: str = "rtl_sim_") -> dict[str, float]:
+        """Flat numbers for ``metrics.json``."""
+        return {f"{prefix}latency_cycles": self.latency_cycles, f"{prefix}latency_ns": self.latency_ns,
+                f"{prefix}build_seconds": self.build_seconds, f"{prefix}run_seconds": self.run_seconds,
+                f"{prefix}jets_per_second": self.jets_per_second, f"{prefix}n_jets": len(self.outputs)}
+
+
+def io_layout(qints) -> tuple[int, int, bool]:
+    """``(bits per element, fractional bits, signed)`` of the wrapper's uniform ports for da4ml intervals."""
+    from da4ml.types import minimal_kif
+
+    kifs = [minimal_kif(q) for q in qints]
+    ks = [int(k.keep_negative) for k in kifs]
+    max_i = max(k.integers + s for k, s in zip(kifs, ks))
+    max_f = max(k.fractional for k in kifs)
+    return max_i + max_f, max_f, any(ks)
+
+
+def _encode(X: np.ndarray, bits: int, frac: int) -> list[str]:
+    codes = np.round(np.asarray(X, dtype=np.float64) * 2.0 ** frac).astype(np.int64) % (1 << bits)
+    width = (bits * X.shape[1] + 3) // 4
+    lines = []
+    for row in codes:
+        value = 0
+        for j, c in enumerate(row):
+            value |= int(c) << (bits * j)
+        lines.append(f"{value:0{width}x}")
+    return lines
+
+
+def _decode(lines: list[str], n_out: int, bits: int, frac: int, signed: bool) -> np.ndarray:
+    out = np.full((len(lines), n_out), np.nan)
+    mask = (1 << bits) - 1
+    for r, line in enumerate(lines):
+        if any(c in line.lower() for c in "xz"):
+            continue  # registers not yet filled by the pipeline
+        value = int(line, 16)
+        for j in range(n_out):
+            c = (value >> (bits * j)) & mask
+            if signed and c >> (bits - 1):
+                c -= 1 << bits
+            out[r, j] = c / 2.0 ** frac
+    return out
+
+
+_TESTBENCH = """`timescale 1ns/1ps
+module hepml_tb;
+  reg clk = 1'b0;
+  reg [{iw}-1:0] inp;
+  wire [{ow}-1:0] out;
+  reg [{iw}-1:0] mem [0:{n}-1];
+  integer k, fd;
+  {top} dut (.clk(clk), .model_inp(inp), .model_out(out));
+  initial begin
+    $readmemh("inputs.hex", mem);
+    fd = $fopen("outputs.hex", "w");
+    for (k = 0; k < {cycles}; k = k + 1) begin
+      inp = (k < {n}) ? mem[k] : {{{iw}{{1'b0}}}};
+      #1 clk = 1'b1;
+      #1 $fdisplay(fd, "%h", out);
+      #1 clk = 1'b0;
+    end
+    $fclose(fd);
+    $finish;
+  end
+endmodule
+"""
+
+
+SIMULATORS = ("icarus", "verilator")
+
+
+def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, simulator: str = "icarus",
+                 max_latency: int | None = None, expected: np.ndarray | None = None) -> RTLSimulation:
+    """Simulate ``design`` on already quantised inputs (N, F) with Icarus Verilog or Verilator.
+
+    Parameters
+    ----------
+    X_quantized
+        Inputs on the design's input grid (e.g. ``net.quantize_inputs(X)``).
+    simulator
+        ``icarus`` (default: builds in a second) or ``verilator`` (compiles C++ first:
+        seconds for small designs, minutes for the tagger; faster per jet).
+    max_latency
+        Extra cycles simulated after the last input (default: pipeline depth + 4).
+    expected
+        Reference outputs (N, n_out) to align with when measuring the latency. By default
+        Icarus takes the first cycle at which the output register holds defined values
+        (registers start undefined, ``x``); Verilator, whose registers start at 0, aligns
+        with da4ml's software model.
+
+    Returns
+    -------
+    RTLSimulation
+        Outputs aligned with the inputs, and the measured latency.
+    """
+    if simulator not in SIMULATORS:
+        raise ParameterError(f"unknown simulator {simulator!r}; choose one of: {', '.join(SIMULATORS)}")
+    tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
+    for tool in tools:
+        require_tool(tool)
+    comb = design.comb()
+    X = np.asarray(X_quantized, dtype=np.float64)
+    n_in, n_out = comb.shape
+    if X.ndim != 2 or X.shape[1] != n_in or len(X) < 1:
+        raise DataError(f"simulation inputs must be (N >= 1, {n_in}), got {X.shape}")
+    ibits, ifrac, _ = io_layout(comb.inp_qint)
+    obits, ofrac, osigned = io_layout(comb.out_qint)
+    extra = max_latency if max_latency is not None else design.n_stages + 4
+    digest = hashlib.sha256(X.tobytes() + str(extra).encode()).hexdigest()[:12]
+    work = design.path / "sim" / f"{simulator}-{digest}"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
+    (work / "tb.v").write_text(_TESTBENCH.format(iw=ibits * n_in, ow=obits * n_out, n=len(X),
+                                                 cycles=len(X) + extra, top=f"{design.name}_wrapper"))
+    build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
+    start = time.perf_counter()
+    _run(build, work, simulator)
+    built = time.perf_counter()
+    _run(run, work, simulator)
+    ran = time.perf_counter()
+    rows = _decode((work / "outputs.hex").read_text().split(), n_out, obits, ofrac, osigned)
+    if expected is None and simulator == "verilator":
+        expected = np.asarray(comb.predict(X), dtype=np.float64)
+    latency = _measure_latency(rows, len(X), expected)
+    outputs = rows[latency:latency + len(X)]
+    return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, simulator)
+
+
+def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+    return ([require_tool("iverilog"), "-g2012", "-o", "sim.vvp", "-s", "hepml_tb", "tb.v",
+             *map(str, design.verilog_sources())], [require_tool("vvp"), "-n", "sim.vvp"])
+
+
+def _verilator(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+    """Verilator 5 with ``--binary --timing``; lint pragmas older releases do not know are removed first."""
+    src = work / "src"
+    src.mkdir(exist_ok=True)
+    for path in design.verilog_sources():
+        (src / path.name).write_text(_UNKNOWN_LINT.sub("", path.read_text()))
+    return ([require_tool("verilator"), "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+             "--top-module", "hepml_tb", "-j", "2", "-o", "simv", "tb.v", *sorted(str(p) for p in src.glob("*.v"))],
+            [str(work / "obj_dir" / "simv")])
+
+
+_UNKNOWN_LINT = re.compile(r"/\*\s*verilator\s+lint_(?:off|on)\s+WIDTHTRUNC\s*\*/")
+
+
+def _run(command: list[str], cwd: Path, what: str) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DataError(f"{what} failed (exit {result.returncode}) in {cwd}:\n{(result.stderr or result.stdout)[-2000:]}")
+
+
+def _measure_latency(rows: np.ndarray, n: int, expected: np.ndarray | None) -> int:
+    """Edges from input to output: the alignment that matches ``expected`` best, else the first defined row."""
+    max_shift = len(rows) - n
+    if expected is not None:
+        scores = [np.sum(np.all(rows[d:d + n] == expected, axis=1)) for d in range(max_shift + 1)]
+        return int(np.argmax(scores))
+    defined = np.flatnonzero(np.all(np.isfinite(rows), axis=1))
+    if defined.size == 0 or defined[0] > max_shift:
+        raise DataError("the RTL output never became defined; the design did not simulate (see sim/ folder)")
+    return int(defined[0])
+
+
+def check_bit_exact(outputs: np.ndarray, reference: np.ndarray, *, label: str = "reference") -> None:
+    """Raise :class:`RTLMismatchError` naming the first differing jet and output, if any."""
+    outputs, reference = np.asarray(outputs, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    if outputs.shape != reference.shape:
+        raise RTLMismatchError(f"RTL outputs {outputs.shape} and {label} {reference.shape} differ in shape")
+    bad = np.argwhere(~(outputs == reference))
+    if len(bad):
+        jet, out = map(int, bad[0])
+        raise RTLMismatchError(
+            f"RTL simulation differs from the {label} at jet {jet}, output {out}: RTL {float(outputs[jet, out])!r}, "
+            f"{label} {float(reference[jet, out])!r} ({len(bad)} differing values in {len(np.unique(bad[:, 0]))} of "
+            f"{len(outputs)} jets); regenerate the design from this network or check the quantisation types")
+
+
+def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icarus") -> RTLSimulation:
+    """Simulate ``design`` on ``X`` and check it bit for bit against numpy and da4ml's model of ``net``.
+
+    Also checks that the measured latency equals the design's pipeline depth.
+
+    Raises
+    ------
+    RTLMismatchError
+        At the first jet and output where the RTL differs from either reference.
+    """
+    from hepml_nb.fpga.rtl import da4ml_predict, reference_logits
+
+    Xq = net.quantize_inputs(X)
+    reference = reference_logits(net, X)
+    sim = simulate_rtl(design, Xq, simulator=simulator, expected=reference)
+    check_bit_exact(sim.outputs, reference, label="numpy fixed-point reference")
+    check_bit_exact(sim.outputs, da4ml_predict(design.comb(), Xq), label="da4ml software model")
+    if sim.latency_cycles != design.n_stages:
+        raise RTLMismatchError(f"measured latency {sim.latency_cycles} cycles differs from the design's pipeline "
+                               f"depth {design.n_stages}")
+    return sim
