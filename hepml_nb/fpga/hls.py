@@ -86,8 +86,8 @@ def require_hls_tool() -> str:
         raise ParameterError(
             f"no vendor HLS tool on PATH (looked for: {', '.join(HLS_TOOLS)}); synthesis needs AMD "
             "Vitis (2024.1 or later, for vitis-run) or Vivado HLS. Install one and put it on PATH, or use "
-            "the analytic estimates "
-            "(hepml_nb.fpga.fpga_estimate), which need no tool"
+            "the analytic estimates (hepml_nb.fpga.fpga_estimate), which need no tool; synthesised numbers "
+            "without a vendor tool come from the open-source RTL flow (hepml_nb.fpga.run_rtl_flow)"
         )
     return tool
 
