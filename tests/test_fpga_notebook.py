@@ -34,3 +34,11 @@ def test_fpga_notebook_writes_figures(ci_run):
     run_dir, _ = ci_run("fpga")
     for name in ("numerical_profile", "precision_scan", "reuse_scan"):
         assert (run_dir / f"{name}.png").stat().st_size > 1000
+
+
+def test_fpga_notebook_rtl_measured(ci_run):
+    _, metrics = ci_run("fpga")
+    if metrics["rtl_sim_source"] == "this run":
+        assert metrics["rtl_sim_bit_exact"] and metrics["rtl_sim_latency_cycles"] == metrics["rtl_pipeline_stages"]
+    assert metrics["hls_vs_rtl_bit_exact"] == 1.0 and metrics["lut_estimate_max_abs_error"] < 0.15
+    assert len(metrics["qat_accuracy"]) == len(metrics["ptq_accuracy"]) == len(metrics["rtl_weight_bits"])
