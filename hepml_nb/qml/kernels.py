@@ -165,17 +165,21 @@ def fidelity_kernel(psi_a: np.ndarray, psi_b: np.ndarray | None = None, *,
                 out[cols, rows] = target.T
 
     starts = range(0, n_a, block)
-    workers = min(workers or _usable_cores(), len(starts))
-    if workers <= 1 or n_a * n_b < 4 * block * block:
-        for start in starts:
-            row_block(start)
+    if n_a * n_b <= block * block:  # one block: a plain BLAS call
+        row_block(0)
         return out
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        list(pool.map(row_block, starts))  # longest rows of the triangle first: balanced work
+    workers = min(workers or _usable_cores(), len(starts))
+    with threadpool_limits(limits=1, user_api="blas"):  # many small products: threads here, not in BLAS
+        if workers <= 1:
+            for start in starts:
+                row_block(start)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(row_block, starts))  # longest rows of the triangle first: balanced work
     return out
 
 
