@@ -25,12 +25,15 @@ ntuple (tree ``events``) with uproot and cached by their recipe.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from hepml_nb.core.cache import cached_file
 from hepml_nb.core.errors import DataError, ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "GENERATOR_VERSION", "PROCESSES", "GENERATOR_CUTS", "BACKGROUNDS", "SIGNAL_CODE", "ProcessSample",
