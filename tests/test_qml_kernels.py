@@ -83,6 +83,10 @@ def test_kernel_target_alignment_perfect_and_unrelated(seed):
     assert kn.kernel_target_alignment(ideal, y) == pytest.approx(1.0)
     assert kn.kernel_target_alignment(np.eye(6), y) < 0.5
     assert kn.kernel_target_alignment(np.ones((6, 6)), y) == 0.0
+    k = kn.exact_kernel(np.random.default_rng(seed).uniform(0, np.pi, (6, 3)))
+    center = np.eye(6) - 1.0 / 6  # the textbook centring as dense matrix products
+    kc, t = center @ k @ center, np.where(y > 0, 1.0, -1.0)
+    assert kn.kernel_target_alignment(k, y) == pytest.approx(t @ kc @ t / (np.linalg.norm(kc) * 6), abs=1e-12)
 
 
 @pytest.mark.parametrize("call, match", [

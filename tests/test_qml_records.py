@@ -36,7 +36,7 @@ def _replay_in_fresh_process(path, tmp_path):
 
 
 def test_recorded_fake_backend_run_replays_bit_for_bit_in_a_fresh_process(tmp_path, seed):
-    fs = _features(seed)
+    fs = _features(seed, n=4)
     path = tmp_path / "run.json"
     run = records.record_device_run(fs, backend="fake:fake_lagos", path=path, shots=128, seed=seed,
                                     entanglement="linear", label="fake backend test")
@@ -44,7 +44,7 @@ def test_recorded_fake_backend_run_replays_bit_for_bit_in_a_fresh_process(tmp_pa
     assert data["backend"]["name"] == "fake:fake_lagos" and data["backend"]["hardware"] is False
     assert data["backend"]["transpiled"]["two_qubit_depth"] > 0 and data["backend"]["properties"]["num_qubits"] == 7
     assert {"qiskit", "pyqpanda3", "numpy", "python"} <= set(data["software"])
-    assert len(data["kernels"]["train"]["parameters"]) == 15 and len(data["kernels"]["test"]["parameters"]) == 36
+    assert len(data["kernels"]["train"]["parameters"]) == 6 and len(data["kernels"]["test"]["parameters"]) == 16
     assert all(b["job_id"] and b["submitted"] and b["completed"] for b in data["kernels"]["train"]["batches"])
     arrays, table = _replay_in_fresh_process(path, tmp_path)
     assert np.array_equal(arrays["fake:fake_lagos_k_train"], run.k_train)

@@ -68,7 +68,7 @@ def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2,
     """``U(x)`` of the ZZ feature map followed by ``U(y)^dagger``, measured on all qubits.
 
     Parameters: ``tx[i] = alpha x_i`` and ``px[k] = alpha (pi - x_i)(pi - x_j)`` for pair ``k``,
-    and the same with ``y`` (see :func:`_angles`).
+    and the same with ``y`` (see :func:`~hepml_nb.qml.devices.angle_matrix`).
     """
     pairs = entangling_pairs(n_qubits, entanglement)
     circuit = _zz_layer_circuit(n_qubits, pairs, reps, "x")

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from hepml_nb.core.errors import HepmlError, ParameterError
-from hepml_nb.qml.kernels import entangling_pairs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ORIGIN_TOKEN_ENV", "ORIGIN_NOISE", "DEVICE_KINDS", "HardwareError", "TokenError", "SessionClosedError",

@@ -25,13 +25,16 @@ ntuple (tree ``events``) with uproot and cached by their recipe.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from hepml_nb.core.cache import cached_file
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "GENERATOR_VERSION", "PROCESSES", "GENERATOR_CUTS", "BACKGROUNDS", "SIGNAL_CODE", "ProcessSample",
@@ -55,7 +58,8 @@ GENERATOR_CUTS = {
 """Generator-level cuts of each process, in words (see :func:`_cut_settings`)."""
 SIGNAL_CODE = 1  # label of signal events; background is 0
 BRANCHES = ("label", "process", "g1_e", "g1_px", "g1_py", "g1_pz", "g2_e", "g2_px", "g2_py", "g2_pz",
-            "n_charged", "m_hat")
+            "n_charged")
+OPTIONAL_BRANCHES = ("m_hat",)  # hard-process mass (GeV), written by event_file since generator version 2
 _FILTER_MARGIN = 15.0  # GeV added on both sides of the mass window at parton level
 _FILTER_COS_MARGIN = 0.05  # parton-level photons within |cos theta| < cos_max + margin
 _MB_TO_FB = 1e12
@@ -415,7 +419,8 @@ def read_events(path: Path | str) -> dict[str, np.ndarray]:
         missing = [b for b in BRANCHES if b not in tree.keys()]
         if missing:
             raise DataError(f"{path}: tree 'events' lacks branches {missing}; expected {list(BRANCHES)}")
-        return {name: tree[name].array(library="np") for name in BRANCHES}
+        names = [*BRANCHES, *(b for b in OPTIONAL_BRANCHES if b in tree.keys())]
+        return {name: tree[name].array(library="np") for name in names}
 
 
 def load_events(n_signal: int, n_background: int, **options: Any) -> dict[str, np.ndarray]:

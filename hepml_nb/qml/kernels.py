@@ -165,17 +165,21 @@ def fidelity_kernel(psi_a: np.ndarray, psi_b: np.ndarray | None = None, *,
                 out[cols, rows] = target.T
 
     starts = range(0, n_a, block)
-    workers = min(workers or _usable_cores(), len(starts))
-    if workers <= 1 or n_a * n_b < 4 * block * block:
-        for start in starts:
-            row_block(start)
+    if n_a * n_b <= block * block:  # one block: a plain BLAS call
+        row_block(0)
         return out
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        list(pool.map(row_block, starts))  # longest rows of the triangle first: balanced work
+    workers = min(workers or _usable_cores(), len(starts))
+    with threadpool_limits(limits=1, user_api="blas"):  # many small products: threads here, not in BLAS
+        if workers <= 1:
+            for start in starts:
+                row_block(start)
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(row_block, starts))  # longest rows of the triangle first: balanced work
     return out
 
 
@@ -278,8 +282,7 @@ def kernel_target_alignment(kernel: np.ndarray, y: np.ndarray, *, centered: bool
     if kernel.ndim != 2 or kernel.shape != (y.size, y.size):
         raise ParameterError(f"kernel must be square (n, n) matching {y.size} labels, got shape {kernel.shape}")
     target = np.where(y > 0, 1.0, -1.0)
-    if centered:
-        center = np.eye(y.size) - 1.0 / y.size
-        kernel = center @ kernel @ center
+    if centered:  # C K C with C = I - 11^T/n, in O(n^2): subtract row and column means, add the total mean
+        kernel = kernel - kernel.mean(axis=1, keepdims=True) - kernel.mean(axis=0, keepdims=True) + kernel.mean()
     norm = np.linalg.norm(kernel) * y.size
     return float(target @ kernel @ target / norm) if norm > 1e-12 * y.size else 0.0

@@ -102,9 +102,7 @@ class _OriginBase:
 
     def depths(self) -> dict[str, int]:
         """Depths of the logical circuit (the local simulator is all-to-all; the cloud maps it on the chip)."""
-        from qiskit.circuit import QuantumCircuit  # noqa: F401 - same counting as for IBM devices
-
-        from hepml_nb.qml.backends import _depths, compute_uncompute_circuit
+        from hepml_nb.qml.backends import _depths, compute_uncompute_circuit  # same counting as for IBM devices
 
         return _depths(compute_uncompute_circuit(self.n_qubits, reps=self.reps, entanglement=self.pairs).decompose())
 
