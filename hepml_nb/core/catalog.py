@@ -76,7 +76,7 @@ TOPICS: Mapping[str, Topic] = MappingProxyType({
                "entanglement": one_of("full", "linear", "reverse_linear", "circular"),
                "train_sizes": at_least(4, items=True), "n_test": at_least(2), "n_splits": _POSITIVE,
                "shot_list": at_least(1, items=True), "shot_n_train": at_least(4), "device_n_events": at_least(4),
-               "device_shots": _POSITIVE},
+               "device_shots": _POSITIVE, "origin_backend": one_of("origin-sim:noisy", "origin-sim:ideal")},
         ci={"n_signal": 120, "n_background": 120, "backgrounds": ["gammagamma"], "train_sizes": [40, 80],
             "n_test": 80, "n_splits": 2, "shot_list": [256, 1024], "shot_n_train": 40,
             "device_n_events": 20, "device_shots": 512},
