@@ -4,6 +4,7 @@ Usage: ``python benchmarks/bench_fpga_hls4ml.py [--quick]``. Uses a fresh projec
 temporary directory (so the compile is really timed) and synthetic standardised inputs: the
 timings do not depend on the jets themselves. Prints one line per figure.
 """
+
 from __future__ import annotations
 
 import argparse

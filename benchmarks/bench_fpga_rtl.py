@@ -6,6 +6,7 @@ into a fresh temporary folder, so nothing comes from the cache. Inputs are synth
 standardised features: the timings do not depend on the jets. Prints one line per figure,
 with hls4ml's C++ emulation (configured to the same arithmetic) beside the RTL simulation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,28 +27,37 @@ def main(quick: bool, synthesis: bool, verilator: bool) -> None:
     X = np.random.default_rng(0).normal(size=(n_jets, net.weights[0].shape[0]))
     with tempfile.TemporaryDirectory(prefix="bench_fpga_rtl_") as root:
         design = rtl.write_verilog(net, root=root)
-        print(f"Verilog generation (da4ml trace + pipelining + write): {design.seconds:7.2f} s, "
-              f"{design.n_stages} stages, da4ml estimate {design.est_lut:,.0f} LUT / {design.est_ff:,} FF")
+        print(
+            f"Verilog generation (da4ml trace + pipelining + write): {design.seconds:7.2f} s, "
+            f"{design.n_stages} stages, da4ml estimate {design.est_lut:,.0f} LUT / {design.est_ff:,} FF"
+        )
         if tools.tool_available("iverilog"):
             sim = rtlsim.verify_rtl(net, design, X)
-            print(f"RTL simulation (Icarus): build {sim.build_seconds:6.2f} s, {sim.jets_per_second:9,.0f} jets/s "
-                  f"({n_jets} jets in {sim.run_seconds:.2f} s), bit-exact, latency {sim.latency_cycles} cycles")
+            print(
+                f"RTL simulation (Icarus): build {sim.build_seconds:6.2f} s, {sim.jets_per_second:9,.0f} jets/s "
+                f"({n_jets} jets in {sim.run_seconds:.2f} s), bit-exact, latency {sim.latency_cycles} cycles"
+            )
         else:
             print("RTL simulation skipped:", tools.HARDWARE_TOOLS["iverilog"].install)
         if verilator and tools.tool_available("verilator"):
             sim = rtlsim.verify_rtl(net, design, X, simulator="verilator")
-            print(f"RTL simulation (Verilator): build {sim.build_seconds:6.2f} s, {sim.jets_per_second:9,.0f} jets/s "
-                  f"({n_jets} jets in {sim.run_seconds:.2f} s), bit-exact, latency {sim.latency_cycles} cycles")
+            print(
+                f"RTL simulation (Verilator): build {sim.build_seconds:6.2f} s, {sim.jets_per_second:9,.0f} jets/s "
+                f"({n_jets} jets in {sim.run_seconds:.2f} s), bit-exact, latency {sim.latency_cycles} cycles"
+            )
         build = compare.convert_network(net, project_root=root)
         start = time.perf_counter()
         compare.emulate_network(build, net, X)
         elapsed = time.perf_counter() - start
-        print(f"hls4ml C++ emulation (same arithmetic): compile {build.seconds:6.2f} s, "
-              f"{n_jets / elapsed:9,.0f} jets/s")
+        print(
+            f"hls4ml C++ emulation (same arithmetic): compile {build.seconds:6.2f} s, {n_jets / elapsed:9,.0f} jets/s"
+        )
         if synthesis and tools.tool_available("yosys"):
             report = synth.synthesize_rtl(design)
-            print(f"Yosys synth_xilinx -family xcup: {report.seconds:7.1f} s, LUT {report.lut:,} (+{report.inv:,} INV), "
-                  f"FF {report.ff:,}, CARRY4 {report.carry:,}, DSP {report.dsp}")
+            print(
+                f"Yosys synth_xilinx -family xcup: {report.seconds:7.1f} s, LUT {report.lut:,} (+{report.inv:,} INV), "
+                f"FF {report.ff:,}, CARRY4 {report.carry:,}, DSP {report.dsp}"
+            )
         elif synthesis:
             print("synthesis skipped:", tools.HARDWARE_TOOLS["yosys"].install)
 

@@ -8,6 +8,7 @@ Quantum's pyqpanda3 density-matrix simulator with and without noise).
 
 Run: python benchmarks/bench_qml_kernels.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,10 +46,12 @@ def main() -> None:
     x = rng.uniform(0, np.pi, (n_big, args.qubits))
     fmap = zz_feature_map(args.qubits)
     rows = {
-        "FidelityQuantumKernel": _rate(lambda: FidelityQuantumKernel(feature_map=fmap).evaluate(x[:n_fqk]),
-                                       n_fqk * (n_fqk - 1) // 2),
-        "FidelityStatevectorKernel": _rate(lambda: FidelityStatevectorKernel(feature_map=fmap).evaluate(x[:n_fsv]),
-                                           n_fsv * n_fsv),
+        "FidelityQuantumKernel": _rate(
+            lambda: FidelityQuantumKernel(feature_map=fmap).evaluate(x[:n_fqk]), n_fqk * (n_fqk - 1) // 2
+        ),
+        "FidelityStatevectorKernel": _rate(
+            lambda: FidelityStatevectorKernel(feature_map=fmap).evaluate(x[:n_fsv]), n_fsv * n_fsv
+        ),
         "hepml_nb exact_kernel": _rate(lambda: exact_kernel(x[:n_ours]), n_ours * n_ours),
     }
     ours = rows["hepml_nb exact_kernel"][0]
@@ -56,9 +59,11 @@ def main() -> None:
     for name, (rate, seconds) in rows.items():
         print(f"{name:28s} {rate:14.3e} entries/s  ({seconds:7.2f} s)  ours/this = {ours / rate:10.1f}")
     for dtype in (np.float64, np.float32):
-        seconds, cpu = _cpu_seconds(lambda: exact_kernel(x, dtype=dtype))
-        print(f"training kernel {n_big} x {n_big} ({np.dtype(dtype).name}): {seconds:.2f} s wall, {cpu:.2f} CPU s "
-              f"({n_big * n_big / seconds:.3e} entries/s)")
+        seconds, cpu = _cpu_seconds(lambda dtype=dtype: exact_kernel(x, dtype=dtype))
+        print(
+            f"training kernel {n_big} x {n_big} ({np.dtype(dtype).name}): {seconds:.2f} s wall, {cpu:.2f} CPU s "
+            f"({n_big * n_big / seconds:.3e} entries/s)"
+        )
     _device_rates(x, n_events=8 if args.quick else 16)
 
 
@@ -69,9 +74,12 @@ def _device_rates(x: np.ndarray, *, n_events: int, shots: int = 1024) -> None:
     n_circuits = n_events * (n_events - 1) // 2
     for name in ("fake:fake_lagos", "origin-sim:noisy", "origin-sim:ideal"):
         device_kernel(x[:3], backend=name, shots=shots, entanglement="linear")  # transpile and warm up
-        rate, seconds = _rate(lambda: device_kernel(x[:n_events], backend=name, shots=shots, entanglement="linear"),
-                              n_circuits)
-        print(f"device kernel {name:18s} {rate:8.1f} circuits/s  ({n_circuits} circuits x {shots} shots, {seconds:.2f} s)")
+        rate, seconds = _rate(
+            lambda name=name: device_kernel(x[:n_events], backend=name, shots=shots, entanglement="linear"), n_circuits
+        )
+        print(
+            f"device kernel {name:18s} {rate:8.1f} circuits/s  ({n_circuits} circuits x {shots} shots, {seconds:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

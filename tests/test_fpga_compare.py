@@ -1,4 +1,5 @@
 """hls4ml emulation beside the RTL: bit for bit when configured alike, not when accumulators or softmax differ."""
+
 import shutil
 
 import numpy as np
@@ -14,8 +15,13 @@ needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="hls4ml emula
 def net_483(seed):
     from hepml_nb.fpga.model import build_tagger
 
-    return rtl.quantize_tagger(build_tagger(4, 3, hidden=(8,), seed=seed), input_type="ap_fixed<8,3>", weight_bits=4,
-                               activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>")
+    return rtl.quantize_tagger(
+        build_tagger(4, 3, hidden=(8,), seed=seed),
+        input_type="ap_fixed<8,3>",
+        weight_bits=4,
+        activation_type="ap_ufixed<6,2>",
+        output_type="ap_fixed<10,4>",
+    )
 
 
 @pytest.fixture
@@ -43,7 +49,9 @@ def test_compare_outputs_counts_jets():
     b = a.copy()
     b[2, 1] = 0.75
     agreement = compare.compare_outputs(a, b)
-    assert agreement.bit_exact_fraction == pytest.approx(2 / 3) and agreement.same_class_fraction == pytest.approx(2 / 3)
+    assert agreement.bit_exact_fraction == pytest.approx(2 / 3) and agreement.same_class_fraction == pytest.approx(
+        2 / 3
+    )
     assert agreement.first_difference == (2, 1) and agreement.max_abs_difference == 0.5
     with pytest.raises(DataError, match=r"must both be \(N, n_out\)"):
         compare.compare_outputs(a, b[:2])
@@ -53,7 +61,9 @@ def test_compare_outputs_counts_jets():
 @needs_gxx
 def test_hls4ml_exact_configuration_is_bit_exact_with_rtl_reference(net_483, jets, tmp_path):
     build = compare.convert_network(net_483, project_root=tmp_path)
-    agreement = compare.compare_outputs(compare.emulate_network(build, net_483, jets), rtl.reference_logits(net_483, jets))
+    agreement = compare.compare_outputs(
+        compare.emulate_network(build, net_483, jets), rtl.reference_logits(net_483, jets)
+    )
     assert agreement.bit_exact_fraction == 1.0 and agreement.first_difference is None
 
 
@@ -65,5 +75,7 @@ def test_hls4ml_narrow_layer_outputs_cannot_be_bit_exact(net_483, jets, tmp_path
     config = compare.hls_config_for(net_483, model)
     config["LayerName"]["fc1"]["Precision"]["result"] = "ap_fixed<6,2>"  # narrower than the exact sum
     build = compare.convert_network(net_483, config=config, project_root=tmp_path)
-    agreement = compare.compare_outputs(compare.emulate_network(build, net_483, jets), rtl.reference_logits(net_483, jets))
+    agreement = compare.compare_outputs(
+        compare.emulate_network(build, net_483, jets), rtl.reference_logits(net_483, jets)
+    )
     assert agreement.bit_exact_fraction < 1.0

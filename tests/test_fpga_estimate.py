@@ -1,5 +1,6 @@
 """Tests of the analytic latency/resource estimator: its trends and structure (the published figures it
 was fitted to are an in-sample check, shown by calibration_table, not a test of accuracy)."""
+
 import numpy as np
 import pytest
 
@@ -72,8 +73,9 @@ def test_fitted_design_table_is_labelled_in_sample():
 def test_validate_resource_model_is_leave_one_out():
     import pandas as pd
 
-    designs = pd.DataFrame({"design": list("abcd"), "est_lut": [100.0, 200.0, 400.0, 800.0],
-                            "synth_lut": [110.0, 220.0, 440.0, 1600.0]})
+    designs = pd.DataFrame(
+        {"design": list("abcd"), "est_lut": [100.0, 200.0, 400.0, 800.0], "synth_lut": [110.0, 220.0, 440.0, 1600.0]}
+    )
     table = validate_resource_model(designs)
     assert list(table["design"]) == list("abcd")
     assert table["raw_rel_error"].iloc[0] == pytest.approx(-10 / 110)
@@ -121,14 +123,17 @@ def test_effective_products_drops_zero_and_power_of_two_weights():
     assert est_sparse.dsp < est_dense.dsp
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"layers": []}, "non-empty list of"),
-    ({"precision": (4, 6)}, r"ap_fixed<4,6>"),
-    ({"reuse_factor": 0}, "reuse_factor must be an integer >= 1"),
-    ({"strategy": "Fast"}, "choose one of: Latency, Resource"),
-    ({"clock_mhz": 5000.0}, "within 10-1000 MHz"),
-    ({"weights": [np.zeros((64, 16))]}, "1 weight matrices for 4 layers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"layers": []}, "non-empty list of"),
+        ({"precision": (4, 6)}, r"ap_fixed<4,6>"),
+        ({"reuse_factor": 0}, "reuse_factor must be an integer >= 1"),
+        ({"strategy": "Fast"}, "choose one of: Latency, Resource"),
+        ({"clock_mhz": 5000.0}, "within 10-1000 MHz"),
+        ({"weights": [np.zeros((64, 16))]}, "1 weight matrices for 4 layers"),
+    ],
+)
 def test_fpga_estimate_rejects_bad_input(kwargs, match):
     kwargs = {"layers": TAGGER, **kwargs}
     with pytest.raises(ParameterError, match=match):

@@ -1,4 +1,5 @@
 """Each checker of the FPGA notebook with the right answer and a typical wrong one."""
+
 import numpy as np
 
 from hepml_nb.fpga import exercises
@@ -6,7 +7,7 @@ from hepml_nb.fpga import exercises
 
 def test_check_quantize_right_and_rounded(capsys, verdict):
     x = np.array([0.3, -1.27, 3.9, 4.2, -5.0, 0.0625])
-    step = 2.0 ** -5
+    step = 2.0**-5
     codes = (np.floor(x / step) + 128) % 256 - 128
     assert verdict(exercises.check_quantize, codes * step, x, 8, 3) == "correct"
     assert "Correct" in capsys.readouterr().out

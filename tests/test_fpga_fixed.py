@@ -1,4 +1,5 @@
 """Tests of hepml_nb.fpga.fixed: ap_fixed quantisation, integer bits, numerical profiling."""
+
 import numpy as np
 import pytest
 
@@ -31,12 +32,15 @@ def test_quantize_fixed_keeps_representable_values_and_input():
     np.testing.assert_array_equal(x, before)
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    ((1.0, 4, 6), {}, r"ap_fixed<4,6> is not a valid fixed-point type: need whole numbers 1 <= I <= W <= 64"),
-    ((1.0, 8, 0), {}, r"ap_fixed<8,0> is not a valid"),
-    ((1.0, 8, 3), {"rounding": "CEIL"}, "choose rounding from TRN, RND"),
-    ((1.0, 8, 3), {"overflow": "CLIP"}, "overflow from WRAP, SAT"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((1.0, 4, 6), {}, r"ap_fixed<4,6> is not a valid fixed-point type: need whole numbers 1 <= I <= W <= 64"),
+        ((1.0, 8, 0), {}, r"ap_fixed<8,0> is not a valid"),
+        ((1.0, 8, 3), {"rounding": "CEIL"}, "choose rounding from TRN, RND"),
+        ((1.0, 8, 3), {"overflow": "CLIP"}, "overflow from WRAP, SAT"),
+    ],
+)
 def test_quantize_fixed_rejects_bad_modes(args, kwargs, match):
     with pytest.raises(ParameterError, match=match):
         quantize_fixed(*args, **kwargs)

@@ -1,4 +1,5 @@
 """Tests of the one-call RTL flow, its fallback when tools are missing, the shipped reports, and the QAT/PTQ scan."""
+
 import shutil
 
 import numpy as np
@@ -14,8 +15,13 @@ from hepml_nb.fpga.model import TaggerData, build_tagger  # noqa: E402
 
 @pytest.fixture
 def net_483(seed):
-    return rtl.quantize_tagger(build_tagger(4, 3, hidden=(8,), seed=seed), input_type="ap_fixed<8,3>", weight_bits=4,
-                               activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>")
+    return rtl.quantize_tagger(
+        build_tagger(4, 3, hidden=(8,), seed=seed),
+        input_type="ap_fixed<8,3>",
+        weight_bits=4,
+        activation_type="ap_ufixed<6,2>",
+        output_type="ap_fixed<10,4>",
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Tests of hepml_nb.fpga.hls: the vendor-tool guard, precision parsing, configuration, compile cache, emulation."""
+
 import os
 import shutil
 import stat
@@ -60,8 +61,16 @@ def test_synthesize_refuses_before_work_without_tool(no_tool_path):
 
 
 def test_summarise_report_reads_hls4ml_report_keys():
-    report = {"CSynthesisReport": {"WorstLatency": "11", "EstimatedClockPeriod": "4.2", "DSP": "1826",
-                                   "LUT": "90000", "FF": "20000", "BRAM_18K": "4"}}
+    report = {
+        "CSynthesisReport": {
+            "WorstLatency": "11",
+            "EstimatedClockPeriod": "4.2",
+            "DSP": "1826",
+            "LUT": "90000",
+            "FF": "20000",
+            "BRAM_18K": "4",
+        }
+    }
     got = hls._summarise_report(report)
     assert got["latency_cycles"] == 11 and got["latency_ns"] == pytest.approx(46.2)
     assert (got["dsp"], got["lut"], got["ff"], got["bram"], got["source"]) == (1826, 90000, 20000, 4, "synthesis")
@@ -69,14 +78,23 @@ def test_summarise_report_reads_hls4ml_report_keys():
         hls._summarise_report({"CSynthesisReport": {"WorstLatency": "11"}})
 
 
-@pytest.mark.parametrize("text, expected", [("ap_fixed<16,6>", (16, 6)), ("ap_fixed< 8, 3 >", (8, 3)),
-                                            ("ap_fixed<10,4,AP_RND,AP_SAT>", (10, 4))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("ap_fixed<16,6>", (16, 6)), ("ap_fixed< 8, 3 >", (8, 3)), ("ap_fixed<10,4,AP_RND,AP_SAT>", (10, 4))],
+)
 def test_parse_precision_valid(text, expected):
     assert hls.parse_precision(text) == expected
 
 
-@pytest.mark.parametrize("text, match", [("float", "not of the form"), ("ap_fixed<16>", "not of the form"),
-                                         ("ap_fixed<4,6>", "W=4, I=6"), ("ap_fixed<80,6>", "W=80")])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("float", "not of the form"),
+        ("ap_fixed<16>", "not of the form"),
+        ("ap_fixed<4,6>", "W=4, I=6"),
+        ("ap_fixed<80,6>", "W=80"),
+    ],
+)
 def test_parse_precision_rejects(text, match):
     with pytest.raises(ParameterError, match=match):
         hls.parse_precision(text)
@@ -96,14 +114,17 @@ def test_hls_config_sets_precision_reuse_and_strategy_per_layer():
     assert wrap["LayerName"]["fc2"]["Precision"]["result"] == "ap_fixed<16,6,AP_TRN,AP_WRAP>"
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"strategy": "Fast"}, "unknown strategy 'Fast'; choose one of: Latency, Resource"),
-    ({"backend": "Quartus"}, "unknown backend 'Quartus'; choose one of: Vitis, Vivado"),
-    ({"reuse_factor": 0}, "reuse_factor must be an integer >= 1"),
-    ({"overflow": "CLIP"}, "unknown overflow mode 'CLIP'"),
-    ({"layer_precision": {"fc9": "ap_fixed<8,3>"}}, r"unknown layers \['fc9'\]"),
-    ({"precision": "ap_fixed<3,5>"}, "W=3, I=5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"strategy": "Fast"}, "unknown strategy 'Fast'; choose one of: Latency, Resource"),
+        ({"backend": "Quartus"}, "unknown backend 'Quartus'; choose one of: Vitis, Vivado"),
+        ({"reuse_factor": 0}, "reuse_factor must be an integer >= 1"),
+        ({"overflow": "CLIP"}, "unknown overflow mode 'CLIP'"),
+        ({"layer_precision": {"fc9": "ap_fixed<8,3>"}}, r"unknown layers \['fc9'\]"),
+        ({"precision": "ap_fixed<3,5>"}, "W=3, I=5"),
+    ],
+)
 def test_hls_config_rejects_bad_options(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         hls.hls_config(build_tagger(seed=0), **kwargs)
@@ -116,8 +137,9 @@ def linear_build(tmp_path_factory):
 
     model = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 3))).eval()
     with torch.no_grad():
-        model.fc1.weight.copy_(torch.tensor([[0.5, -0.25, 0.125, 1.0], [0.75, 0.0, -1.5, 0.0625],
-                                             [-0.3, 0.3, 0.7, -0.9]]))
+        model.fc1.weight.copy_(
+            torch.tensor([[0.5, -0.25, 0.125, 1.0], [0.75, 0.0, -1.5, 0.0625], [-0.3, 0.3, 0.7, -0.9]])
+        )
         model.fc1.bias.copy_(torch.tensor([0.1, -0.2, 0.0]))
     root = tmp_path_factory.mktemp("hls_projects")
     build = hls.convert_tagger(model, precision="ap_fixed<10,4>", project_root=root)
@@ -202,8 +224,9 @@ def test_build_lock_unwritable_root_raises_data_error(tmp_path):
 @pytest.mark.slow  # g++: hls4ml compiles the linear_build project
 def test_emulation_does_not_depend_on_reuse_factor_or_strategy(linear_build):
     model, root, first = linear_build
-    other = hls.convert_tagger(model, precision="ap_fixed<10,4>", reuse_factor=4, strategy="Resource",
-                               project_root=root)
+    other = hls.convert_tagger(
+        model, precision="ap_fixed<10,4>", reuse_factor=4, strategy="Resource", project_root=root
+    )
     assert other.project_dir != first.project_dir and not other.reused
     X = np.random.default_rng(1).normal(scale=2.0, size=(300, 4)).astype(np.float32)
     np.testing.assert_array_equal(hls.emulate(other.hls_model, X), hls.emulate(first.hls_model, X))

@@ -1,4 +1,5 @@
 """Tests of hepml_nb.fpga.model: data preparation, the MLP, training and metrics."""
+
 import numpy as np
 import pytest
 
@@ -31,12 +32,15 @@ def test_prepare_data_does_not_modify_input(seed):
     np.testing.assert_array_equal(X, before)
 
 
-@pytest.mark.parametrize("X, y, kwargs, err, match", [
-    (np.zeros((10, 3)), np.zeros(9), {}, DataError, r"got \(10, 3\) and \(9,\)"),
-    (np.full((10, 3), np.nan), np.arange(10) % 2, {}, DataError, "30 non-finite values"),
-    (np.zeros((10, 3)), np.zeros(10), {}, DataError, "single class"),
-    (np.zeros((10, 3)), np.arange(10) % 2, {"test_fraction": 1.5}, ParameterError, "test_fraction must be in"),
-])
+@pytest.mark.parametrize(
+    "X, y, kwargs, err, match",
+    [
+        (np.zeros((10, 3)), np.zeros(9), {}, DataError, r"got \(10, 3\) and \(9,\)"),
+        (np.full((10, 3), np.nan), np.arange(10) % 2, {}, DataError, "30 non-finite values"),
+        (np.zeros((10, 3)), np.zeros(10), {}, DataError, "single class"),
+        (np.zeros((10, 3)), np.arange(10) % 2, {"test_fraction": 1.5}, ParameterError, "test_fraction must be in"),
+    ],
+)
 def test_prepare_data_rejects_bad_input(X, y, kwargs, err, match):
     with pytest.raises(err, match=match):
         fm.prepare_data(X, y, **kwargs)

@@ -1,4 +1,5 @@
 """The FPGA notebook executed once in the ci profile (shared session run): metrics and figures."""
+
 import pytest
 
 from hepml_nb.fpga import hls_tool_available
@@ -15,10 +16,10 @@ def test_fpga_notebook_reference_precision_matches_float(ci_run):
 
 def test_fpga_notebook_scan_shows_fall_off(ci_run):
     _, metrics = ci_run("fpga")
-    acc = dict(zip(metrics["scan_widths"], metrics["scan_accuracy"]))
+    acc = dict(zip(metrics["scan_widths"], metrics["scan_accuracy"], strict=True))
     assert acc[min(acc)] < acc[16] - 0.1
     assert metrics["min_width_within_1pct"] <= 16
-    guided = dict(zip(metrics["profiled_widths"], metrics["profiled_accuracy"]))
+    guided = dict(zip(metrics["profiled_widths"], metrics["profiled_accuracy"], strict=True))
     assert all(guided[w] >= acc[w] - 0.02 for w in guided if w in acc)  # profile-guided weights never worse
 
 

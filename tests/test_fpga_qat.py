@@ -1,4 +1,5 @@
 """Tests of quantisation-aware training, its export, and the Pareto front."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,15 +22,24 @@ def test_train_qat_export_is_the_trained_network(blobs, one_torch_thread):
     import torch
 
     X, y = blobs
-    result = qat.train_qat(X, y, hidden=(8,), weight_bits=[4, 5], activation_type="ap_ufixed<6,2>",
-                           input_type="ap_fixed<8,3>", output_type="ap_fixed<12,6>", epochs=3, progress=False)
+    result = qat.train_qat(
+        X,
+        y,
+        hidden=(8,),
+        weight_bits=[4, 5],
+        activation_type="ap_ufixed<6,2>",
+        input_type="ap_fixed<8,3>",
+        output_type="ap_fixed<12,6>",
+        epochs=3,
+        progress=False,
+    )
     with torch.no_grad():
         logits = result.model(torch.from_numpy(X)).double().numpy()
     np.testing.assert_array_equal(quantize_fixed(logits, 12, 6, overflow="SAT"), rtl.reference_logits(result.net, X))
     assert result.net.weight_bits == (4, 5) and len(result.loss) == 3
-    for w, bits, frac in zip(result.net.weights, result.net.weight_bits, result.net.weight_frac):
-        codes = w * 2.0 ** frac
-        assert np.all(codes == np.round(codes)) and codes.max() < 2 ** (bits - 1) and codes.min() >= -2 ** (bits - 1)
+    for w, bits, frac in zip(result.net.weights, result.net.weight_bits, result.net.weight_frac, strict=True):
+        codes = w * 2.0**frac
+        assert np.all(codes == np.round(codes)) and codes.max() < 2 ** (bits - 1) and codes.min() >= -(2 ** (bits - 1))
 
 
 def test_train_qat_learns_and_prunes(blobs, one_torch_thread):
@@ -51,11 +61,14 @@ def test_train_qat_fine_tunes_a_float_model(blobs, one_torch_thread):
         qat.train_qat(X, y, hidden=(4,), init=float_model, epochs=1, progress=False)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"prune": 1.0}, r"prune must be a fraction in \[0, 1\)"),
-    ({"epochs": 0}, "epochs and batch_size must be >= 1"),
-    ({"activation_type": "ap_ufixed<4>"}, "not of the form"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"prune": 1.0}, r"prune must be a fraction in \[0, 1\)"),
+        ({"epochs": 0}, "epochs and batch_size must be >= 1"),
+        ({"activation_type": "ap_ufixed<4>"}, "not of the form"),
+    ],
+)
 def test_train_qat_rejects_bad_input(blobs, kwargs, match):
     X, y = blobs
     with pytest.raises(ParameterError, match=match):

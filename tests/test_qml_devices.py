@@ -1,4 +1,5 @@
 """Device names, transpiled depths and the entanglement study (depth vs noise)."""
+
 import numpy as np
 import pytest
 
@@ -36,5 +37,7 @@ def test_entanglement_study_reports_depths_aucs_and_the_uniform_floor(seed):
     assert np.all(table["uniform_floor"] == 2.0**-6)
     assert np.all((table["auc_device"] >= 0) & (table["auc_device"] <= 1)) and np.all(table["kernel_rms_vs_exact"] > 0)
     # depolarising noise pulls the kernel towards 1/2**n: the mean entry moves from the exact one towards the floor
-    assert np.all(np.abs(table["mean_kernel_device"] - table["uniform_floor"])
-                  < np.abs(table["mean_kernel_exact"] - table["uniform_floor"]) + 0.01)
+    assert np.all(
+        np.abs(table["mean_kernel_device"] - table["uniform_floor"])
+        < np.abs(table["mean_kernel_exact"] - table["uniform_floor"]) + 0.01
+    )

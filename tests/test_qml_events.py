@@ -1,4 +1,5 @@
 """Pythia8 diphoton events: smearing, selection, ROOT ntuple and cache."""
+
 import numpy as np
 import pytest
 
@@ -72,13 +73,16 @@ def test_read_events_rejects_missing_file_and_branches(tmp_path):
         ev.read_events(tmp_path / "notree.root")
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(n_signal=0, n_background=5), "n_signal must be a positive integer"),
-    (dict(n_signal=5, n_background=5, mass_window=(135.0, 115.0)), "mass_window must be"),
-    (dict(n_signal=5, n_background=5, resolution=(-0.1, 0.01)), "resolution terms must be >= 0"),
-    (dict(n_signal=5, n_background=5, cos_max=1.5), "cos_max must be in"),
-    (dict(n_signal=5, n_background=5, backgrounds=("bhabha",)), "choose one or more of: gammagamma, zgamma"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_signal=0, n_background=5), "n_signal must be a positive integer"),
+        (dict(n_signal=5, n_background=5, mass_window=(135.0, 115.0)), "mass_window must be"),
+        (dict(n_signal=5, n_background=5, resolution=(-0.1, 0.01)), "resolution terms must be >= 0"),
+        (dict(n_signal=5, n_background=5, cos_max=1.5), "cos_max must be in"),
+        (dict(n_signal=5, n_background=5, backgrounds=("bhabha",)), "choose one or more of: gammagamma, zgamma"),
+    ],
+)
 def test_event_file_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         ev.event_file(**kwargs)
@@ -87,8 +91,7 @@ def test_event_file_rejects_bad_parameters(kwargs, match):
 @pytest.mark.slow  # Pythia8 generates the events
 def test_event_file_gives_up_with_advice_when_nothing_passes(seed):
     with pytest.raises(DataError, match="widen mass_window"):
-        ev.event_file(2, 1, seed=seed, mass_window=(30.0, 30.5), max_attempts_per_event=20,
-                      backgrounds=("gammagamma",))
+        ev.event_file(2, 1, seed=seed, mass_window=(30.0, 30.5), max_attempts_per_event=20, backgrounds=("gammagamma",))
 
 
 def test_cut_flow_zgamma_keeps_full_energy_z_gamma_events(seed):

@@ -1,4 +1,5 @@
 """Exercise checkers: the right answer passes, the typical wrong one gets a hint."""
+
 import numpy as np
 
 from hepml_nb.qml import exercises as ex
@@ -6,9 +7,16 @@ from hepml_nb.qml.kernels import zz_statevectors
 
 
 def _events():
-    return {"g1_e": np.array([70.0, 60.0]), "g1_px": np.array([50.0, 0.0]), "g1_py": np.array([30.0, 40.0]),
-            "g1_pz": np.array([40.0, 44.7]), "g2_e": np.array([55.0, 65.0]), "g2_px": np.array([-45.0, 10.0]),
-            "g2_py": np.array([-20.0, -50.0]), "g2_pz": np.array([-22.9, -40.6])}
+    return {
+        "g1_e": np.array([70.0, 60.0]),
+        "g1_px": np.array([50.0, 0.0]),
+        "g1_py": np.array([30.0, 40.0]),
+        "g1_pz": np.array([40.0, 44.7]),
+        "g2_e": np.array([55.0, 65.0]),
+        "g2_px": np.array([-45.0, 10.0]),
+        "g2_py": np.array([-20.0, -50.0]),
+        "g2_pz": np.array([-22.9, -40.6]),
+    }
 
 
 def _recoil(ev, with_mass_term=True):

@@ -1,4 +1,5 @@
 """Diphoton features, balanced splits and the qubit encoding."""
+
 import numpy as np
 import pytest
 
@@ -16,9 +17,10 @@ def _events(photons):
 
 def test_diphoton_features_of_a_higgs_at_rest_recoiling_nothing():
     # two back-to-back 62.5 GeV photons along x: m_gg = 125, p_gg = 0
-    x, names = ft.diphoton_features(_events([[(62.5, 62.5, 0, 0), (62.5, -62.5, 0, 0)]]), sqrt_s=240.0,
-                                    include_mass=True)
-    row = dict(zip(names, x[0]))
+    x, names = ft.diphoton_features(
+        _events([[(62.5, 62.5, 0, 0), (62.5, -62.5, 0, 0)]]), sqrt_s=240.0, include_mass=True
+    )
+    row = dict(zip(names, x[0], strict=True))
     assert row["m_gg"] == pytest.approx(125.0)
     assert row["pt_gg"] == pytest.approx(0.0)
     assert row["m_recoil"] == pytest.approx(np.sqrt(240.0**2 - 2 * 240 * 125 + 125.0**2))
@@ -31,13 +33,16 @@ def test_diphoton_features_cos_theta_star_is_boost_invariant_decay_angle():
     # and perpendicular to it (cos* = 0)
     m, beta = 125.0, 0.3
     gamma = 1 / np.sqrt(1 - beta**2)
+
     def boost(e, pz):
         return gamma * (e + beta * pz), gamma * (pz + beta * e)
+
     e1, z1 = boost(62.5, 62.5)
     e2, z2 = boost(62.5, -62.5)
     e3, z3 = boost(62.5, 0.0)
-    x, names = ft.diphoton_features(_events([[(e1, 0, 0, z1), (e2, 0, 0, z2)],
-                                             [(e3, 62.5, 0, z3), (e3, -62.5, 0, z3)]]))
+    x, names = ft.diphoton_features(
+        _events([[(e1, 0, 0, z1), (e2, 0, 0, z2)], [(e3, 62.5, 0, z3), (e3, -62.5, 0, z3)]])
+    )
     cos_star = x[:, names.index("cos_theta_star")]
     assert cos_star == pytest.approx([1.0, 0.0], abs=1e-9)
     assert x[:, names.index("m_recoil")] == pytest.approx(np.sqrt(240**2 - 2 * 240 * gamma * m + m**2))
@@ -58,20 +63,29 @@ def test_prepare_features_scales_training_events_into_range(seed):
     train, test = ft.balanced_split(y, n_train=100, n_test=60, seed=seed)
     fs = ft.prepare_features(x, y, train, test, n_qubits=4, feature_range=(0.0, np.pi))
     assert fs.x_train.shape == (100, 4) and fs.x_test.shape == (60, 4)
-    assert fs.x_train.min(axis=0) == pytest.approx(np.zeros(4)) and fs.x_train.max(axis=0) == pytest.approx(np.full(4, np.pi))
+    assert fs.x_train.min(axis=0) == pytest.approx(np.zeros(4)) and fs.x_train.max(axis=0) == pytest.approx(
+        np.full(4, np.pi)
+    )
     assert fs.names == ("pc1", "pc2", "pc3", "pc4")
     sel = ft.prepare_features(x, y, train, test, n_qubits=3, method="select", names=tuple("abcdefgh"))
     assert sel.names == ("a", "b", "c") and np.array_equal(sel.y_test, y[test])
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda y: ft.balanced_split(y, n_train=3, n_test=4), "n_train must be an even integer"),
-    (lambda y: ft.balanced_split(y, n_train=40, n_test=40), "events of class 1 needed"),
-    (lambda y: ft.prepare_features(np.zeros((10, 3)), y[:10], np.arange(5), np.arange(5, 10), method="tsne"),
-     "unknown feature method 'tsne'; choose one of: pca, select"),
-    (lambda y: ft.prepare_features(np.zeros((10, 3)), y[:10], np.arange(5), np.arange(5, 10), n_qubits=4),
-     "n_qubits must be an integer in 1..3"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda y: ft.balanced_split(y, n_train=3, n_test=4), "n_train must be an even integer"),
+        (lambda y: ft.balanced_split(y, n_train=40, n_test=40), "events of class 1 needed"),
+        (
+            lambda y: ft.prepare_features(np.zeros((10, 3)), y[:10], np.arange(5), np.arange(5, 10), method="tsne"),
+            "unknown feature method 'tsne'; choose one of: pca, select",
+        ),
+        (
+            lambda y: ft.prepare_features(np.zeros((10, 3)), y[:10], np.arange(5), np.arange(5, 10), n_qubits=4),
+            "n_qubits must be an integer in 1..3",
+        ),
+    ],
+)
 def test_features_reject_bad_input(call, match):
     y = np.r_[np.ones(10), np.zeros(30)].astype(int)
     with pytest.raises(ParameterError, match=match):

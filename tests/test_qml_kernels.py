@@ -1,4 +1,5 @@
 """Exact and shot kernels of the ZZ feature map against qiskit and qiskit-machine-learning."""
+
 import numpy as np
 import pytest
 
@@ -21,7 +22,9 @@ def test_zz_statevectors_match_qiskit_statevector(entanglement, reps, seed):
 
 def test_zz_statevectors_accept_explicit_pairs(seed):
     x = np.random.default_rng(seed).uniform(0, 3, (2, 3))
-    assert np.allclose(kn.zz_statevectors(x, entanglement=[(0, 1), (1, 2)]), kn.zz_statevectors(x, entanglement="linear"))
+    assert np.allclose(
+        kn.zz_statevectors(x, entanglement=[(0, 1), (1, 2)]), kn.zz_statevectors(x, entanglement="linear")
+    )
     assert not np.allclose(kn.zz_statevectors(x, entanglement="full"), kn.zz_statevectors(x, entanglement="linear"))
 
 
@@ -89,19 +92,22 @@ def test_kernel_target_alignment_perfect_and_unrelated(seed):
     assert kn.kernel_target_alignment(k, y) == pytest.approx(t @ kc @ t / (np.linalg.norm(kc) * 6), abs=1e-12)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: kn.entangling_pairs(4, "star"), "unknown entanglement 'star'.*full, linear"),
-    (lambda: kn.entangling_pairs(3, [(0, 3)]), "pairs of distinct qubits in 0..2"),
-    (lambda: kn.zz_statevectors(np.zeros(6)), "2-d array"),
-    (lambda: kn.zz_statevectors(np.full((2, 3), np.nan)), "NaN or inf"),
-    (lambda: kn.zz_statevectors(np.zeros((2, 17))), "integer in 1..16"),
-    (lambda: kn.zz_statevectors(np.zeros((2, 3)), reps=0), "reps must be a positive integer"),
-    (lambda: kn.shot_kernel(np.zeros((2, 3)), shots=0), "shots must be a positive integer"),
-    (lambda: kn.exact_kernel(np.zeros((2, 3)), np.zeros((2, 4))), "same number of features"),
-    (lambda: kn.kernel_target_alignment(np.eye(3), [1, 0]), "must be square"),
-    (lambda: kn.project_psd(np.zeros((2, 3))), r"only a square symmetric \(training\) kernel.*\(2, 3\)"),
-    (lambda: kn.project_psd(np.array([[1.0, 0.2], [0.5, 1.0]])), "not symmetric"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: kn.entangling_pairs(4, "star"), "unknown entanglement 'star'.*full, linear"),
+        (lambda: kn.entangling_pairs(3, [(0, 3)]), "pairs of distinct qubits in 0..2"),
+        (lambda: kn.zz_statevectors(np.zeros(6)), "2-d array"),
+        (lambda: kn.zz_statevectors(np.full((2, 3), np.nan)), "NaN or inf"),
+        (lambda: kn.zz_statevectors(np.zeros((2, 17))), "integer in 1..16"),
+        (lambda: kn.zz_statevectors(np.zeros((2, 3)), reps=0), "reps must be a positive integer"),
+        (lambda: kn.shot_kernel(np.zeros((2, 3)), shots=0), "shots must be a positive integer"),
+        (lambda: kn.exact_kernel(np.zeros((2, 3)), np.zeros((2, 4))), "same number of features"),
+        (lambda: kn.kernel_target_alignment(np.eye(3), [1, 0]), "must be square"),
+        (lambda: kn.project_psd(np.zeros((2, 3))), r"only a square symmetric \(training\) kernel.*\(2, 3\)"),
+        (lambda: kn.project_psd(np.array([[1.0, 0.2], [0.5, 1.0]])), "not symmetric"),
+    ],
+)
 def test_kernels_reject_bad_input(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
@@ -117,8 +123,11 @@ def test_alpha_default_is_one_constant_everywhere():
     import types
 
     functions = [getattr(qml, name) for name in qml.__all__ if isinstance(getattr(qml, name), types.FunctionType)]
-    defaults = {f.__name__: inspect.signature(f).parameters["alpha"].default
-                for f in functions if "alpha" in inspect.signature(f).parameters}
+    defaults = {
+        f.__name__: inspect.signature(f).parameters["alpha"].default
+        for f in functions
+        if "alpha" in inspect.signature(f).parameters
+    }
     assert {"exact_kernel", "zz_statevectors", "device_kernel", "kernel_view", "feature_map_view"} <= set(defaults)
     assert set(defaults.values()) == {kn.DEFAULT_ALPHA}, defaults
 

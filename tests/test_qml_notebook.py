@@ -1,4 +1,5 @@
 """The quantum-kernel notebook executed in the ci profile, and the secret-handling check."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """Origin Quantum through pyqpanda3: the local simulator against the exact kernel, and the cloud path on a stub."""
+
 import json
 
 import numpy as np
@@ -15,7 +16,9 @@ SETTINGS = dict(n_qubits=4, reps=2, entanglement="linear", optimization_level=1,
 
 
 def _angles(x, entanglement="linear"):
-    return dv.angle_matrix(x, x, bk.kernel_pairs(len(x)), alpha=0.5, entangled=entangling_pairs(x.shape[1], entanglement))
+    return dv.angle_matrix(
+        x, x, bk.kernel_pairs(len(x)), alpha=0.5, entangled=entangling_pairs(x.shape[1], entanglement)
+    )
 
 
 @pytest.mark.parametrize("entanglement", ["linear", "full"])
@@ -32,8 +35,9 @@ def test_origin_simulator_noisy_kernel_is_seeded_and_shrinks_towards_uniform_flo
     noisy = bk.device_kernel(x, backend="origin-sim:noisy", shots=4096, seed=seed, entanglement="linear")
     again = bk.device_kernel(x, backend="origin-sim:noisy", shots=4096, seed=seed, entanglement="linear")
     assert np.array_equal(noisy, again)
-    ideal = bk.device_kernel(x, backend="origin-sim:ideal", shots=4096, seed=seed, entanglement="linear",
-                             enforce_psd=False)
+    ideal = bk.device_kernel(
+        x, backend="origin-sim:ideal", shots=4096, seed=seed, entanglement="linear", enforce_psd=False
+    )
     exact = exact_kernel(x, entanglement="linear")
     off = np.triu_indices(6, 1)
     assert np.abs(ideal - exact)[off].max() < 5 * np.sqrt(0.25 / 4096)
@@ -113,9 +117,11 @@ class _StubCloud:
                 return Backend()
 
         self.QCloudService, self.QCloudJob = Service, RetrievedJob
-        self.QCloudOptions = type("Options", (), {"set_mapping": lambda s, v: None,
-                                                  "set_optimization": lambda s, v: None,
-                                                  "set_amend": lambda s, v: None})
+        self.QCloudOptions = type(
+            "Options",
+            (),
+            {"set_mapping": lambda s, v: None, "set_optimization": lambda s, v: None, "set_amend": lambda s, v: None},
+        )
 
 
 @pytest.fixture
@@ -137,15 +143,28 @@ def test_origin_cloud_needs_confirmation_prints_cost_and_hides_the_key(cloud, ca
     with pytest.raises(ParameterError, match="confirm_hardware_submission=True"):
         bk.hardware_kernel(x, backend="origin:WK_C102_400", shots=64)
     assert cloud.submitted == []
-    kernel = bk.hardware_kernel(x, backend="origin:WK_C102_400", shots=64, confirm_hardware_submission=True,
-                                entanglement="linear", enforce_psd=False)
+    kernel = bk.hardware_kernel(
+        x,
+        backend="origin:WK_C102_400",
+        shots=64,
+        confirm_hardware_submission=True,
+        entanglement="linear",
+        enforce_psd=False,
+    )
     assert cloud.keys[-1] == FAKE_KEY and cloud.submitted == [("job-0", 6, 64)]
     assert kernel[0, 1] == pytest.approx(30 / 64)
     out = capsys.readouterr().out
     assert "6 circuits x 64 shots" in out and FAKE_KEY not in out
     fs = FeatureSet(x, x, np.array([0, 1, 0, 1]), np.array([1, 0, 1, 0]), tuple("abcd"))
-    record_device_run(fs, backend="origin:WK_C102_400", path=tmp_path / "run.json", shots=64, seed=seed,
-                      entanglement="linear", confirm_hardware_submission=True)
+    record_device_run(
+        fs,
+        backend="origin:WK_C102_400",
+        path=tmp_path / "run.json",
+        shots=64,
+        seed=seed,
+        entanglement="linear",
+        confirm_hardware_submission=True,
+    )
     text = (tmp_path / "run.json").read_text()
     assert FAKE_KEY not in text and json.loads(text)["backend"]["properties"]["chip_id"] == "WK_C102_400"
 
@@ -155,8 +174,9 @@ def test_origin_cloud_interrupted_run_resumes_from_checkpointed_job_ids(cloud, t
 
     x = np.random.default_rng(seed).uniform(0, np.pi, (5, 4))  # 10 training circuits
     device = dv.resolve_device("origin:WK_C102_400", n_qubits=4, entanglement="linear")
-    options = dict(backend=device, shots=64, entanglement="linear", confirm_hardware_submission=True,
-                   max_circuits_per_job=4)
+    options = dict(
+        backend=device, shots=64, entanglement="linear", confirm_hardware_submission=True, max_circuits_per_job=4
+    )
     path = tmp_path / "record.json"
     cloud.fail_result_at = "job-1"
     with pytest.raises(KeyboardInterrupt):

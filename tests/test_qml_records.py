@@ -1,4 +1,5 @@
 """Device runs written as records and replayed offline (fresh process, bit for bit)."""
+
 import json
 import subprocess
 import sys
@@ -24,22 +25,29 @@ print(json.dumps(result.table.reset_index().to_dict(orient="records")))
 def _features(seed, n=6):
     rng = np.random.default_rng(seed)
     y = np.array([0, 1] * (n // 2))
-    return FeatureSet(rng.uniform(0, np.pi, (n, 6)) + 0.3 * y[:, None], rng.uniform(0, np.pi, (n, 6)) + 0.3 * y[:, None],
-                      y, y[::-1].copy(), tuple(f"pc{i}" for i in range(1, 7)))
+    return FeatureSet(
+        rng.uniform(0, np.pi, (n, 6)) + 0.3 * y[:, None],
+        rng.uniform(0, np.pi, (n, 6)) + 0.3 * y[:, None],
+        y,
+        y[::-1].copy(),
+        tuple(f"pc{i}" for i in range(1, 7)),
+    )
 
 
 def _replay_in_fresh_process(path, tmp_path):
     out = tmp_path / "replayed.npz"
-    proc = subprocess.run([sys.executable, "-c", _REPLAY, str(path), str(out)], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _REPLAY, str(path), str(out)], capture_output=True, text=True, check=True
+    )
     return np.load(out), json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_recorded_fake_backend_run_replays_bit_for_bit_in_a_fresh_process(tmp_path, seed):
     fs = _features(seed, n=4)
     path = tmp_path / "run.json"
-    run = records.record_device_run(fs, backend="fake:fake_lagos", path=path, shots=128, seed=seed,
-                                    entanglement="linear", label="fake backend test")
+    run = records.record_device_run(
+        fs, backend="fake:fake_lagos", path=path, shots=128, seed=seed, entanglement="linear", label="fake backend test"
+    )
     data = json.loads(path.read_text())
     assert data["backend"]["name"] == "fake:fake_lagos" and data["backend"]["hardware"] is False
     assert data["backend"]["transpiled"]["two_qubit_depth"] > 0 and data["backend"]["properties"]["num_qubits"] == 7

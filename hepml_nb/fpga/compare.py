@@ -9,6 +9,7 @@ dense outputs (the sum is rounded and may wrap *before* the ReLU) or a softmax, 
 a lookup table of a few thousand entries in hls4ml and absent from the RTL: then only the
 predicted class can be compared, and it differs for a few near-tied jets.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,15 @@ from hepml_nb.core.errors import DataError
 from hepml_nb.fpga.hls import HLSBuild, _build_lock, _load_compiled, emulate
 from hepml_nb.fpga.rtl import QuantizedMLP, parse_fixed_type
 
-__all__ = ["EXACT_TYPE", "Agreement", "network_to_torch", "hls_config_for", "convert_network", "emulate_network",
-           "compare_outputs"]
+__all__ = [
+    "EXACT_TYPE",
+    "Agreement",
+    "network_to_torch",
+    "hls_config_for",
+    "convert_network",
+    "emulate_network",
+    "compare_outputs",
+]
 
 EXACT_TYPE = "ap_fixed<40,16>"  # dense-layer sums of the tagger's small types fit this exactly
 
@@ -43,9 +51,12 @@ class Agreement(NamedTuple):
 
     def metrics(self, prefix: str = "hls_vs_rtl_") -> dict[str, float]:
         """Flat numbers for ``metrics.json``."""
-        return {f"{prefix}n_jets": self.n_jets, f"{prefix}bit_exact_fraction": self.bit_exact_fraction,
-                f"{prefix}same_class_fraction": self.same_class_fraction,
-                f"{prefix}max_abs_difference": self.max_abs_difference}
+        return {
+            f"{prefix}n_jets": self.n_jets,
+            f"{prefix}bit_exact_fraction": self.bit_exact_fraction,
+            f"{prefix}same_class_fraction": self.same_class_fraction,
+            f"{prefix}max_abs_difference": self.max_abs_difference,
+        }
 
 
 def network_to_torch(net: QuantizedMLP, *, softmax: bool = False):
@@ -53,7 +64,7 @@ def network_to_torch(net: QuantizedMLP, *, softmax: bool = False):
     import torch
 
     layers = []
-    for n, (w, b) in enumerate(zip(net.weights, net.biases), 1):
+    for n, (w, b) in enumerate(zip(net.weights, net.biases, strict=True), 1):
         linear = torch.nn.Linear(*w.shape)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(w.T.astype(np.float32)))
@@ -76,11 +87,12 @@ def hls_config_for(net: QuantizedMLP, model, *, backend: str = "Vitis") -> dict:
     import hls4ml
 
     with contextlib.redirect_stdout(io.StringIO()):
-        config = hls4ml.utils.config_from_pytorch_model(model, (net.weights[0].shape[0],), granularity="name",
-                                                        backend=backend, default_precision=EXACT_TYPE)
+        config = hls4ml.utils.config_from_pytorch_model(
+            model, (net.weights[0].shape[0],), granularity="name", backend=backend, default_precision=EXACT_TYPE
+        )
     names = config["LayerName"]
     names[next(iter(names))]["Precision"]["result"] = _type(net.input_type)
-    for n, (bits, frac) in enumerate(zip(net.weight_bits, net.weight_frac), 1):
+    for n, (bits, frac) in enumerate(zip(net.weight_bits, net.weight_frac, strict=True), 1):
         spec = names[f"fc{n}"]["Precision"]
         spec.update(weight=f"ap_fixed<{bits},{bits - frac}>", bias=EXACT_TYPE, accum=EXACT_TYPE, result=EXACT_TYPE)
         if n < len(net.weights):
@@ -92,8 +104,9 @@ def hls_config_for(net: QuantizedMLP, model, *, backend: str = "Vitis") -> dict:
     return config
 
 
-def convert_network(net: QuantizedMLP, *, softmax: bool = False, config: dict | None = None,
-                    project_root: Path | str | None = None) -> HLSBuild:
+def convert_network(
+    net: QuantizedMLP, *, softmax: bool = False, config: dict | None = None, project_root: Path | str | None = None
+) -> HLSBuild:
     """Convert ``net`` with hls4ml (exact configuration unless ``config`` is given), compile it or reuse it."""
     import hls4ml
 
@@ -109,7 +122,8 @@ def convert_network(net: QuantizedMLP, *, softmax: bool = False, config: dict | 
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*table size is too large.*")
         hls_model = hls4ml.converters.convert_from_pytorch_model(
-            model, hls_config=config, output_dir=str(project_dir), backend="Vitis", io_type="io_parallel")
+            model, hls_config=config, output_dir=str(project_dir), backend="Vitis", io_type="io_parallel"
+        )
         reused = _load_compiled(hls_model, project_dir)
         if not reused:
             with _build_lock(root, key):
@@ -127,13 +141,15 @@ def compare_outputs(a: np.ndarray, b: np.ndarray) -> Agreement:
         raise DataError(f"outputs to compare must both be (N, n_out), got {a.shape} and {b.shape}")
     same = np.all(a == b, axis=1)
     diff = np.argwhere(a != b)
-    return Agreement(len(a), float(same.mean()), float(np.mean(a.argmax(1) == b.argmax(1))),
-                     float(np.max(np.abs(a - b))) if a.size else 0.0,
-                     tuple(map(int, diff[0])) if len(diff) else None)
+    return Agreement(
+        len(a),
+        float(same.mean()),
+        float(np.mean(a.argmax(1) == b.argmax(1))),
+        float(np.max(np.abs(a - b))) if a.size else 0.0,
+        tuple(map(int, diff[0])) if len(diff) else None,
+    )
 
 
 def emulate_network(build: HLSBuild, net: QuantizedMLP, X: np.ndarray) -> np.ndarray:
     """hls4ml emulation of ``net`` on ``X`` (quantised to the input type first, as the RTL gets it)."""
     return emulate(build.hls_model, net.quantize_inputs(X).astype(np.float32))
-
-

@@ -36,10 +36,12 @@ other designs (leave-one-out), each against the synthesised count. The dependenc
 follow the trends reported in arXiv:1804.06913 (Sec. 5); their size is a model
 assumption, not a fit. Every number from here is labelled ``source = "estimate"``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,8 +51,16 @@ from hepml_nb.fpga.fixed import quantize_fixed
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
-    "ESTIMATOR", "PUBLISHED", "FpgaEstimate", "PublishedDesign", "layer_cycles", "dsp_per_product",
-    "effective_products", "fpga_estimate", "fitted_design_table", "validate_resource_model",
+    "ESTIMATOR",
+    "PUBLISHED",
+    "FpgaEstimate",
+    "PublishedDesign",
+    "layer_cycles",
+    "dsp_per_product",
+    "effective_products",
+    "fpga_estimate",
+    "fitted_design_table",
+    "validate_resource_model",
 ]
 
 ESTIMATOR = "hepml-nb analytic model v1"
@@ -80,8 +90,14 @@ class PublishedDesign(NamedTuple):
 PUBLISHED = (
     PublishedDesign(
         "jet tagger 16-64-32-32-5, ap_fixed<16,6>, R=1, Latency, 200 MHz",
-        ((16, 64), (64, 32), (32, 32), (32, 5)), (16, 6), 1, "Latency", 200.0,
-        (10, 14), (50, 70), (1500, 1850),
+        ((16, 64), (64, 32), (32, 32), (32, 5)),
+        (16, 6),
+        1,
+        "Latency",
+        200.0,
+        (10, 14),
+        (50, 70),
+        (1500, 1850),
         "Duarte et al., JINST 13 (2018) P07027, arXiv:1804.06913; "
         "Coelho et al., Nat. Mach. Intell. 3 (2021) 675, arXiv:2006.10159",
     ),
@@ -110,8 +126,9 @@ def dsp_per_product(width: int) -> int:
     return math.ceil(width / 27) * math.ceil(width / 18)
 
 
-def layer_cycles(n_in: int, *, width: int, reuse_factor: int = 1, strategy: str = "Latency",
-                 clock_mhz: float = 200.0) -> int:
+def layer_cycles(
+    n_in: int, *, width: int, reuse_factor: int = 1, strategy: str = "Latency", clock_mhz: float = 200.0
+) -> int:
     """Clock cycles of one dense layer (output register, multiplier, adder tree, reuse)."""
     period = 1e3 / clock_mhz
     t_add = T_ADD_BASE_NS + T_ADD_PER_BIT_NS * width
@@ -129,7 +146,7 @@ def effective_products(weights: np.ndarray, *, width: int, integer: int) -> int:
 
 
 def _check(layers, width: int, integer: int, reuse_factor: int, strategy: str, clock_mhz: float) -> None:
-    if not layers or any(len(l) != 2 or min(l) < 1 for l in layers):
+    if not layers or any(len(pair) != 2 or min(pair) < 1 for pair in layers):
         raise ParameterError(f"layers must be a non-empty list of (n_in, n_out) pairs, got {layers!r}")
     check_fixed_point(width, integer)
     check_reuse_factor(reuse_factor)
@@ -140,8 +157,13 @@ def _check(layers, width: int, integer: int, reuse_factor: int, strategy: str, c
 
 
 def fpga_estimate(
-    layers: Sequence[tuple[int, int]], *, precision: tuple[int, int] = (16, 6), reuse_factor: int = 1,
-    strategy: str = "Latency", clock_mhz: float = 200.0, softmax: bool = True,
+    layers: Sequence[tuple[int, int]],
+    *,
+    precision: tuple[int, int] = (16, 6),
+    reuse_factor: int = 1,
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    softmax: bool = True,
     weights: Sequence[np.ndarray] | None = None,
 ) -> FpgaEstimate:
     """Latency and resources of an hls4ml ``io_parallel`` MLP, estimated (see the module docstring).
@@ -179,8 +201,10 @@ def fpga_estimate(
         ff += math.ceil(n_prod / reuse_factor) * width + depth * (n_in + n_out) * width
         if strategy == "Resource" and reuse_factor >= BRAM_MIN_REUSE:
             bram += math.ceil(n_in * n_out / reuse_factor * width / 36) * math.ceil(reuse_factor / 512)
-    label = (f"estimate ({ESTIMATOR} of hls4ml io_parallel; 2 constants fitted to {PUBLISHED[0].label}, "
-             "not validated on any other design; LUT/FF/BRAM not fitted)")
+    label = (
+        f"estimate ({ESTIMATOR} of hls4ml io_parallel; 2 constants fitted to {PUBLISHED[0].label}, "
+        "not validated on any other design; LUT/FF/BRAM not fitted)"
+    )
     return FpgaEstimate(cycles, cycles * 1e3 / clock_mhz, reuse_factor, dsp, lut, ff, bram, label)
 
 
@@ -192,21 +216,36 @@ def fitted_design_table() -> pd.DataFrame:
     """
     rows = []
     for design in PUBLISHED:
-        est = fpga_estimate(design.layers, precision=design.precision, reuse_factor=design.reuse_factor,
-                            strategy=design.strategy, clock_mhz=design.clock_mhz)
+        est = fpga_estimate(
+            design.layers,
+            precision=design.precision,
+            reuse_factor=design.reuse_factor,
+            strategy=design.strategy,
+            clock_mhz=design.clock_mhz,
+        )
         for quantity, (low, high), value in (
             ("latency_cycles", design.latency_cycles, est.latency_cycles),
             ("latency_ns", design.latency_ns, est.latency_ns),
             ("dsp", design.dsp, est.dsp),
         ):
-            rows.append({"design": design.label, "quantity": quantity, "published_low": low,
-                         "published_high": high, "estimate": value, "within_range": low <= value <= high,
-                         "in_sample": True, "reference": design.reference})
+            rows.append(
+                {
+                    "design": design.label,
+                    "quantity": quantity,
+                    "published_low": low,
+                    "published_high": high,
+                    "estimate": value,
+                    "within_range": low <= value <= high,
+                    "in_sample": True,
+                    "reference": design.reference,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def validate_resource_model(designs: pd.DataFrame, *, synthesised: str = "synth_lut",
-                            estimate: str = "est_lut") -> pd.DataFrame:
+def validate_resource_model(
+    designs: pd.DataFrame, *, synthesised: str = "synth_lut", estimate: str = "est_lut"
+) -> pd.DataFrame:
     """Out-of-sample test of resource estimates against synthesis, one row per design.
 
     Parameters
@@ -227,15 +266,25 @@ def validate_resource_model(designs: pd.DataFrame, *, synthesised: str = "synth_
     if missing:
         raise ParameterError(f"designs table lacks columns {missing}; columns are: {', '.join(designs.columns)}")
     if len(designs) < 3:
-        raise ParameterError(f"need at least 3 synthesised designs to fit on some and test on another, got "
-                             f"{len(designs)}; synthesise more design points")
+        raise ParameterError(
+            f"need at least 3 synthesised designs to fit on some and test on another, got "
+            f"{len(designs)}; synthesise more design points"
+        )
     est = designs[estimate].to_numpy(dtype=float)
     syn = designs[synthesised].to_numpy(dtype=float)
     rows = []
     for k in range(len(designs)):
         others = np.arange(len(designs)) != k
         scale = float(np.dot(est[others], syn[others]) / np.dot(est[others], est[others]))
-        rows.append({"design": designs["design"].iloc[k], estimate: est[k], synthesised: syn[k],
-                     "raw_rel_error": (est[k] - syn[k]) / syn[k], "scale_fitted_on_others": scale,
-                     "loo_prediction": scale * est[k], "loo_rel_error": (scale * est[k] - syn[k]) / syn[k]})
+        rows.append(
+            {
+                "design": designs["design"].iloc[k],
+                estimate: est[k],
+                synthesised: syn[k],
+                "raw_rel_error": (est[k] - syn[k]) / syn[k],
+                "scale_fitted_on_others": scale,
+                "loo_prediction": scale * est[k],
+                "loo_rel_error": (scale * est[k] - syn[k]) / syn[k],
+            }
+        )
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ minus infinity (``AP_TRN``) and the default overflow mode wraps around (``AP_WRA
 Profiling the largest magnitude each layer sees tells how many integer bits it needs
 (hls4ml's ``hls4ml.model.profiling.numerical`` draws the same information).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,9 @@ ROUNDING_MODES = ("TRN", "RND")
 OVERFLOW_MODES = ("WRAP", "SAT")
 
 
-def quantize_fixed(x: np.ndarray, width: int, integer: int, *, rounding: str = "TRN",
-                   overflow: str = "WRAP") -> np.ndarray:
+def quantize_fixed(
+    x: np.ndarray, width: int, integer: int, *, rounding: str = "TRN", overflow: str = "WRAP"
+) -> np.ndarray:
     """Round ``x`` to ``ap_fixed<width,integer>`` as the HLS types do; returns floats (same shape).
 
     Parameters
@@ -37,11 +39,13 @@ def quantize_fixed(x: np.ndarray, width: int, integer: int, *, rounding: str = "
     """
     width, integer = check_fixed_point(width, integer)
     if rounding not in ROUNDING_MODES or overflow not in OVERFLOW_MODES:
-        raise ParameterError(f"rounding {rounding!r} / overflow {overflow!r}: choose rounding from "
-                             f"{', '.join(ROUNDING_MODES)} and overflow from {', '.join(OVERFLOW_MODES)}")
+        raise ParameterError(
+            f"rounding {rounding!r} / overflow {overflow!r}: choose rounding from "
+            f"{', '.join(ROUNDING_MODES)} and overflow from {', '.join(OVERFLOW_MODES)}"
+        )
     scale = 2.0 ** (width - integer)
     steps = np.floor(np.asarray(x, dtype=np.float64) * scale + (0.5 if rounding == "RND" else 0.0))
-    low, n_codes = -(2 ** (width - 1)), 2 ** width
+    low, n_codes = -(2 ** (width - 1)), 2**width
     if overflow == "SAT":
         steps = np.clip(steps, low, n_codes // 2 - 1)
     else:
@@ -90,5 +94,10 @@ def _row(layer: str, kind: str, values: np.ndarray) -> dict:
     nonzero = mag[mag > 0]
     max_abs = float(mag.max()) if mag.size else 0.0
     p99 = float(np.percentile(nonzero, 99)) if nonzero.size else 0.0
-    return {"layer": layer, "kind": kind, "max_abs": max_abs, "p99_abs": p99,
-            "integer_bits": integer_bits_needed(max_abs)}
+    return {
+        "layer": layer,
+        "kind": kind,
+        "max_abs": max_abs,
+        "p99_abs": p99,
+        "integer_bits": integer_bits_needed(max_abs),
+    }

@@ -5,6 +5,7 @@ the design hash; a missing tool skips the step and says why. The notebook then s
 :func:`shipped_reports`, the reports of the default design produced with these tools and
 shipped with the package, labelled as such (never as results of the run).
 """
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,18 @@ def _step(skipped: dict, name: str, tools: tuple[str, ...]) -> bool:
     return True
 
 
-def run_rtl_flow(net: QuantizedMLP, X: np.ndarray, *, simulate: bool = True, synthesize: bool = True,
-                 place_route: bool = False, simulator: str = "icarus", latency_cutoff: float = 5.0, clock_period_ns: float = 5.0,
-                 synth_timeout_s: float = 3600.0) -> RTLFlowResult:
+def run_rtl_flow(
+    net: QuantizedMLP,
+    X: np.ndarray,
+    *,
+    simulate: bool = True,
+    synthesize: bool = True,
+    place_route: bool = False,
+    simulator: str = "icarus",
+    latency_cutoff: float = 5.0,
+    clock_period_ns: float = 5.0,
+    synth_timeout_s: float = 3600.0,
+) -> RTLFlowResult:
     """Verilog of ``net``, bit-exact RTL simulation on ``X``, Yosys synthesis and (optionally) nextpnr.
 
     Raises :class:`hepml_nb.fpga.RTLMismatchError` if the simulation differs from the
@@ -63,11 +73,21 @@ def run_rtl_flow(net: QuantizedMLP, X: np.ndarray, *, simulate: bool = True, syn
     design = write_verilog(net, latency_cutoff=latency_cutoff, clock_period_ns=clock_period_ns)
     skipped: dict[str, str] = {}
     sim_tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
-    sim = verify_rtl(net, design, X, simulator=simulator) if simulate and _step(skipped, "simulation", sim_tools) else None
-    syn = synthesize_rtl(design, timeout_s=synth_timeout_s) if synthesize and _step(
-        skipped, "synthesis", ("yosys",)) else None
-    pnr = place_and_route(design, freq_mhz=1e3 / clock_period_ns, timeout_s=synth_timeout_s) if place_route and _step(
-        skipped, "place_route", ("yosys", "nextpnr-ecp5")) else None
+    sim = (
+        verify_rtl(net, design, X, simulator=simulator)
+        if simulate and _step(skipped, "simulation", sim_tools)
+        else None
+    )
+    syn = (
+        synthesize_rtl(design, timeout_s=synth_timeout_s)
+        if synthesize and _step(skipped, "synthesis", ("yosys",))
+        else None
+    )
+    pnr = (
+        place_and_route(design, freq_mhz=1e3 / clock_period_ns, timeout_s=synth_timeout_s)
+        if place_route and _step(skipped, "place_route", ("yosys", "nextpnr-ecp5"))
+        else None
+    )
     return RTLFlowResult(design, sim, syn, pnr, skipped)
 
 

@@ -10,6 +10,7 @@ cache under a hash of the weights and the hls4ml configuration and reused.
 Synthesis (latency and resource reports) needs a vendor HLS tool; :func:`find_hls_tool`
 is the guard, and :func:`synthesize` refuses to run without one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,8 +23,9 @@ import re
 import shutil
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,11 +35,25 @@ from hepml_nb.core.lazy import needs_extra
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
-    "HLS_TOOLS", "BACKENDS", "STRATEGIES", "IO_TYPES", "DEFAULT_PART", "HLSBuild",
-    "SYNTHESIS_MODES", "find_hls_tool", "hls_tool_available", "require_hls_tool", "resolve_synthesis",
+    "HLS_TOOLS",
+    "BACKENDS",
+    "STRATEGIES",
+    "IO_TYPES",
+    "DEFAULT_PART",
+    "HLSBuild",
+    "SYNTHESIS_MODES",
+    "find_hls_tool",
+    "hls_tool_available",
+    "require_hls_tool",
+    "resolve_synthesis",
     "synthesis_backend",
-    "parse_precision", "fixed_precision",
-    "hls_config", "project_key", "convert_tagger", "emulate", "synthesize",
+    "parse_precision",
+    "fixed_precision",
+    "hls_config",
+    "project_key",
+    "convert_tagger",
+    "emulate",
+    "synthesize",
 ]
 
 HLS_TOOLS = {"vitis-run": "Vitis", "vivado_hls": "Vivado"}  # the commands hls4ml 1.3 runs, and their backend
@@ -114,8 +130,10 @@ def parse_precision(precision: str) -> tuple[int, int]:
     """
     match = _PRECISION.match(str(precision))
     if not match:
-        raise ParameterError(f"precision {precision!r} is not of the form 'ap_fixed<W,I>' "
-                             "(e.g. 'ap_fixed<16,6>': 16 bits, 6 of them integer bits incl. the sign)")
+        raise ParameterError(
+            f"precision {precision!r} is not of the form 'ap_fixed<W,I>' "
+            "(e.g. 'ap_fixed<16,6>': 16 bits, 6 of them integer bits incl. the sign)"
+        )
     return check_fixed_point(int(match.group(1)), int(match.group(2)), what="precision")
 
 
@@ -133,8 +151,14 @@ def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
 
 
 def hls_config(
-    model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
-    backend: str = "Vitis", layer_precision: Mapping[str, str] | None = None, overflow: str = "SAT",
+    model,
+    *,
+    precision: str = "ap_fixed<16,6>",
+    reuse_factor: int = 1,
+    strategy: str = "Latency",
+    backend: str = "Vitis",
+    layer_precision: Mapping[str, str] | None = None,
+    overflow: str = "SAT",
     weight_precision: str | None = None,
 ) -> dict:
     """Per-layer hls4ml configuration: one precision ``ap_fixed<W,I>`` for weights, biases and layer outputs.
@@ -176,21 +200,42 @@ def hls_config(
     n_in = next(m.in_features for m in model.modules() if hasattr(m, "in_features"))
     with contextlib.redirect_stdout(io.StringIO()):
         config = hls4ml.utils.config_from_pytorch_model(
-            model, (n_in,), granularity="name", backend=backend, default_precision=precision,
-            default_reuse_factor=int(reuse_factor))
+            model,
+            (n_in,),
+            granularity="name",
+            backend=backend,
+            default_precision=precision,
+            default_reuse_factor=int(reuse_factor),
+        )
     config["Model"]["Strategy"] = strategy
-    _set_layer_precision(config, precision, dict(layer_precision or {}), strategy=strategy,
-                         overflow_mode=overflow_mode, softmax_layers=softmax_layers, weight_precision=weight_precision)
+    _set_layer_precision(
+        config,
+        precision,
+        dict(layer_precision or {}),
+        strategy=strategy,
+        overflow_mode=overflow_mode,
+        softmax_layers=softmax_layers,
+        weight_precision=weight_precision,
+    )
     return config
 
 
-def _set_layer_precision(config: dict, precision: str, overrides: dict, *, strategy: str, overflow_mode: str,
-                         softmax_layers: set, weight_precision: str | None) -> None:
+def _set_layer_precision(
+    config: dict,
+    precision: str,
+    overrides: dict,
+    *,
+    strategy: str,
+    overflow_mode: str,
+    softmax_layers: set,
+    weight_precision: str | None,
+) -> None:
     """Write precision, strategy and softmax tables into each layer of ``config`` (a fresh dict we own)."""
     unknown = sorted(set(overrides) - set(config["LayerName"]))
     if unknown:
-        raise ParameterError(f"layer_precision names unknown layers {unknown}; "
-                             f"choose among: {', '.join(config['LayerName'])}")
+        raise ParameterError(
+            f"layer_precision names unknown layers {unknown}; choose among: {', '.join(config['LayerName'])}"
+        )
     for name, layer in config["LayerName"].items():
         width, integer = parse_precision(overrides.get(name, precision))
         layer["Strategy"] = strategy
@@ -213,9 +258,15 @@ def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(np.ascontiguousarray(tensor.detach().cpu().numpy()).tobytes())
-    recipe = {"config": config, "backend": backend, "io_type": io_type, "part": part,
-              "clock_period": clock_period, "hls4ml": hls4ml.__version__,
-              "model": [repr(m) for m in model.children()]}
+    recipe = {
+        "config": config,
+        "backend": backend,
+        "io_type": io_type,
+        "part": part,
+        "clock_period": clock_period,
+        "hls4ml": hls4ml.__version__,
+        "model": [repr(m) for m in model.children()],
+    }
     digest.update(json.dumps(recipe, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
@@ -242,10 +293,19 @@ def _load_compiled(hls_model, project_dir: Path) -> bool:
 
 
 def convert_tagger(
-    model, *, precision: str = "ap_fixed<16,6>", reuse_factor: int = 1, strategy: str = "Latency",
-    backend: str = "Vitis", io_type: str = "io_parallel", layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT", weight_precision: str | None = None, part: str = DEFAULT_PART,
-    clock_period: float = 5.0, project_root: Path | str | None = None,
+    model,
+    *,
+    precision: str = "ap_fixed<16,6>",
+    reuse_factor: int = 1,
+    strategy: str = "Latency",
+    backend: str = "Vitis",
+    io_type: str = "io_parallel",
+    layer_precision: Mapping[str, str] | None = None,
+    overflow: str = "SAT",
+    weight_precision: str | None = None,
+    part: str = DEFAULT_PART,
+    clock_period: float = 5.0,
+    project_root: Path | str | None = None,
 ) -> HLSBuild:
     """Convert ``model`` with hls4ml, compile it with g++ (or reuse a compiled project) and return it.
 
@@ -257,9 +317,16 @@ def convert_tagger(
         import hls4ml
 
     io_type = _choice(io_type, IO_TYPES, "io_type")
-    config = hls_config(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
-                        backend=backend, layer_precision=layer_precision, overflow=overflow,
-                        weight_precision=weight_precision)
+    config = hls_config(
+        model,
+        precision=precision,
+        reuse_factor=reuse_factor,
+        strategy=strategy,
+        backend=backend,
+        layer_precision=layer_precision,
+        overflow=overflow,
+        weight_precision=weight_precision,
+    )
     backend = _choice(backend, BACKENDS, "backend")
     key = project_key(model, config, backend=backend, io_type=io_type, part=part, clock_period=clock_period)
     root = _project_root(project_root)
@@ -268,8 +335,14 @@ def convert_tagger(
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*table size is too large.*")
         hls_model = hls4ml.converters.convert_from_pytorch_model(
-            model, hls_config=config, output_dir=str(project_dir), backend=backend, io_type=io_type,
-            part=part, clock_period=clock_period)
+            model,
+            hls_config=config,
+            output_dir=str(project_dir),
+            backend=backend,
+            io_type=io_type,
+            part=part,
+            clock_period=clock_period,
+        )
         reused = _load_compiled(hls_model, project_dir)  # a read-only warmed cache works too
         if not reused:
             with _build_lock(root, key):
@@ -287,8 +360,10 @@ def _build_lock(root: Path, key: str):
     try:
         handle = open(root / f"{key}.lock", "w")
     except OSError as exc:
-        raise DataError(f"cannot write hls4ml projects under {root} ({exc.strerror}); set HEPML_NB_CACHE "
-                        "to a writable folder or pass project_root=") from None
+        raise DataError(
+            f"cannot write hls4ml projects under {root} ({exc.strerror}); set HEPML_NB_CACHE "
+            "to a writable folder or pass project_root="
+        ) from None
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
@@ -333,5 +408,13 @@ def _summarise_report(report: Mapping[str, Any]) -> dict[str, Any]:
         res = {k: int(csynth[k]) for k in ("DSP", "LUT", "FF", "BRAM_18K")}
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"the synthesis report lacks {exc}; keys found: {sorted(csynth)}") from None
-    return {"latency_cycles": cycles, "latency_ns": cycles * period, "dsp": res["DSP"], "lut": res["LUT"],
-            "ff": res["FF"], "bram": res["BRAM_18K"], "source": "synthesis", "report": dict(csynth)}
+    return {
+        "latency_cycles": cycles,
+        "latency_ns": cycles * period,
+        "dsp": res["DSP"],
+        "lut": res["LUT"],
+        "ff": res["FF"],
+        "bram": res["BRAM_18K"],
+        "source": "synthesis",
+        "report": dict(csynth),
+    }

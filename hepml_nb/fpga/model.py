@@ -4,10 +4,12 @@ The model is the benchmark network of the hls4ml paper (Duarte et al., JINST 13
 (2018) P07027, arXiv:1804.06913): 16 high-level jet-substructure features, three
 hidden layers of 64, 32 and 32 ReLU units and a 5-class softmax (g, q, W, Z, t).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,8 +20,15 @@ from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.metrics import auc
 
 __all__ = [
-    "TaggerData", "TrainResult", "prepare_data", "load_jet_data", "build_tagger",
-    "train_tagger", "predict_proba", "classification_metrics", "dense_layer_sizes",
+    "TaggerData",
+    "TrainResult",
+    "prepare_data",
+    "load_jet_data",
+    "build_tagger",
+    "train_tagger",
+    "predict_proba",
+    "classification_metrics",
+    "dense_layer_sizes",
 ]
 
 DEFAULT_HIDDEN = (64, 32, 32)
@@ -42,7 +51,7 @@ class TrainResult(NamedTuple):
     """A trained tagger (in eval mode) and its history (a :class:`~hepml_nb.core.history.TrainingHistory`,
     one record per epoch: ``epoch`` counted from 1 and ``loss``, the mean training loss)."""
 
-    model: "torch.nn.Sequential"  # noqa: F821
+    model: torch.nn.Sequential  # noqa: F821
     history: TrainingHistory
 
     @property
@@ -52,8 +61,13 @@ class TrainResult(NamedTuple):
 
 
 def prepare_data(
-    X: np.ndarray, y: np.ndarray, *, feature_names: Sequence[str] = (), class_names: Sequence[str] = (),
-    test_fraction: float = 0.3, seed: int = 0,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    feature_names: Sequence[str] = (),
+    class_names: Sequence[str] = (),
+    test_fraction: float = 0.3,
+    seed: int = 0,
 ) -> TaggerData:
     """Split ``X`` (N, F) and labels ``y`` (N,) stratified, and standardise with the training statistics.
 
@@ -70,8 +84,9 @@ def prepare_data(
     if X.ndim != 2 or len(X) != len(y):
         raise DataError(f"features must be (N, F) and labels (N,); got {X.shape} and {y.shape}")
     if not np.all(np.isfinite(X)):
-        raise DataError(f"features hold {int(np.sum(~np.isfinite(X)))} non-finite values; "
-                        "remove or impute them before training")
+        raise DataError(
+            f"features hold {int(np.sum(~np.isfinite(X)))} non-finite values; remove or impute them before training"
+        )
     if np.unique(y).size < 2:
         raise DataError(f"labels hold a single class {np.unique(y)}; the tagger needs at least two")
     if not 0.0 < test_fraction < 1.0:
@@ -80,12 +95,19 @@ def prepare_data(
     mean, scale = X_tr.mean(axis=0), X_tr.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
     names = tuple(class_names) or tuple(str(c) for c in np.unique(y))
-    return TaggerData(((X_tr - mean) / scale).astype(np.float32), ((X_te - mean) / scale).astype(np.float32),
-                      y_tr, y_te, tuple(feature_names), names, mean, scale)
+    return TaggerData(
+        ((X_tr - mean) / scale).astype(np.float32),
+        ((X_te - mean) / scale).astype(np.float32),
+        y_tr,
+        y_te,
+        tuple(feature_names),
+        names,
+        mean,
+        scale,
+    )
 
 
-def load_jet_data(n_per_class: int, *, seed: int = 0, test_fraction: float = 0.3,
-                  progress: bool = True) -> TaggerData:
+def load_jet_data(n_per_class: int, *, seed: int = 0, test_fraction: float = 0.3, progress: bool = True) -> TaggerData:
     """The 16 high-level features of the five jet classes from :mod:`hepml_nb.jets`, split and standardised.
 
     Jets are generated with Pythia8 and cached by :func:`hepml_nb.jets.high_level_dataset`.
@@ -95,12 +117,19 @@ def load_jet_data(n_per_class: int, *, seed: int = 0, test_fraction: float = 0.3
     from hepml_nb.jets import high_level_dataset
 
     data = high_level_dataset(n_per_class, seed=seed, progress=progress)
-    return prepare_data(data.X, data.y, feature_names=data.feature_names, class_names=data.class_names,
-                        test_fraction=test_fraction, seed=seed)
+    return prepare_data(
+        data.X,
+        data.y,
+        feature_names=data.feature_names,
+        class_names=data.class_names,
+        test_fraction=test_fraction,
+        seed=seed,
+    )
 
 
-def build_tagger(n_features: int = 16, n_classes: int = 5, *, hidden: Sequence[int] = DEFAULT_HIDDEN,
-                 seed: int = 0) -> "torch.nn.Sequential":  # noqa: F821
+def build_tagger(
+    n_features: int = 16, n_classes: int = 5, *, hidden: Sequence[int] = DEFAULT_HIDDEN, seed: int = 0
+) -> torch.nn.Sequential:  # noqa: F821
     """The MLP ``n_features``-hidden-``n_classes`` with ReLU and a final softmax.
 
     Layers are named ``fc1, relu1, ..., fc<k>, softmax`` (hls4ml keeps these names).
@@ -113,15 +142,23 @@ def build_tagger(n_features: int = 16, n_classes: int = 5, *, hidden: Sequence[i
         raise ParameterError(f"layer sizes must be positive and n_classes >= 2, got {sizes}")
     layers: list[tuple[str, torch.nn.Module]] = []
     with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), 1):
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), 1):
             layers.append((f"fc{i}", torch.nn.Linear(n_in, n_out)))
             layers.append((f"relu{i}", torch.nn.ReLU()) if i < len(sizes) - 1 else ("softmax", torch.nn.Softmax(dim=1)))
     return torch.nn.Sequential(OrderedDict(layers)).eval()
 
 
 def train_tagger(
-    X: np.ndarray, y: np.ndarray, *, hidden: Sequence[int] = DEFAULT_HIDDEN, epochs: int = 20,
-    batch_size: int = 256, lr: float = 3e-3, weight_decay: float = 1e-4, seed: int = 0, progress: bool = True,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    hidden: Sequence[int] = DEFAULT_HIDDEN,
+    epochs: int = 20,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    progress: bool = True,
 ) -> TrainResult:
     """Train the tagger with Adam on the cross-entropy of the logits (the softmax is left out while training).
 
@@ -154,7 +191,7 @@ def train_tagger(
         for epoch in tqdm(range(1, epochs + 1), desc="training", disable=not progress):
             order, total = torch.randperm(len(Xt), generator=gen), 0.0
             for start in range(0, len(Xt), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 loss = torch.nn.functional.cross_entropy(logits(Xt[idx]), yt[idx])
                 opt.zero_grad()
                 loss.backward()

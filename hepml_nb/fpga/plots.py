@@ -2,11 +2,11 @@
 
 Every helper takes ``ax=None``, draws only there and returns the axes.
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -14,8 +14,7 @@ from matplotlib.figure import Figure
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.fpga.estimate import fpga_estimate
 
-__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure",
-           "plot_pareto"]
+__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure", "plot_pareto"]
 
 
 def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, float_accuracy: float, ax=None):
@@ -37,7 +36,7 @@ def plot_auc_scan(scan: pd.DataFrame, class_names: Sequence[str], *, float_metri
     """One-vs-rest AUC per class against bit width; dotted lines are the float model."""
     ax = axes_or_new(ax, figsize=(6, 4.5))
     for name in class_names:
-        line, = ax.plot(scan["width"], scan[f"auc_{name}"], "o-", label=name)
+        (line,) = ax.plot(scan["width"], scan[f"auc_{name}"], "o-", label=name)
         if float_metrics is not None:
             ax.axhline(float_metrics[f"auc_{name}"], color=line.get_color(), ls=":")
     ax.set_xlabel("total bit width W of ap_fixed<W,I>")
@@ -69,7 +68,7 @@ def plot_profile(profile: pd.DataFrame, *, ax=None):
     y = np.arange(len(profile))
     ax.barh(y, profile["max_abs"], color="C0", alpha=0.6, label="max |x|")
     ax.plot(profile["p99_abs"], y, "k|", markersize=12, label="99 % of |x|")
-    for yi, (value, bits) in enumerate(zip(profile["max_abs"], profile["integer_bits"])):
+    for yi, (value, bits) in enumerate(zip(profile["max_abs"], profile["integer_bits"], strict=True)):
         ax.text(max(value, 1e-3) * 1.1, yi, f"I={bits}", va="center", fontsize=8)
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xscale("log", base=2)
@@ -79,23 +78,38 @@ def plot_profile(profile: pd.DataFrame, *, ax=None):
     return ax
 
 
-def design_figure(width: int, reuse_factor: int, *, scan: pd.DataFrame, layers: Sequence[tuple[int, int]],
-                  integer_bits: int = 6, strategy: str = "Latency", clock_mhz: float = 200.0,
-                  float_accuracy: float | None = None):
+def design_figure(
+    width: int,
+    reuse_factor: int,
+    *,
+    scan: pd.DataFrame,
+    layers: Sequence[tuple[int, int]],
+    integer_bits: int = 6,
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    float_accuracy: float | None = None,
+):
     """The widget view: accuracy at the nearest scanned width, and the estimated latency and resources.
 
     Returns a new figure (two panels); the right panel is always labelled as an estimate.
     """
     row = scan.iloc[int(np.argmin(np.abs(scan["width"].to_numpy() - width)))]
-    est = fpga_estimate(layers, precision=(int(width), min(integer_bits, int(width))),
-                        reuse_factor=int(reuse_factor), strategy=strategy, clock_mhz=clock_mhz)
+    est = fpga_estimate(
+        layers,
+        precision=(int(width), min(integer_bits, int(width))),
+        reuse_factor=int(reuse_factor),
+        strategy=strategy,
+        clock_mhz=clock_mhz,
+    )
     fig = Figure(figsize=(10, 3.8))  # not registered with pyplot: shown once, by whoever displays it
     left, right = fig.subplots(1, 2)
     plot_precision_scan(scan, float_accuracy=float_accuracy or float(scan["accuracy"].max()), ax=left)
     left.plot([row["width"]], [row["accuracy"]], "r*", markersize=16)
     left.set_title(f"{row['precision']}: accuracy {row['accuracy']:.3f}")
-    names, values = ["DSP", "LUT / 100", "FF / 100", "BRAM18", "latency [ns]"], \
-        [est.dsp, est.lut / 100, est.ff / 100, est.bram, est.latency_ns]
+    names, values = (
+        ["DSP", "LUT / 100", "FF / 100", "BRAM18", "latency [ns]"],
+        [est.dsp, est.lut / 100, est.ff / 100, est.bram, est.latency_ns],
+    )
     right.barh(names, values, color=["C0", "C1", "C2", "C3", "C4"])
     for yi, value in enumerate(values):
         right.text(value, yi, f" {value:,.0f}", va="center")
@@ -114,11 +128,16 @@ def plot_pareto(table: pd.DataFrame, *, cost: str = "est_lut", float_accuracy: f
     from hepml_nb.fpga.qat import pareto_front
 
     ax = axes_or_new(ax, figsize=(6, 4.5))
-    for (method, rows), marker in zip(table.groupby("method", sort=True), "osD^v"):
+    for (method, rows), marker in zip(table.groupby("method", sort=True), "osD^v", strict=False):
         ax.plot(rows[cost], rows["accuracy"], marker, ls="none", label=method)
         for _, row in rows.iterrows():
-            ax.annotate(f"{int(row['weight_bits'])} b", (row[cost], row["accuracy"]), textcoords="offset points",
-                        xytext=(4, 4), fontsize=8)
+            ax.annotate(
+                f"{int(row['weight_bits'])} b",
+                (row[cost], row["accuracy"]),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=8,
+            )
     front = pareto_front(table, cost=cost)
     ax.step(front[cost], front["accuracy"], where="post", color="k", lw=1, label="Pareto front")
     if float_accuracy is not None:

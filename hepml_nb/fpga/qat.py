@@ -8,9 +8,11 @@ After training, :func:`hepml_nb.fpga.quantize_tagger` of the trained layers give
 very network that was trained, ready for da4ml. Magnitude pruning (a fixed fraction of
 the smallest weights of each layer set to zero) shrinks the shift-and-add logic further.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ __all__ = ["QATResult", "train_qat", "quantized_metrics", "pareto_front"]
 class QATResult(NamedTuple):
     """The trained quantisation-aware model (PyTorch), the exported :class:`QuantizedMLP`, loss per epoch."""
 
-    model: "torch.nn.Module"  # noqa: F821
+    model: torch.nn.Module  # noqa: F821
     net: QuantizedMLP
     loss: list[float]
 
@@ -51,8 +53,8 @@ def _fake_fixed(x, type_text: str):
     import torch
 
     k, i, f = _kif(type_text)
-    scale, high = 2.0 ** f, 2.0 ** i - 2.0 ** -f
-    clipped = torch.clamp(x, -(2.0 ** i) * k, high)
+    scale, high = 2.0**f, 2.0**i - 2.0**-f
+    clipped = torch.clamp(x, -(2.0**i) * k, high)
     return _ste(clipped, torch.floor(clipped * scale) / scale)
 
 
@@ -64,7 +66,7 @@ def _make_module(sizes, weight_bits, input_type, activation_types):
 
         def __init__(self):
             super().__init__()
-            self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+            self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
         def forward(self, x):
             x = _fake_fixed(x, input_type)
@@ -83,10 +85,21 @@ def _make_module(sizes, weight_bits, input_type, activation_types):
 
 
 def train_qat(
-    X: np.ndarray, y: np.ndarray, *, hidden: Sequence[int] = DEFAULT_HIDDEN, input_type: str = "ap_fixed<10,4>",
-    weight_bits: int | Sequence[int] = 6, activation_type: str | Sequence[str] = "ap_ufixed<8,3>",
-    output_type: str = "ap_fixed<12,6>", prune: float = 0.0, init=None, epochs: int = 20, batch_size: int = 256,
-    lr: float = 3e-3, seed: int = 0, progress: bool = True,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    hidden: Sequence[int] = DEFAULT_HIDDEN,
+    input_type: str = "ap_fixed<10,4>",
+    weight_bits: int | Sequence[int] = 6,
+    activation_type: str | Sequence[str] = "ap_ufixed<8,3>",
+    output_type: str = "ap_fixed<12,6>",
+    prune: float = 0.0,
+    init=None,
+    epochs: int = 20,
+    batch_size: int = 256,
+    lr: float = 3e-3,
+    seed: int = 0,
+    progress: bool = True,
 ) -> QATResult:
     """Train the tagger with fake quantisation in the loop (optionally starting from a float model).
 
@@ -133,7 +146,7 @@ def train_qat(
         for _ in tqdm(range(epochs), desc="QAT", disable=not progress):
             order, total = torch.randperm(len(Xt), generator=gen), 0.0
             for start in range(0, len(Xt), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 loss = torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
                 opt.zero_grad()
                 loss.backward()
@@ -141,8 +154,9 @@ def train_qat(
                 _apply_masks(model, masks)
                 total += loss.item() * len(idx)
             history.append(total / len(Xt))
-    net = quantize_tagger(model, input_type=input_type, weight_bits=bits, activation_type=list(acts),
-                          output_type=output_type)
+    net = quantize_tagger(
+        model, input_type=input_type, weight_bits=bits, activation_type=list(acts), output_type=output_type
+    )
     return QATResult(model.eval(), net, history)
 
 
@@ -151,10 +165,12 @@ def _copy_linears(source, target) -> None:
 
     src = [m for m in source.modules() if isinstance(m, torch.nn.Linear)]
     if [tuple(m.weight.shape) for m in src] != [tuple(m.weight.shape) for m in target.layers]:
-        raise ParameterError(f"init model layers {[tuple(m.weight.shape) for m in src]} do not match the QAT "
-                             f"layers {[tuple(m.weight.shape) for m in target.layers]}; pass the same hidden sizes")
+        raise ParameterError(
+            f"init model layers {[tuple(m.weight.shape) for m in src]} do not match the QAT "
+            f"layers {[tuple(m.weight.shape) for m in target.layers]}; pass the same hidden sizes"
+        )
     with torch.no_grad():
-        for s, t in zip(src, target.layers):
+        for s, t in zip(src, target.layers, strict=True):
             t.weight.copy_(s.weight)
             t.bias.copy_(s.bias)
 
@@ -172,7 +188,7 @@ def _apply_masks(model, masks) -> None:
     import torch
 
     with torch.no_grad():
-        for layer, mask in zip(model.layers, masks):
+        for layer, mask in zip(model.layers, masks, strict=True):
             layer.weight.mul_(mask)
 
 

@@ -17,6 +17,7 @@ design that takes a new input every clock. Its ``CombLogic.predict`` is a bit-ex
 software model; :func:`reference_logits` is an independent numpy model of the same
 arithmetic, so the RTL simulation is checked against two references.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,10 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,9 +40,19 @@ from hepml_nb.fpga.fixed import integer_bits_needed, quantize_fixed
 from hepml_nb.fpga.hls import parse_precision
 
 __all__ = [
-    "QuantizedMLP", "RTLDesign", "parse_fixed_type", "quantize_weights", "quantize_tagger",
-    "reference_logits", "relu_quantize", "trace_network", "write_verilog", "da4ml_predict", "require_da4ml",
-    "network_to_dict", "network_from_dict",
+    "QuantizedMLP",
+    "RTLDesign",
+    "parse_fixed_type",
+    "quantize_weights",
+    "quantize_tagger",
+    "reference_logits",
+    "relu_quantize",
+    "trace_network",
+    "write_verilog",
+    "da4ml_predict",
+    "require_da4ml",
+    "network_to_dict",
+    "network_from_dict",
 ]
 
 _UFIXED = re.compile(r"^\s*ap_ufixed\s*<(.*)>\s*$")
@@ -94,9 +106,10 @@ class QuantizedMLP:
         if n < 1 or not len(self.biases) == len(self.weight_bits) == len(self.weight_frac) == n:
             raise ParameterError(f"need as many biases, weight_bits and weight_frac as weight matrices ({n})")
         if len(self.activation_types) != n - 1:
-            raise ParameterError(f"{n} layers need {n - 1} activation types (one per hidden layer), "
-                                 f"got {len(self.activation_types)}")
-        for prev, nxt in zip(self.weights[:-1], self.weights[1:]):
+            raise ParameterError(
+                f"{n} layers need {n - 1} activation types (one per hidden layer), got {len(self.activation_types)}"
+            )
+        for prev, nxt in zip(self.weights[:-1], self.weights[1:], strict=True):
             if prev.shape[1] != nxt.shape[0]:
                 raise ParameterError(f"layer shapes do not chain: {prev.shape} then {nxt.shape}")
         for text in (self.input_type, self.output_type):
@@ -121,8 +134,11 @@ class QuantizedMLP:
         for array in (*self.weights, *self.biases):
             digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
             digest.update(str(array.shape).encode())
-        digest.update(json.dumps([self.weight_bits, self.weight_frac, self.input_type, self.activation_types,
-                                  self.output_type]).encode())
+        digest.update(
+            json.dumps(
+                [self.weight_bits, self.weight_frac, self.input_type, self.activation_types, self.output_type]
+            ).encode()
+        )
         return digest.hexdigest()[:16]
 
     def quantize_inputs(self, X: np.ndarray) -> np.ndarray:
@@ -136,25 +152,49 @@ class QuantizedMLP:
 
 def network_to_dict(net: QuantizedMLP) -> dict:
     """JSON-ready dict of ``net`` (weights as integer codes on their grids, so nothing is rounded)."""
-    return {"weight_codes": [np.round(w * 2.0 ** f).astype(int).tolist() for w, f in zip(net.weights, net.weight_frac)],
-            "bias_codes": [np.round(b * 2.0 ** _bias_frac(net, n)).astype(int).tolist() for n, b in enumerate(net.biases)],
-            "weight_bits": list(net.weight_bits), "weight_frac": list(net.weight_frac), "input_type": net.input_type,
-            "activation_types": list(net.activation_types), "output_type": net.output_type}
+    return {
+        "weight_codes": [
+            np.round(w * 2.0**f).astype(int).tolist() for w, f in zip(net.weights, net.weight_frac, strict=True)
+        ],
+        "bias_codes": [np.round(b * 2.0 ** _bias_frac(net, n)).astype(int).tolist() for n, b in enumerate(net.biases)],
+        "weight_bits": list(net.weight_bits),
+        "weight_frac": list(net.weight_frac),
+        "input_type": net.input_type,
+        "activation_types": list(net.activation_types),
+        "output_type": net.output_type,
+    }
 
 
 def network_from_dict(data: dict) -> QuantizedMLP:
     """Inverse of :func:`network_to_dict`."""
     try:
         fracs = [int(f) for f in data["weight_frac"]]
-        weights = tuple(np.asarray(c, dtype=np.float64) / 2.0 ** f for c, f in zip(data["weight_codes"], fracs))
-        shell = QuantizedMLP(weights, tuple(np.zeros(w.shape[1]) for w in weights), tuple(data["weight_bits"]),
-                             tuple(fracs), data["input_type"], tuple(data["activation_types"]), data["output_type"])
+        weights = tuple(
+            np.asarray(c, dtype=np.float64) / 2.0**f for c, f in zip(data["weight_codes"], fracs, strict=True)
+        )
+        shell = QuantizedMLP(
+            weights,
+            tuple(np.zeros(w.shape[1]) for w in weights),
+            tuple(data["weight_bits"]),
+            tuple(fracs),
+            data["input_type"],
+            tuple(data["activation_types"]),
+            data["output_type"],
+        )
     except (KeyError, TypeError) as exc:
         raise DataError(f"not a saved quantised network: missing or bad {exc}") from None
-    biases = tuple(np.asarray(c, dtype=np.float64) / 2.0 ** _bias_frac(shell, n)
-                   for n, c in enumerate(data["bias_codes"]))
-    return QuantizedMLP(weights, biases, shell.weight_bits, shell.weight_frac, shell.input_type,
-                        shell.activation_types, shell.output_type)
+    biases = tuple(
+        np.asarray(c, dtype=np.float64) / 2.0 ** _bias_frac(shell, n) for n, c in enumerate(data["bias_codes"])
+    )
+    return QuantizedMLP(
+        weights,
+        biases,
+        shell.weight_bits,
+        shell.weight_frac,
+        shell.input_type,
+        shell.activation_types,
+        shell.output_type,
+    )
 
 
 def _bias_frac(net: QuantizedMLP, n: int) -> int:
@@ -167,7 +207,7 @@ def relu_quantize(z: np.ndarray, type_text: str) -> np.ndarray:
     """ReLU, then truncation to ``ap_ufixed<W,I>`` with saturation at ``2**I - 2**-(W-I)``."""
     _, width, integer = parse_fixed_type(type_text)
     scale = 2.0 ** (width - integer)
-    codes = np.clip(np.floor(np.maximum(z, 0.0) * scale), 0, 2.0 ** width - 1)
+    codes = np.clip(np.floor(np.maximum(z, 0.0) * scale), 0, 2.0**width - 1)
     return codes / scale
 
 
@@ -178,7 +218,7 @@ def reference_logits(net: QuantizedMLP, X: np.ndarray) -> np.ndarray:
     and far below 53 bits), so this is bit-exact with the hardware by construction.
     """
     x = net.quantize_inputs(X)
-    for w, b, act in zip(net.weights[:-1], net.biases[:-1], net.activation_types):
+    for w, b, act in zip(net.weights[:-1], net.biases[:-1], net.activation_types, strict=True):
         x = relu_quantize(x @ w + b, act)
     _, width, integer = parse_fixed_type(net.output_type)
     return quantize_fixed(x @ net.weights[-1] + net.biases[-1], width, integer, rounding="TRN", overflow="SAT")
@@ -199,12 +239,16 @@ def quantize_weights(w: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
 
 
 def _bias_on_grid(b: np.ndarray, frac: int) -> np.ndarray:
-    return np.round(np.asarray(b, dtype=np.float64) * 2.0 ** frac) / 2.0 ** frac
+    return np.round(np.asarray(b, dtype=np.float64) * 2.0**frac) / 2.0**frac
 
 
 def quantize_tagger(
-    model, *, input_type: str = "ap_fixed<10,4>", weight_bits: int | Sequence[int] = 6,
-    activation_type: str | Sequence[str] = "ap_ufixed<8,3>", output_type: str = "ap_fixed<12,6>",
+    model,
+    *,
+    input_type: str = "ap_fixed<10,4>",
+    weight_bits: int | Sequence[int] = 6,
+    activation_type: str | Sequence[str] = "ap_ufixed<8,3>",
+    output_type: str = "ap_fixed<12,6>",
 ) -> QuantizedMLP:
     """Post-training quantisation of a PyTorch tagger (its ``Linear`` layers; the softmax is dropped).
 
@@ -227,14 +271,15 @@ def quantize_tagger(
     acts = tuple(_per_layer(activation_type, n - 1, "activation_type"))
     fracs_in = [_kif(input_type)[2], *(_kif(a)[2] for a in acts)]
     weights, biases, wfrac = [], [], []
-    for layer, b_w, f_in in zip(linears, bits, fracs_in):
+    for layer, b_w, f_in in zip(linears, bits, fracs_in, strict=True):
         w, f_w = quantize_weights(layer.weight.detach().cpu().numpy().T, b_w)
         bias = layer.bias.detach().cpu().numpy() if layer.bias is not None else np.zeros(w.shape[1])
         weights.append(w)
         biases.append(_bias_on_grid(bias, f_in + f_w))  # the grid of _bias_frac
         wfrac.append(f_w)
-    return QuantizedMLP(tuple(weights), tuple(biases), tuple(int(b) for b in bits), tuple(wfrac),
-                        input_type, acts, output_type)
+    return QuantizedMLP(
+        tuple(weights), tuple(biases), tuple(int(b) for b in bits), tuple(wfrac), input_type, acts, output_type
+    )
 
 
 def _per_layer(value, n: int, name: str) -> list:
@@ -268,7 +313,7 @@ def trace_network(net: QuantizedMLP):
 
     inp = FixedVariableArrayInput(net.weights[0].shape[0])
     x = quantize(inp, *_kif(net.input_type))
-    for w, b, act in zip(net.weights[:-1], net.biases[:-1], net.activation_types):
+    for w, b, act in zip(net.weights[:-1], net.biases[:-1], net.activation_types, strict=True):
         x = quantize(relu(x @ w + b), *_kif(act), overflow_mode="SAT")
     out = quantize(x @ net.weights[-1] + net.biases[-1], *_kif(net.output_type), overflow_mode="SAT")
     return comb_trace(inp, out)
@@ -312,9 +357,13 @@ class RTLDesign(NamedTuple):
 
     def metrics(self, prefix: str = "rtl_") -> dict[str, float]:
         """Flat numbers for ``metrics.json``."""
-        return {f"{prefix}pipeline_stages": self.n_stages, f"{prefix}clock_period_ns": self.clock_period_ns,
-                f"{prefix}da4ml_est_lut": float(self.est_lut), f"{prefix}da4ml_est_ff": int(self.est_ff),
-                f"{prefix}generation_seconds": self.seconds}
+        return {
+            f"{prefix}pipeline_stages": self.n_stages,
+            f"{prefix}clock_period_ns": self.clock_period_ns,
+            f"{prefix}da4ml_est_lut": float(self.est_lut),
+            f"{prefix}da4ml_est_ff": int(self.est_ff),
+            f"{prefix}generation_seconds": self.seconds,
+        }
 
     def verilog_sources(self) -> list[Path]:
         """The Verilog files a simulator or synthesiser reads (da4ml's unused ``lookup_table.v`` left out)."""
@@ -329,8 +378,14 @@ class RTLDesign(NamedTuple):
         return CombLogic.load(self.path / "model" / "comb.json")
 
 
-def write_verilog(net: QuantizedMLP, *, name: str = "tagger", latency_cutoff: float = 5.0,
-                  clock_period_ns: float = 5.0, root: Path | str | None = None) -> RTLDesign:
+def write_verilog(
+    net: QuantizedMLP,
+    *,
+    name: str = "tagger",
+    latency_cutoff: float = 5.0,
+    clock_period_ns: float = 5.0,
+    root: Path | str | None = None,
+) -> RTLDesign:
     """Write the fully pipelined Verilog of ``net`` with da4ml (or reuse the cached project).
 
     Parameters
@@ -346,11 +401,11 @@ def write_verilog(net: QuantizedMLP, *, name: str = "tagger", latency_cutoff: fl
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ParameterError(f"module name {name!r} is not a Verilog identifier; use letters, digits and _")
     if not latency_cutoff > 0 or not clock_period_ns > 0:
-        raise ParameterError(f"latency_cutoff and clock_period_ns must be > 0, got {latency_cutoff}, "
-                             f"{clock_period_ns}")
+        raise ParameterError(f"latency_cutoff and clock_period_ns must be > 0, got {latency_cutoff}, {clock_period_ns}")
     da4ml = require_da4ml()
-    digest = hashlib.sha256(json.dumps([net.key(), name, float(latency_cutoff), float(clock_period_ns),
-                                        da4ml.__version__]).encode())
+    digest = hashlib.sha256(
+        json.dumps([net.key(), name, float(latency_cutoff), float(clock_period_ns), da4ml.__version__]).encode()
+    )
     key = digest.hexdigest()[:16]
     base = Path(root) if root is not None else cache_dir() / "rtl"
     path = base / key
@@ -363,8 +418,15 @@ def write_verilog(net: QuantizedMLP, *, name: str = "tagger", latency_cutoff: fl
     comb = trace_network(net)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=base))
     try:
-        RTLModel(comb, name, tmp, flavor="verilog", latency_cutoff=latency_cutoff, print_latency=False,
-                 clock_period=clock_period_ns).write({"hepml_nb_key": key, "network_key": net.key()})
+        RTLModel(
+            comb,
+            name,
+            tmp,
+            flavor="verilog",
+            latency_cutoff=latency_cutoff,
+            print_latency=False,
+            clock_period=clock_period_ns,
+        ).write({"hepml_nb_key": key, "network_key": net.key()})
         comb.save(tmp / "model" / "comb.json")
         os.replace(tmp, path)
     except OSError:
@@ -376,5 +438,14 @@ def write_verilog(net: QuantizedMLP, *, name: str = "tagger", latency_cutoff: fl
 
 def _design(path: Path, name: str, key: str, seconds: float, reused: bool) -> RTLDesign:
     meta = json.loads((path / "metadata.json").read_text())
-    return RTLDesign(path, name, key, int(meta["latency"]), float(meta["clock_period"]), float(meta["cost"]),
-                     int(meta["reg_bits"]), seconds, reused)
+    return RTLDesign(
+        path,
+        name,
+        key,
+        int(meta["latency"]),
+        float(meta["clock_period"]),
+        float(meta["cost"]),
+        int(meta["reg_bits"]),
+        seconds,
+        reused,
+    )

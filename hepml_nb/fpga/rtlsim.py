@@ -6,6 +6,7 @@ read from the design: it is the number of rising edges ``d`` such that the input
 presented at edge ``k`` appears at the output after edge ``k + d`` for every jet. A
 design that pipelines correctly gives ``d`` equal to its pipeline depth.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,15 @@ from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.fpga.rtl import RTLDesign
 from hepml_nb.fpga.tools import require_tool
 
-__all__ = ["SIMULATORS", "RTLSimulation", "RTLMismatchError", "io_layout", "simulate_rtl", "check_bit_exact", "verify_rtl"]
+__all__ = [
+    "SIMULATORS",
+    "RTLSimulation",
+    "RTLMismatchError",
+    "io_layout",
+    "simulate_rtl",
+    "check_bit_exact",
+    "verify_rtl",
+]
 
 
 class RTLMismatchError(DataError):
@@ -49,9 +58,14 @@ class RTLSimulation(NamedTuple):
 
     def metrics(self, prefix: str = "rtl_sim_") -> dict[str, float]:
         """Flat numbers for ``metrics.json``."""
-        return {f"{prefix}latency_cycles": self.latency_cycles, f"{prefix}latency_ns": self.latency_ns,
-                f"{prefix}build_seconds": self.build_seconds, f"{prefix}run_seconds": self.run_seconds,
-                f"{prefix}jets_per_second": self.jets_per_second, f"{prefix}n_jets": len(self.outputs)}
+        return {
+            f"{prefix}latency_cycles": self.latency_cycles,
+            f"{prefix}latency_ns": self.latency_ns,
+            f"{prefix}build_seconds": self.build_seconds,
+            f"{prefix}run_seconds": self.run_seconds,
+            f"{prefix}jets_per_second": self.jets_per_second,
+            f"{prefix}n_jets": len(self.outputs),
+        }
 
 
 def io_layout(qints) -> tuple[int, int, bool]:
@@ -60,13 +74,13 @@ def io_layout(qints) -> tuple[int, int, bool]:
 
     kifs = [minimal_kif(q) for q in qints]
     ks = [int(k.keep_negative) for k in kifs]
-    max_i = max(k.integers + s for k, s in zip(kifs, ks))
+    max_i = max(k.integers + s for k, s in zip(kifs, ks, strict=True))
     max_f = max(k.fractional for k in kifs)
     return max_i + max_f, max_f, any(ks)
 
 
 def _encode(X: np.ndarray, bits: int, frac: int) -> list[str]:
-    codes = np.round(np.asarray(X, dtype=np.float64) * 2.0 ** frac).astype(np.int64) % (1 << bits)
+    codes = np.round(np.asarray(X, dtype=np.float64) * 2.0**frac).astype(np.int64) % (1 << bits)
     width = (bits * X.shape[1] + 3) // 4
     lines = []
     for row in codes:
@@ -88,7 +102,7 @@ def _decode(lines: list[str], n_out: int, bits: int, frac: int, signed: bool) ->
             c = (value >> (bits * j)) & mask
             if signed and c >> (bits - 1):
                 c -= 1 << bits
-            out[r, j] = c / 2.0 ** frac
+            out[r, j] = c / 2.0**frac
     return out
 
 
@@ -119,8 +133,14 @@ endmodule
 SIMULATORS = ("icarus", "verilator")
 
 
-def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, simulator: str = "icarus",
-                 max_latency: int | None = None, expected: np.ndarray | None = None) -> RTLSimulation:
+def simulate_rtl(
+    design: RTLDesign,
+    X_quantized: np.ndarray,
+    *,
+    simulator: str = "icarus",
+    max_latency: int | None = None,
+    expected: np.ndarray | None = None,
+) -> RTLSimulation:
     """Simulate ``design`` on already quantised inputs (N, F) with Icarus Verilog or Verilator.
 
     Parameters
@@ -160,8 +180,11 @@ def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, simulator: str =
     work = design.path / "sim" / f"{simulator}-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
-    (work / "tb.v").write_text(_TESTBENCH.format(iw=ibits * n_in, ow=obits * n_out, n=len(X),
-                                                 cycles=len(X) + extra, top=f"{design.name}_wrapper"))
+    (work / "tb.v").write_text(
+        _TESTBENCH.format(
+            iw=ibits * n_in, ow=obits * n_out, n=len(X), cycles=len(X) + extra, top=f"{design.name}_wrapper"
+        )
+    )
     build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
     start = time.perf_counter()
     _run(build, work, simulator)
@@ -172,13 +195,24 @@ def simulate_rtl(design: RTLDesign, X_quantized: np.ndarray, *, simulator: str =
     if expected is None and simulator == "verilator":
         expected = np.asarray(comb.predict(X), dtype=np.float64)
     latency = _measure_latency(rows, len(X), expected)
-    outputs = rows[latency:latency + len(X)]
+    outputs = rows[latency : latency + len(X)]
     return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, simulator)
 
 
 def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
-    return ([require_tool("iverilog"), "-g2012", "-o", "sim.vvp", "-s", "hepml_tb", "tb.v",
-             *map(str, design.verilog_sources())], [require_tool("vvp"), "-n", "sim.vvp"])
+    return (
+        [
+            require_tool("iverilog"),
+            "-g2012",
+            "-o",
+            "sim.vvp",
+            "-s",
+            "hepml_tb",
+            "tb.v",
+            *map(str, design.verilog_sources()),
+        ],
+        [require_tool("vvp"), "-n", "sim.vvp"],
+    )
 
 
 def _verilator(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
@@ -187,9 +221,25 @@ def _verilator(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
     src.mkdir(exist_ok=True)
     for path in design.verilog_sources():
         (src / path.name).write_text(_UNKNOWN_LINT.sub("", path.read_text()))
-    return ([require_tool("verilator"), "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-             "--top-module", "hepml_tb", "-j", "2", "-o", "simv", "tb.v", *sorted(str(p) for p in src.glob("*.v"))],
-            [str(work / "obj_dir" / "simv")])
+    return (
+        [
+            require_tool("verilator"),
+            "--binary",
+            "--timing",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+            "--top-module",
+            "hepml_tb",
+            "-j",
+            "2",
+            "-o",
+            "simv",
+            "tb.v",
+            *sorted(str(p) for p in src.glob("*.v")),
+        ],
+        [str(work / "obj_dir" / "simv")],
+    )
 
 
 _UNKNOWN_LINT = re.compile(r"/\*\s*verilator\s+lint_(?:off|on)\s+WIDTHTRUNC\s*\*/")
@@ -198,14 +248,16 @@ _UNKNOWN_LINT = re.compile(r"/\*\s*verilator\s+lint_(?:off|on)\s+WIDTHTRUNC\s*\*
 def _run(command: list[str], cwd: Path, what: str) -> None:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
-        raise DataError(f"{what} failed (exit {result.returncode}) in {cwd}:\n{(result.stderr or result.stdout)[-2000:]}")
+        raise DataError(
+            f"{what} failed (exit {result.returncode}) in {cwd}:\n{(result.stderr or result.stdout)[-2000:]}"
+        )
 
 
 def _measure_latency(rows: np.ndarray, n: int, expected: np.ndarray | None) -> int:
     """Edges from input to output: the alignment that matches ``expected`` best, else the first defined row."""
     max_shift = len(rows) - n
     if expected is not None:
-        scores = [np.sum(np.all(rows[d:d + n] == expected, axis=1)) for d in range(max_shift + 1)]
+        scores = [np.sum(np.all(rows[d : d + n] == expected, axis=1)) for d in range(max_shift + 1)]
         return int(np.argmax(scores))
     defined = np.flatnonzero(np.all(np.isfinite(rows), axis=1))
     if defined.size == 0 or defined[0] > max_shift:
@@ -224,7 +276,8 @@ def check_bit_exact(outputs: np.ndarray, reference: np.ndarray, *, label: str = 
         raise RTLMismatchError(
             f"RTL simulation differs from the {label} at jet {jet}, output {out}: RTL {float(outputs[jet, out])!r}, "
             f"{label} {float(reference[jet, out])!r} ({len(bad)} differing values in {len(np.unique(bad[:, 0]))} of "
-            f"{len(outputs)} jets); regenerate the design from this network or check the quantisation types")
+            f"{len(outputs)} jets); regenerate the design from this network or check the quantisation types"
+        )
 
 
 def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icarus") -> RTLSimulation:
@@ -245,6 +298,7 @@ def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icaru
     check_bit_exact(sim.outputs, reference, label="numpy fixed-point reference")
     check_bit_exact(sim.outputs, da4ml_predict(design.comb(), Xq), label="da4ml software model")
     if sim.latency_cycles != design.n_stages:
-        raise RTLMismatchError(f"measured latency {sim.latency_cycles} cycles differs from the design's pipeline "
-                               f"depth {design.n_stages}")
+        raise RTLMismatchError(
+            f"measured latency {sim.latency_cycles} cycles differs from the design's pipeline depth {design.n_stages}"
+        )
     return sim

@@ -6,10 +6,12 @@ schedule, not the arithmetic, so the reuse-factor scan takes its accuracy from o
 emulation and its latency/resources from synthesis (when a vendor tool is present) or
 from :func:`hepml_nb.fpga.fpga_estimate` (labelled as an estimate).
 """
+
 from __future__ import annotations
 
 import time
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,12 +19,27 @@ import pandas as pd
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.fpga.estimate import fpga_estimate
-from hepml_nb.fpga.hls import convert_tagger, emulate, fixed_precision, parse_precision, resolve_synthesis, synthesis_backend, synthesize
+from hepml_nb.fpga.hls import (
+    convert_tagger,
+    emulate,
+    fixed_precision,
+    parse_precision,
+    resolve_synthesis,
+    synthesis_backend,
+    synthesize,
+)
 from hepml_nb.fpga.model import classification_metrics, dense_layer_sizes, predict_proba
 from hepml_nb.fpga.rules import check_reuse_factors, check_widths
 
-__all__ = ["HardwareFigures", "check_study_parameters", "precision_scan", "hardware_figures", "reuse_scan",
-           "study_table", "cpu_latency"]
+__all__ = [
+    "HardwareFigures",
+    "check_study_parameters",
+    "precision_scan",
+    "hardware_figures",
+    "reuse_scan",
+    "study_table",
+    "cpu_latency",
+]
 
 
 class HardwareFigures(NamedTuple):
@@ -40,8 +57,15 @@ class HardwareFigures(NamedTuple):
     def from_row(cls, row) -> HardwareFigures:
         """From a row (mapping or pandas Series) of :func:`reuse_scan`, :func:`study_table` or
         :func:`hardware_figures`."""
-        return cls(float(row["latency_ns"]), int(row["latency_cycles"]), int(row["dsp"]), int(row["lut"]),
-                   int(row["ff"]), int(row["bram"]), str(row["source"]))
+        return cls(
+            float(row["latency_ns"]),
+            int(row["latency_cycles"]),
+            int(row["dsp"]),
+            int(row["lut"]),
+            int(row["ff"]),
+            int(row["bram"]),
+            str(row["source"]),
+        )
 
     def metrics(self, prefix: str = "") -> dict[str, float | int | str]:
         """Flat dict for ``record_metrics``: ``{prefix}latency_ns``, ..., ``{prefix}bram``,
@@ -52,9 +76,16 @@ class HardwareFigures(NamedTuple):
 
 
 def check_study_parameters(
-    *, reference_precision: str, widths: Sequence[int], integer_bits: int, profiled_widths: Sequence[int] = (),
-    weight_integer_bits: int = 1, reuse_factors: Sequence[int] = (1,), strategy: str = "Latency",
-    clock_mhz: float = 200.0, run_synthesis: str = "auto",
+    *,
+    reference_precision: str,
+    widths: Sequence[int],
+    integer_bits: int,
+    profiled_widths: Sequence[int] = (),
+    weight_integer_bits: int = 1,
+    reuse_factors: Sequence[int] = (1,),
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    run_synthesis: str = "auto",
 ) -> bool:
     """Validate the notebook's study parameters before any jet is generated; return whether to synthesise.
 
@@ -73,9 +104,18 @@ def check_study_parameters(
 
 
 def precision_scan(
-    model, X: np.ndarray, y: np.ndarray, class_names: Sequence[str], *, widths: Sequence[int] = (6, 8, 10, 12, 16),
-    integer_bits: int = 6, weight_integer_bits: int | None = None, reuse_factor: int = 1,
-    strategy: str = "Latency", progress: bool = True, project_root=None,
+    model,
+    X: np.ndarray,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    widths: Sequence[int] = (6, 8, 10, 12, 16),
+    integer_bits: int = 6,
+    weight_integer_bits: int | None = None,
+    reuse_factor: int = 1,
+    strategy: str = "Latency",
+    progress: bool = True,
+    project_root=None,
 ) -> pd.DataFrame:
     """Accuracy and per-class AUC of the emulated model for each ``ap_fixed<W, integer_bits>``.
 
@@ -98,46 +138,99 @@ def precision_scan(
     for width in tqdm(sorted(int(w) for w in widths), desc="precision scan", disable=not progress):
         precision = fixed_precision(width, integer_bits)
         weights = fixed_precision(width, weight_integer_bits) if weight_integer_bits else precision
-        build = convert_tagger(model, precision=precision, reuse_factor=reuse_factor, strategy=strategy,
-                               weight_precision=weights, project_root=project_root)
+        build = convert_tagger(
+            model,
+            precision=precision,
+            reuse_factor=reuse_factor,
+            strategy=strategy,
+            weight_precision=weights,
+            project_root=project_root,
+        )
         scores = emulate(build.hls_model, X)
-        rows.append({"width": width, "precision": precision, "weight_precision": weights,
-                     **classification_metrics(y, scores, class_names),
-                     "agreement": float(np.mean(np.argmax(scores, axis=1) == float_class)),
-                     "seconds": build.seconds, "reused": build.reused})
+        rows.append(
+            {
+                "width": width,
+                "precision": precision,
+                "weight_precision": weights,
+                **classification_metrics(y, scores, class_names),
+                "agreement": float(np.mean(np.argmax(scores, axis=1) == float_class)),
+                "seconds": build.seconds,
+                "reused": build.reused,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def hardware_figures(model, *, precision: tuple[int, int] = (16, 6), reuse_factor: int = 1,
-                     strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> dict:
+def hardware_figures(
+    model,
+    *,
+    precision: tuple[int, int] = (16, 6),
+    reuse_factor: int = 1,
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    synthesis: bool = False,
+) -> dict:
     """Latency (cycles, ns) and DSP/LUT/FF/BRAM for one configuration, with their ``source``.
 
     With ``synthesis=True`` the design is synthesised by the vendor tool (ParameterError when
     none is on PATH); otherwise the figures are the analytic estimate.
     """
     if synthesis:
-        build = convert_tagger(model, precision=fixed_precision(*precision), reuse_factor=reuse_factor,
-                               strategy=strategy, backend=synthesis_backend(), clock_period=1e3 / clock_mhz)
+        build = convert_tagger(
+            model,
+            precision=fixed_precision(*precision),
+            reuse_factor=reuse_factor,
+            strategy=strategy,
+            backend=synthesis_backend(),
+            clock_period=1e3 / clock_mhz,
+        )
         figures = synthesize(build)
         figures.pop("report", None)
         return figures
-    est = fpga_estimate(dense_layer_sizes(model), precision=precision, reuse_factor=reuse_factor,
-                        strategy=strategy, clock_mhz=clock_mhz)
+    est = fpga_estimate(
+        dense_layer_sizes(model), precision=precision, reuse_factor=reuse_factor, strategy=strategy, clock_mhz=clock_mhz
+    )
     return {**est._asdict(), "source": "estimate", "estimator": est.source}
 
 
-def reuse_scan(model, *, reuse_factors: Sequence[int] = (1, 2, 4, 8, 16), precision: tuple[int, int] = (16, 6),
-               strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> pd.DataFrame:
+def reuse_scan(
+    model,
+    *,
+    reuse_factors: Sequence[int] = (1, 2, 4, 8, 16),
+    precision: tuple[int, int] = (16, 6),
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    synthesis: bool = False,
+) -> pd.DataFrame:
     """Latency and resources against the reuse factor (one row per factor, ``source`` per row)."""
     reuse_factors = check_reuse_factors(reuse_factors)
-    rows = [{"reuse_factor": int(r), **hardware_figures(model, precision=precision, reuse_factor=int(r),
-                                                       strategy=strategy, clock_mhz=clock_mhz, synthesis=synthesis)}
-            for r in sorted(reuse_factors)]
+    rows = [
+        {
+            "reuse_factor": int(r),
+            **hardware_figures(
+                model,
+                precision=precision,
+                reuse_factor=int(r),
+                strategy=strategy,
+                clock_mhz=clock_mhz,
+                synthesis=synthesis,
+            ),
+        }
+        for r in sorted(reuse_factors)
+    ]
     return pd.DataFrame(rows)
 
 
-def study_table(precision_df: pd.DataFrame, model, *, reuse_factors: Sequence[int] = (1,), integer_bits: int = 6,
-                strategy: str = "Latency", clock_mhz: float = 200.0, synthesis: bool = False) -> pd.DataFrame:
+def study_table(
+    precision_df: pd.DataFrame,
+    model,
+    *,
+    reuse_factors: Sequence[int] = (1,),
+    integer_bits: int = 6,
+    strategy: str = "Latency",
+    clock_mhz: float = 200.0,
+    synthesis: bool = False,
+) -> pd.DataFrame:
     """The latency study: configuration, emulated accuracy, latency and resources, and their source.
 
     One row per (precision in ``precision_df``, reuse factor). Accuracy comes from the
@@ -147,16 +240,38 @@ def study_table(precision_df: pd.DataFrame, model, *, reuse_factors: Sequence[in
     rows = []
     for _, scan in precision_df.iterrows():
         for r in reuse_factors:
-            hw = hardware_figures(model, precision=(int(scan["width"]), integer_bits), reuse_factor=int(r),
-                                  strategy=strategy, clock_mhz=clock_mhz, synthesis=synthesis)
-            rows.append({"configuration": f"{scan['precision']}, R={r}, {strategy}", "accuracy": scan["accuracy"],
-                         "latency_ns": hw["latency_ns"], "dsp": hw["dsp"], "lut": hw["lut"], "ff": hw["ff"],
-                         "bram": hw["bram"], "source": hw["source"]})
+            hw = hardware_figures(
+                model,
+                precision=(int(scan["width"]), integer_bits),
+                reuse_factor=int(r),
+                strategy=strategy,
+                clock_mhz=clock_mhz,
+                synthesis=synthesis,
+            )
+            rows.append(
+                {
+                    "configuration": f"{scan['precision']}, R={r}, {strategy}",
+                    "accuracy": scan["accuracy"],
+                    "latency_ns": hw["latency_ns"],
+                    "dsp": hw["dsp"],
+                    "lut": hw["lut"],
+                    "ff": hw["ff"],
+                    "bram": hw["bram"],
+                    "source": hw["source"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def cpu_latency(model, *, n_features: int = 16, n_repeat: int = 300, threads: int = 1,
-                backends: Sequence[str] = ("torch", "onnxruntime"), seed: int = 0) -> dict[str, float]:
+def cpu_latency(
+    model,
+    *,
+    n_features: int = 16,
+    n_repeat: int = 300,
+    threads: int = 1,
+    backends: Sequence[str] = ("torch", "onnxruntime"),
+    seed: int = 0,
+) -> dict[str, float]:
     """Median batch-1 inference latency in microseconds on this CPU, per backend.
 
     ``torch`` runs the model under ``torch.inference_mode``; ``onnxruntime`` runs its ONNX
@@ -164,8 +279,9 @@ def cpu_latency(model, *, n_features: int = 16, n_repeat: int = 300, threads: in
     """
     unknown = sorted(set(backends) - {"torch", "onnxruntime"})
     if unknown or n_repeat < 10:
-        raise ParameterError(f"backends must be among torch, onnxruntime (got unknown {unknown}) "
-                             f"and n_repeat >= 10 (got {n_repeat})")
+        raise ParameterError(
+            f"backends must be among torch, onnxruntime (got unknown {unknown}) and n_repeat >= 10 (got {n_repeat})"
+        )
     with needs_extra("fpga"):
         import torch
 

@@ -6,6 +6,7 @@ tools give no timing for Xilinx parts, so a real Fmax comes from ``place_and_rou
 ``synth_ecp5`` then ``nextpnr-ecp5`` (its timing analysis after routing). Every result
 is cached under the design hash; a synthesis of the 16-64-32-32-5 tagger takes minutes.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,15 @@ from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.fpga.rtl import RTLDesign
 from hepml_nb.fpga.tools import require_tool
 
-__all__ = ["SynthesisReport", "PlaceRouteReport", "FAMILIES", "parse_yosys_stat", "synthesize_rtl",
-           "place_and_route", "parse_nextpnr_report"]
+__all__ = [
+    "SynthesisReport",
+    "PlaceRouteReport",
+    "FAMILIES",
+    "parse_yosys_stat",
+    "synthesize_rtl",
+    "place_and_route",
+    "parse_nextpnr_report",
+]
 
 FAMILIES = ("xcup", "xcu", "xc7")  # UltraScale+, UltraScale, 7-series
 _CELL = re.compile(r"^\s+(?:(\S+)\s+(\d+)|(\d+)\s+(\S+))\s*$")
@@ -47,9 +55,15 @@ class SynthesisReport(NamedTuple):
 
     def metrics(self, prefix: str = "synth_") -> dict[str, float]:
         """Flat numbers for ``metrics.json``."""
-        return {f"{prefix}lut": self.lut, f"{prefix}inv": self.inv, f"{prefix}ff": self.ff,
-                f"{prefix}carry": self.carry, f"{prefix}dsp": self.dsp, f"{prefix}bram": self.bram,
-                f"{prefix}seconds": self.seconds}
+        return {
+            f"{prefix}lut": self.lut,
+            f"{prefix}inv": self.inv,
+            f"{prefix}ff": self.ff,
+            f"{prefix}carry": self.carry,
+            f"{prefix}dsp": self.dsp,
+            f"{prefix}bram": self.bram,
+            f"{prefix}seconds": self.seconds,
+        }
 
 
 class PlaceRouteReport(NamedTuple):
@@ -65,9 +79,15 @@ class PlaceRouteReport(NamedTuple):
 
     def metrics(self, prefix: str = "pnr_") -> dict[str, float]:
         """Flat numbers for ``metrics.json``."""
-        used = {f"{prefix}{k.lower()}": v[0] for k, v in self.utilisation.items() if k in ("TRELLIS_COMB", "TRELLIS_FF")}
-        return {f"{prefix}fmax_mhz": self.fmax_mhz, f"{prefix}target_mhz": self.target_mhz,
-                f"{prefix}seconds": self.seconds, **used}
+        used = {
+            f"{prefix}{k.lower()}": v[0] for k, v in self.utilisation.items() if k in ("TRELLIS_COMB", "TRELLIS_FF")
+        }
+        return {
+            f"{prefix}fmax_mhz": self.fmax_mhz,
+            f"{prefix}target_mhz": self.target_mhz,
+            f"{prefix}seconds": self.seconds,
+            **used,
+        }
 
 
 def parse_yosys_stat(text: str) -> dict[str, int]:
@@ -100,9 +120,18 @@ def _group(cells: dict[str, int], family: str, seconds: float, reused: bool) -> 
     def total(pattern):
         return sum(v for k, v in cells.items() if re.fullmatch(pattern, k))
 
-    return SynthesisReport(lut=total(r"LUT[1-6]"), inv=total(r"INV"), ff=total(r"FD[A-Z]*"),
-                           carry=total(r"CARRY[48]"), dsp=total(r"DSP\w*"), bram=total(r"RAMB\w*"),
-                           cells=dict(sorted(cells.items())), family=family, seconds=seconds, reused=reused)
+    return SynthesisReport(
+        lut=total(r"LUT[1-6]"),
+        inv=total(r"INV"),
+        ff=total(r"FD[A-Z]*"),
+        carry=total(r"CARRY[48]"),
+        dsp=total(r"DSP\w*"),
+        bram=total(r"RAMB\w*"),
+        cells=dict(sorted(cells.items())),
+        family=family,
+        seconds=seconds,
+        reused=reused,
+    )
 
 
 def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float = 3600.0) -> SynthesisReport:
@@ -124,8 +153,10 @@ def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float 
         return _group(saved["cells"], family, saved["seconds"], True)
     yosys = require_tool("yosys")
     folder.mkdir(exist_ok=True)
-    script = (f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
-              f"synth_xilinx -family {family} -flatten -noiopad -top {design.name}; tee -q -o stat.txt stat")
+    script = (
+        f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
+        f"synth_xilinx -family {family} -flatten -noiopad -top {design.name}; tee -q -o stat.txt stat"
+    )
     seconds = _run_tool([yosys, "-q", "-l", "yosys.log", "-p", script], folder, "yosys", timeout_s)
     cells = parse_yosys_stat((folder / "stat.txt").read_text())
     cached.write_text(json.dumps({"cells": cells, "seconds": seconds}))
@@ -137,10 +168,14 @@ def _run_tool(command: list[str], cwd: Path, what: str, timeout_s: float) -> flo
     try:
         result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise DataError(f"{what} ran past {timeout_s:.0f} s in {cwd}; make the design smaller (fewer bits, "
-                        "more zero weights) or raise timeout_s") from None
+        raise DataError(
+            f"{what} ran past {timeout_s:.0f} s in {cwd}; make the design smaller (fewer bits, "
+            "more zero weights) or raise timeout_s"
+        ) from None
     if result.returncode != 0:
-        raise DataError(f"{what} failed (exit {result.returncode}) in {cwd}:\n{(result.stderr or result.stdout)[-2000:]}")
+        raise DataError(
+            f"{what} failed (exit {result.returncode}) in {cwd}:\n{(result.stderr or result.stdout)[-2000:]}"
+        )
     return time.perf_counter() - start
 
 
@@ -154,8 +189,15 @@ def parse_nextpnr_report(report: dict) -> tuple[float, float, dict]:
         raise DataError(f"the nextpnr report lacks {exc}; keys found: {sorted(report)}") from None
 
 
-def place_and_route(design: RTLDesign, *, device: str = "85k", package: str = "CABGA756", freq_mhz: float = 200.0,
-                    timeout_s: float = 7200.0, seed: int = 1) -> PlaceRouteReport:
+def place_and_route(
+    design: RTLDesign,
+    *,
+    device: str = "85k",
+    package: str = "CABGA756",
+    freq_mhz: float = 200.0,
+    timeout_s: float = 7200.0,
+    seed: int = 1,
+) -> PlaceRouteReport:
     """Synthesise for a Lattice ECP5 (``synth_ecp5``) and place and route with nextpnr-ecp5 (cached).
 
     For the ``full`` profile: the 16-64-32-32-5 tagger takes tens of minutes. ``device`` is
@@ -167,16 +209,44 @@ def place_and_route(design: RTLDesign, *, device: str = "85k", package: str = "C
     cached = folder / "summary.json"
     if cached.exists():
         saved = json.loads(cached.read_text())
-        return PlaceRouteReport(saved["fmax"], saved["target"], {k: tuple(v) for k, v in saved["util"].items()},
-                                device, saved["seconds"], True)
+        return PlaceRouteReport(
+            saved["fmax"],
+            saved["target"],
+            {k: tuple(v) for k, v in saved["util"].items()},
+            device,
+            saved["seconds"],
+            True,
+        )
     yosys, nextpnr = require_tool("yosys"), require_tool("nextpnr-ecp5")
     folder.mkdir(exist_ok=True)
-    script = (f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
-              f"synth_ecp5 -top {design.name} -json design.json")
+    script = (
+        f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
+        f"synth_ecp5 -top {design.name} -json design.json"
+    )
     seconds = _run_tool([yosys, "-q", "-l", "yosys.log", "-p", script], folder, "yosys (synth_ecp5)", timeout_s)
-    seconds += _run_tool([nextpnr, f"--{device}", "--package", package, "--json", "design.json", "--freq",
-                          f"{freq_mhz:g}", "--seed", str(seed), "--report", "report.json", "--log", "nextpnr.log",
-                          "--out-of-context", "--timing-allow-fail"], folder, "nextpnr-ecp5", timeout_s)
+    seconds += _run_tool(
+        [
+            nextpnr,
+            f"--{device}",
+            "--package",
+            package,
+            "--json",
+            "design.json",
+            "--freq",
+            f"{freq_mhz:g}",
+            "--seed",
+            str(seed),
+            "--report",
+            "report.json",
+            "--log",
+            "nextpnr.log",
+            "--out-of-context",
+            "--timing-allow-fail",
+        ],
+        folder,
+        "nextpnr-ecp5",
+        timeout_s,
+    )
     fmax, target, util = parse_nextpnr_report(json.loads((folder / "report.json").read_text()))
     cached.write_text(json.dumps({"fmax": fmax, "target": target, "util": util, "seconds": seconds}))
     return PlaceRouteReport(fmax, target, util, device, seconds, False)

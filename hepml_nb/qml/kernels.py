@@ -12,18 +12,27 @@ kernel ``K_ij = |<psi(x_i)|psi(x_j)>|^2`` over all pairs is one (real) matrix
 product, instead of ``N(N-1)/2`` compute-uncompute circuits (Fadol et al.,
 arXiv:2209.12788, section 3).
 """
+
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
 
 __all__ = [
-    "DEFAULT_ALPHA", "ENTANGLEMENTS", "entangling_pairs", "zz_phases", "zz_statevectors", "fidelity_kernel",
-    "exact_kernel", "shot_kernel", "project_psd", "kernel_target_alignment",
+    "DEFAULT_ALPHA",
+    "ENTANGLEMENTS",
+    "entangling_pairs",
+    "zz_phases",
+    "zz_statevectors",
+    "fidelity_kernel",
+    "exact_kernel",
+    "shot_kernel",
+    "project_psd",
+    "kernel_target_alignment",
 ]
 
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular")
@@ -61,9 +70,7 @@ def entangling_pairs(n_qubits: int, entanglement: str | Sequence[Sequence[int]] 
         )
     pairs = [tuple(int(q) for q in pair) for pair in entanglement]
     if any(len(p) != 2 or p[0] == p[1] or not all(0 <= q < n_qubits for q in p) for p in pairs):
-        raise ParameterError(
-            f"entanglement pairs {pairs} must be pairs of distinct qubits in 0..{n_qubits - 1}"
-        )
+        raise ParameterError(f"entanglement pairs {pairs} must be pairs of distinct qubits in 0..{n_qubits - 1}")
     return pairs
 
 
@@ -88,8 +95,9 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def zz_phases(x: np.ndarray, *, alpha: float = DEFAULT_ALPHA,
-              entanglement: str | Sequence[Sequence[int]] = "full") -> np.ndarray:
+def zz_phases(
+    x: np.ndarray, *, alpha: float = DEFAULT_ALPHA, entanglement: str | Sequence[Sequence[int]] = "full"
+) -> np.ndarray:
     """Diagonal phases ``theta_b(x)`` of one ZZ layer, shape (n_events, 2**n_qubits) in radians.
 
     Basis state ``b`` uses qiskit's little-endian order (qubit 0 is the lowest bit).
@@ -106,8 +114,9 @@ def zz_phases(x: np.ndarray, *, alpha: float = DEFAULT_ALPHA,
     return alpha * phases
 
 
-def zz_statevectors(x: np.ndarray, *, reps: int = 2, alpha: float = DEFAULT_ALPHA,
-                    entanglement: str | Sequence[Sequence[int]] = "full") -> np.ndarray:
+def zz_statevectors(
+    x: np.ndarray, *, reps: int = 2, alpha: float = DEFAULT_ALPHA, entanglement: str | Sequence[Sequence[int]] = "full"
+) -> np.ndarray:
     """Statevectors of ``zz_feature_map(n, reps, entanglement, alpha)`` for each event.
 
     Parameters
@@ -135,8 +144,14 @@ def zz_statevectors(x: np.ndarray, *, reps: int = 2, alpha: float = DEFAULT_ALPH
     return state
 
 
-def fidelity_kernel(psi_a: np.ndarray, psi_b: np.ndarray | None = None, *,
-                    block: int = 256, dtype: type = np.float64, workers: int | None = None) -> np.ndarray:
+def fidelity_kernel(
+    psi_a: np.ndarray,
+    psi_b: np.ndarray | None = None,
+    *,
+    block: int = 256,
+    dtype: type = np.float64,
+    workers: int | None = None,
+) -> np.ndarray:
     """Gram matrix ``|<a_i|b_j>|^2`` of two sets of statevectors, shape (n_a, n_b).
 
     The complex overlap is computed as real matrix products of the stacked real and
@@ -202,8 +217,15 @@ def _fidelity_block(left_re: np.ndarray, left_im: np.ndarray, right: np.ndarray,
     np.add(re, im, out=out)
 
 
-def exact_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, reps: int = 2, alpha: float = DEFAULT_ALPHA,
-                 entanglement: str | Sequence[Sequence[int]] = "full", dtype: type = np.float64) -> np.ndarray:
+def exact_kernel(
+    x_a: np.ndarray,
+    x_b: np.ndarray | None = None,
+    *,
+    reps: int = 2,
+    alpha: float = DEFAULT_ALPHA,
+    entanglement: str | Sequence[Sequence[int]] = "full",
+    dtype: type = np.float64,
+) -> np.ndarray:
     """Exact fidelity kernel of the ZZ feature map, shape (n_a, n_b) (n_b = n_a when ``x_b`` is None).
 
     Equals qiskit-machine-learning's ``FidelityQuantumKernel(feature_map=zz_feature_map(n, reps,
@@ -221,8 +243,15 @@ def exact_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, reps: int = 
     return fidelity_kernel(psi_a, psi_b, dtype=dtype)
 
 
-def shot_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, shots: int = 1024,
-                seed: int | np.random.Generator = 0, enforce_psd: bool = True, **settings) -> np.ndarray:
+def shot_kernel(
+    x_a: np.ndarray,
+    x_b: np.ndarray | None = None,
+    *,
+    shots: int = 1024,
+    seed: int | np.random.Generator = 0,
+    enforce_psd: bool = True,
+    **settings,
+) -> np.ndarray:
     """Fidelity kernel estimated with ``shots`` measurements per entry (compute-uncompute).
 
     The probability of reading all zeros after ``U(x_j)^dagger U(x_i)`` is the fidelity, so
@@ -232,7 +261,9 @@ def shot_kernel(x_a: np.ndarray, x_b: np.ndarray | None = None, *, shots: int = 
     ``settings`` go to :func:`exact_kernel`.
     """
     if not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ParameterError(f"shots must be a positive integer, got {shots!r}; use the exact kernel for infinite shots")
+        raise ParameterError(
+            f"shots must be a positive integer, got {shots!r}; use the exact kernel for infinite shots"
+        )
     rng = np.random.default_rng(seed)
     exact = np.clip(exact_kernel(x_a, x_b, **settings), 0.0, 1.0)
     sampled = rng.binomial(shots, exact) / shots

@@ -14,16 +14,24 @@ uncompute half as ``QCircuit.dagger()``).
   circuit optimisation (``QCloudOptions``). The API key comes from ``$ORIGIN_QCLOUD_API_KEY``
   only, is passed to the SDK and never printed or recorded.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.qml.devices import (
-    _ORIGIN_MAX_CIRCUITS, ORIGIN_NOISE, ORIGIN_TOKEN_ENV, Device, check_size, origin_token_status, provider_error,
+    _ORIGIN_MAX_CIRCUITS,
+    ORIGIN_NOISE,
+    ORIGIN_TOKEN_ENV,
+    Device,
+    check_size,
+    origin_token_status,
+    provider_error,
 )
 from hepml_nb.qml.kernels import entangling_pairs
 
@@ -45,13 +53,14 @@ def _feature_map(core, n_qubits: int, pairs: Sequence[tuple[int, int]], reps: in
     return circuit
 
 
-def origin_program(row: np.ndarray, *, n_qubits: int, reps: int, pairs: Sequence[tuple[int, int]],
-                   measure: bool = True):
+def origin_program(
+    row: np.ndarray, *, n_qubits: int, reps: int, pairs: Sequence[tuple[int, int]], measure: bool = True
+):
     """``U(y)^dagger U(x)`` as a ``pyqpanda3`` ``QProg`` from one row of circuit angles (measured on all qubits)."""
     from pyqpanda3 import core
 
     n_pairs = len(pairs)
-    x_part, y_part = row[: n_qubits + n_pairs], row[n_qubits + n_pairs:]
+    x_part, y_part = row[: n_qubits + n_pairs], row[n_qubits + n_pairs :]
     prog = core.QProg()
     prog << _feature_map(core, n_qubits, pairs, reps, x_part[:n_qubits], x_part[n_qubits:])
     prog << _feature_map(core, n_qubits, pairs, reps, y_part[:n_qubits], y_part[n_qubits:]).dagger()
@@ -91,8 +100,7 @@ class _Job:
 
 
 class _OriginBase:
-    def __init__(self, name: str, *, n_qubits: int, reps: int, entanglement: Any, optimization_level: int,
-                 seed: int):
+    def __init__(self, name: str, *, n_qubits: int, reps: int, entanglement: Any, optimization_level: int, seed: int):
         self.n_qubits, self.reps = n_qubits, reps
         self.pairs = entangling_pairs(n_qubits, entanglement)
         self.name = name
@@ -112,8 +120,10 @@ class OriginSimulator(_OriginBase):
 
     def __init__(self, mode: str, **settings: Any):
         if mode not in SIMULATOR_MODES:
-            raise ParameterError(f"unknown Origin simulator mode {mode!r}; choose one of: "
-                                 f"{', '.join('origin-sim:' + m for m in SIMULATOR_MODES)}")
+            raise ParameterError(
+                f"unknown Origin simulator mode {mode!r}; choose one of: "
+                f"{', '.join('origin-sim:' + m for m in SIMULATOR_MODES)}"
+            )
         super().__init__(f"origin-sim:{mode}", **settings)
         check_size(self.name, _SIM_QUBITS, self.n_qubits)
         self.noise = ORIGIN_NOISE if mode == "noisy" else None
@@ -150,12 +160,17 @@ class OriginSimulator(_OriginBase):
         return job.result_counts
 
     def retrieve(self, job_id: str) -> list[dict[str, int]]:
-        raise ParameterError(f"job {job_id} ran locally on {self.name} and cannot be retrieved; delete the record "
-                             "(or its unfinished batch) to run it again")
+        raise ParameterError(
+            f"job {job_id} ran locally on {self.name} and cannot be retrieved; delete the record "
+            "(or its unfinished batch) to run it again"
+        )
 
     def properties(self) -> dict[str, Any]:
-        return {"simulator": "pyqpanda3.core.DensityMatrixSimulator", "coupling": "all-to-all",
-                "noise": None if self.noise is None else {**self.noise, "readout": list(self.noise["readout"])}}
+        return {
+            "simulator": "pyqpanda3.core.DensityMatrixSimulator",
+            "coupling": "all-to-all",
+            "noise": None if self.noise is None else {**self.noise, "readout": list(self.noise["readout"])},
+        }
 
 
 def _service():
@@ -169,8 +184,13 @@ def _service():
         return qcloud.QCloudService(key)
     except Exception as exc:  # noqa: BLE001 - never echo a message that might carry the key
         error = provider_error(exc, device="origin cloud", provider="origin")
-        raise (error or ParameterError(f"could not connect to the Origin Quantum cloud ({type(exc).__name__}); "
-                                       f"check ${ORIGIN_TOKEN_ENV} and the network")) from None
+        raise (
+            error
+            or ParameterError(
+                f"could not connect to the Origin Quantum cloud ({type(exc).__name__}); "
+                f"check ${ORIGIN_TOKEN_ENV} and the network"
+            )
+        ) from None
 
 
 class OriginCloud(_OriginBase):
@@ -185,9 +205,13 @@ class OriginCloud(_OriginBase):
             num_qubits = int(self.chip.qubits_num())
         except Exception as exc:  # noqa: BLE001
             error = provider_error(exc, device=self.name, provider="origin")
-            raise (error or ParameterError(
-                f"could not open Origin Quantum backend {chip!r} ({type(exc).__name__}); check the name "
-                "(QCloudService(...).backends() lists them)")) from None
+            raise (
+                error
+                or ParameterError(
+                    f"could not open Origin Quantum backend {chip!r} ({type(exc).__name__}); check the name "
+                    "(QCloudService(...).backends() lists them)"
+                )
+            ) from None
         check_size(self.name, num_qubits, self.n_qubits)
         self.num_qubits = num_qubits
 
@@ -214,8 +238,11 @@ class OriginCloud(_OriginBase):
     def properties(self) -> dict[str, Any]:
         info = self.chip
         snapshot: dict[str, Any] = {"chip_id": str(info.chip_id()), "num_qubits": int(info.qubits_num())}
-        for key, getter in (("available_qubits", "available_qubits"), ("basic_gates", "get_basic_gates"),
-                            ("topology", "get_chip_topology")):
+        for key, getter in (
+            ("available_qubits", "available_qubits"),
+            ("basic_gates", "get_basic_gates"),
+            ("topology", "get_chip_topology"),
+        ):
             try:
                 snapshot[key] = [list(v) if isinstance(v, (list, tuple)) else v for v in getattr(info, getter)()]
             except Exception:  # noqa: BLE001 - a snapshot field the SDK does not provide is left out

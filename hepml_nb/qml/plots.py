@@ -1,7 +1,8 @@
 """Plots and widget views of the quantum-kernel study. Helpers take ``ax=None`` and return it."""
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,15 +12,28 @@ from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.qml.kernels import DEFAULT_ALPHA, exact_kernel, shot_kernel
 
-__all__ = ["plot_features", "plot_kernel_matrix", "plot_auc_vs_size", "plot_kernel_agreement",
-           "feature_map_view", "kernel_view"]
+__all__ = [
+    "plot_features",
+    "plot_kernel_matrix",
+    "plot_auc_vs_size",
+    "plot_kernel_agreement",
+    "feature_map_view",
+    "kernel_view",
+]
 
 _LABELS = {1: r"ZH, H$\to\gamma\gamma$", 0: r"background ($\gamma\gamma$, Z/$\gamma^*\gamma$)"}
-_UNITS = {"e1": r"$E_{\gamma 1}$ [GeV]", "e2": r"$E_{\gamma 2}$ [GeV]", "pt_gg": r"$p_T^{\gamma\gamma}$ [GeV]",
-          "m_recoil": r"$m_\mathrm{recoil}$ [GeV]", "m_gg": r"$m_{\gamma\gamma}$ [GeV]",
-          "cos1": r"$\cos\theta_{\gamma 1}$", "cos2": r"$\cos\theta_{\gamma 2}$",
-          "cos_theta_star": r"$|\cos\theta^*|$", "cos_gg": r"$\cos\theta_{\gamma\gamma}$",
-          "dphi": r"$\Delta\phi_{\gamma\gamma}$ [rad]"}
+_UNITS = {
+    "e1": r"$E_{\gamma 1}$ [GeV]",
+    "e2": r"$E_{\gamma 2}$ [GeV]",
+    "pt_gg": r"$p_T^{\gamma\gamma}$ [GeV]",
+    "m_recoil": r"$m_\mathrm{recoil}$ [GeV]",
+    "m_gg": r"$m_{\gamma\gamma}$ [GeV]",
+    "cos1": r"$\cos\theta_{\gamma 1}$",
+    "cos2": r"$\cos\theta_{\gamma 2}$",
+    "cos_theta_star": r"$|\cos\theta^*|$",
+    "cos_gg": r"$\cos\theta_{\gamma\gamma}$",
+    "dphi": r"$\Delta\phi_{\gamma\gamma}$ [rad]",
+}
 
 
 def plot_features(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, axes=None, bins: int = 30):
@@ -28,7 +42,9 @@ def plot_features(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, axes=No
 
     if axes is None:
         ncol = 4
-        fig, axes = plt.subplots(int(np.ceil(len(names) / ncol)), ncol, figsize=(3.4 * ncol, 2.8 * np.ceil(len(names) / ncol)))
+        fig, axes = plt.subplots(
+            int(np.ceil(len(names) / ncol)), ncol, figsize=(3.4 * ncol, 2.8 * np.ceil(len(names) / ncol))
+        )
         fig.tight_layout(h_pad=3)
     flat = np.ravel(axes)
     for k, name in enumerate(names):
@@ -38,7 +54,7 @@ def plot_features(x: np.ndarray, y: np.ndarray, names: Sequence[str], *, axes=No
             norm = max(counts.sum(), 1) * np.diff(edges)
             mplhep.histplot(counts / norm, edges, yerr=np.sqrt(counts) / norm, ax=flat[k], label=_LABELS[label])
         flat[k].set_xlabel(_UNITS.get(name, name))
-    for ax in flat[len(names):]:
+    for ax in flat[len(names) :]:
         ax.set_visible(False)
     flat[0].legend(fontsize="x-small")
     return axes
@@ -76,7 +92,9 @@ def plot_auc_vs_size(table: pd.DataFrame, *, ax=None):
 def plot_kernel_agreement(reference: np.ndarray, others: Mapping[str, np.ndarray], *, ax=None):
     """Scatter of kernel entries of each backend against the exact kernel (off-diagonal only)."""
     ax = axes_or_new(ax, figsize=(4.8, 4.5))
-    mask = ~np.eye(*np.shape(reference), dtype=bool) if np.shape(reference)[0] == np.shape(reference)[1] else slice(None)
+    mask = (
+        ~np.eye(*np.shape(reference), dtype=bool) if np.shape(reference)[0] == np.shape(reference)[1] else slice(None)
+    )
     for label, kernel in others.items():
         ax.scatter(np.asarray(reference)[mask], np.asarray(kernel)[mask], s=4, alpha=0.5, label=label)
     ax.plot([0, 1], [0, 1], color="grey", ls=":")
@@ -97,8 +115,17 @@ def feature_map_view(n_qubits: int = 6, reps: int = 2, entanglement: str = "line
     return circuit.draw("text", fold=-1)
 
 
-def kernel_view(x: np.ndarray, y: np.ndarray, *, n_qubits: int = 6, reps: int = 2, alpha: float = DEFAULT_ALPHA,
-                shots: int = 0, entanglement: str = "linear", seed: int = 0):
+def kernel_view(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_qubits: int = 6,
+    reps: int = 2,
+    alpha: float = DEFAULT_ALPHA,
+    shots: int = 0,
+    entanglement: str = "linear",
+    seed: int = 0,
+):
     """Figure of the kernel matrix of the first ``n_qubits`` encoded features; ``shots=0`` is exact."""
     x = np.asarray(x)[:, : int(n_qubits)]
     settings = {"reps": int(reps), "alpha": float(alpha), "entanglement": entanglement}

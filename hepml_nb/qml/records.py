@@ -12,14 +12,16 @@ ones are fetched by job ID, only the missing ones are submitted.
 :func:`replay` rebuilds the kernels and the AUC table from a record without any
 device, network or quantum SDK. Credentials are never part of a record.
 """
+
 from __future__ import annotations
 
 import json
 import platform
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,16 @@ from hepml_nb.qml.features import FeatureSet
 from hepml_nb.qml.kernels import DEFAULT_ALPHA, exact_kernel
 from hepml_nb.qml.study import KernelRun, backend_table
 
-__all__ = ["RECORD_FORMAT", "BUNDLED_RECORD", "DeviceRecord", "Replay", "run_circuits", "record_device_run",
-           "replay", "load_record"]
+__all__ = [
+    "RECORD_FORMAT",
+    "BUNDLED_RECORD",
+    "DeviceRecord",
+    "Replay",
+    "run_circuits",
+    "record_device_run",
+    "replay",
+    "load_record",
+]
 
 RECORD_FORMAT = "hepml-nb qml device record v1"
 BUNDLED_RECORD = Path(__file__).with_name("records") / "fake_lagos_small.json"
@@ -41,7 +51,7 @@ _SOFTWARE = ("numpy", "scipy", "scikit-learn", "qiskit", "qiskit-aer", "qiskit-i
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _software() -> dict[str, str]:
@@ -63,12 +73,12 @@ class DeviceRecord:
         self.data, self.path = data, path
 
     @classmethod
-    def in_memory(cls, device: Device) -> "DeviceRecord":
+    def in_memory(cls, device: Device) -> DeviceRecord:
         """A record that is not written anywhere (a plain device kernel)."""
         return cls(_new_record(device, label=""), None)
 
     @classmethod
-    def open(cls, path: Path | str, device: Device, *, settings: dict[str, Any], label: str = "") -> "DeviceRecord":
+    def open(cls, path: Path | str, device: Device, *, settings: dict[str, Any], label: str = "") -> DeviceRecord:
         """Resume the record at ``path`` if it exists (same device and settings), else start a new one.
 
         Raises
@@ -104,11 +114,18 @@ class DeviceRecord:
         if name in sections:
             old = sections[name]
             if old["shape"] != list(shape) or old["shots"] != shots or old["parameters"] != angles:
-                raise DataError(f"the {name} kernel in the record was made from other circuits (events, settings "
-                                f"or shots); give another record path to start a new run")
+                raise DataError(
+                    f"the {name} kernel in the record was made from other circuits (events, settings "
+                    f"or shots); give another record path to start a new run"
+                )
             return old
-        sections[name] = {"shape": list(shape), "symmetric": name == "train", "shots": int(shots),
-                          "parameters": angles, "batches": []}
+        sections[name] = {
+            "shape": list(shape),
+            "symmetric": name == "train",
+            "shots": int(shots),
+            "parameters": angles,
+            "batches": [],
+        }
         return sections[name]
 
     def save(self) -> None:
@@ -123,16 +140,36 @@ def _jsonable(value: Any) -> Any:
 
 
 def _new_record(device: Device, *, label: str) -> dict[str, Any]:
-    return {"format": RECORD_FORMAT, "label": label, "created": _now(), "updated": _now(),
-            "software": _software(),
-            "backend": {"name": device.name, "provider": device.provider, "hardware": device.hardware,
-                        "num_qubits": device.num_qubits, "max_circuits_per_job": device.max_circuits_per_job,
-                        "properties": device.properties(), "transpiled": device.adapter.depths()},
-            "settings": {}, "kernels": {}}
+    return {
+        "format": RECORD_FORMAT,
+        "label": label,
+        "created": _now(),
+        "updated": _now(),
+        "software": _software(),
+        "backend": {
+            "name": device.name,
+            "provider": device.provider,
+            "hardware": device.hardware,
+            "num_qubits": device.num_qubits,
+            "max_circuits_per_job": device.max_circuits_per_job,
+            "properties": device.properties(),
+            "transpiled": device.adapter.depths(),
+        },
+        "settings": {},
+        "kernels": {},
+    }
 
 
-def run_circuits(device: Device, values: np.ndarray, *, shots: int, seed: int, section: dict[str, Any],
-                 save: Callable[[], None], max_circuits_per_job: int | None = None) -> list[dict[str, int]]:
+def run_circuits(
+    device: Device,
+    values: np.ndarray,
+    *,
+    shots: int,
+    seed: int,
+    section: dict[str, Any],
+    save: Callable[[], None],
+    max_circuits_per_job: int | None = None,
+) -> list[dict[str, int]]:
     """Counts per circuit for the rows of ``values``, in jobs of at most ``max_circuits_per_job`` circuits.
 
     Each job's ID is written to ``section`` (and saved) as soon as it is submitted, its counts
@@ -159,10 +196,15 @@ def run_circuits(device: Device, values: np.ndarray, *, shots: int, seed: int, s
             if entry is not None and entry.get("job_id"):
                 result = device.adapter.retrieve(entry["job_id"])
             else:
-                job = device.adapter.submit(values[start:start + size], shots=shots, seed=seed + index)
-                entry = {"start": start, "stop": min(start + size, len(values)), "job_id": str(job.job_id()),
-                         "submitted": _now(), "counts": None}
-                batches[index:index + 1] = [entry]
+                job = device.adapter.submit(values[start : start + size], shots=shots, seed=seed + index)
+                entry = {
+                    "start": start,
+                    "stop": min(start + size, len(values)),
+                    "job_id": str(job.job_id()),
+                    "submitted": _now(),
+                    "counts": None,
+                }
+                batches[index : index + 1] = [entry]
                 save()
                 result = device.adapter.counts(job)
         except HardwareError:
@@ -178,10 +220,21 @@ def run_circuits(device: Device, values: np.ndarray, *, shots: int, seed: int, s
     return counts
 
 
-def record_device_run(features: FeatureSet, *, backend: Any, path: Path | str, shots: int = 1024, seed: int = 0,
-                      reps: int = 2, alpha: float = DEFAULT_ALPHA, entanglement: str | Sequence = "full",
-                      optimization_level: int = 1, label: str = "", confirm_hardware_submission: bool = False,
-                      max_circuits_per_job: int | None = None) -> KernelRun:
+def record_device_run(
+    features: FeatureSet,
+    *,
+    backend: Any,
+    path: Path | str,
+    shots: int = 1024,
+    seed: int = 0,
+    reps: int = 2,
+    alpha: float = DEFAULT_ALPHA,
+    entanglement: str | Sequence = "full",
+    optimization_level: int = 1,
+    label: str = "",
+    confirm_hardware_submission: bool = False,
+    max_circuits_per_job: int | None = None,
+) -> KernelRun:
     """Training and test kernels of ``features`` on a device, recorded at ``path`` (resumed if it exists).
 
     The record also keeps the encoded features, labels and the exact kernel's time, so
@@ -192,28 +245,60 @@ def record_device_run(features: FeatureSet, *, backend: Any, path: Path | str, s
     from hepml_nb.qml.devices import resolve_device
 
     settings = {"reps": reps, "alpha": alpha, "entanglement": entanglement}
-    device = resolve_device(backend, n_qubits=features.x_train.shape[1], reps=reps, entanglement=entanglement,
-                            optimization_level=optimization_level, seed=seed)
+    device = resolve_device(
+        backend,
+        n_qubits=features.x_train.shape[1],
+        reps=reps,
+        entanglement=entanglement,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
     if device.hardware:
         from hepml_nb.qml.backends import announce_hardware, circuit_estimate
 
         n_train, n_test = len(features.x_train), len(features.x_test)
         train, test = circuit_estimate(n_train, shots=shots), circuit_estimate(n_test, n_train, shots=shots)
-        announce_hardware(device.name, {k: train[k] + test[k] for k in ("circuits", "total_shots")}, shots=shots,
-                          confirm_hardware_submission=confirm_hardware_submission,
-                          max_circuits_per_job=max_circuits_per_job)
-    record = DeviceRecord.open(path, device, label=label, settings={
-        **settings, "shots": shots, "seed": seed, "optimization_level": optimization_level, "enforce_psd": True})
-    record.data["features"] = {"x_train": features.x_train.tolist(), "x_test": features.x_test.tolist(),
-                               "y_train": np.asarray(features.y_train).tolist(),
-                               "y_test": np.asarray(features.y_test).tolist(), "names": list(features.names)}
+        announce_hardware(
+            device.name,
+            {k: train[k] + test[k] for k in ("circuits", "total_shots")},
+            shots=shots,
+            confirm_hardware_submission=confirm_hardware_submission,
+            max_circuits_per_job=max_circuits_per_job,
+        )
+    record = DeviceRecord.open(
+        path,
+        device,
+        label=label,
+        settings={
+            **settings,
+            "shots": shots,
+            "seed": seed,
+            "optimization_level": optimization_level,
+            "enforce_psd": True,
+        },
+    )
+    record.data["features"] = {
+        "x_train": features.x_train.tolist(),
+        "x_test": features.x_test.tolist(),
+        "y_train": np.asarray(features.y_train).tolist(),
+        "y_test": np.asarray(features.y_test).tolist(),
+        "names": list(features.names),
+    }
     start = time.perf_counter()
-    exact = KernelRun(exact_kernel(features.x_train, **settings), exact_kernel(features.x_test, features.x_train,
-                                                                              **settings), 0.0)
+    exact = KernelRun(
+        exact_kernel(features.x_train, **settings), exact_kernel(features.x_test, features.x_train, **settings), 0.0
+    )
     seconds = record.data.setdefault("seconds", {})
     seconds.setdefault("exact", time.perf_counter() - start)  # a resumed run keeps the first run's times
-    options = dict(backend=device, shots=shots, seed=seed, confirm_hardware_submission=confirm_hardware_submission,
-                   record=record, max_circuits_per_job=max_circuits_per_job, **settings)
+    options = dict(
+        backend=device,
+        shots=shots,
+        seed=seed,
+        confirm_hardware_submission=confirm_hardware_submission,
+        record=record,
+        max_circuits_per_job=max_circuits_per_job,
+        **settings,
+    )
     start = time.perf_counter()
     k_train = device_kernel(features.x_train, **options)
     k_test = device_kernel(features.x_test, features.x_train, **options)
@@ -246,11 +331,15 @@ def load_record(path: Path | str = BUNDLED_RECORD) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read device record {path} ({type(exc).__name__}); give the path of a JSON record "
-                        "written by qml.record_device_run") from None
+        raise DataError(
+            f"cannot read device record {path} ({type(exc).__name__}); give the path of a JSON record "
+            "written by qml.record_device_run"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
-        raise DataError(f"{path} is not a device record (format {data.get('format') if isinstance(data, dict) else None!r}, "
-                        f"expected {RECORD_FORMAT!r})")
+        raise DataError(
+            f"{path} is not a device record (format {data.get('format') if isinstance(data, dict) else None!r}, "
+            f"expected {RECORD_FORMAT!r})"
+        )
     return data
 
 
@@ -272,24 +361,46 @@ def replay(path: Path | str = BUNDLED_RECORD, *, n_boot: int = 200) -> Replay:
     data = load_record(path)
     feats, settings = data.get("features"), data["settings"]
     kernels = data.get("kernels", {})
-    unfinished = [name for name in ("train", "test") if name not in kernels
-                  or any(b.get("counts") is None for b in kernels[name]["batches"])]
+    unfinished = [
+        name
+        for name in ("train", "test")
+        if name not in kernels or any(b.get("counts") is None for b in kernels[name]["batches"])
+    ]
     if feats is None or unfinished:
-        raise DataError(f"record {path} is incomplete (missing: {', '.join(unfinished) or 'features'}); resume the "
-                        "run with qml.record_device_run(..., path=the same record)")
-    fs = FeatureSet(np.array(feats["x_train"]), np.array(feats["x_test"]), np.array(feats["y_train"]),
-                    np.array(feats["y_test"]), tuple(feats["names"]))
+        raise DataError(
+            f"record {path} is incomplete (missing: {', '.join(unfinished) or 'features'}); resume the "
+            "run with qml.record_device_run(..., path=the same record)"
+        )
+    fs = FeatureSet(
+        np.array(feats["x_train"]),
+        np.array(feats["x_test"]),
+        np.array(feats["y_train"]),
+        np.array(feats["y_test"]),
+        tuple(feats["names"]),
+    )
     device_kernels = {}
     for name, n_b in (("train", None), ("test", len(fs.x_train))):
         section = kernels[name]
         counts = [c for batch in section["batches"] for c in batch["counts"]]
         n_a = section["shape"][0]
-        device_kernels[name] = kernel_from_counts(counts, kernel_pairs(n_a, n_b), n_a, n_b, shots=section["shots"],
-                                                  enforce_psd=settings.get("enforce_psd", True))
+        device_kernels[name] = kernel_from_counts(
+            counts,
+            kernel_pairs(n_a, n_b),
+            n_a,
+            n_b,
+            shots=section["shots"],
+            enforce_psd=settings.get("enforce_psd", True),
+        )
     ks = {k: settings[k] for k in ("reps", "alpha", "entanglement")}
     seconds = data.get("seconds", {})
-    runs = {"exact": KernelRun(exact_kernel(fs.x_train, **ks), exact_kernel(fs.x_test, fs.x_train, **ks),
-                               float(seconds.get("exact", float("nan")))),
-            data["backend"]["name"]: KernelRun(device_kernels["train"], device_kernels["test"],
-                                               float(seconds.get("device", float("nan"))))}
+    runs = {
+        "exact": KernelRun(
+            exact_kernel(fs.x_train, **ks),
+            exact_kernel(fs.x_test, fs.x_train, **ks),
+            float(seconds.get("exact", float("nan"))),
+        ),
+        data["backend"]["name"]: KernelRun(
+            device_kernels["train"], device_kernels["test"], float(seconds.get("device", float("nan")))
+        ),
+    }
     return Replay(runs, backend_table(runs, fs, n_boot=n_boot, seed=int(settings["seed"])), fs, data)

@@ -1,8 +1,10 @@
 """The backend comparison of the notebook: the same SVM on exact, shot, noisy-device and hardware kernels."""
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,8 +57,9 @@ def run_kernel(kernel: Callable[..., np.ndarray], features: FeatureSet, **option
     return KernelRun(k_train, k_test, time.perf_counter() - start)
 
 
-def backend_table(runs: Mapping[str, KernelRun], features: FeatureSet, *, n_boot: int = 200,
-                  seed: int = 0) -> pd.DataFrame:
+def backend_table(
+    runs: Mapping[str, KernelRun], features: FeatureSet, *, n_boot: int = 200, seed: int = 0
+) -> pd.DataFrame:
     """Test AUC (bootstrap uncertainty), kernel RMS deviation from the first run, and time per backend."""
     reference = next(iter(runs.values()))
     rows = []
@@ -64,13 +67,13 @@ def backend_table(runs: Mapping[str, KernelRun], features: FeatureSet, *, n_boot
         scores = kernel_svm_scores(run.k_train, features.y_train, run.k_test)
         value, std = bootstrap_auc(features.y_test, scores, n_boot=n_boot, seed=seed)
         rms = float(np.sqrt(np.mean((run.k_test - reference.k_test) ** 2)))
-        rows.append({"backend": name, "auc": value, "auc_std": std, "kernel_rms_vs_exact": rms,
-                     "seconds": run.seconds})
+        rows.append({"backend": name, "auc": value, "auc_std": std, "kernel_rms_vs_exact": rms, "seconds": run.seconds})
     return pd.DataFrame(rows).set_index("backend")
 
 
-def shot_study(features: FeatureSet, *, shots: Sequence[int], seed: int = 0, n_boot: int = 200,
-               **settings: Any) -> pd.DataFrame:
+def shot_study(
+    features: FeatureSet, *, shots: Sequence[int], seed: int = 0, n_boot: int = 200, **settings: Any
+) -> pd.DataFrame:
     """AUC of the quantum SVM against the number of shots per kernel entry (row ``exact`` first)."""
     runs = {"exact": run_kernel(exact_kernel, features, **settings)}
     for n_shots in shots:
@@ -80,9 +83,18 @@ def shot_study(features: FeatureSet, *, shots: Sequence[int], seed: int = 0, n_b
     return table
 
 
-def entanglement_study(features: FeatureSet, *, backend: Any, entanglements: Sequence[str] = ("linear", "full"),
-                       shots: int = 1024, seed: int = 0, reps: int = 2, alpha: float = DEFAULT_ALPHA,
-                       optimization_level: int = 1, n_boot: int = 200) -> pd.DataFrame:
+def entanglement_study(
+    features: FeatureSet,
+    *,
+    backend: Any,
+    entanglements: Sequence[str] = ("linear", "full"),
+    shots: int = 1024,
+    seed: int = 0,
+    reps: int = 2,
+    alpha: float = DEFAULT_ALPHA,
+    optimization_level: int = 1,
+    n_boot: int = 200,
+) -> pd.DataFrame:
     """The same device study for each entanglement, with the transpiled circuit's depth.
 
     One row per entanglement: transpiled ``depth``, ``two_qubit_depth`` and ``two_qubit_gates``
@@ -95,19 +107,42 @@ def entanglement_study(features: FeatureSet, *, backend: Any, entanglements: Seq
     from hepml_nb.qml.devices import transpiled_depths
 
     n_qubits = features.x_train.shape[1]
-    depths = transpiled_depths(backend, n_qubits=n_qubits, reps=reps, entanglements=entanglements,
-                               optimization_level=optimization_level, seed=seed)
+    depths = transpiled_depths(
+        backend,
+        n_qubits=n_qubits,
+        reps=reps,
+        entanglements=entanglements,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
     rows = []
     for ent in entanglements:
         settings = {"reps": reps, "alpha": alpha, "entanglement": ent}
-        runs = {"exact": run_kernel(exact_kernel, features, **settings),
-                "device": run_kernel(device_kernel, features, backend=backend, shots=shots, seed=seed,
-                                     optimization_level=optimization_level, **settings)}
+        runs = {
+            "exact": run_kernel(exact_kernel, features, **settings),
+            "device": run_kernel(
+                device_kernel,
+                features,
+                backend=backend,
+                shots=shots,
+                seed=seed,
+                optimization_level=optimization_level,
+                **settings,
+            ),
+        }
         table = backend_table(runs, features, n_boot=n_boot, seed=seed)
-        rows.append({"entanglement": ent, **depths.loc[ent].to_dict(), "auc_exact": table.loc["exact", "auc"],
-                     "auc_device": table.loc["device", "auc"], "auc_device_std": table.loc["device", "auc_std"],
-                     "kernel_rms_vs_exact": table.loc["device", "kernel_rms_vs_exact"],
-                     "mean_kernel_exact": float(runs["exact"].k_test.mean()),
-                     "mean_kernel_device": float(runs["device"].k_test.mean()),
-                     "uniform_floor": 2.0**-n_qubits, "seconds": runs["device"].seconds})
+        rows.append(
+            {
+                "entanglement": ent,
+                **depths.loc[ent].to_dict(),
+                "auc_exact": table.loc["exact", "auc"],
+                "auc_device": table.loc["device", "auc"],
+                "auc_device_std": table.loc["device", "auc_std"],
+                "kernel_rms_vs_exact": table.loc["device", "kernel_rms_vs_exact"],
+                "mean_kernel_exact": float(runs["exact"].k_test.mean()),
+                "mean_kernel_device": float(runs["device"].k_test.mean()),
+                "uniform_floor": 2.0**-n_qubits,
+                "seconds": runs["device"].seconds,
+            }
+        )
     return pd.DataFrame(rows).set_index("entanglement")
