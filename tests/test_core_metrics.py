@@ -47,3 +47,54 @@ def test_bootstrap_auc_spread_shrinks_with_more_events(scores, seed):
     _, wide = bootstrap_auc(np.r_[y[:100], y[-100:]], np.r_[s[:100], s[-100:]], n_boot=100, seed=seed)
     _, narrow = bootstrap_auc(y, s, n_boot=100, seed=seed)
     assert 0 < narrow < wide
+
+
+def test_rejection_interval_clopper_pearson_hand_computed():
+    from scipy.stats import beta
+
+    from hepml_nb.core.metrics import rejection_interval
+
+    # 4 signal, 1000 background; at eps_S = 0.5 the cut is the 2nd-highest signal score (0.9): 2 background pass
+    y = np.r_[np.ones(4), np.zeros(1000)].astype(int)
+    s = np.r_[[0.95, 0.9, 0.2, 0.1], np.linspace(0.0, 0.5, 998), [0.92, 0.99]]
+    r = rejection_interval(y, s, 0.5)
+    assert (r.n_background_pass, r.n_background, r.is_lower_limit) == (2, 1000, False)
+    assert r.value == pytest.approx(500.0)
+    assert r.low == pytest.approx(1 / beta.ppf(0.5 + 0.6827 / 2, 3, 998))
+    assert r.high == pytest.approx(1 / beta.ppf(0.5 - 0.6827 / 2, 2, 999))
+    assert r.low < r.value < r.high and str(r).startswith("500 (+")
+
+
+def test_rejection_interval_no_background_passing_is_a_lower_limit():
+    from hepml_nb.core.metrics import format_rejection, rejection_interval
+
+    y = np.r_[np.ones(10), np.zeros(750)].astype(int)
+    s = np.r_[np.linspace(0.6, 1.0, 10), np.linspace(0.0, 0.5, 750)]
+    r = rejection_interval(y, s, 0.3)
+    assert r.is_lower_limit and r.n_background_pass == 0 and r.high == float("inf")
+    assert r.value == pytest.approx(1.0 / (1.0 - (1.0 - 0.6827) ** (1 / 750)))  # about 653, below the test size
+    assert format_rejection(r) == f"> {r.value:.0f}"
+
+
+def test_rejection_interval_rejects_bad_levels(scores):
+    from hepml_nb.core.metrics import rejection_interval
+
+    with pytest.raises(ValueError, match="signal efficiency must be in"):
+        rejection_interval(*scores, 0.0)
+    with pytest.raises(ValueError, match="confidence level must be in"):
+        rejection_interval(*scores, 0.5, cl=1.0)
+
+
+def test_bootstrap_rejection_brackets_the_value(scores, seed):
+    from hepml_nb.core.metrics import bootstrap_rejection
+
+    low, high = bootstrap_rejection(*scores, 0.5, n_boot=50, seed=seed)
+    assert low < rejection_at(*scores, 0.5) < high
+
+
+def test_rejection_summary_keys(scores):
+    from hepml_nb.core.metrics import rejection_summary
+
+    out = rejection_summary(*scores)
+    assert out["rej50_n_background"] == 2000 and out["rej50_low"] < out["rej50_high"]
+    assert {"rej30_low", "rej30_high", "rej30_n_pass", "rej30_lower_limit"} <= set(out)

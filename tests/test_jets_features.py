@@ -118,3 +118,21 @@ def test_high_level_features_needs_substructure_branches():
     no_charge = replace(data, feature_names=tuple(n for n in data.feature_names if n != "charge"))
     with pytest.raises(DataError, match="part_charge"):
         high_level_features(no_charge)
+
+
+def test_nsubjettiness_keeps_a_wide_angle_constituent_in_the_axes():
+    import vector
+
+    from hepml_nb.jets.substructure import nsubjettiness, padded_four_vectors
+
+    vector.register_awkward()
+    pt, eta = np.array([300.0, 200.0, 60.0, 20.0]), np.array([-0.05, -0.03, 0.8, -0.1])
+    phi = np.array([0.0, 0.02, 0.0, -0.05])
+    rec = {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta), "E": pt * np.cosh(eta)}
+    jet = ak.Array([[dict(zip(rec, v, strict=True)) for v in zip(*rec.values(), strict=True)]], with_name="Momentum4D")
+    # the 60 GeV particle is about 0.8 from the jet axis and more than 0.8 from every other particle:
+    # kT with R = 0.8 merges it with the beam, so the one-prong axis would miss it
+    padded = padded_four_vectors(jet)
+    whole_jet_axis = padded.sum(axis=1, keepdims=True)
+    tau1 = nsubjettiness(jet, n_max=1)[0]
+    np.testing.assert_allclose(tau1, nsubjettiness_from_axes(padded, whole_jet_axis), rtol=1e-9)

@@ -1,5 +1,6 @@
 """Pythia8 + FastJet generation: selection, matching, reproducibility, caching, errors."""
 
+import awkward as ak
 import numpy as np
 import pytest
 
@@ -118,3 +119,65 @@ def test_init_fastjet_quiet_hides_the_banner():
     """)
         == 0
     )
+
+
+def _momenta(pt, eta, phi):
+    return ak.zip({"pt": pt, "eta": eta, "phi": phi, "mass": np.zeros_like(pt)}, with_name="Momentum4D")
+
+
+def _ttbar_event():
+    """One parton-level ttbar event: top (0) -> b (1) W+ (2) -> u (3) dbar (4); antitop (5) -> bbar (6) W- (7) -> ..."""
+    ids = [[6, 5, 24, 2, -1, -6, -5, -24, -2, 1]]
+    status = [[-62, 23, -22, 23, 23, -62, 23, -22, 23, 23]]
+    mother = [[0, 0, 0, 2, 2, 5, 5, 5, 7, 7]]
+    # the top at (eta, phi) = (0, 0), its b at eta 0.6 and W quarks at -0.6 and (0, 0.1);
+    # the antitop's W quarks near eta 1, the antitop itself and its b far away
+    eta = ak.Array([[0.0, 0.6, 0.0, -0.6, 0.0, 2.0, 2.5, 1.0, 1.0, 1.1]])
+    phi = ak.Array([[0.0, 0.0, 0.0, 0.0, 0.1, 1.0, 2.5, 0.0, 0.0, 0.1]])
+    p = _momenta(ak.ones_like(eta) * 300.0, eta, phi)
+    return ak.zip({"id": ids, "status": status, "mother1": mother, "p": p}, depth_limit=2)
+
+
+def test_match_top_needs_the_top_and_its_own_three_quarks():
+    prt = _ttbar_event()
+    # jet 0 on the top; jet 1 holds the top's b and the antitop's two W quarks: three decay quarks,
+    # but of two different tops (and not the antitop itself)
+    jets = _momenta(ak.Array([[600.0, 600.0]]), ak.Array([[0.0, 0.9]]), ak.Array([[0.0, 0.0]]))
+    assert generation._match_top(jets, prt).tolist() == [[True, False]]
+
+
+def test_pythia_settings_open_the_hard_process_below_the_jet_window():
+    lines = generation.pythia_settings("qcd", pt_range=(550.0, 650.0), seed=1)
+    assert "PhaseSpace:pTHatMin = 412.5" in lines and "PhaseSpace:pTHatMax = 780.0" in lines
+    assert generation.GENERATOR_VERSION != "jets-2"  # files of the old conventions are not reused
+
+
+def test_constituent_arrays_deta_follows_the_jetclass_sign_at_negative_eta():
+    p = _momenta(ak.Array([[100.0, 50.0]]), ak.Array([[-1.3, -1.0]]), ak.Array([[0.1, 0.0]]))
+    particles = ak.zip({"id": ak.Array([[211, 22]]), "p": p}, depth_limit=2)
+    jet = _momenta(np.array([150.0]), np.array([-1.2]), np.array([0.05]))
+    out = generation._constituent_arrays(particles, jet, lambda ids: np.zeros(len(ids), np.float32), 10)
+    # JetClass: (eta_part - eta_jet) * sign(eta_jet); the jet is at eta < 0, so the sign flips
+    np.testing.assert_allclose(out["part"]["deta"].tolist()[0], [0.1, -0.2], atol=1e-5)
+
+
+@pytest.mark.slow  # Pythia8 generates the jets
+def test_generate_chunk_light_quark_ids_and_jetclass_deta(seed):
+    out = generate_chunk("q", 30, seed=seed, pt_range=(300.0, 400.0))
+    ids = np.asarray(out["aux_parton"])
+    assert set(ids.tolist()) <= {1, 2, 3} and len(set(ids.tolist())) > 1  # the matched quark's PDG id, not 1
+    part, jet_eta = out["part"], np.asarray(out["jet_eta"])
+    eta = np.arcsinh(part["pz"] / np.hypot(part["px"], part["py"]))
+    expected = (eta - jet_eta) * np.where(jet_eta < 0, -1.0, 1.0)
+    assert (jet_eta < 0).any()
+    np.testing.assert_allclose(ak.flatten(part["deta"]), ak.flatten(expected), atol=2e-3)
+
+
+@pytest.mark.slow  # Pythia8 generates the jets
+def test_generate_chunk_leading_jets_fill_the_pt_window(seed):
+    for process in ("qcd", "top"):
+        out = generate_chunk(process, 150, seed=seed, pt_range=(550.0, 650.0), max_particles=30)
+        assert out["n_selected"] <= 2 * out["n_events"]  # at most the two leading jets of an event
+        counts, _ = np.histogram(np.asarray(out["jet_pt"]), bins=4, range=(550.0, 650.0))
+        # falling but smooth: no hole at the lower edge from the hard-process pT cut
+        assert counts[0] >= 0.8 * counts[1] and counts.min() >= 0.25 * counts.max(), (process, counts)

@@ -23,7 +23,20 @@ JET_BRANCHES = (
 )
 
 
-def _hand_written_file(path, *, drop=(), labels=("label_QCD", "label_Tbqq")):
+def _eta(px, py, pz):
+    return np.arcsinh(np.asarray(pz) / np.hypot(px, py))
+
+
+def _jetclass_deta(part, jet_eta, *, plain=False):
+    """part_deta from the momenta: JetClass's (eta - eta_jet) * sign(eta_jet), or the plain difference."""
+    out = []
+    for px, py, pz, eta_jet in zip(part["px"], part["py"], part["pz"], jet_eta, strict=True):
+        diff = _eta(px, py, pz) - eta_jet
+        out.append((diff if plain else diff * np.sign(eta_jet)).tolist())
+    return out
+
+
+def _hand_written_file(path, *, drop=(), labels=("label_QCD", "label_Tbqq"), jet_eta=(0.5, 1.5, 2.5), plain=False):
     """A JetClass-like file written directly with uproot (not with our writer): 3 jets."""
     px = [[100.0, 50.0, 10.0], [200.0, 20.0], [30.0, 20.0, 10.0, 5.0]]
     part = {
@@ -31,15 +44,17 @@ def _hand_written_file(path, *, drop=(), labels=("label_QCD", "label_Tbqq")):
         "py": [[1.0, 2.0, 3.0], [4.0, 5.0], [1.0, 1.0, 1.0, 1.0]],
         "pz": [[10.0, 5.0, 1.0], [20.0, 2.0], [3.0, 2.0, 1.0, 0.5]],
         "energy": [[101.0, 51.0, 11.0], [201.0, 21.0], [31.0, 21.0, 11.0, 6.0]],
-        "deta": [[0.01, 0.02, -0.1], [0.0, 0.3], [0.1, -0.1, 0.2, 0.05]],
         "dphi": [[0.0, -0.05, 0.1], [0.01, -0.2], [0.0, 0.1, -0.2, 0.3]],
         "charge": [[1.0, 0.0, -1.0], [0.0, 1.0], [1.0, 1.0, 0.0, -1.0]],
     }
+    part["deta"] = _jetclass_deta(part, jet_eta, plain=plain)
     # one jagged branch per field, each with its own counter: a layout our writer never makes
     branches = {f"part_{k}": ak.Array(v) for k, v in part.items() if f"part_{k}" not in drop}
     for name in JET_BRANCHES:
         if name not in drop:
             branches[name] = np.array([500.0, 600.0, 620.0]) if name == "jet_pt" else np.arange(3) + 0.5
+    if "jet_eta" not in drop:
+        branches["jet_eta"] = np.asarray(jet_eta, dtype=float)
     onehot = {"label_QCD": [1, 0, 1], "label_Tbqq": [0, 1, 0], "label_Wqq": [0, 0, 0]}
     for name in labels:
         branches[name] = np.array(onehot[name], dtype=bool)
@@ -55,7 +70,7 @@ def test_load_jets_reads_independent_file(tmp_path):
     np.testing.assert_array_equal(data.labels, [0, 1, 0])
     np.testing.assert_array_equal(data.mask.sum(1), [3, 2, 3])  # the 4-particle jet is cut to 3
     np.testing.assert_allclose(data.four_vectors[1, :2, 0], [200.0, 20.0])
-    np.testing.assert_allclose(data.points[0, :, 0], [0.01, 0.02, -0.1], rtol=1e-6)
+    np.testing.assert_allclose(data.points[0, :, 0], part["deta"][0], rtol=1e-6)
     assert data.four_vectors[1, 2].tolist() == [0, 0, 0, 0] and not data.features[1, 2].any()
     assert "charge" in data.feature_names
     np.testing.assert_allclose(data.jets["sdmass"], [0.5, 1.5, 2.5])
@@ -89,7 +104,8 @@ def test_load_jets_rejects_labels_not_one_hot(tmp_path):
     _hand_written_file(path, labels=("label_QCD", "label_Tbqq"))
     with uproot.update(path) as f:
         del f["tree"]
-    part = {f"part_{k}": ak.Array([[1.0]] * 2) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
+    part = {f"part_{k}": ak.Array([[1.0]] * 2) for k in ("px", "py", "pz", "energy", "dphi")}
+    part["part_deta"] = ak.Array([[_eta(1.0, 1.0, 1.0) - 1.0]] * 2)  # jet_eta = 1
     with uproot.update(path) as f:
         f["tree"] = {
             **part,
@@ -102,7 +118,8 @@ def test_load_jets_rejects_labels_not_one_hot(tmp_path):
 
 
 def test_write_jetclass_round_trip(tmp_path):
-    part = {k: ak.Array([[3.0, 1.0], [2.0]]) for k in ("px", "py", "pz", "energy", "deta", "dphi", "charge")}
+    part = {k: ak.Array([[3.0, 1.0], [2.0]]) for k in ("px", "py", "pz", "energy", "dphi", "charge")}
+    part["deta"] = ak.Array([[_eta(3.0, 3.0, 3.0), _eta(1.0, 1.0, 1.0)], [_eta(2.0, 2.0, 2.0)]])
     arrays = {
         "part": part,
         "jet_pt": np.array([600.0, 580.0]),
@@ -141,7 +158,8 @@ def test_select_classes_reindexes_and_take_subsets(tmp_path):
 
 
 def _our_file(path, n=3):
-    part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "deta", "dphi")}
+    part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "dphi")}
+    part["deta"] = ak.Array([[_eta(3.0, 3.0, 3.0), _eta(1.0, 1.0, 1.0)]] * n)  # jet_eta = 0
     arrays = {
         "part": part,
         "jet_pt": np.full(n, 600.0),
@@ -257,3 +275,43 @@ def test_load_jets_rejects_zero_entry_tree(tmp_path):
         resolve_jet_files(path)
     with pytest.raises(DataError, match="has no entries"):
         load_jets(path)  # today: "no jet has any label_* branch set"
+
+
+def test_load_jets_reads_jetclass_deta_at_negative_eta(tmp_path):
+    path, part = _hand_written_file(tmp_path / "neg.root", jet_eta=(-0.5, 1.5, -2.5))
+    data = load_jets(path, max_particles=4)
+    eta = _eta(part["px"][0], part["py"][0], part["pz"][0])
+    np.testing.assert_allclose(data.points[0, :3, 0], (eta + 0.5) * -1.0, rtol=1e-5)  # signed by the jet's eta
+
+
+def test_load_jets_rejects_plain_deta_difference(tmp_path):
+    path, _ = _hand_written_file(tmp_path / "plain.root", jet_eta=(-0.5, 1.5, -2.5), plain=True)
+    with pytest.raises(DataError, match=r"plain difference eta_part - eta_jet.*\* sign\(jet_eta\)"):
+        load_jets(path)
+
+
+def test_load_jets_rejects_deta_of_no_convention(tmp_path):
+    path, part = _hand_written_file(tmp_path / "odd.root")
+    with uproot.update(path) as f:
+        del f["tree"]
+    branches = {f"part_{k}": ak.Array(v) for k, v in part.items()}
+    branches["part_deta"] = ak.Array([[0.01, 0.02, -0.1], [0.0, 0.3], [0.1, -0.1, 0.2, 0.05]])
+    for name in ("jet_pt", "jet_eta", "jet_phi", "jet_energy"):
+        branches[name] = np.array([500.0, 600.0, 620.0])
+    branches["label_QCD"] = np.ones(3, dtype=bool)
+    with uproot.recreate(path) as f:
+        f["tree"] = branches
+    with pytest.raises(DataError, match="does not follow the JetClass convention.*convert with"):
+        load_jets(path)
+
+
+def test_write_jetclass_stores_per_jet_parton_ids_and_metadata(tmp_path):
+    part = {k: ak.Array([[3.0], [2.0], [1.0]]) for k in ("px", "py", "pz", "energy", "dphi")}
+    part["deta"] = ak.Array([[_eta(3.0, 3.0, 3.0)], [_eta(2.0, 2.0, 2.0)], [_eta(1.0, 1.0, 1.0)]])
+    arrays = {"part": part, "aux_parton": np.array([2, 1, 3])}
+    for name in ("jet_pt", "jet_eta", "jet_phi", "jet_energy"):
+        arrays[name] = np.zeros(3) if name == "jet_eta" else np.ones(3)
+    path = write_jetclass(tmp_path / "q.root", arrays, label="label_QCD", parton="q", metadata={"generator": "x"})
+    np.testing.assert_array_equal(load_jets(path).jets["parton"], [2, 1, 3])  # the matched quark, not 1 for all
+    with uproot.open(path) as f:
+        assert '"generator": "x"' in str(f["hepml_nb_metadata"])

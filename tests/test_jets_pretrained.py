@@ -7,8 +7,16 @@ import pytest
 import torch
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.jets.generation import GENERATOR_VERSION
 from hepml_nb.jets.models import build_particlenet
-from hepml_nb.jets.pretrained import PRETRAINED_DIR, load_checkpoint, load_pretrained, pretrained_path, save_checkpoint
+from hepml_nb.jets.pretrained import (
+    PRETRAINED_DIR,
+    card_metrics_text,
+    load_checkpoint,
+    load_pretrained,
+    pretrained_path,
+    save_checkpoint,
+)
 
 
 def test_shipped_checkpoint_is_small_and_documented():
@@ -19,6 +27,27 @@ def test_shipped_checkpoint_is_small_and_documented():
     assert info["metrics"]["auc"] > 0.95 and info["kind"] == "particlenet"
     model, loaded = load_pretrained(feature_names=info["feature_names"])
     assert not model.training and loaded["parameters"]["model"] == "particlenet_lite"
+
+
+def test_shipped_checkpoint_was_trained_on_the_current_generator():
+    info = json.loads(pretrained_path("particlenet_lite").with_suffix(".json").read_text())
+    # jets-2 files had part_deta without JetClass's sign(eta_jet): a model trained on them misreads real inputs
+    assert info["data"]["generator_version"] == GENERATOR_VERSION
+    metrics = info["metrics"]
+    assert metrics["rej50_low"] < metrics["rej50"] < metrics["rej50_high"] and metrics["rej50_n_pass"] > 0
+
+
+def test_card_metrics_text_shows_intervals_and_lower_limits():
+    card = {"metrics": {"auc": 0.98, "rej50": 300.0, "rej30": float("inf")}}
+    card["metrics"].update(
+        rej50_low=250.0, rej50_high=370.0, rej50_n_pass=10, rej50_n_background=3000, rej50_lower_limit=False
+    )
+    card["metrics"].update(
+        rej30_low=2600.0, rej30_high=float("inf"), rej30_n_pass=0, rej30_n_background=3000, rej30_lower_limit=True
+    )
+    text = card_metrics_text(card)
+    assert "300 (+70 -50) (10 of 3000 QCD jets pass)" in text and "30 % > 2600" in text
+    assert card_metrics_text({"metrics": {"auc": 0.98, "rej50": 301.0, "rej30": 3009.0}}).endswith("30 % 3009")
 
 
 def test_save_and_load_checkpoint_round_trip(tmp_path, seed):

@@ -23,10 +23,24 @@ __getattr__, __dir__, __all__ = lazy_module(
         "substructure",
     ),
     attributes={
-        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION"),
-        "io": ("load_jets", "write_jetclass", "select_classes", "take", "JetData", "JETCLASS_LABELS"),
+        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION", "RECIPE_NOTES"),
+        "io": (
+            "load_jets",
+            "write_jetclass",
+            "select_classes",
+            "take",
+            "JetData",
+            "JETCLASS_LABELS",
+            "check_deta_convention",
+        ),
         "features": ("HIGH_LEVEL_FEATURES", "high_level_features", "padded_particles", "particle_kinematics"),
         "evaluation": ("TaggerSummary", "tagger_summary"),
-        "datasets": ("HighLevelDataset", "high_level_dataset", "top_vs_qcd_files", "CLASS_PROCESSES"),
+        "datasets": (
+            "HighLevelDataset",
+            "high_level_dataset",
+            "top_vs_qcd_files",
+            "extra_background_file",
+            "CLASS_PROCESSES",
+        ),
     },
 )

@@ -18,7 +18,7 @@ from hepml_nb.jets.features import HIGH_LEVEL_FEATURES, high_level_features
 from hepml_nb.jets.generation import GENERATOR_VERSION, generate_jets
 from hepml_nb.jets.io import load_jets
 
-__all__ = ["HighLevelDataset", "CLASS_PROCESSES", "high_level_dataset", "top_vs_qcd_files"]
+__all__ = ["HighLevelDataset", "CLASS_PROCESSES", "high_level_dataset", "top_vs_qcd_files", "extra_background_file"]
 
 #: class name -> process of :func:`generate_jets`
 CLASS_PROCESSES = {"g": "g", "q": "q", "w": "w", "z": "z", "t": "top", "top": "top", "qcd": "qcd"}
@@ -105,3 +105,19 @@ def top_vs_qcd_files(n_per_class: int, *, seed: int = 0, progress: bool = True, 
     return [
         generate_jets(n_per_class, process=p, seed=seed, progress=progress, **generation_kwargs) for p in ("qcd", "top")
     ]
+
+
+def _independent_seed(seed: int, stream: int) -> int:
+    """A generation seed for another sample of the same process, independent of ``seed``'s own jets."""
+    return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1)[0] % 900_000_000) + 1
+
+
+def extra_background_file(n_jets: int, *, seed: int = 0, progress: bool = True, **generation_kwargs):
+    """Path of a cached file of ``n_jets`` extra QCD jets, independent of :func:`top_vs_qcd_files`'s jets.
+
+    A background rejection ``1/eps_B`` of a few hundred rests on a handful of QCD jets unless the
+    test set holds thousands of them; these jets enlarge only the background side of the test set
+    (the generation seed is derived from ``seed``, so they never repeat the training jets).
+    """
+    _check_generation_kwargs(generation_kwargs)
+    return generate_jets(n_jets, process="qcd", seed=_independent_seed(seed, 1), progress=progress, **generation_kwargs)

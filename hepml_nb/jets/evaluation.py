@@ -1,4 +1,9 @@
-"""Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B) next to published numbers."""
+"""Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B with uncertainties) next to published numbers.
+
+Every ``1/eps_B`` comes with its Clopper-Pearson interval on the number of background jets
+passing the cut (:func:`hepml_nb.core.metrics.rejection_interval`); when none passes, the
+value is a lower limit set by the size of the test set and is shown as ``"> N"``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,23 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from hepml_nb.core.metrics import bootstrap_auc, tagging_summary
+from hepml_nb.core.metrics import (
+    bootstrap_auc,
+    bootstrap_rejection,
+    format_rejection,
+    rejection_interval,
+    rejection_summary,
+    tagging_summary,
+)
 
-__all__ = ["REFERENCE_RESULTS", "TaggerSummary", "tagger_summary", "compare_taggers", "reference_table"]
+__all__ = [
+    "REFERENCE_RESULTS",
+    "TaggerSummary",
+    "tagger_summary",
+    "balanced_accuracy",
+    "compare_taggers",
+    "reference_table",
+]
 
 #: top-tagging reference dataset (Kasieczka et al., arXiv:1902.09914; Qu & Gouskos, arXiv:1902.08570):
 #: accuracy, AUC, 1/eps_B at eps_S = 50 %, at 30 %
@@ -23,47 +42,106 @@ REFERENCE_RESULTS = {
 
 
 class TaggerSummary(NamedTuple):
-    """One tagger on one test set: AUC, accuracy at score 0.5, ``1/eps_B`` at eps_S = 30 % and 50 %."""
+    """One tagger on one test set: AUC, class-balanced accuracy at score 0.5, ``1/eps_B`` at eps_S = 30 % and 50 %.
+
+    ``rej30_low`` .. ``rej30_high`` is the 68 % Clopper-Pearson interval from ``rej30_n_pass`` of
+    ``rej30_n_background`` background jets passing the cut; ``rej30_lower_limit`` says that none
+    passed and ``rej30_low`` is a lower limit (likewise for 50 %). ``rej30_boot_low`` .. ``rej30_boot_high``
+    are the 16th-84th bootstrap percentiles (NaN unless :func:`tagger_summary` got ``n_boot``).
+    """
 
     auc: float
     accuracy: float
     rej30: float
     rej50: float
+    rej30_low: float = np.nan
+    rej30_high: float = np.nan
+    rej30_n_pass: int = -1
+    rej30_n_background: int = -1
+    rej30_lower_limit: bool = False
+    rej50_low: float = np.nan
+    rej50_high: float = np.nan
+    rej50_n_pass: int = -1
+    rej50_n_background: int = -1
+    rej50_lower_limit: bool = False
+    rej30_boot_low: float = np.nan
+    rej30_boot_high: float = np.nan
+    rej50_boot_low: float = np.nan
+    rej50_boot_high: float = np.nan
 
     def metrics(self, prefix: str = "", *, suffix: str = "") -> dict[str, float]:
         """Flat dict for ``record_metrics``: ``{prefix}auc{suffix}``, ``{prefix}accuracy{suffix}``,
-        ``{prefix}rej30{suffix}``, ``{prefix}rej50{suffix}``."""
+        ``{prefix}rej30{suffix}``, ``{prefix}rej50{suffix}`` and the interval keys
+        (``{prefix}rej30_low{suffix}``, ...)."""
         return {f"{prefix}{name}{suffix}": value for name, value in self._asdict().items()}
 
 
-def tagger_summary(y_true: np.ndarray, score: np.ndarray) -> TaggerSummary:
-    """The :class:`TaggerSummary` of signal scores ``score`` (N,) for labels ``y_true`` (N,) (1 = signal)."""
-    return TaggerSummary(**tagging_summary(y_true, score, working_points=(0.3, 0.5)))
+def tagger_summary(y_true: np.ndarray, score: np.ndarray, *, n_boot: int = 0, seed: int = 0) -> TaggerSummary:
+    """The :class:`TaggerSummary` of signal scores ``score`` (N,) for labels ``y_true`` (N,) (1 = signal).
+
+    ``n_boot`` > 0 adds the bootstrap percentiles of 1/eps_B (``n_boot`` resamplings, seeded by ``seed``).
+    """
+    working_points = (0.3, 0.5)
+    summary = tagging_summary(y_true, score, working_points=working_points)
+    summary["accuracy"] = balanced_accuracy(y_true, score)
+    summary.update(rejection_summary(y_true, score, working_points=working_points))
+    for wp in working_points if n_boot else ():
+        low, high = bootstrap_rejection(y_true, score, wp, n_boot=n_boot, seed=seed)
+        summary[f"rej{round(100 * wp)}_boot_low"], summary[f"rej{round(100 * wp)}_boot_high"] = low, high
+    return TaggerSummary(**summary)
+
+
+def balanced_accuracy(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Class-balanced accuracy at score 0.5: the mean of the signal and background efficiencies.
+
+    On a test set with as many signal as background jets it is the plain accuracy; with extra
+    background jets (to measure 1/eps_B) it stays comparable.
+    """
+    y_true, score = np.asarray(y_true).ravel(), np.asarray(score, dtype=float).ravel()
+    return float(0.5 * (np.mean(score[y_true == 1] > 0.5) + np.mean(score[y_true != 1] <= 0.5)))
 
 
 def compare_taggers(
     results: Mapping[str, tuple[np.ndarray, np.ndarray]], *, n_boot: int = 100, seed: int = 0
 ) -> pd.DataFrame:
-    """One row per tagger: AUC (with bootstrap uncertainty), accuracy, 1/eps_B at 50 % and 30 %.
+    """One row per tagger: AUC (with bootstrap uncertainty), accuracy, 1/eps_B at 50 % and 30 % with uncertainties.
 
     Parameters
     ----------
     results
         ``{name: (y_true, signal_score)}`` on the same or different test sets.
     n_boot
-        Bootstrap resamplings for the AUC uncertainty (0 to skip).
+        Bootstrap resamplings for the AUC and rejection uncertainties (0 to skip).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``accuracy, auc, auc_err``, then per working point (``rej50``, ``rej30``): the value
+        (interpolated ROC, as before), ``_low`` / ``_high`` (68 % Clopper-Pearson on the passing
+        background count), ``_boot_low`` / ``_boot_high`` (16th / 84th bootstrap percentiles),
+        ``_n_pass`` (background jets passing) and ``_text`` (``"386 (+250 -120)"``, or ``"> 1500"`` when
+        no background jet passes and the value is a lower limit set by the test size).
     """
     rows = {}
     for name, (y, score) in results.items():
         summary = tagging_summary(y, score)
         err = bootstrap_auc(y, score, n_boot=n_boot, seed=seed)[1] if n_boot else np.nan
-        rows[name] = {
-            "accuracy": summary["accuracy"],
-            "auc": summary["auc"],
-            "auc_err": err,
-            "rej50": summary["rej50"],
-            "rej30": summary["rej30"],
-        }
+        row = {"accuracy": balanced_accuracy(y, score), "auc": summary["auc"], "auc_err": err}
+        for key, wp in (("rej50", 0.5), ("rej30", 0.3)):
+            interval = rejection_interval(y, score, wp)
+            boot = bootstrap_rejection(y, score, wp, n_boot=n_boot, seed=seed) if n_boot else (np.nan, np.nan)
+            row.update(
+                {
+                    key: summary[key],
+                    f"{key}_low": interval.low,
+                    f"{key}_high": interval.high,
+                    f"{key}_boot_low": boot[0],
+                    f"{key}_boot_high": boot[1],
+                    f"{key}_n_pass": interval.n_background_pass,
+                    f"{key}_text": format_rejection(interval, value=summary[key]),
+                }
+            )
+        rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

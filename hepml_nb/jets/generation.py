@@ -2,11 +2,18 @@
 
 The recipe follows the top-tagging reference dataset (Kasieczka et al.,
 arXiv:1902.09914): pp collisions at 14 TeV without multi-parton interactions or
-pile-up, anti-kT jets with R = 0.8, jet pT in a window (550-650 GeV by default),
-|eta| < 2. Signal jets (top, W, Z) are matched to the parton-level decay: every
-decay quark lies within R of the jet axis. Light-quark and gluon jets are matched to
-the nearest outgoing parton of the hard process; QCD jets are all jets of a dijet
-sample in the window.
+pile-up, anti-kT jets with R = 0.8; of each event only the two leading jets
+(highest pT) are candidates, kept when their pT is in the window (550-650 GeV by
+default) and |eta| < 2. A top jet contains a parton-level top (within R of the jet
+axis) and all three decay quarks of *that* top; W and Z jets contain both decay quarks.
+Light-quark and gluon jets are matched to the nearest outgoing parton of the hard
+process; QCD jets are the leading jets of a dijet sample in the window.
+
+Deviations from the reference recipe, also stored in each file's metadata
+(:data:`RECIPE_NOTES`): no detector simulation (jets are built from the generated
+stable particles, neutrinos removed), and the hard-process pT range
+(``PhaseSpace:pTHatMin/Max``) is restricted to ``PTHAT_LOW x low .. PTHAT_HIGH x high``
+for speed, low enough not to sculpt the jet-pT spectrum at the window's lower edge.
 
 Generation is split into chunks of :data:`CHUNK_JETS` jets, each with its own seed
 derived from ``seed`` and the process, so the output does not depend on how many
@@ -20,7 +27,6 @@ import multiprocessing as mp
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +40,12 @@ from hepml_nb.core.devices import cpu_threads
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.jets.io import write_jetclass
-from hepml_nb.jets.substructure import nsubjettiness, softdrop_mass
+from hepml_nb.jets.substructure import ignore_spurious_fastjet_warning, nsubjettiness, softdrop_mass
 
 __all__ = [
     "PROCESSES",
     "GENERATOR_VERSION",
+    "RECIPE_NOTES",
     "CHUNK_JETS",
     "generate_jets",
     "generate_chunk",
@@ -46,7 +53,17 @@ __all__ = [
     "init_fastjet",
 ]
 
-GENERATOR_VERSION = "jets-2"
+GENERATOR_VERSION = "jets-3"  # jets-3: JetClass part_deta sign, aux_parton PDG ids, leading jets, top matching
+#: hard-process pT range as fractions of the jet-pT window edges
+PTHAT_LOW, PTHAT_HIGH = 0.75, 1.2
+#: jets per event that are candidates (the leading ones, by pT)
+N_LEADING = 2
+#: how these files deviate from the reference recipe (Kasieczka et al., arXiv:1902.09914)
+RECIPE_NOTES = (
+    "no detector simulation: jets of generated stable particles (neutrinos removed), not Delphes E-flow",
+    f"hard-process pT restricted to {PTHAT_LOW} x pt_min .. {PTHAT_HIGH} x pt_max for speed",
+    f"the {N_LEADING} leading jets of each event are candidates",
+)
 CHUNK_JETS = 400
 JET_R = 0.8
 
@@ -108,8 +125,10 @@ def _check_window(n_jets: int, pt_range: tuple[float, float], eta_max: float, ma
 def pythia_settings(process: str, *, pt_range: tuple[float, float], seed: int) -> list[str]:
     """Pythia8 ``readString`` lines for one process and jet-pT window.
 
-    The hard-process pT (``PhaseSpace:pTHatMin/Max``) brackets the window at 0.9 x low
-    and 1.2 x high, so that most events give jets in the window.
+    The hard-process pT (``PhaseSpace:pTHatMin/Max``) brackets the window at
+    ``PTHAT_LOW`` x low and ``PTHAT_HIGH`` x high: low enough that jets near the window's
+    lower edge (which can come from a softer hard process plus initial-state radiation)
+    are not cut away, so the QCD jet-pT spectrum is not sculpted there.
     """
     switches = PROCESSES[_check_process(process)][0]
     lo, hi = pt_range
@@ -117,8 +136,8 @@ def pythia_settings(process: str, *, pt_range: tuple[float, float], seed: int) -
         *_COMMON,
         *switches,
         f"Random:seed = {int(seed)}",
-        f"PhaseSpace:pTHatMin = {0.9 * lo:.1f}",
-        f"PhaseSpace:pTHatMax = {1.2 * hi:.1f}",
+        f"PhaseSpace:pTHatMin = {PTHAT_LOW * lo:.1f}",
+        f"PhaseSpace:pTHatMax = {PTHAT_HIGH * hi:.1f}",
     ]
 
 
@@ -135,15 +154,44 @@ def _delta_r(eta1, phi1, eta2, phi2):
 
 
 def _partons(prt: ak.Array, process: str) -> tuple[ak.Array, int]:
-    """Partons a jet must contain (``need`` of them) for the process; QCD has none."""
+    """Partons a jet must contain (``need`` of them) for the process; QCD has none.
+
+    For tops the returned records carry ``group`` (+1 for the top, -1 for the antitop):
+    the b quark (mother: the top) and the W decay quarks (mother: the W of that top).
+    """
     status, pid = abs(prt.status), abs(prt.id)
-    mother = abs(prt.id[prt.mother1])
+    mother = prt.id[prt.mother1]
     quark = (pid >= 1) & (pid <= 5) & (status == 23)
     if process == "top":
-        return prt[quark & ((mother == 6) | (mother == 24))], 3
+        own = quark & ((abs(mother) == 6) | (abs(mother) == 24))
+        return ak.with_field(prt[own], np.sign(mother[own]), "group"), 3
     if process in ("w", "z"):
-        return prt[quark & (mother == (24 if process == "w" else 23))], 2
+        return prt[quark & (abs(mother) == (24 if process == "w" else 23))], 2
     return prt[(status == 23) & ((pid <= 5) | (pid == 21))], 1
+
+
+def _tops(prt: ak.Array) -> ak.Array:
+    """The (last-copy) top and antitop of each event: the mothers of the b quarks of their decays."""
+    pid, mother = prt.id, prt.mother1
+    b_from_top = (abs(pid) == 5) & (abs(prt.id[mother]) == 6) & (abs(prt.status) == 23)
+    tops = prt[mother[b_from_top]]
+    return ak.with_field(tops, np.sign(tops.id), "group")
+
+
+def _match_top(jets: ak.Array, prt: ak.Array) -> ak.Array:
+    """(event, jet) mask: a top within R of the jet axis and all three of its own decay quarks too."""
+    quarks, _ = _partons(prt, "top")
+    tops = _tops(prt)
+    matched = ak.zeros_like(jets.pt, dtype=bool)
+    for group in (1, -1):
+        q = quarks[quarks.group == group]
+        t = tops[tops.group == group]
+        qp = ak.cartesian({"j": jets, "p": q}, axis=1, nested=True)
+        tp = ak.cartesian({"j": jets, "p": t}, axis=1, nested=True)
+        q_in = ak.sum(_delta_r(qp.j.eta, qp.j.phi, qp.p.p.eta, qp.p.p.phi) < JET_R, axis=2)
+        t_in = ak.sum(_delta_r(tp.j.eta, tp.j.phi, tp.p.p.eta, tp.p.p.phi) < JET_R, axis=2) >= 1
+        matched = matched | (t_in & (q_in == 3) & (ak.num(q, axis=1) == 3))
+    return matched
 
 
 def _match(jets: ak.Array, partons: ak.Array, need: int, process: str) -> ak.Array:
@@ -160,8 +208,25 @@ def _match(jets: ak.Array, partons: ak.Array, need: int, process: str) -> ak.Arr
     return ak.sum(dr < JET_R, axis=2) >= need
 
 
-def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tuple[ak.Array, ak.Array]:
-    """Cluster one batch of events; return the selected jets' constituents and the jets, flat over events."""
+def _matched_parton_id(jets: ak.Array, prt: ak.Array, process: str) -> ak.Array:
+    """PDG id (absolute) of the parton each jet is matched to: 6, 24, 23, or the light quark / gluon."""
+    if process in ("top", "w", "z"):
+        return ak.ones_like(jets.pt, dtype=np.int32) * {"top": 6, "w": 24, "z": 23}[process]
+    partons, _ = _partons(prt, "q")
+    pairs = ak.cartesian({"j": jets, "p": partons}, axis=1, nested=True)
+    dr = _delta_r(pairs.j.eta, pairs.j.phi, pairs.p.p.eta, pairs.p.p.phi)
+    nearest = ak.argmin(dr, axis=2, keepdims=True)
+    flavour = ak.firsts(abs(pairs.p.id[nearest]), axis=2)
+    close = ak.fill_none(ak.firsts(dr[nearest], axis=2) < JET_R, False)
+    return ak.values_astype(ak.where(close, ak.fill_none(flavour, 0), 0), np.int32)
+
+
+def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tuple[ak.Array, ak.Array, ak.Array]:
+    """Cluster one batch of events; return the selected jets' constituents, the jets and their
+    matched parton ids (PDG, 0 for QCD jets with no parton within R), flat over events.
+
+    Only the :data:`N_LEADING` highest-pT jets of an event are candidates.
+    """
     with needs_extra("jets"):
         import fastjet
 
@@ -171,15 +236,22 @@ def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tu
     mom = final.p
     vectors = ak.zip({"px": mom.px, "py": mom.py, "pz": mom.pz, "E": mom.e}, with_name="Momentum4D")
     cluster = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R))
-    jets = cluster.inclusive_jets(min_pt=pt_range[0])
-    index = cluster.constituent_index(min_pt=pt_range[0])
-    keep = (jets.pt < pt_range[1]) & (abs(jets.eta) < eta_max) & (ak.num(index, axis=2) >= 4)
-    if process != "qcd":
+    min_pt = 0.5 * pt_range[0]  # candidates: the leading jets, whatever their pT; 0.5 x low only saves time
+    jets = cluster.inclusive_jets(min_pt=min_pt)
+    index = cluster.constituent_index(min_pt=min_pt)
+    order = ak.argsort(jets.pt, axis=1, ascending=False)
+    jets, index = jets[order][:, :N_LEADING], index[order][:, :N_LEADING]
+    keep = (jets.pt >= pt_range[0]) & (jets.pt < pt_range[1]) & (abs(jets.eta) < eta_max)
+    keep = keep & (ak.num(index, axis=2) >= 4)
+    if process == "top":
+        keep = keep & _match_top(jets, prt)
+    elif process != "qcd":
         keep = keep & _match(jets, *_partons(prt, process), process)
+    parton = _matched_parton_id(jets, prt, process)
     offsets = np.cumsum(np.asarray(ak.num(final))) - np.asarray(ak.num(final))
     flat_index = ak.flatten((index + offsets)[keep], axis=1)
     particles = ak.unflatten(ak.flatten(final)[ak.flatten(flat_index)], ak.num(flat_index))
-    return particles, ak.flatten(jets[keep])
+    return particles, ak.flatten(jets[keep]), ak.flatten(parton[keep])
 
 
 def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_particles: int) -> dict:
@@ -198,7 +270,7 @@ def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_part
         "py": p.py,
         "pz": p.pz,
         "energy": p.e,
-        "deta": p.eta - jets.eta,
+        "deta": (p.eta - jets.eta) * np.where(jets.eta < 0, -1.0, 1.0),  # JetClass: signed by the jet's eta
         "dphi": (p.phi - jets.phi + np.pi) % (2 * np.pi) - np.pi,
         "charge": charge,
         "pid": pid,
@@ -262,21 +334,22 @@ def generate_chunk(
         return np.vectorize(charges.__getitem__, otypes=[np.float32])(ids) if ids.size else ids.astype(np.float32)
 
     batch_events = min(batch_events, max(25, 2 * n_jets))  # small requests: small batches
-    parts, jets, n_events, n_found, pythia_s = [], [], 0, 0, 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    parts, jets, partons, n_events, n_found, pythia_s = [], [], [], 0, 0, 0.0
+    with ignore_spurious_fastjet_warning():
         while n_found < n_jets:
             tick = time.perf_counter()
             events = pythia.nextBatch(batch_events)
             pythia_s += time.perf_counter() - tick
-            particles, selected = _select_jets(events, process, pt_range, eta_max)
+            particles, selected, parton = _select_jets(events, process, pt_range, eta_max)
             parts.append(particles)
             jets.append(selected)
+            partons.append(parton)
             n_events += batch_events
             n_found += len(selected)
         particles = ak.concatenate(parts)[:n_jets]
         selected = ak.concatenate(jets)[:n_jets]
         out = _constituent_arrays(particles, selected, charge_of, max_particles)
+        out["aux_parton"] = np.asarray(ak.concatenate(partons)[:n_jets], dtype=np.int32)
         vectors = ak.zip(
             {"px": particles.p.px, "py": particles.p.py, "pz": particles.p.pz, "E": particles.p.e},
             with_name="Momentum4D",
@@ -336,7 +409,7 @@ def _run_chunk(task: tuple) -> tuple[int, dict]:
 def _merge(chunks: list[dict]) -> dict:
     merged = {"part": {k: ak.concatenate([c["part"][k] for c in chunks]) for k in chunks[0]["part"]}}
     for key in chunks[0]:
-        if key.startswith("jet_"):
+        if key.startswith(("jet_", "aux_")):
             merged[key] = np.concatenate([np.asarray(c[key]) for c in chunks])
     merged["n_events"] = sum(c["n_events"] for c in chunks)
     return merged
@@ -426,6 +499,7 @@ def generate_jets(
         arrays = _generate_all(
             process, int(n_jets), seed=int(seed), n_workers=n_workers or cpu_threads(), progress=progress, kwargs=kwargs
         )
-        write_jetclass(path, arrays, label=PROCESSES[process][1], parton=process)
+        notes = {"generator": GENERATOR_VERSION, "process": process, "deviations": list(RECIPE_NOTES)}
+        write_jetclass(path, arrays, label=PROCESSES[process][1], parton=process, metadata=notes)
 
     return cached_file("jets", params, GENERATOR_VERSION, build, suffix=".root")

@@ -6,6 +6,10 @@ part_deta, part_dphi, part_charge, part_is*``, jet branches ``jet_pt, jet_eta,
 jet_phi, jet_energy, jet_nparticles, jet_sdmass, jet_tau1..4`` and one-hot
 ``label_*`` branches. Locally generated jets are written in the same schema, so the
 same loader reads both.
+
+JetClass stores ``part_deta = (eta_part - eta_jet) * sign(eta_jet)`` (a particle ahead of
+the jet axis, away from the beam line, has positive deta on both sides of the detector);
+:func:`read_branches` checks it on the first jets of every file (:func:`check_deta_convention`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "JETCLASS_LABELS",
     "REQUIRED_BRANCHES",
     "JetData",
+    "check_deta_convention",
     "load_jets",
     "read_branches",
     "resolve_jet_files",
@@ -78,7 +83,9 @@ OPTIONAL_BRANCHES = (
     "jet_tau4",
     "aux_parton",
 )
-_PARTONS = {"top": 6, "w": 24, "z": 23, "q": 1, "g": 21, "qcd": 0}
+_PARTONS = {"top": 6, "w": 24, "z": 23, "g": 21}  # fallback when the arrays carry no aux_parton
+_DETA_ENTRIES = 20  # jets checked per file
+_DETA_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,9 @@ class JetData:
         return len(self.labels)
 
 
-def write_jetclass(path: Path | str, arrays: Mapping, *, label: str, parton: str | None = None) -> Path:
+def write_jetclass(
+    path: Path | str, arrays: Mapping, *, label: str, parton: str | None = None, metadata: Mapping | None = None
+) -> Path:
     """Write jets to a JetClass-schema ROOT file with uproot.
 
     Parameters
@@ -130,12 +139,20 @@ def write_jetclass(path: Path | str, arrays: Mapping, *, label: str, parton: str
     path
         Output file.
     arrays
-        ``part`` (dict of jagged arrays without the ``part_`` prefix) and ``jet_*`` arrays.
+        ``part`` (dict of jagged arrays without the ``part_`` prefix, ``deta`` in the JetClass
+        convention ``(eta_part - eta_jet) * sign(eta_jet)``), ``jet_*`` arrays and optionally
+        ``aux_parton`` (n_jets,) PDG ids of the matched partons.
     label
         The JetClass label branch set to 1 for every jet (e.g. ``label_Tbqq``).
     parton
-        Our process name, stored as the PDG id of the matched parton in ``aux_parton``.
+        Our process name; without ``arrays["aux_parton"]``, its PDG id (top 6, W 24, Z 23,
+        gluon 21; 0 otherwise) is stored for every jet in ``aux_parton``.
+    metadata
+        JSON-serialisable description of how the jets were made, stored as the string
+        ``hepml_nb_metadata`` (a TObjString) beside the tree.
     """
+    import json
+
     import uproot
 
     if label not in JETCLASS_LABELS:
@@ -147,11 +164,16 @@ def write_jetclass(path: Path | str, arrays: Mapping, *, label: str, parton: str
             branches[key] = np.asarray(value, dtype=np.int32 if key == "jet_nparticles" else np.float32)
     for name in JETCLASS_LABELS:
         branches[name] = np.full(n, name == label)
-    branches["aux_parton"] = np.full(n, _PARTONS.get(parton, 0), dtype=np.int32)
+    if "aux_parton" in arrays:
+        branches["aux_parton"] = np.asarray(arrays["aux_parton"], dtype=np.int32)
+    else:
+        branches["aux_parton"] = np.full(n, _PARTONS.get(parton, 0), dtype=np.int32)
     with atomic_output(path) as tmp, uproot.recreate(tmp) as fout:
         types = {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in branches.items()}
         tree = fout.mktree("tree", types, field_name=lambda outer, inner: f"{outer}_{inner}")
         tree.extend(branches)
+        if metadata is not None:
+            fout["hepml_nb_metadata"] = json.dumps(dict(metadata), sort_keys=True)
     return Path(path)
 
 
@@ -297,11 +319,60 @@ def resolve_jet_files(data_path) -> list[Path]:
     return files
 
 
+def check_deta_convention(branches: Mapping, path: Path | str = "the file", *, n_entries: int = _DETA_ENTRIES) -> None:
+    """Check ``part_deta`` against ``(eta(part_px, part_py, part_pz) - jet_eta) * sign(jet_eta)``.
+
+    Only the first ``n_entries`` jets are compared (tolerance 0.01).
+
+    Raises
+    ------
+    DataError
+        ``part_deta`` is the plain difference ``eta_part - eta_jet`` (seen on jets at
+        eta < 0), or follows neither convention; the message says how to convert.
+    """
+    first = {k: branches[k][:n_entries] for k in ("part_px", "part_py", "part_pz", "part_deta", "jet_eta")}
+    pt = np.hypot(first["part_px"], first["part_py"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta = np.arcsinh(first["part_pz"] / pt)
+    jet_eta = ak.to_numpy(first["jet_eta"]).astype(float)
+    plain = ak.flatten(eta - jet_eta)
+    sign = ak.flatten(ak.broadcast_arrays(np.where(jet_eta < 0, -1.0, 1.0), eta)[0])  # sign(0) taken as +1
+    deta = ak.to_numpy(ak.flatten(first["part_deta"])).astype(float)
+    plain, sign = ak.to_numpy(plain), ak.to_numpy(sign)
+    finite = np.isfinite(plain)
+    if not finite.any():
+        return
+    deta, plain, sign = deta[finite], plain[finite], sign[finite]
+
+    def agrees(expected: np.ndarray) -> bool:
+        return float(np.mean(np.abs(deta - expected) < _DETA_TOLERANCE)) >= 0.9
+
+    if agrees(plain * sign):
+        return
+    fix = (
+        "JetClass stores part_deta = (eta_part - eta_jet) * sign(eta_jet); convert with "
+        "part_deta = (eta_part - jet_eta) * sign(jet_eta), e.g. "
+        "branches['part_deta'] = branches['part_deta'] * np.sign(branches['jet_eta']) for a plain difference "
+        "(hepml_nb.jets.write_jetclass expects the JetClass convention)"
+    )
+    if agrees(plain):
+        raise DataError(
+            f"{path}: part_deta is the plain difference eta_part - eta_jet (jets at eta < 0 have the wrong sign), "
+            f"not the JetClass convention; {fix}"
+        )
+    raise DataError(
+        f"{path}: part_deta does not follow the JetClass convention: on the first {len(jet_eta)} jets it differs "
+        f"from (eta_part - eta_jet) * sign(eta_jet) computed from part_px, part_py, part_pz and jet_eta by up to "
+        f"{np.max(np.abs(deta - plain * sign)):.3g}; {fix}"
+    )
+
+
 def read_branches(path: Path | str) -> dict[str, ak.Array]:
     """Read the branches the loader uses from one file; DataError names any missing one.
 
     The file gets the checks of :func:`resolve_jet_files` first (exists, ROOT, not
-    truncated, tree ``tree``, branches, entries).
+    truncated, tree ``tree``, branches, entries), then :func:`check_deta_convention` on
+    its first jets.
     """
     path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
     with _open_root(path) as fin:
@@ -310,12 +381,14 @@ def read_branches(path: Path | str) -> dict[str, ak.Array]:
         labels = [b for b in JETCLASS_LABELS if b in present]
         wanted = [*REQUIRED_BRANCHES, *(b for b in OPTIONAL_BRANCHES if b in present), *labels]
         try:
-            return tree.arrays(wanted, how=dict)
+            branches = tree.arrays(wanted, how=dict)
         except Exception as exc:  # noqa: BLE001 - corrupt baskets raise ValueError, OSError, zlib.error ...
             raise DataError(
                 f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
                 f"probably corrupt: copy or write it again"
             ) from None
+    check_deta_convention(branches, path)
+    return branches
 
 
 def _concatenate(parts: list[dict]) -> dict[str, ak.Array]:

@@ -16,7 +16,14 @@ from hepml_nb.core import checkpoints as core_checkpoints
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets.models import ParticleNet
 
-__all__ = ["PRETRAINED_DIR", "pretrained_path", "save_checkpoint", "load_checkpoint", "load_pretrained"]
+__all__ = [
+    "PRETRAINED_DIR",
+    "pretrained_path",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_pretrained",
+    "card_metrics_text",
+]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 KIND = "particlenet"
@@ -80,3 +87,27 @@ def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNe
 def load_pretrained(name: str = "particlenet_lite", *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:
     """The shipped pretrained model and its recipe/metrics (see :func:`load_checkpoint`)."""
     return load_checkpoint(pretrained_path(name), feature_names=feature_names)
+
+
+def card_metrics_text(recipe: dict[str, Any]) -> str:
+    """One line of a recipe card's test metrics: AUC and 1/eps_B with its 68 % interval where the card has one.
+
+    ``"AUC 0.9870, 1/eps_B at 50 % 312 (68 % CL 262-377, 12 of 3750 QCD jets pass)"``; a card
+    without interval keys (older cards) gives the value alone.
+    """
+    from hepml_nb.core.metrics import Rejection, format_rejection
+
+    m = recipe["metrics"]
+    parts = [f"AUC {m['auc']:.4f}"]
+    for wp in (50, 30):
+        key = f"rej{wp}"
+        if f"{key}_low" not in m:
+            parts.append(f"1/eps_B at {wp} % {m[key]:.0f}")
+            continue
+        fields = ("low", "high", "n_pass", "n_background", "lower_limit")
+        r = Rejection(m[key], *(m[f"{key}_{f}"] for f in fields))
+        if r.is_lower_limit:  # the limit, not the (infinite) interpolated value
+            r = r._replace(value=r.low)
+        text = format_rejection(r)
+        parts.append(f"1/eps_B at {wp} % {text} ({r.n_background_pass} of {r.n_background} QCD jets pass)")
+    return ", ".join(parts)

@@ -2,19 +2,45 @@
 
 The PyPI ``fastjet`` has no fastjet-contrib, so soft drop uses the awkward interface's
 grooming on a Cambridge/Aachen reclustering, and N-subjettiness uses exclusive kT
-subjets as axes. Both work on many jets at once (one "event" per jet).
+subjets as axes, clustered with a radius far above the jet size (:data:`AXES_R`, as
+fastjet-contrib's ``ExclusiveJetAxes`` does with ``max_allowable_R``) so that no
+constituent is merged with the beam. Both work on many jets at once (one "event" per jet).
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 
 import awkward as ak
 import numpy as np
 
 from hepml_nb.core.lazy import needs_extra
 
-__all__ = ["softdrop_mass", "nsubjettiness", "nsubjettiness_from_axes", "padded_four_vectors"]
+__all__ = [
+    "AXES_R",
+    "ignore_spurious_fastjet_warning",
+    "softdrop_mass",
+    "nsubjettiness",
+    "nsubjettiness_from_axes",
+    "padded_four_vectors",
+]
+
+#: the Python bindings warn this for every algorithm, also kt and C/A where it does not apply
+_SPURIOUS_WARNING = "dcut and exclusive jets for jet-finders other than kt"
+
+
+@contextlib.contextmanager
+def ignore_spurious_fastjet_warning() -> Iterator[None]:
+    """Hide only fastjet's spurious exclusive-jets warning in the block; other warnings still show."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_SPURIOUS_WARNING, category=UserWarning)
+        yield
+
+
+#: radius of the exclusive-kT clustering that finds the N-subjettiness axes (fastjet's max_allowable_R)
+AXES_R = 1000.0
 
 
 def softdrop_mass(constituents: ak.Array, *, z_cut: float = 0.1, beta: float = 0.0, r0: float = 0.8) -> np.ndarray:
@@ -38,8 +64,7 @@ def softdrop_mass(constituents: ak.Array, *, z_cut: float = 0.1, beta: float = 0
     if len(constituents) == 0:
         return np.zeros(0)
     jet_def = fastjet.JetDefinition(fastjet.cambridge_algorithm, 10.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with ignore_spurious_fastjet_warning():
         cluster = fastjet.ClusterSequence(constituents, jet_def)
         groomed = cluster.exclusive_jets_softdrop_grooming(
             njets=1, beta=beta, symmetry_cut=z_cut, symmetry_measure="scalar_z", R0=r0
@@ -92,6 +117,10 @@ def padded_four_vectors(constituents: ak.Array, n_max: int | None = None) -> np.
 def nsubjettiness(constituents: ak.Array, *, n_max: int = 4, r0: float = 0.8) -> list[np.ndarray]:
     """``[tau_1, ..., tau_n_max]`` per jet with exclusive-kT axes (jets need >= n_max constituents).
 
+    The axes are the exclusive kT subjets of all constituents, clustered with R = :data:`AXES_R`
+    (``r0`` only normalises tau_N): with R = r0 a wide-angle constituent (Delta R near r0) would
+    be merged with the beam and be missing from the axes.
+
     Parameters
     ----------
     constituents
@@ -104,10 +133,9 @@ def nsubjettiness(constituents: ak.Array, *, n_max: int = 4, r0: float = 0.8) ->
     if n == 0:
         return [np.zeros(0) for _ in range(n_max)]
     padded = padded_four_vectors(constituents)
-    cluster = fastjet.ClusterSequence(constituents, fastjet.JetDefinition(fastjet.kt_algorithm, r0))
+    cluster = fastjet.ClusterSequence(constituents, fastjet.JetDefinition(fastjet.kt_algorithm, AXES_R))
     taus = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with ignore_spurious_fastjet_warning():
         for n_axes in range(1, n_max + 1):
             sub = cluster.exclusive_jets(n_jets=n_axes)
             axes = np.stack([ak.to_numpy(sub[f]) for f in ("px", "py", "pz", "E")], axis=-1)
