@@ -1,10 +1,12 @@
 """The ``hepml-nb`` command: list topics, show parameters, run notebooks, sweeps, student builds."""
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from hepml_nb._version import __version__
 from hepml_nb.core.catalog import PROFILES, TOPICS, get_topic, notebook_path
@@ -119,8 +121,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if not values:
             raise ParameterError(f"-p {name} needs at least one value: -p {name} V1 V2 ...")
         grid[name] = values
-    rows = sweep(get_topic(args.topic).key, grid, profile=args.profile, out=args.out,
-                 scheduler=args.scheduler, n_workers=args.workers)
+    rows = sweep(
+        get_topic(args.topic).key,
+        grid,
+        profile=args.profile,
+        out=args.out,
+        scheduler=args.scheduler,
+        n_workers=args.workers,
+    )
     print(format_rows(rows))
     return 0 if all(row["status"] == "ok" for row in rows) else 1
 
@@ -154,9 +162,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 def _cmd_book(args: argparse.Namespace) -> int:
     from hepml_nb.core.book import build_book
 
-    result = build_book(args.out, profile=args.profile, build_dir=args.build_dir, topics=args.topics or None,
-                        jupyterhub=args.jupyterhub_url or "", repository=args.repository, log=args.verbose,
-                        quiet=not args.verbose)
+    result = build_book(
+        args.out,
+        profile=args.profile,
+        build_dir=args.build_dir,
+        topics=args.topics or None,
+        jupyterhub=args.jupyterhub_url or "",
+        repository=args.repository,
+        log=args.verbose,
+        quiet=not args.verbose,
+    )
     state = "built" if result.built else "up to date (nothing changed)"
     print(f"book {state} in {result.seconds:.1f} s: open {result.out / 'index.html'}")
     print(f"executed notebooks reused from the cache: {', '.join(result.reused) or 'none'}")
@@ -166,10 +181,19 @@ def _cmd_book(args: argparse.Namespace) -> int:
 def _cmd_pack(args: argparse.Namespace) -> int:
     from hepml_nb.core.pack import build_pack
 
-    result = build_pack(args.out, wheels=not args.no_wheels, site=not args.no_site, cache=args.with_cache,
-                        site_profile=args.site_profile, build_dir=args.build_dir, force=args.force)
-    print(f"school pack in {result.out}: {result.n_files} files, {result.size_bytes / 2**20:.1f} MiB, "
-          f"{result.seconds:.0f} s; on a school machine: bash {result.out / 'install.sh'}")
+    result = build_pack(
+        args.out,
+        wheels=not args.no_wheels,
+        site=not args.no_site,
+        cache=args.with_cache,
+        site_profile=args.site_profile,
+        build_dir=args.build_dir,
+        force=args.force,
+    )
+    print(
+        f"school pack in {result.out}: {result.n_files} files, {result.size_bytes / 2**20:.1f} MiB, "
+        f"{result.seconds:.0f} s; on a school machine: bash {result.out / 'install.sh'}"
+    )
     return 0
 
 
@@ -187,8 +211,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="topics, notebooks and profiles (--runs: the runs of a folder)")
-    listing.add_argument("--runs", nargs="?", const="runs", metavar="FOLDER",
-                         help="list the run folders under FOLDER (default runs/) with status and key metrics")
+    listing.add_argument(
+        "--runs",
+        nargs="?",
+        const="runs",
+        metavar="FOLDER",
+        help="list the run folders under FOLDER (default runs/) with status and key metrics",
+    )
     params = sub.add_parser("params", help="parameters of a topic's notebook")
     params.add_argument("topic")
     run = sub.add_parser("run", help="execute a topic's notebook (or 'all') with papermill")
@@ -196,14 +225,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="default", choices=PROFILES)
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
     run.add_argument("--out", help="run folder (default runs/<topic>/<time>-<profile>)")
-    run.add_argument("-q", "--quiet", action="store_true",
-                     help="do not stream the notebook's output (prints, progress) to the terminal")
-    run.add_argument("--student", action="store_true",
-                     help="execute the student build (solutions removed; exercises reported as not attempted)")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="do not stream the notebook's output (prints, progress) to the terminal",
+    )
+    run.add_argument(
+        "--student",
+        action="store_true",
+        help="execute the student build (solutions removed; exercises reported as not attempted)",
+    )
     sweep = sub.add_parser("sweep", help="a grid of runs on a Dask cluster")
     sweep.add_argument("topic")
-    sweep.add_argument("-p", "--param", nargs="+", action="append", metavar="NAME V1",
-                       help="a parameter and its values: -p NAME V1 V2 ...")
+    sweep.add_argument(
+        "-p",
+        "--param",
+        nargs="+",
+        action="append",
+        metavar="NAME V1",
+        help="a parameter and its values: -p NAME V1 V2 ...",
+    )
     sweep.add_argument("--profile", default="default", choices=PROFILES)
     sweep.add_argument("--out", help="base folder of the runs")
     sweep.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
@@ -220,17 +262,24 @@ def _parser() -> argparse.ArgumentParser:
     grade_p.add_argument("--timeout", type=float, default=600, help="seconds one cell may run (default 600)")
     book = sub.add_parser("book", help="build the tutorial website (Sphinx) from the executed notebooks")
     book.add_argument("--out", default="site", help="folder of the static site (default site/)")
-    book.add_argument("--profile", default="default", choices=PROFILES,
-                      help="profile the notebooks are executed with (default; ci for a quick build)")
+    book.add_argument(
+        "--profile",
+        default="default",
+        choices=PROFILES,
+        help="profile the notebooks are executed with (default; ci for a quick build)",
+    )
     book.add_argument("--topics", nargs="+", metavar="TOPIC", help="only these topics (default: all)")
     book.add_argument("--build-dir", default="build/book", help="execution cache and Sphinx sources (build/book)")
     book.add_argument("--jupyterhub-url", help="add a JupyterHub launch button for this hub")
-    book.add_argument("--repository", default="https://github.com/hepml-nb/hepml-nb",
-                      help="GitHub repository of the Binder and source buttons")
+    book.add_argument(
+        "--repository",
+        default="https://github.com/hepml-nb/hepml-nb",
+        help="GitHub repository of the Binder and source buttons",
+    )
     book.add_argument("-v", "--verbose", action="store_true", help="stream notebook and Sphinx output")
     pack = sub.add_parser("pack", help="an offline school pack: wheels, notebooks, student builds, site, install.sh")
     pack.add_argument("--out", required=True, help="folder of the pack (must be new or empty, see --force)")
-    pack.add_argument("--no-wheels", action="store_true", help="leave out the wheelhouse (quick; install needs network)")
+    pack.add_argument("--no-wheels", action="store_true", help="no wheelhouse (quick; installing then needs network)")
     pack.add_argument("--no-site", action="store_true", help="leave out the tutorial website")
     pack.add_argument("--with-cache", action="store_true", help="copy the warmed data cache ($HEPML_NB_CACHE)")
     pack.add_argument("--site-profile", default="default", choices=PROFILES, help="profile of the site's notebooks")
@@ -243,9 +292,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"list": _cmd_list, "params": _cmd_params, "run": _cmd_run, "sweep": _cmd_sweep,
-             "student": _cmd_student, "notebooks": _cmd_notebooks, "grade": _cmd_grade,
-             "book": _cmd_book, "pack": _cmd_pack}
+_COMMANDS = {
+    "list": _cmd_list,
+    "params": _cmd_params,
+    "run": _cmd_run,
+    "sweep": _cmd_sweep,
+    "student": _cmd_student,
+    "notebooks": _cmd_notebooks,
+    "grade": _cmd_grade,
+    "book": _cmd_book,
+    "pack": _cmd_pack,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

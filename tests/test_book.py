@@ -19,7 +19,9 @@ _TOY_PARAMS = (
 
 def test_parameter_table_lists_every_parameter_with_profiles():
     table = parameter_table("setup")
-    assert "| `n_events` | int | `20` | `5` | `200` | >= 1 |" in table
+    assert (
+        "| `n_events` | Pythia8 pp -> dijet events to generate and cluster | int | `20` | `5` | `200` | >= 1 |" in table
+    )
     assert table.count("\n| `") == 5 and "hepml-nb run setup --profile ci" in table
 
 
@@ -53,6 +55,17 @@ def test_build_book_builds_static_site_and_reuses_cache(toy_notebooks, tmp_path)
     assert (site / "running.html").exists() and "grades.summary.csv" in (site / "running.html").read_text()
     again = build_book(site, profile="ci", build_dir=build, topics=["setup"], jupyterhub="https://hub.example.org")
     assert (again.built, again.reused) == (False, ["setup"])
+    nb_path = toy_notebooks / "00_setup_check.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A changed notebook is executed again."))
+    nbformat.write(nb, nb_path)
+    changed = build_book(site, profile="ci", build_dir=build, topics=["setup"])
+    assert (
+        changed.built
+        and changed.reused == []
+        and "executed again" in (site / "notebooks" / "00_setup_check.html").read_text()
+    )
+    assert [p.name for p in (build / "executed").iterdir()] == [changed.runs["setup"].name]  # the old run is gone
 
 
 @pytest.mark.slow

@@ -273,26 +273,33 @@ def test_jupyterlab_runs_notebook_with_live_widget(jupyterlab, browser, topic):
     base, token, names = jupyterlab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{names[topic]}?token={token}")
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
-        " === 'idle'",
-        timeout=120_000,
-    )
-    page.evaluate(_RUN_ALL)
-    deadline, state = time.monotonic() + 600, None
-    while time.monotonic() < deadline:
-        state = page.evaluate(_STATE)
-        if state and state["status"] == "idle" and all(c["count"] and not c["pending"] for c in state["cells"]):
-            break
-        time.sleep(2)
-    widgets = page.locator(".jp-OutputArea .jupyter-widgets, .jp-OutputArea .widget-box")
-    if widgets.count():
-        widgets.first.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / f"lab_{topic}.png"))
-    assert state and all(c["count"] for c in state["cells"]), f"not every cell ran: {state}"
-    errors = [e for c in state["cells"] for e in c["errors"]]
-    assert not errors
-    assert widgets.count() > 0, "the ipywidgets explorer did not render as a live widget"
-    page.close()
+    try:
+        # a fresh workspace per notebook (?reset): JupyterLab would otherwise reopen the earlier notebooks too
+        page.goto(f"{base}/lab/workspaces/{topic}/tree/{names[topic]}?reset&token={token}")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status"
+            " === 'idle'",
+            timeout=120_000,
+        )
+        assert page.evaluate("window.jupyterapp.shell.currentWidget.context.path") == names[topic]
+        page.evaluate(_RUN_ALL)
+        deadline, state = time.monotonic() + 600, None
+        while time.monotonic() < deadline:
+            state = page.evaluate(_STATE)
+            done = state and state["status"] == "idle" and not any(c["pending"] for c in state["cells"])
+            if done and (all(c["count"] for c in state["cells"]) or any(c["errors"] for c in state["cells"])):
+                break  # every cell ran, or run-all stopped at an error
+            time.sleep(2)
+        widgets = page.locator(".jp-OutputArea .widget-interact")  # hn.explore: ipywidgets.interactive
+        if widgets.count():
+            widgets.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"lab_{topic}.png"))
+        assert state and all(c["count"] for c in state["cells"]), f"not every cell ran: {state}"
+        errors = [e for c in state["cells"] for e in c["errors"]]
+        assert not errors
+        assert widgets.count() > 0, "the ipywidgets explorer did not render as a live widget"
+    finally:  # shut the kernel down even when an assertion failed, so the next notebook has the CPU
+        with contextlib.suppress(Exception):
+            page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }")
+        page.close()

@@ -84,6 +84,13 @@ def test_find_submissions_missing_path_and_empty_folder(tmp_path):
         find_submissions([tmp_path])
 
 
+def test_find_submissions_unknown_topic_belongs_to_the_folder(tmp_path):
+    (tmp_path / "zoe").mkdir()
+    (tmp_path / "zoe" / "essay.ipynb").write_text("{}")
+    (tmp_path / "top.ipynb").write_text("{}")
+    assert {(s.student, s.topic) for s in find_submissions([tmp_path])} == {("zoe", ""), ("top", "")}
+
+
 def test_grade_rejects_two_submissions_of_one_student(tmp_path):
     from hepml_nb.core.grading import grade
 

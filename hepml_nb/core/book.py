@@ -11,7 +11,8 @@ installed, math shows as LaTeX source otherwise).
 Execution cache: each executed notebook is kept in a run folder
 ``<build_dir>/executed/<topic>-<profile>-<key>``, where ``key`` hashes the notebook file, the merged
 parameters and the hepml-nb version (:func:`execution_key`); a later build with the same key reuses
-it. Sphinx's environment is kept in ``<build_dir>/doctrees``, staged files are rewritten only when
+it, and the run folders of older keys of a built topic and profile are removed. Sphinx's environment
+is kept in ``<build_dir>/doctrees``, staged files are rewritten only when
 they change, and a build whose staged sources and options are unchanged is skipped altogether (a
 stamp in the output folder), so an unchanged rebuild costs nothing.
 
@@ -147,7 +148,7 @@ def parameter_table(topic: str) -> str:
         f"The parameters cell of `{info.notebook}`; its values are the `default` profile. Run with "
         f"`hepml-nb run {key} --profile ci` (or `full`), override one with `-p NAME VALUE`.",
         "",
-        "| name | type | default | ci | full | allowed | help |",
+        "| name | help | type | default | ci | full | allowed |",
         "|---|---|---|---|---|---|---|",
     ]
     for p in params.values():
@@ -155,12 +156,12 @@ def parameter_table(topic: str) -> str:
         rule = info.rules[p.name].describe() if p.name in info.rules else ""
         shown = [
             f"`{p.name}`",
+            p.help,
             p.type_name,
             f"`{p.default!r}`",
             f"`{ci[p.name]!r}`" if p.name in ci else "",
             f"`{full[p.name]!r}`" if p.name in full else "",
             rule,
-            p.help,
         ]
         lines.append("| " + " | ".join(_cell(v) for v in shown) + " |")
     return "\n".join(lines) + "\n"
@@ -334,6 +335,9 @@ def build_book(
     for key in keys:
         notebooks[key], was_reused = executed_notebook(key, profile, build_dir, log=log)
         reused += [key] * was_reused
+        for stale in (build_dir / "executed").glob(f"{key}-{profile}-*"):  # older notebooks or parameters
+            if stale != notebooks[key].parent:
+                shutil.rmtree(stale, ignore_errors=True)
     conf = _conf(repository=repository, branch=branch, binder=binder, jupyterhub=jupyterhub)
     hashes = stage_sources(build_dir / "src", notebooks, profile=profile, conf=conf)
     stamp = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()

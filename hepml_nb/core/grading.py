@@ -19,7 +19,9 @@ status) is written beside it and printed.
 Names. The topic is recognised from the file name: it contains a catalog notebook's stem
 (``00_setup_check``) or starts with its number (``00_``); ``topic=`` overrides it. The student is
 the file stem with that notebook stem (and ``student_``) removed, e.g. ``alice_00_setup_check.ipynb``
--> ``alice``; when nothing is left (``alice/00_setup_check.ipynb``) it is the parent folder's name.
+-> ``alice``; when nothing is left (``alice/00_setup_check.ipynb``) it is the parent folder's name. A
+notebook whose topic is not recognised is an error row under its folder's name (its stem at the top level).
+The exit status of ``hepml-nb grade`` is 0 when every submission was graded, failed ones included.
 
 Integrity. A submission is the student's own code, run with the grader's permissions: grade in a
 container or a throw-away account. A checker cell that differs from the teacher's notebook is

@@ -51,8 +51,16 @@ DISTRIBUTIONS = {
 #: (tests/test_core_lazy.py checks this against pyproject.toml).
 TOPIC_EXTRAS: dict[str, tuple[str, ...]] = {
     "jets": ("torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
-    "qml": ("qiskit", "qiskit_aer", "qiskit_machine_learning", "qiskit_ibm_runtime", "pyqpanda3", "pythia8mc", "uproot",
-            "awkward"),
+    "qml": (
+        "qiskit",
+        "qiskit_aer",
+        "qiskit_machine_learning",
+        "qiskit_ibm_runtime",
+        "pyqpanda3",
+        "pythia8mc",
+        "uproot",
+        "awkward",
+    ),
     "calo": ("torch", "h5py"),
     "fpga": ("hls4ml", "da4ml", "torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
 }

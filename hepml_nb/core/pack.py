@@ -10,7 +10,8 @@
 - ``cache/``: a copy of the warmed data cache (:func:`hepml_nb.core.cache.cache_dir`), when asked;
 - ``MANIFEST.sha256`` (``sha256sum`` format, every file) and ``pack.json`` (versions, platform);
 - ``install.sh``: checks every checksum, creates ``.venv`` and installs with
-  ``pip install --no-index --find-links wheels 'hepml-nb[all]'``; prints how to use the cache.
+  ``pip install --isolated --no-index --find-links wheels 'hepml-nb[all]'`` (only the pack's wheels: no
+  index, no pip configuration of the machine); prints how to use the cache.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ if ! command -v "$PYTHON" >/dev/null; then
 fi
 VENV=${VENV:-.venv}
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --no-index --find-links wheels --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install --no-index --find-links wheels "hepml-nb[all]"
+"$VENV/bin/python" -m pip install --isolated --no-index --find-links wheels --upgrade pip >/dev/null 2>&1 || true
+"$VENV/bin/python" -m pip install --isolated --no-index --find-links wheels "hepml-nb[all]"
 "$VENV/bin/hepml-nb" list >/dev/null
 echo "installed: . $VENV/bin/activate && jupyter lab notebooks/   (site: site/index.html)"
 if [[ -d cache ]]; then

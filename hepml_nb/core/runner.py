@@ -12,6 +12,7 @@ each run into a fresh private temporary folder (mode 0700, removed afterwards), 
 the kernel talks to papermill over IPC sockets in that folder: no other local user
 can plant or reach either.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,9 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from hepml_nb.core.catalog import notebook_path, profile_overrides, topic_rules
 from hepml_nb.core.errors import NotebookExecutionError
@@ -32,8 +34,16 @@ from hepml_nb.core.params import read_parameters, validate_parameters
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
 from hepml_nb.core.widgets import HEADLESS_ENV
 
-__all__ = ["RunResult", "STATUS_FILE", "prepare_run", "run", "execute", "default_run_dir", "private_kernel",
-           "read_status"]
+__all__ = [
+    "RunResult",
+    "STATUS_FILE",
+    "prepare_run",
+    "run",
+    "execute",
+    "default_run_dir",
+    "private_kernel",
+    "read_status",
+]
 
 STATUS_FILE = "status.json"
 KERNEL_NAME = "hepml-nb-python"
@@ -72,10 +82,15 @@ def private_kernel() -> Iterator[tuple[str, Path]]:
     try:
         spec = root / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
-        (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": f"Python ({sys.executable})", "language": "python",
-        }))
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": f"Python ({sys.executable})",
+                    "language": "python",
+                }
+            )
+        )
         yield KERNEL_NAME, root
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -110,8 +125,11 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                     os.environ[key] = old
 
 
-def prepare_run(topic: str, profile: str = "default", params: Mapping[str, Any] | None = None,
-                ) -> tuple[Path, dict[str, Any]]:
+def prepare_run(
+    topic: str,
+    profile: str = "default",
+    params: Mapping[str, Any] | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """Validate a run's parameters without starting anything: (notebook path, merged parameters).
 
     Profile overrides come first, then ``params``; both are checked against the
@@ -122,8 +140,9 @@ def prepare_run(topic: str, profile: str = "default", params: Mapping[str, Any] 
     declared = read_parameters(nb_path)
     merged = dict(profile_overrides(topic, profile))
     merged.update(params or {})
-    return nb_path, validate_parameters(declared, merged, notebook=f"topic {topic!r} ({nb_path.name})",
-                                        rules=topic_rules(topic))
+    return nb_path, validate_parameters(
+        declared, merged, notebook=f"topic {topic!r} ({nb_path.name})", rules=topic_rules(topic)
+    )
 
 
 def _first_line(source: str) -> str:
@@ -143,8 +162,9 @@ def _execution_error(exc: Exception, nb_path: Path, executed: Path) -> NotebookE
 
 
 def _write_status(folder: Path, status: str, **details: Any) -> None:
-    write_json_atomic(folder / STATUS_FILE, {"status": status, "time": _dt.datetime.now().isoformat(),
-                                             "pid": os.getpid(), **details})
+    write_json_atomic(
+        folder / STATUS_FILE, {"status": status, "time": _dt.datetime.now().isoformat(), "pid": os.getpid(), **details}
+    )
 
 
 def read_status(folder: Path | str) -> dict[str, Any]:
@@ -165,9 +185,16 @@ def _student_source(nb_path: Path, folder: Path) -> Path:
     return target
 
 
-def execute(topic: str, profile: str = "default", out: Path | str | None = None, *,
-            progress: bool = False, log_output: bool = False, student: bool = False,
-            **params: Any) -> RunResult:
+def execute(
+    topic: str,
+    profile: str = "default",
+    out: Path | str | None = None,
+    *,
+    progress: bool = False,
+    log_output: bool = False,
+    student: bool = False,
+    **params: Any,
+) -> RunResult:
     """Execute ``topic``'s notebook with ``profile`` and ``params``; see :func:`run`.
 
     ``progress`` shows papermill's cell progress bar; ``log_output`` streams the notebook's own
@@ -182,34 +209,51 @@ def execute(topic: str, profile: str = "default", out: Path | str | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     for stale in (METRICS_FILE, STATUS_FILE, "exercises.json"):
         (folder / stale).unlink(missing_ok=True)
-    write_json_atomic(folder / "params.json", {"topic": topic, "profile": profile, "student": student,
-                                               "parameters": merged})
+    write_json_atomic(
+        folder / "params.json", {"topic": topic, "profile": profile, "student": student, "parameters": merged}
+    )
     _write_status(folder, "running")
     source = _student_source(nb_path, folder) if student else nb_path
     executed = folder / nb_path.name
-    env = {RUN_DIR_ENV: str(folder), HEADLESS_ENV: "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           # OpenMP threads that sleep instead of spinning: torch and sklearn slow down many-fold
-           # when spinning threads share cores with other work (laptops, JupyterHub nodes, CI)
-           "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    env = {
+        RUN_DIR_ENV: str(folder),
+        HEADLESS_ENV: "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        # OpenMP threads that sleep instead of spinning: torch and sklearn slow down many-fold
+        # when spinning threads share cores with other work (laptops, JupyterHub nodes, CI)
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+    }
     streams = {"stdout_file": sys.stdout, "stderr_file": sys.stderr} if log_output else {}
     try:
         with private_kernel() as (kernel, kernel_dir):
             jupyter_path = [str(kernel_dir), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
             with _environment({**env, "JUPYTER_PATH": os.pathsep.join(jupyter_path)}):
                 papermill.execute_notebook(
-                    str(source), str(executed), parameters=merged, kernel_name=kernel, progress_bar=progress,
-                    cwd=None, kernel_manager_class=_ipc_kernel_manager(kernel_dir), **streams,
+                    str(source),
+                    str(executed),
+                    parameters=merged,
+                    kernel_name=kernel,
+                    progress_bar=progress,
+                    cwd=None,
+                    kernel_manager_class=_ipc_kernel_manager(kernel_dir),
+                    **streams,
                 )
     except PapermillExecutionError as exc:
         error = _execution_error(exc, nb_path, executed)
-        _write_status(folder, "failed", cell=exc.exec_count, cell_first_line=_first_line(exc.source),
-                      error=f"{exc.ename}: {exc.evalue}")
+        _write_status(
+            folder,
+            "failed",
+            cell=exc.exec_count,
+            cell_first_line=_first_line(exc.source),
+            error=f"{exc.ename}: {exc.evalue}",
+        )
         raise error from None
     except BaseException as exc:
         _write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
         from hepml_nb.core.runcard import write_run_card
+
         write_run_card(folder, executed)
     _write_status(folder, "ok")
     return RunResult(folder, merged, load_metrics(folder))
