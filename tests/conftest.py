@@ -12,6 +12,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
@@ -144,3 +145,21 @@ def toy_notebooks(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("HEPML_NB_NOTEBOOKS", str(folder))
     return folder
+
+
+@pytest.fixture
+def net_483(seed):
+    """A 4-8-3 quantised network with random weights (4-bit weights, 6-bit activations), for the RTL tests."""
+    from hepml_nb.fpga import rtl
+    from hepml_nb.fpga.model import build_tagger
+
+    model = build_tagger(4, 3, hidden=(8,), seed=seed)
+    return rtl.quantize_tagger(
+        model, input_type="ap_fixed<8,3>", weight_bits=4, activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>"
+    )
+
+
+@pytest.fixture
+def jets(seed):
+    """300 random standardised 4-feature inputs for the 4-8-3 network."""
+    return np.random.default_rng(seed).normal(scale=2.0, size=(300, 4))

@@ -11,24 +11,6 @@ from hepml_nb.fpga import compare, rtl
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="hls4ml emulation needs g++ (apt-get install g++)")
 
 
-@pytest.fixture
-def net_483(seed):
-    from hepml_nb.fpga.model import build_tagger
-
-    return rtl.quantize_tagger(
-        build_tagger(4, 3, hidden=(8,), seed=seed),
-        input_type="ap_fixed<8,3>",
-        weight_bits=4,
-        activation_type="ap_ufixed<6,2>",
-        output_type="ap_fixed<10,4>",
-    )
-
-
-@pytest.fixture
-def jets(seed):
-    return np.random.default_rng(seed).normal(scale=2.0, size=(300, 4))
-
-
 def test_network_to_torch_holds_the_quantised_weights(net_483):
     model = compare.network_to_torch(net_483, softmax=True)
     assert [name for name, _ in model.named_children()] == ["fc1", "relu1", "fc2", "softmax"]

@@ -9,19 +9,8 @@ from hepml_nb.core.errors import ParameterError
 
 pytest.importorskip("da4ml", reason="the RTL flow needs da4ml (pip install da4ml==0.6.0)")
 
-from hepml_nb.fpga import flow, rtl, study  # noqa: E402
+from hepml_nb.fpga import flow, study  # noqa: E402
 from hepml_nb.fpga.model import TaggerData, build_tagger  # noqa: E402
-
-
-@pytest.fixture
-def net_483(seed):
-    return rtl.quantize_tagger(
-        build_tagger(4, 3, hidden=(8,), seed=seed),
-        input_type="ap_fixed<8,3>",
-        weight_bits=4,
-        activation_type="ap_ufixed<6,2>",
-        output_type="ap_fixed<10,4>",
-    )
 
 
 @pytest.fixture

@@ -20,22 +20,6 @@ needs_yosys = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def net_483(seed):
-    """A 4-8-3 quantised network with random weights (4-bit weights, 6-bit activations)."""
-    from hepml_nb.fpga.model import build_tagger
-
-    model = build_tagger(4, 3, hidden=(8,), seed=seed)
-    return rtl.quantize_tagger(
-        model, input_type="ap_fixed<8,3>", weight_bits=4, activation_type="ap_ufixed<6,2>", output_type="ap_fixed<10,4>"
-    )
-
-
-@pytest.fixture
-def jets(seed):
-    return np.random.default_rng(seed).normal(scale=2.0, size=(300, 4))
-
-
 def test_parse_fixed_type_signed_and_unsigned():
     assert rtl.parse_fixed_type("ap_fixed<8,3>") == (True, 8, 3)
     assert rtl.parse_fixed_type("ap_ufixed<6,2>") == (False, 6, 2)
