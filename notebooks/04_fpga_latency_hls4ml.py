@@ -526,6 +526,26 @@ assert flow.simulation is None or sim["rtl_sim_latency_cycles"] == flow.design.n
 # timing for Xilinx parts; the `full` profile places and routes the design on a Lattice ECP5 with
 # nextpnr for a real clock frequency.
 #
+# ### One jet through the pipeline
+#
+# The waveform below is the simulation of the first test jet alone (Icarus Verilog, values dumped
+# to a VCD file): one row per pipeline register of the design, one box per clock cycle. The jet
+# (coloured) enters the input register at the first edge and moves one stage per edge; registers
+# not reached yet still hold `x`. The scores in the title are read from the output port and
+# checked against the numpy fixed-point model.
+
+# %%
+if flow.simulation is not None:
+    wave = fpga.rtl_waveform(flow.design, net.quantize_inputs(data.X_test[:1]))
+    np.testing.assert_array_equal(wave.scores, fpga.reference_logits(net, data.X_test[:1])[0])
+    fig, ax = plt.subplots(figsize=(9, 0.5 * (len(wave.signals) + 2)))
+    plots.plot_waveform(wave, ax=ax)
+    hn.save_figure(fig, "rtl_waveform")
+    print(f"scores after {wave.latency_cycles} edges: {wave.scores}, class {data.class_names[int(np.argmax(wave.scores))]}")
+else:
+    print("no RTL simulator here: the waveform needs Icarus Verilog (apt-get install iverilog)")
+
+# %% [markdown]
 # ### hls4ml beside the RTL
 #
 # The same quantised network through hls4ml's C++ emulation. Configured with the RTL's arithmetic

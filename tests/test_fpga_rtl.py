@@ -94,6 +94,46 @@ def test_simulate_rtl_latency_equals_pipeline_depth(net_483, jets, tmp_path, cut
     np.testing.assert_array_equal(sim.outputs, rtl.reference_logits(net_483, jets))
 
 
+@needs_iverilog
+def test_rtl_waveform_one_jet_moves_one_stage_per_edge(net_483, jets, tmp_path):
+    design = rtl.write_verilog(net_483, root=tmp_path, latency_cutoff=2.0)
+    wave = rtlsim.rtl_waveform(design, net_483.quantize_inputs(jets[:1]))
+    names = list(wave.signals)
+    assert names == ["model_inp", *[f"stage{i}_inp" for i in range(design.n_stages)], "model_out"]
+    assert design.n_stages >= 2 and wave.n_cycles == design.n_stages + 3
+    for i in range(design.n_stages):  # stage i's register first holds data after edge i: the pipeline fills up
+        values = wave.signals[f"stage{i}_inp"]
+        assert values[:i] == [None] * i and values[i] is not None
+    assert wave.signals["model_out"][: design.n_stages] == [None] * design.n_stages
+    np.testing.assert_array_equal(wave.scores, rtl.reference_logits(net_483, jets[:1])[0])
+    with pytest.raises(DataError, match="one jet with 4 inputs"):
+        rtlsim.rtl_waveform(design, np.zeros(3))
+
+
+def test_read_vcd_timescale_scopes_and_changes():
+    text = """$date Wed Dec 2 06:43:21 2026 $end
+$timescale 1ps $end
+$scope module tb $end
+$var reg 1 ! clk $end
+$scope module dut $end
+$var reg 8 " q [7:0] $end
+$upscope $end
+$upscope $end
+$enddefinitions $end
+#0
+$dumpvars
+bx "
+0!
+$end
+#1000
+b101 "
+1!
+"""
+    variables, changes = rtlsim.read_vcd(text)
+    assert variables == {"tb.clk": ("!", 1), "tb.dut.q": ('"', 8)}
+    assert changes == [(0.0, '"', "x"), (0.0, "!", "0"), (1.0, '"', "101"), (1.0, "!", "1")]
+
+
 @pytest.mark.slow
 @needs_iverilog
 def test_simulate_rtl_catches_wrong_weight(net_483, jets, tmp_path):

@@ -10,11 +10,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.fpga.estimate import fpga_estimate
 
-__all__ = ["plot_precision_scan", "plot_auc_scan", "plot_reuse_scan", "plot_profile", "design_figure", "plot_pareto"]
+__all__ = [
+    "plot_precision_scan",
+    "plot_auc_scan",
+    "plot_reuse_scan",
+    "plot_profile",
+    "design_figure",
+    "plot_pareto",
+    "plot_waveform",
+]
 
 
 def plot_precision_scan(scans: pd.DataFrame | Mapping[str, pd.DataFrame], *, float_accuracy: float, ax=None):
@@ -147,4 +156,37 @@ def plot_pareto(table: pd.DataFrame, *, cost: str = "est_lut", float_accuracy: f
     ax.set_xlabel(what.get(cost, cost))
     ax.set_ylabel("accuracy (5 classes)")
     ax.legend(loc="lower right")
+    return ax
+
+
+def plot_waveform(wave, *, ax=None):
+    """Timing diagram of one jet through the pipeline (a :class:`~hepml_nb.fpga.rtlsim.Waveform`).
+
+    One row per register, in pipeline order, and the clock on top; each box is the
+    register's content between two rising edges (hex, last digits), grey while it holds
+    ``x``. The boxes holding the jet are coloured: the jet moves one stage per edge.
+    """
+    ax = axes_or_new(ax, figsize=(8, 0.5 * (len(wave.signals) + 2)))
+    names = list(wave.signals)
+    n = wave.n_cycles
+    period = wave.clock_period_ns
+    top = len(names)
+    ax.step(np.arange(2 * n + 1) * period / 2, top + 0.15 + 0.6 * np.resize([1, 0], 2 * n + 1), where="post", color="k")
+    for row, name in enumerate(names):
+        y = top - 1 - row
+        holds_jet = 0 if name == "model_inp" else (wave.latency_cycles if name == "model_out" else int(name[5:-4]))
+        for k, value in enumerate(wave.signals[name]):
+            colour = "0.85" if value is None else ("C1" if k == holds_jet else "C0")
+            ax.add_patch(
+                Rectangle((k * period, y + 0.1), period, 0.7, facecolor=colour, alpha=0.5, edgecolor="k", lw=0.6)
+            )
+            label = "x" if value is None else f"{value:x}"[-4:]
+            ax.text((k + 0.5) * period, y + 0.45, label, ha="center", va="center", fontsize=7, family="monospace")
+    ax.set_yticks([top - 1 - r + 0.45 for r in range(top)] + [top + 0.45])
+    ax.set_yticklabels([f"{name} [{wave.widths[name]}]" for name in names] + ["clk"])
+    ax.set_xlim(0, n * period)
+    ax.set_ylim(-0.1, top + 1)
+    ax.set_xlabel("time after the first rising edge [ns]")
+    scores = ", ".join(f"{s:g}" for s in wave.scores)
+    ax.set_title(f"one jet: output after {wave.latency_cycles} edges = {wave.latency_cycles * period:g} ns ({scores})")
     return ax

@@ -30,6 +30,9 @@ __all__ = [
     "simulate_rtl",
     "check_bit_exact",
     "verify_rtl",
+    "Waveform",
+    "rtl_waveform",
+    "read_vcd",
 ]
 
 
@@ -116,7 +119,7 @@ module hepml_tb;
   {top} dut (.clk(clk), .model_inp(inp), .model_out(out));
   initial begin
     $readmemh("inputs.hex", mem);
-    fd = $fopen("outputs.hex", "w");
+    fd = $fopen("outputs.hex", "w");{dump}
     for (k = 0; k < {cycles}; k = k + 1) begin
       inp = (k < {n}) ? mem[k] : {{{iw}{{1'b0}}}};
       #1 clk = 1'b1;
@@ -182,7 +185,12 @@ def simulate_rtl(
     (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
     (work / "tb.v").write_text(
         _TESTBENCH.format(
-            iw=ibits * n_in, ow=obits * n_out, n=len(X), cycles=len(X) + extra, top=f"{design.name}_wrapper"
+            iw=ibits * n_in,
+            ow=obits * n_out,
+            n=len(X),
+            cycles=len(X) + extra,
+            top=f"{design.name}_wrapper",
+            dump="",
         )
     )
     build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
@@ -302,3 +310,143 @@ def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icaru
             f"measured latency {sim.latency_cycles} cycles differs from the design's pipeline depth {design.n_stages}"
         )
     return sim
+
+
+class Waveform(NamedTuple):
+    """Registers of a simulated design, sampled after every rising clock edge.
+
+    ``signals`` maps a register's name (``model_inp``, ``stage0_inp``, ..., ``model_out``,
+    in pipeline order) to its value after each edge: an ``int``, or ``None`` while it
+    still holds ``x`` (never written). ``widths`` gives each register's width in bits.
+    ``latency_cycles`` is the edge after which the output register holds the jet.
+    """
+
+    signals: dict[str, list[int | None]]
+    widths: dict[str, int]
+    latency_cycles: int
+    clock_period_ns: float
+    scores: np.ndarray
+
+    @property
+    def n_cycles(self) -> int:
+        """Number of rising edges sampled."""
+        return len(next(iter(self.signals.values())))
+
+
+def read_vcd(text: str) -> tuple[dict[str, tuple[str, int]], list[tuple[float, str, str]]]:
+    """Parse the subset of a VCD file that Icarus writes: variables and value changes.
+
+    Returns ``variables`` (``scope.name`` -> (identifier code, width)) and the changes
+    as ``(time [ns], identifier code, value)`` with ``value`` a bit string (``x`` allowed).
+    """
+    variables: dict[str, tuple[str, int]] = {}
+    changes: list[tuple[float, str, str]] = []
+    scopes: list[str] = []
+    tokens = iter(text.split())
+    now, unit_ns = 0.0, 1.0
+    units = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0, "ps": 1e-3, "fs": 1e-6}
+    for tok in tokens:
+        if tok in ("$date", "$version", "$comment", "$timescale"):
+            body = []
+            for t in tokens:
+                if t == "$end":
+                    break
+                body.append(t)
+            if tok == "$timescale":
+                m = re.fullmatch(r"(\d+)\s*([munpf]?s)", "".join(body))
+                if not m:
+                    raise DataError(f"unreadable VCD timescale {' '.join(body)!r}")
+                unit_ns = int(m.group(1)) * units[m.group(2)]
+        elif tok == "$scope":
+            next(tokens)  # scope kind
+            scopes.append(next(tokens))
+        elif tok == "$upscope":
+            scopes.pop()
+        elif tok == "$var":
+            _kind, width, code, name = next(tokens), int(next(tokens)), next(tokens), next(tokens)
+            variables[".".join([*scopes, name])] = (code, width)
+        elif tok.startswith("#"):
+            now = int(tok[1:]) * unit_ns
+        elif tok[0] in "bB":
+            changes.append((now, next(tokens), tok[1:].lower()))
+        elif tok[0] in "01xzXZ" and len(tok) > 1:
+            changes.append((now, tok[1:], tok[0].lower()))
+    return variables, changes
+
+
+def rtl_waveform(design: RTLDesign, x_quantized: np.ndarray, *, extra_cycles: int = 2) -> Waveform:
+    """Simulate one jet through ``design`` (Icarus Verilog) and record its pipeline registers.
+
+    The jet is presented before the first rising edge, zeros afterwards; the waveform
+    shows the jet's data moving one pipeline stage per clock edge until the output
+    register holds its scores after ``n_stages`` edges.
+
+    Parameters
+    ----------
+    x_quantized
+        One jet's inputs on the design's input grid, shape (F,) or (1, F).
+    extra_cycles
+        Edges simulated after the output register took the jet.
+    """
+    for tool in ("iverilog", "vvp"):
+        require_tool(tool)
+    comb = design.comb()
+    X = np.asarray(x_quantized, dtype=np.float64).reshape(1, -1)
+    n_in, n_out = comb.shape
+    if X.shape[1] != n_in:
+        raise DataError(f"one jet with {n_in} inputs is needed for the waveform, got shape {np.shape(x_quantized)}")
+    ibits, ifrac, _ = io_layout(comb.inp_qint)
+    obits, *_ = io_layout(comb.out_qint)
+    cycles = design.n_stages + 1 + max(int(extra_cycles), 0)
+    digest = hashlib.sha256(X.tobytes() + f"wave{cycles}".encode()).hexdigest()[:12]
+    work = design.path / "sim" / f"wave-{digest}"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
+    (work / "tb.v").write_text(
+        _TESTBENCH.format(
+            iw=ibits * n_in,
+            ow=obits * n_out,
+            n=1,
+            cycles=cycles,
+            top=f"{design.name}_wrapper",
+            dump='\n    $dumpfile("wave.vcd");\n    $dumpvars(2, dut);',
+        )
+    )
+    build, run = _icarus(design, work)
+    _run(build, work, "icarus")
+    _run(run, work, "icarus")
+    variables, changes = read_vcd((work / "wave.vcd").read_text())
+    # registers of the pipelined top module: the input register of every stage, then the output
+    pattern = re.compile(r"hepml_tb\.dut\.[^.]+\.(stage\d+_inp|model_out)$")
+    chosen = {m.group(1): variables[name] for name in variables if (m := pattern.match(name))}
+    order = sorted((n for n in chosen if n != "model_out"), key=lambda n: int(re.search(r"\d+", n).group()))
+    names = ["model_inp", *order, "model_out"]
+    chosen["model_inp"] = variables["hepml_tb.dut.model_inp"]
+    if len(order) != design.n_stages:
+        raise DataError(
+            f"the waveform found {len(order)} stage registers in {work / 'wave.vcd'} but the design has "
+            f"{design.n_stages} pipeline stages; da4ml's module layout may have changed"
+        )
+    by_code: dict[str, list[tuple[float, str]]] = {}
+    for t, code, value in changes:
+        by_code.setdefault(code, []).append((t, value))
+
+    def sampled(code: str) -> list[int | None]:
+        """Value after each rising edge: the testbench raises the clock at 3k + 1 ns and samples at 3k + 2 ns."""
+        history, values, i, current = by_code.get(code, []), [], 0, "x"
+        for t in (3 * k + 2 for k in range(cycles)):
+            while i < len(history) and history[i][0] <= t:
+                current = history[i][1]
+                i += 1
+            values.append(None if any(c in current for c in "xz") else int(current, 2))
+        return values
+
+    signals = {name: sampled(chosen[name][0]) for name in names}
+    widths = {name: chosen[name][1] for name in names}
+    # the scores are read at the wrapper's port, where every output has the same width
+    held = sampled(variables["hepml_tb.dut.model_out"][0])[design.n_stages]
+    if held is None:
+        raise DataError(f"the output holds no value {design.n_stages} edges after the jet; see {work}")
+    obits, ofrac, osigned = io_layout(comb.out_qint)
+    scores = _decode([f"{held:x}"], n_out, obits, ofrac, osigned)[0]
+    return Waveform(signals, widths, design.n_stages, design.clock_period_ns, scores)
