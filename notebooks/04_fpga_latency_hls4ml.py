@@ -541,7 +541,8 @@ if flow.simulation is not None:
     fig, ax = plt.subplots(figsize=(9, 0.5 * (len(wave.signals) + 2)))
     plots.plot_waveform(wave, ax=ax)
     hn.save_figure(fig, "rtl_waveform")
-    print(f"scores after {wave.latency_cycles} edges: {wave.scores}, class {data.class_names[int(np.argmax(wave.scores))]}")
+    best = data.class_names[int(np.argmax(wave.scores))]
+    print(f"scores after {wave.latency_cycles} edges: {wave.scores}, class {best}")
 else:
     print("no RTL simulator here: the waveform needs Icarus Verilog (apt-get install iverilog)")
 

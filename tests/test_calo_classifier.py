@@ -3,10 +3,19 @@
 import numpy as np
 import pytest
 
-from hepml_nb.calo.classifier import classifier_test, high_level_inputs, jsd_from_bce, low_level_inputs
+from hepml_nb.calo.classifier import (
+    CHALLENGE_THRESHOLD_MEV,
+    PRESETS,
+    classifier_test,
+    default_threshold_mev,
+    high_level_inputs,
+    jsd_from_bce,
+    low_level_inputs,
+    shower_classifier_test,
+)
 from hepml_nb.calo.features import shower_features
 from hepml_nb.calo.gflash import ShowerSet, reference_showers
-from hepml_nb.calo.report import classifier_table, validate_showers
+from hepml_nb.calo.report import PUBLISHED_AUC, ValidationReport, classifier_table, validate_showers
 from hepml_nb.calo.validation import separation_power
 from hepml_nb.core.errors import DataError, ParameterError
 
@@ -59,8 +68,14 @@ def test_validate_showers_report_and_table(two_references):
     assert max(rep.separation.values()) < 0.05
     m = rep.metrics(prefix="floor_")
     assert "floor_auc_high" in m and "floor_sep_etot_over_einc" in m
+    assert {"floor_auc_err_high", "floor_jsd_raw_high", "floor_fpd", "floor_kpd_err"} <= set(m)
+    assert m["floor_preset_high"] == "tutorial+custom"  # epochs=2 is not the preset's
     table = classifier_table({"floor": rep})
     assert table.loc[0, "comparison"] == "floor" and table["AUC high"].notna().all()
+    assert len(table) == 1  # tutorial numbers are not put beside the challenge's published AUCs
+    challenge_like = rep._replace(classifier={"high": rep.classifier["high"]._replace(preset="challenge")})
+    table = classifier_table({"floor": challenge_like})
+    assert (table["preset"] == "challenge (published)").sum() == len(PUBLISHED_AUC)
     with pytest.raises(ParameterError, match="unknown classifier input level"):
         validate_showers(a, b, levels=("mid",))
 
@@ -92,3 +107,138 @@ def test_classifier_test_is_reproducible_whatever_the_global_torch_state(seed):
     second = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
     assert first.auc == second.auc and first.jsd == second.jsd
     assert torch.equal(torch.get_rng_state(), state)  # the caller's stream is left alone
+
+
+# --- presets (issue #11): the challenge's evaluate.py configuration, bootstrap errors, clipped JSD
+
+
+def _capture_training(monkeypatch):
+    """Replace the training loop by a no-op that records the network and its arguments."""
+    import hepml_nb.calo.classifier as clf
+
+    seen = {}
+
+    def fake_train(net, train, val, **kwargs):
+        seen.update(net=net, train=train, val=val, **kwargs)
+        return net.eval(), 1
+
+    monkeypatch.setattr(clf, "_train_mlp", fake_train)
+    return seen
+
+
+def test_challenge_preset_builds_the_challenge_network_and_optimiser(monkeypatch):
+    import torch
+
+    seen = _capture_training(monkeypatch)
+    rng = np.random.default_rng(3)
+    res = classifier_test(rng.normal(size=(500, 6)), rng.normal(size=(700, 6)), preset="challenge", progress=False)
+    layers = list(seen["net"])
+    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(6, 2048), (2048, 2048), (2048, 2048), (2048, 1)]
+    acts = [m for m in layers if isinstance(m, torch.nn.LeakyReLU)]
+    assert len(acts) == 3 and all(m.negative_slope == pytest.approx(0.01) for m in acts)
+    assert not any(isinstance(m, torch.nn.Dropout) for m in layers)
+    assert seen["lr"] == pytest.approx(2e-4) and seen["batch_size"] == 1000 and seen["epochs"] == 50
+    assert seen["select"] == "accuracy"
+    # 60/20/20 of the 500 showers per class (the larger sample is subsampled), classes balanced in each split
+    assert (res.n_train, res.n_val, res.n_test) == (600, 200, 200)
+    assert seen["train"][1].mean() == 0.5 and seen["val"][1].mean() == 0.5 and res.labels.mean() == 0.5
+    assert res.preset == "challenge" and res.settings["hidden"] == (2048, 2048, 2048)
+    assert PRESETS["challenge"].epochs == 50 and PRESETS["challenge"].dropout == 0.0
+
+
+def test_tutorial_preset_is_the_default_and_overrides_are_marked(monkeypatch):
+    import torch
+
+    seen = _capture_training(monkeypatch)
+    rng = np.random.default_rng(4)
+    ref, gen = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
+    res = classifier_test(ref, gen, progress=False)
+    widths = [m.out_features for m in seen["net"] if isinstance(m, torch.nn.Linear)]
+    assert widths == [256, 256, 1] and sum(isinstance(m, torch.nn.Dropout) for m in seen["net"]) == 2
+    assert (seen["lr"], seen["batch_size"], seen["epochs"], seen["select"]) == (1e-3, 256, 20, "loss")
+    assert res.preset == "tutorial"
+    assert classifier_test(ref, gen, epochs=3, progress=False).preset == "tutorial+custom"
+    assert classifier_test(ref, gen, preset="challenge", hidden=(8,), progress=False).preset == "challenge+custom"
+    with pytest.raises(ParameterError, match="unknown classifier preset 'fast'"):
+        classifier_test(ref, gen, preset="fast")
+
+
+def _toy_showers(geometry, n=120, n_cells=50, seed=0):
+    rng = np.random.default_rng(seed)
+    e_inc = rng.uniform(1.0, 100.0, n)
+    cells = (rng.exponential(0.05, size=(n, n_cells)) * (rng.random((n, n_cells)) < 0.5)).astype(np.float32)
+    return ShowerSet(e_inc, cells, geometry)
+
+
+def test_challenge_inputs_and_voxel_threshold():
+    s = _toy_showers("dataset2")
+    thr = CHALLENGE_THRESHOLD_MEV
+    assert thr == pytest.approx(0.01515)
+    x = low_level_inputs(s, representation="fraction", threshold_mev=thr)
+    frac = np.where(s.cells < thr, 0.0, s.cells) / (1000.0 * s.e_inc[:, None])
+    np.testing.assert_allclose(x[:, :-1], frac, rtol=1e-6)
+    np.testing.assert_allclose(x[:, -1], np.log10(1000.0 * s.e_inc), rtol=1e-6)
+    assert ((s.cells > 0) & (s.cells < thr)).any() and not ((x[:, :-1] > 0) & (s.cells < thr)).any()
+    np.testing.assert_array_equal(low_level_inputs(s), low_level_inputs(s, threshold_mev=0.0))
+    assert default_threshold_mev("dataset2", "challenge") == pytest.approx(0.01515)
+    assert default_threshold_mev("calogan", "challenge") == 0.0 and default_threshold_mev("dataset2") == 0.0
+    with pytest.raises(ParameterError, match="threshold_mev must be >= 0"):
+        low_level_inputs(s, threshold_mev=-1.0)
+
+
+def test_shower_classifier_test_applies_the_challenge_threshold(monkeypatch):
+    seen = _capture_training(monkeypatch)
+    a, b = _toy_showers("dataset2", seed=1), _toy_showers("dataset2", seed=2)
+    res = shower_classifier_test(a, b, level="low", preset="challenge", progress=False)
+    assert res.settings["threshold_mev"] == pytest.approx(0.01515) and res.settings["standardize"] is False
+    x = seen["train"][0]  # E_cell / E_inc and log10(E_inc / MeV), not standardised
+    kept = x[:, :-1] * 10.0 ** x[:, -1:]  # back to E_cell [MeV]: every non-zero cell is above 15.15 keV
+    assert np.all(kept >= 0) and (kept == 0).mean() > (a.cells == 0).mean()
+    assert kept[kept > 0].min() >= 0.01515 * (1 - 1e-5)
+    off = shower_classifier_test(a, b, level="low", preset="challenge", threshold_mev=0.0, progress=False)
+    assert off.settings["threshold_mev"] == 0.0
+    with pytest.raises(ParameterError, match="unknown classifier input level 'mid'"):
+        shower_classifier_test(a, b, level="mid")
+
+
+def test_isotonic_calibration_is_monotone_in_the_raw_score(seed):
+    rng = np.random.default_rng(seed)
+    ref, gen = rng.normal(size=(800, 4)), rng.normal(1.0, 1.0, size=(800, 4))
+    res = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
+    order = np.argsort(res.raw_scores, kind="stable")
+    assert np.all(np.diff(res.scores[order]) >= -1e-12)  # a non-decreasing step function of the raw output
+    assert np.unique(res.scores).size < np.unique(res.raw_scores).size
+    assert res.scores.min() >= 1e-6 and res.scores.max() <= 1 - 1e-6
+    assert res.auc == pytest.approx(res.auc_raw)  # the tutorial quotes the raw AUC
+    assert res.auc > 0.75 and 0 < res.auc_err < 0.05 and 0 < res.jsd_err < 0.1
+
+
+def test_jsd_is_never_shown_negative_but_the_raw_estimate_is_kept():
+    rng = np.random.default_rng(11)
+    ref, gen = rng.normal(size=(400, 3)), rng.normal(size=(400, 3))
+    results = [classifier_test(ref, gen, hidden=(8,), epochs=1, seed=s, progress=False) for s in range(3)]
+    assert any(r.jsd_raw < 0 for r in results)  # the estimator fluctuates below 0 ...
+    for r in results:  # ... the displayed value does not
+        assert r.jsd >= 0 and r.jsd == max(r.jsd_raw, 0.0) and r.jsd_raw == pytest.approx(jsd_from_bce(r.bce))
+        assert "JSD -" not in r.summary() and abs(r.auc - 0.5) < 4 * r.auc_err + 0.02
+    rep = ValidationReport({}, {"high": next(r for r in results if r.jsd_raw < 0)})
+    assert not classifier_table({"floor": rep}, published=False)["JSD high"].str.startswith("-").any()
+    assert rep.metrics()["jsd_high"] >= 0
+
+
+@pytest.mark.slow
+def test_challenge_preset_reference_vs_reference_and_scaled_cells(two_references):
+    """The challenge preset on 10k vs 10k high-level inputs (about 5 min per test on 2 CPU cores)."""
+    a, b = two_references
+    floor = shower_classifier_test(a, b, level="high", preset="challenge", seed=1, threads=None, progress=False)
+    assert floor.preset == "challenge" and floor.n_test == 4000
+    print(floor.summary(), f"raw AUC {floor.auc_raw:.3f}")
+    # 0.50 +- 0.02, or 3 bootstrap standard errors where that is wider: at 2 x 2000 test showers the AUC's
+    # standard error is about 0.009, so 0.02 is only 2.2 sigma
+    assert abs(floor.auc - 0.5) < max(0.02, 3 * floor.auc_err) and floor.jsd < 0.01
+    wrong = shower_classifier_test(
+        a, _scaled(b, 1.05), level="high", preset="challenge", seed=1, threads=None, progress=False
+    )
+    print(wrong.summary())
+    assert wrong.auc > 0.6 and wrong.auc - 0.5 > 5 * wrong.auc_err

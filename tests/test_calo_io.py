@@ -51,8 +51,61 @@ def test_write_calogan_h5_rejects_other_geometry(ds2, tmp_path):
 
 def test_read_challenge_h5_wrong_shape(tmp_path):
     path = write_challenge_h5(ShowerSet(np.ones(2), np.zeros((2, 368), np.float32), "calogan"), tmp_path / "ds1.h5")
-    with pytest.raises(DataError, match=r"'showers' has shape \(2, 368\), expected \(2, 6480\)"):
-        read_challenge_h5(path)
+    with pytest.raises(
+        DataError,
+        match=r"'showers' has shape \(2, 368\), expected \(2, 6480\) for geometry 'dataset2' \(368 voxels is "
+        r"the layout of CaloChallenge dataset 1 \(photons, geometry 'dataset1-photons'\)\)",
+    ):
+        read_challenge_h5(path, geometry="dataset2")
+
+
+@pytest.mark.parametrize(
+    "n_voxels, geometry",
+    [(368, "dataset1-photons"), (533, "dataset1-pions"), (6480, "dataset2"), (40500, "dataset3"), (504, "calogan")],
+)
+def test_challenge_file_matched_to_geometry_by_voxel_count(tmp_path, n_voxels, geometry):
+    """issue #11, defect 4: the geometry of a challenge file follows from its voxel count."""
+    path = _challenge(tmp_path / f"{geometry}.h5", cells=_cells(n_voxels))
+    assert check_shower_file(path) == "challenge"
+    for showers in (read_showers(path), read_challenge_h5(path, n=2)):
+        assert showers.geometry == geometry and showers.cells.shape[1] == n_voxels
+    np.testing.assert_allclose(read_showers(path).e_inc, E_GEV)
+
+
+def test_dataset1_file_reads_and_gets_challenge_features(tmp_path):
+    from hepml_nb.calo.features import shower_features
+
+    showers = read_showers(_challenge(tmp_path / "pions.h5", cells=_cells(533)))
+    f = shower_features(showers)
+    assert showers.geometry == "dataset1-pions" and "EC_eta_13" in f and "EC_eta_14" not in f
+    np.testing.assert_allclose(f["etot_over_einc"], 0.9, rtol=1e-5)
+
+
+def test_calogan_overflow_written_and_read(seed, tmp_path):
+    """issue #11, defect 3: GFlash's overflow reaches the CaloGAN file's 'overflow' instead of zeros."""
+    from dataclasses import replace
+
+    from hepml_nb.calo.geometry import get_geometry
+
+    small = replace(get_geometry("calogan"), extent_mm=(30.0, 30.0))
+    showers = simulate_showers(np.array([20.0, 60.0]), geometry=small, seed=seed, progress=False)
+    assert showers.overflow[:, :2].min() > 0
+    path = write_calogan_h5(showers, tmp_path / "of.h5")
+    with h5py.File(path) as fh:
+        assert fh["overflow"].shape == (2, 3)
+        np.testing.assert_array_equal(fh["overflow"][()], showers.overflow)
+    back = read_calogan_h5(path)
+    np.testing.assert_array_equal(back.overflow, showers.overflow)
+    assert read_calogan_h5(path, n=1).overflow.shape == (1, 3)
+    none = _calogan(tmp_path / "none.h5")  # showers without overflow: zeros, as before
+    assert (read_calogan_h5(none).overflow == 0).all()
+    with h5py.File(path, "a") as fh:
+        del fh["overflow"]
+        fh["overflow"] = np.zeros((2, 4))
+    with pytest.raises(DataError, match=r"'overflow' is \(2, 4\), expected \(2, 3\)"):
+        check_shower_file(path)
+    with pytest.raises(DataError, match="overflow of the showers has shape"):
+        write_calogan_h5(ShowerSet(showers.e_inc, showers.cells, "calogan", np.zeros((2, 5))), tmp_path / "x.h5")
 
 
 def test_read_calogan_h5_missing_key_and_bad_layer(tmp_path):
@@ -150,15 +203,21 @@ def test_check_shower_file_rejects_voxel_count_of_no_layout(tmp_path):
     path = _challenge(tmp_path / "odd.h5", cells=_cells(1000))
     with pytest.raises(
         DataError,
-        match=r"'showers' has shape \(4, 1000\), expected \(4, 6480\) for geometry "
-        r"'dataset2' \(1000 voxels matches no known layout: 368 \(CaloChallenge "
-        r"dataset 1 \(photons\)\), 504",
+        match=r"odd\.h5: 'showers' has 1000 voxels per shower, which matches no known layout \(known voxel counts: "
+        r"368 \(CaloChallenge dataset 1 \(photons, geometry 'dataset1-photons'\)\), 504 .*40500 .*\); give a file "
+        r"of one of these datasets, or pass the geometry",
     ):
         check_shower_file(path)
     with pytest.raises(DataError, match="matches no known layout"):
         read_showers(path)
-    with pytest.raises(DataError, match=r"\(368 voxels is the layout of CaloChallenge dataset 1 \(photons\)\)"):
-        check_shower_file(_challenge(tmp_path / "ds1.h5", cells=_cells(368)))
+    with pytest.raises(DataError, match="matches no known layout"):
+        read_challenge_h5(path)
+    with pytest.raises(
+        DataError,
+        match=r"'showers' has shape \(4, 1000\), expected \(4, 6480\) for geometry 'dataset2' \(1000 voxels "
+        r"matches no known layout: 368",
+    ):
+        check_shower_file(path, geometry="dataset2")
 
 
 def test_check_shower_file_rejects_too_few_showers(tmp_path):
@@ -166,7 +225,7 @@ def test_check_shower_file_rejects_too_few_showers(tmp_path):
     with pytest.raises(
         DataError,
         match=r"small\.h5 holds 4 showers but 6000 are needed \(n=6000\); ask for fewer "
-        r"showers \(in the calogan notebook the file must hold 2 \* n_eval\)",
+        r"showers \(in the calogan notebook the file must hold 2 \* n_eval \+ 100: two evaluation samples",
     ):
         check_shower_file(path, n=6000)
 

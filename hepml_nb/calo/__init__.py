@@ -1,11 +1,13 @@
 """Calorimeter showers: GFlash reference showers, HDF5 I/O, a conditional WGAN-GP and
-CaloChallenge-style validation (separation power, chi2/ndf, classifier AUC/JSD).
+CaloChallenge-style validation (separation power, chi2/ndf, classifier AUC/JSD, FPD/KPD).
 
-Modules: ``geometry`` (CaloGAN and dataset-2 geometries), ``gflash`` (reference
-simulation), ``io`` (CaloGAN and CaloChallenge HDF5), ``gan`` (WGAN-GP, pretrained
-generator), ``features`` (high-level features), ``validation`` (separation power,
-chi2, verdict), ``classifier`` (classifier test), ``report`` (the suite, speed),
-``plots`` and ``exercises``.
+Modules: ``geometry`` (CaloGAN from its Geant4 layer boundaries; CaloChallenge datasets 1
+(photons, pions), 2 and 3 from their published binning, in ``layouts.json``), ``gflash``
+(reference simulation), ``io`` (CaloGAN and CaloChallenge HDF5, geometry found from the
+voxel count), ``gan`` (WGAN-GP, pretrained generator), ``features`` (high-level features,
+the challenge's own definitions for its datasets), ``validation`` (separation power, chi2,
+verdict, FPD/KPD), ``classifier`` (classifier test, ``tutorial`` and ``challenge``
+presets), ``report`` (the suite, speed), ``plots`` and ``exercises``.
 
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
 ``import hepml_nb.calo`` imports no heavy dependency. Missing dependencies:
@@ -19,8 +21,15 @@ __getattr__, __dir__, __all__ = lazy_module(
     topic="calo",
     submodules=("plots", "exercises"),
     attributes={
-        "classifier": ("ClassifierResult", "classifier_test", "high_level_inputs", "low_level_inputs"),
-        "features": ("cell_energy_spectrum", "feature_matrix", "shower_features"),
+        "classifier": (
+            "PRESETS",
+            "ClassifierResult",
+            "classifier_test",
+            "high_level_inputs",
+            "low_level_inputs",
+            "shower_classifier_test",
+        ),
+        "features": ("cell_energy_spectrum", "challenge_features", "feature_matrix", "shower_features"),
         "gan": (
             "GanConfig",
             "TrainResult",
@@ -32,12 +41,20 @@ __getattr__, __dir__, __all__ = lazy_module(
         ),
         "geometry": ("GEOMETRIES", "Geometry", "Material", "get_geometry", "layer_images"),
         "gflash": ("ShowerSet", "reference_showers", "sample_incident_energies", "simulate_showers"),
-        "io": ("read_calogan_h5", "read_challenge_h5", "read_showers", "write_calogan_h5", "write_challenge_h5"),
+        "io": (
+            "geometry_for_voxels",
+            "read_calogan_h5",
+            "read_challenge_h5",
+            "read_showers",
+            "write_calogan_h5",
+            "write_challenge_h5",
+        ),
         "report": ("ValidationReport", "showers_per_second", "validate_showers"),
         "validation": (
             "chi2_ndf",
             "chi2_per_energy",
             "feature_separation",
+            "physics_distances",
             "separation_power",
             "separation_power_hist",
             "verdict_table",

@@ -6,8 +6,10 @@ optional ``overflow`` (N, 3).
 
 Fast Calorimeter Simulation Challenge (arXiv:2410.21611, Zenodo): ``incident_energies``
 (N, 1) and ``showers`` (N, n_voxels), both in MeV; voxels flattened radial bin fastest,
-then angular bin, then layer (dataset 2: 45 x 16 x 9 = 6480 voxels), which is the flat
-cell order of the ``dataset2`` geometry here.
+then angular bin, then layer, which is the flat cell order of the cylindrical geometries
+here. A challenge file is matched to its geometry by its voxel count: 368
+(``dataset1-photons``), 533 (``dataset1-pions``), 6480 (``dataset2``), 40500
+(``dataset3``); 504 (``calogan``) for CaloGAN-geometry showers written in this format.
 
 Every reader calls the checks of :func:`check_shower_file` (signature, keys, shapes,
 values), so a bad file is reported as a problem of the file (NaN, negative cells,
@@ -21,7 +23,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from hepml_nb.calo.geometry import get_geometry, layer_images
+from hepml_nb.calo.geometry import GEOMETRIES, get_geometry, layer_images
 from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import DataError
 from hepml_nb.core.files import check_input_file
@@ -29,6 +31,8 @@ from hepml_nb.core.results import atomic_output
 
 __all__ = [
     "KNOWN_LAYOUTS",
+    "LAYOUT_GEOMETRIES",
+    "geometry_for_voxels",
     "NEGATIVE_CELL_TOLERANCE_MEV",
     "RESPONSE_RANGE",
     "VALUE_CHECK_SHOWERS",
@@ -59,12 +63,14 @@ RESPONSE_RANGE = (3e-3, 3.0)
 VALUE_CHECK_SHOWERS = 1000
 #: Cells per shower of the public layouts, for messages when a file fits another geometry.
 KNOWN_LAYOUTS = {
-    368: "CaloChallenge dataset 1 (photons)",
+    368: "CaloChallenge dataset 1 (photons, geometry 'dataset1-photons')",
     504: "CaloGAN (geometry 'calogan')",
-    533: "CaloChallenge dataset 1 (pions)",
+    533: "CaloChallenge dataset 1 (pions, geometry 'dataset1-pions')",
     6480: "CaloChallenge dataset 2 (geometry 'dataset2')",
-    40500: "CaloChallenge dataset 3",
+    40500: "CaloChallenge dataset 3 (geometry 'dataset3')",
 }
+#: Geometry of a challenge-format file by its voxel count (every geometry's count is distinct).
+LAYOUT_GEOMETRIES = {geo.n_cells: name for name, geo in GEOMETRIES.items()}
 
 
 def _open(path: str | Path) -> h5py.File:
@@ -148,10 +154,37 @@ def _layout_hint(n_voxels: int) -> str:
     return f"{n_voxels} voxels matches no known layout: {listed}"
 
 
-def _challenge_layout(fh: h5py.File, geometry: str) -> int:
-    """Number of showers of a CaloChallenge file after checking its shapes against ``geometry``."""
+def geometry_for_voxels(n_voxels: int, *, filename: str | Path = "the file") -> str:
+    """Name of the geometry with ``n_voxels`` voxels per shower; DataError naming the known counts otherwise."""
+    name = LAYOUT_GEOMETRIES.get(int(n_voxels))
+    if name is None:
+        listed = ", ".join(f"{k} ({v})" for k, v in KNOWN_LAYOUTS.items())
+        raise DataError(
+            f"{filename}: 'showers' has {int(n_voxels)} voxels per shower, which matches no known layout "
+            f"(known voxel counts: {listed}); give a file of one of these datasets, or pass the geometry "
+            f"explicitly (geometry=...) if the file was written for a Geometry of your own"
+        )
+    return name
+
+
+def _challenge_geometry(fh: h5py.File, geometry: str | None) -> str:
+    """The geometry of a CaloChallenge file: ``geometry``, or matched by the voxel count when None."""
+    if geometry is not None:
+        return get_geometry(geometry).name
     _require(fh, _CHALLENGE_KEYS, "CaloChallenge")
-    geo = get_geometry(geometry)
+    shape = fh["showers"].shape
+    if len(shape) != 2:
+        raise DataError(
+            f"{fh.filename}: 'showers' has shape {shape}, expected (N, n_voxels): one row of voxels per shower"
+        )
+    return geometry_for_voxels(shape[1], filename=fh.filename)
+
+
+def _challenge_layout(fh: h5py.File, geometry: str | None) -> int:
+    """Number of showers of a CaloChallenge file after checking its shapes against ``geometry``
+    (matched by the voxel count when None)."""
+    _require(fh, _CHALLENGE_KEYS, "CaloChallenge")
+    geo = get_geometry(_challenge_geometry(fh, geometry))
     count = _energy_count(fh, "incident_energies")
     shape = fh["showers"].shape
     if len(shape) != 2 or shape != (count, geo.n_cells):
@@ -159,8 +192,8 @@ def _challenge_layout(fh: h5py.File, geometry: str) -> int:
         raise DataError(
             f"{fh.filename}: 'showers' has shape {shape}, expected ({count}, {geo.n_cells}) for "
             f"geometry {geo.name!r}{hint}; pick the geometry of the file's dataset (one of: "
-            f"calogan, dataset2) or give a file with one row of {geo.n_cells} voxels per "
-            f"incident energy"
+            f"{', '.join(GEOMETRIES)}; geometry=None matches it by the voxel count) or give a file with one "
+            f"row of {geo.n_cells} voxels per incident energy"
         )
     return count
 
@@ -271,6 +304,20 @@ def _read_calogan(fh: h5py.File, index: slice) -> tuple[np.ndarray, np.ndarray]:
     return energy, np.concatenate(blocks, axis=1)
 
 
+def _read_overflow(fh: h5py.File, index: slice, count: int) -> np.ndarray | None:
+    """The CaloGAN ``overflow`` (N, 3) [MeV], or None when the file has none; DataError for a wrong shape."""
+    if "overflow" not in fh:
+        return None
+    item = fh["overflow"]
+    if not isinstance(item, h5py.Dataset) or item.shape != (count, 3):
+        shape = item.shape if isinstance(item, h5py.Dataset) else "a group"
+        raise DataError(
+            f"{fh.filename}: 'overflow' is {shape}, expected ({count}, 3): the energy per layer outside the "
+            f"cells; drop the dataset or write it with one row per shower"
+        )
+    return np.asarray(item[index], dtype=np.float32)
+
+
 def _read_challenge(fh: h5py.File, index: slice) -> tuple[np.ndarray, np.ndarray]:
     e_mev = np.asarray(fh["incident_energies"][index], dtype=np.float64).reshape(-1)
     return e_mev, np.asarray(fh["showers"][index], dtype=np.float32)
@@ -279,13 +326,20 @@ def _read_challenge(fh: h5py.File, index: slice) -> tuple[np.ndarray, np.ndarray
 def check_reference_file(path: str | Path, *, n_eval: int) -> str:
     """Check the ``data_path`` of the shower-validation notebook before the run.
 
-    The notebook reads ``2 * n_eval`` showers of a CaloGAN-geometry file: one half is the
-    reference, the other half gives the reference-vs-reference floor. See :func:`check_shower_file`.
+    The notebook takes ``n_eval`` showers of the file as the reference, ``n_eval`` more
+    for the reference-vs-reference floor and trains the generator on the rest, so the file
+    needs more than ``2 * n_eval`` showers (at least :data:`MIN_TRAIN_SHOWERS` more). Any
+    known layout is accepted (CaloGAN, or a CaloChallenge dataset matched by its voxel
+    count). See :func:`check_shower_file`.
     """
-    return check_shower_file(path, n=2 * int(n_eval), geometry="calogan")
+    return check_shower_file(path, n=2 * int(n_eval) + MIN_TRAIN_SHOWERS)
 
 
-def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str = "dataset2") -> str:
+#: Showers the notebook's ``data_path`` route needs beyond its two evaluation samples.
+MIN_TRAIN_SHOWERS = 100
+
+
+def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str | None = None) -> str:
     """Check a CaloGAN or CaloChallenge HDF5 file before any work; return its format.
 
     Parameters
@@ -295,8 +349,9 @@ def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str =
     n
         Showers the run needs; the file must hold at least this many (None: any number > 0).
     geometry
-        Geometry a CaloChallenge file is read in (``dataset2`` or ``calogan``); its voxel
-        count must match. CaloGAN files are always in the ``calogan`` geometry.
+        Geometry a CaloChallenge file is read in (a key of GEOMETRIES); its voxel count must
+        match. None (default): matched by the voxel count (LAYOUT_GEOMETRIES; DataError naming
+        the known counts when none fits). CaloGAN files are always in the ``calogan`` geometry.
 
     Returns
     -------
@@ -321,17 +376,24 @@ def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str =
         if n is not None and count < n:
             raise DataError(
                 f"shower file {fh.filename} holds {count} showers but {int(n)} are needed (n={int(n)}); "
-                f"ask for fewer showers (in the calogan notebook the file must hold 2 * n_eval) or "
-                f"give a larger file"
+                "ask for fewer showers (in the calogan notebook the file must hold "
+                f"2 * n_eval + {MIN_TRAIN_SHOWERS}: two evaluation samples and showers to train on) "
+                "or give a larger file"
             )
         e_raw, cells = (_read_calogan if fmt == "calogan" else _read_challenge)(fh, slice(0, VALUE_CHECK_SHOWERS))
+        if fmt == "calogan":
+            _read_overflow(fh, slice(0, 1), count)  # shape check only
         name = fh.filename
     _check_values(name, fmt, e_raw, cells)
     return fmt
 
 
 def write_calogan_h5(showers: ShowerSet, path: str | Path) -> Path:
-    """Write CaloGAN-geometry showers as a CaloGAN HDF5 file (overflow set to 0)."""
+    """Write CaloGAN-geometry showers as a CaloGAN HDF5 file.
+
+    ``overflow`` (N, 3) [MeV] is the showers' per-layer energy outside the cells
+    (``ShowerSet.overflow``, filled by GFlash), or zeros when the showers carry none.
+    """
     if showers.geometry != "calogan":
         raise DataError(f"the CaloGAN format holds 'calogan' showers only, got geometry {showers.geometry!r}")
     path = Path(path)
@@ -340,21 +402,31 @@ def write_calogan_h5(showers: ShowerSet, path: str | Path) -> Path:
         fh.create_dataset("energy", data=np.asarray(showers.e_inc, np.float32)[:, None])
         for i, image in enumerate(layers):
             fh.create_dataset(f"layer_{i}", data=image.astype(np.float32), compression="gzip")
-        fh.create_dataset("overflow", data=np.zeros((len(showers), 3), np.float32))
+        overflow = showers.overflow
+        if overflow is None:
+            overflow = np.zeros((len(showers), 3), np.float32)
+        elif np.shape(overflow) != (len(showers), 3):
+            raise DataError(
+                f"overflow of the showers has shape {np.shape(overflow)}, expected ({len(showers)}, 3): one energy "
+                f"per CaloGAN layer and shower"
+            )
+        fh.create_dataset("overflow", data=np.asarray(overflow, np.float32))
     return path
 
 
 def read_calogan_h5(path: str | Path, *, n: int | None = None) -> ShowerSet:
     """Read a CaloGAN HDF5 file (the first ``n`` showers, or all) into a ``calogan`` ShowerSet.
 
-    The file and the showers read get the checks of :func:`check_shower_file` (DataError).
+    The file's ``overflow`` (N, 3), when present, becomes ``ShowerSet.overflow``. The file and
+    the showers read get the checks of :func:`check_shower_file` (DataError).
     """
     with _open(path) as fh:
-        _calogan_layout(fh)
+        count = _calogan_layout(fh)
         energy, cells = _read_calogan(fh, _slice(n))
+        overflow = _read_overflow(fh, _slice(n), count)
         name = fh.filename
     _check_values(name, "calogan", energy, cells)
-    return ShowerSet(energy, cells, "calogan")
+    return ShowerSet(energy, cells, "calogan", overflow)
 
 
 def write_challenge_h5(showers: ShowerSet, path: str | Path) -> Path:
@@ -366,13 +438,16 @@ def write_challenge_h5(showers: ShowerSet, path: str | Path) -> Path:
     return path
 
 
-def read_challenge_h5(path: str | Path, *, geometry: str = "dataset2", n: int | None = None) -> ShowerSet:
+def read_challenge_h5(path: str | Path, *, geometry: str | None = None, n: int | None = None) -> ShowerSet:
     """Read a CaloChallenge HDF5 file into a ShowerSet of ``geometry`` (energies converted to GeV).
 
-    The file and the showers read get the checks of :func:`check_shower_file` (DataError).
+    ``geometry`` None (default): the geometry whose voxel count the file has (368
+    ``dataset1-photons``, 533 ``dataset1-pions``, 6480 ``dataset2``, 40500 ``dataset3``,
+    504 ``calogan``). The file and the showers read get the checks of
+    :func:`check_shower_file` (DataError).
     """
-    geo = get_geometry(geometry)
     with _open(path) as fh:
+        geo = get_geometry(_challenge_geometry(fh, geometry))
         _challenge_layout(fh, geo.name)
         e_mev, cells = _read_challenge(fh, _slice(n))
         name = fh.filename
@@ -380,8 +455,9 @@ def read_challenge_h5(path: str | Path, *, geometry: str = "dataset2", n: int | 
     return ShowerSet(e_mev / 1000.0, cells, geo.name)
 
 
-def read_showers(path: str | Path, *, n: int | None = None, geometry: str = "dataset2") -> ShowerSet:
-    """Read either format, recognised by its keys (CaloGAN, or CaloChallenge in ``geometry``).
+def read_showers(path: str | Path, *, n: int | None = None, geometry: str | None = None) -> ShowerSet:
+    """Read either format, recognised by its keys (CaloGAN, or CaloChallenge in ``geometry``,
+    matched by the voxel count when None).
 
     ``n`` is the most showers read (all when None). Raises the DataErrors of
     :func:`check_shower_file` (except the minimum count, which that function checks).
