@@ -346,4 +346,4 @@ def test_shower_file_with_too_few_showers_for_n_eval_exits_2(tmp_path, capsys):
         main(["run", "calogan", "-p", "data_path", str(path), "-p", "n_eval", "10", "--out", str(tmp_path / "r")]) == 2
     )
     err = capsys.readouterr().err
-    assert "holds 12 showers but 20 are needed" in err and not (tmp_path / "r").exists(), err
+    assert "holds 12 showers but 120 are needed" in err and not (tmp_path / "r").exists(), err  # 2 * n_eval + 100
