@@ -150,7 +150,7 @@ def default_threshold_mev(geometry: str, preset: str | ClassifierPreset = "tutor
         return 0.0
     from hepml_nb.calo.geometry import get_geometry
 
-    return CHALLENGE_THRESHOLD_MEV if getattr(get_geometry(geometry), "kind", "") == "cylindrical" else 0.0
+    return CHALLENGE_THRESHOLD_MEV if get_geometry(geometry).kind == "cylindrical" else 0.0
 
 
 def _thresholded(showers: ShowerSet, threshold_mev: float) -> ShowerSet:

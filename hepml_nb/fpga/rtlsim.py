@@ -176,23 +176,9 @@ def simulate_rtl(
     n_in, n_out = comb.shape
     if X.ndim != 2 or X.shape[1] != n_in or len(X) < 1:
         raise DataError(f"simulation inputs must be (N >= 1, {n_in}), got {X.shape}")
-    ibits, ifrac, _ = io_layout(comb.inp_qint)
     obits, ofrac, osigned = io_layout(comb.out_qint)
     extra = max_latency if max_latency is not None else design.n_stages + 4
-    digest = hashlib.sha256(X.tobytes() + str(extra).encode()).hexdigest()[:12]
-    work = design.path / "sim" / f"{simulator}-{digest}"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
-    (work / "tb.v").write_text(
-        _TESTBENCH.format(
-            iw=ibits * n_in,
-            ow=obits * n_out,
-            n=len(X),
-            cycles=len(X) + extra,
-            top=f"{design.name}_wrapper",
-            dump="",
-        )
-    )
+    work = _testbench(design, X, simulator, len(X) + extra)
     build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
     start = time.perf_counter()
     _run(build, work, simulator)
@@ -205,6 +191,27 @@ def simulate_rtl(
     latency = _measure_latency(rows, len(X), expected)
     outputs = rows[latency : latency + len(X)]
     return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, simulator)
+
+
+def _testbench(design: RTLDesign, X: np.ndarray, tag: str, cycles: int, *, dump: str = "") -> Path:
+    """Write the inputs and the testbench of ``cycles`` clock edges into ``design.path/sim/<tag>-<hash>``.
+
+    ``dump``: extra testbench statements after the files are opened (a VCD dump, say).
+    """
+    comb = design.comb()
+    n_in, n_out = comb.shape
+    ibits, ifrac, _ = io_layout(comb.inp_qint)
+    obits, *_ = io_layout(comb.out_qint)
+    digest = hashlib.sha256(X.tobytes() + f"{cycles}{dump}".encode()).hexdigest()[:12]
+    work = design.path / "sim" / f"{tag}-{digest}"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
+    (work / "tb.v").write_text(
+        _TESTBENCH.format(
+            iw=ibits * n_in, ow=obits * n_out, n=len(X), cycles=cycles, top=f"{design.name}_wrapper", dump=dump
+        )
+    )
+    return work
 
 
 def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
@@ -395,23 +402,8 @@ def rtl_waveform(design: RTLDesign, x_quantized: np.ndarray, *, extra_cycles: in
     n_in, n_out = comb.shape
     if X.shape[1] != n_in:
         raise DataError(f"one jet with {n_in} inputs is needed for the waveform, got shape {np.shape(x_quantized)}")
-    ibits, ifrac, _ = io_layout(comb.inp_qint)
-    obits, *_ = io_layout(comb.out_qint)
     cycles = design.n_stages + 1 + max(int(extra_cycles), 0)
-    digest = hashlib.sha256(X.tobytes() + f"wave{cycles}".encode()).hexdigest()[:12]
-    work = design.path / "sim" / f"wave-{digest}"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
-    (work / "tb.v").write_text(
-        _TESTBENCH.format(
-            iw=ibits * n_in,
-            ow=obits * n_out,
-            n=1,
-            cycles=cycles,
-            top=f"{design.name}_wrapper",
-            dump='\n    $dumpfile("wave.vcd");\n    $dumpvars(2, dut);',
-        )
-    )
+    work = _testbench(design, X, "wave", cycles, dump='\n    $dumpfile("wave.vcd");\n    $dumpvars(2, dut);')
     build, run = _icarus(design, work)
     _run(build, work, "icarus")
     _run(run, work, "icarus")
@@ -447,6 +439,5 @@ def rtl_waveform(design: RTLDesign, x_quantized: np.ndarray, *, extra_cycles: in
     held = sampled(variables["hepml_tb.dut.model_out"][0])[design.n_stages]
     if held is None:
         raise DataError(f"the output holds no value {design.n_stages} edges after the jet; see {work}")
-    obits, ofrac, osigned = io_layout(comb.out_qint)
-    scores = _decode([f"{held:x}"], n_out, obits, ofrac, osigned)[0]
+    scores = _decode([f"{held:x}"], n_out, *io_layout(comb.out_qint))[0]
     return Waveform(signals, widths, design.n_stages, design.clock_period_ns, scores)
