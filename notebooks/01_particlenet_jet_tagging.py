@@ -13,23 +13,26 @@
 # ---
 
 # %% [markdown]
-# # Jet tagging with ParticleNet: top quarks against QCD
+# # Jet tagging with ParticleNet and the Particle Transformer: top quarks (and W, Z) against QCD
 #
 # At the LHC, a top quark produced with a transverse momentum well above its mass decays
 # into three quarks, $t \to bW \to bq\bar q'$, that fly so close together that a single
 # large-radius jet ($R = 0.8$) contains all of them. Ordinary quark and gluon jets from QCD
 # are produced a thousand times more often. Telling the two apart from the jet's constituents
-# is **top tagging**.
+# is **top tagging**; W and Z bosons (two quarks in the jet) are tagged the same way (`task`).
 #
 # In this notebook you will
 #
-# 1. generate top and QCD jets with **Pythia8** and cluster them with **FastJet**
-#    (recipe of the top-tagging reference dataset, Kasieczka et al., arXiv:1902.09914);
+# 1. generate jets with **Pythia8**, pass the particles through a parametrised **detector**
+#    (tracking, calorimeters, impact parameters; resolutions from the Delphes CMS and ATLAS
+#    cards) and cluster them with **FastJet** (recipe of the top-tagging reference dataset,
+#    Kasieczka et al., arXiv:1902.09914);
 # 2. write and read them as **ROOT ntuples** in the JetClass schema with **uproot**;
 # 3. build a classic tagger on **jet substructure** observables (mass, N-subjettiness, energy correlation ratios);
 # 4. train **ParticleNet** (Qu & Gouskos, arXiv:1902.08570), a graph network on the jet as a
-#    *particle cloud*, and compare it with the baseline (ROC curves, background rejection);
-# 5. export the network to **ONNX**, the route back into C++ reconstruction software.
+#    *particle cloud*, and the **Particle Transformer** (ParT; Qu, Li, Qian, arXiv:2202.03772),
+#    and compare them with the baseline (ROC curves, background rejection with uncertainties);
+# 5. export the networks to **ONNX**, the route back into C++ reconstruction software.
 #
 # The cell after the imports holds all parameters; the `ci`, `default` and `full` profiles
 # of `hepml-nb run particlenet` change them.
@@ -51,16 +54,19 @@ from hepml_nb.core.devices import torch_seed
 from hepml_nb.core.plotting import plot_rejection, plot_roc, use_style
 
 # %% tags=["parameters"]
-n_jets_per_class = 5000  # jets generated per class (top and QCD)
+task = "top"  # top, w or z (each against QCD) or multiclass (g, q, w, z, top: the FPGA topic's five classes)
+detector = "cms-like"  # detector response: cms-like, atlas-like (Delphes-card resolutions) or none (particle level)
+feature_set = "full"  # JetClass particle inputs: kin (7), kinpid (13, + charge, type) or full (17, + impact parameters)
+taggers = ["particlenet_lite", "part_small"]  # any of particlenet_lite, particlenet, part_small, part
+n_jets_per_class = 5000  # jets generated per class
 n_test_qcd = 12000  # extra QCD jets for the test set only (1/eps_B needs many background jets; 0 for none)
 pt_min = 550.0  # lower edge of the jet pT window [GeV]
 pt_max = 650.0  # upper edge of the jet pT window [GeV]
 eta_max = 2.0  # largest jet |eta|
 data_path = None  # glob of JetClass ROOT files to read instead of generating, e.g. "/data/JetClass/*.root"
 max_particles = 100  # particles per jet given to ParticleNet (padding length)
-model_name = "particlenet_lite"  # particlenet_lite or particlenet
-use_pretrained = True  # start from the shipped ParticleNet-Lite checkpoint (skips most of the training)
-epochs = 3  # training epochs (0 evaluates the pretrained model as it is)
+use_pretrained = True  # start from the shipped checkpoints where one fits (top task, full inputs)
+epochs = 3  # training epochs (0 evaluates the pretrained models as they are)
 batch_size = 128  # jets per mini-batch
 learning_rate = 0.003  # peak learning rate (divided by 10 when fine-tuning the pretrained model)
 patience = 3  # early stopping: epochs without a better validation loss
@@ -78,28 +84,41 @@ print(f"device: {hn.resolve_device(device)}, torch threads: {torch.get_num_threa
 # ## 1. Generating jets
 #
 # Pythia8 simulates proton-proton collisions at $\sqrt{s} = 14$ TeV: the hard process
-# ($gg \to t\bar t$, $q\bar q \to t\bar t$ with hadronic $W$ decays for the signal; all
-# $2 \to 2$ QCD processes for the background), parton showers and hadronisation.
-# Multi-parton interactions and pile-up are off, as in the reference dataset. FastJet
-# clusters the visible final-state particles with the anti-$k_T$ algorithm, $R = 0.8$.
-# Of each event, the two leading jets are candidates; we keep those with $p_T$ in the window
-# and $|\eta| < 2$. A top jet must contain a parton-level top *and* all three decay quarks of
-# that same top ($\Delta R < 0.8$ from the jet axis). Generation runs in parallel processes with
-# distinct seeds and is cached: a second run with the same parameters reads the files.
-# Where our files deviate from the reference recipe, the next cell says so (the same notes
-# are stored in every generated file, `hepml_nb_metadata`).
+# ($gg \to t\bar t$, $q\bar q \to t\bar t$ with hadronic $W$ decays for top jets; hadronic
+# $W$ or $Z$ production for boson jets; all $2 \to 2$ QCD processes for the background),
+# parton showers and hadronisation. Multi-parton interactions and pile-up are off, as in the
+# reference dataset.
+#
+# With `detector = "cms-like"` (or `"atlas-like"`) the stable particles then pass a
+# parametrised detector, as Delphes does for the reference dataset and JetClass: charged
+# particles inside the tracker are found with the tracking efficiency and their $p_T$ smeared
+# by the tracker resolution; photons and electrons deposit in the ECAL, neutral hadrons in the
+# HCAL, with the calorimeter energy resolutions, and neutral deposits in one calorimeter tower
+# are merged. The output are particle-flow candidates with transverse and longitudinal impact
+# parameters ($d_0$, $d_z$, from Pythia's production vertices, smeared by the track
+# resolution) and their uncertainties: the `part_d0val ... part_dzerr` branches of JetClass.
+# `detector = "none"` keeps the particle-level jets.
+#
+# FastJet clusters the candidates with the anti-$k_T$ algorithm, $R = 0.8$. Of each event, the
+# two leading jets are candidates; we keep those with $p_T$ in the window and $|\eta| < 2$.
+# A top jet must contain a parton-level top *and* all three decay quarks of that same top
+# ($\Delta R < 0.8$ from the jet axis); W and Z jets likewise their boson and its two quarks.
+# Generation runs in parallel processes with distinct seeds and is cached: a second run with
+# the same parameters reads the files. The next cell prints the detector's resolutions (with
+# the cards they come from) and where our files deviate from the reference recipe (the same
+# notes are stored in every generated file, `hepml_nb_metadata`).
 
 # %%
 start = time.perf_counter()
 if data_path is None:
     recipe_kwargs = {"pt_range": (pt_min, pt_max), "eta_max": eta_max, "n_workers": n_workers or None}
-    files = jets.top_vs_qcd_files(n_jets_per_class, seed=seed, **recipe_kwargs)
-    print("deviations from the reference recipe:", *jets.RECIPE_NOTES, sep="\n  ")
+    files = jets.task_files(task, n_jets_per_class, seed=seed, detector=detector, **recipe_kwargs)
+    print("recipe notes and deviations from the reference recipe:", *jets.recipe_notes(detector), sep="\n  ")
 else:
     files = jets.io.resolve_jet_files(data_path)  # expands globs; checks each file, tree and branches
 extra_files = []
 if data_path is None and n_test_qcd > 0:  # background jets for the test set only
-    extra_files = [jets.extra_background_file(n_test_qcd, seed=seed, **recipe_kwargs)]
+    extra_files = [jets.extra_background_file(n_test_qcd, seed=seed, detector=detector, **recipe_kwargs)]
 timings["data_s"] = time.perf_counter() - start
 print(f"{len(files) + len(extra_files)} files, {timings['data_s']:.1f} s")
 
@@ -122,18 +141,27 @@ tree.arrays(["part_px", "part_deta", "jet_pt", "jet_sdmass"], entry_stop=3).show
 # %% [markdown]
 # `jets.load_jets` reads several files (ours, or real JetClass files through `data_path`)
 # into awkward arrays *and* dense arrays padded to `max_particles`, with a mask that marks the
-# real particles. We keep QCD (label 0) and top (label 1) jets.
+# real particles. The particle inputs are one of JetClass's own input sets, with its names,
+# order and standardisation (particle_transformer's `data/JetClass/JetClass_{kin,kinpid,full}.yaml`):
+# `full` has the 17 inputs of the full ParT model, so a model trained on real JetClass reads our
+# jets and the other way round. `jets.task_labels` keeps the task's classes (QCD = 0; for
+# `multiclass`, QCD jets are split into gluon and light-quark jets by their matched parton).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-data = jets.select_classes(jets.load_jets(files, max_particles=max_particles), ("label_QCD", "label_Tbqq"))
-print("features", data.features.shape, "mask", data.mask.shape, "labels", data.label_names)
-print("top jets:", int(data.labels.sum()), "QCD jets:", int((data.labels == 0).sum()))
-extra = jets.load_jets(extra_files, max_particles=max_particles) if extra_files else None
+data = jets.task_labels(jets.load_jets(files, max_particles=max_particles, feature_set=feature_set), task)
+classes = data.label_names
+print("features", data.features.shape, "mask", data.mask.shape, "classes", classes)
+print("jets per class:", dict(zip(classes, np.bincount(data.labels, minlength=len(classes)).tolist(), strict=True)))
+extra = jets.load_jets(extra_files, max_particles=max_particles, feature_set=feature_set) if extra_files else None
 print("extra QCD jets for the test set:", len(extra) if extra else 0)
 
 # %%
-assert set(np.unique(data.labels)) == {0, 1}, "need both top and QCD jets"
+assert set(np.unique(data.labels)) == set(range(len(classes))), f"need jets of every class {classes}"
+# the ROC compares one signal class with QCD: class 1 for two-class tasks, top against g + q for multiclass
+signal = "top" if task == "multiclass" else classes[1]
+background = tuple(c for c in classes if c in ("qcd", "g", "q"))
+print(f"signal: {signal}, background: {' + '.join(background)}")
 print("particle features:", ", ".join(data.feature_names))
 print(f"real particles per jet: {data.mask.sum(1).mean():.1f} on average (padding to {max_particles})")
 
@@ -172,26 +200,43 @@ assert X.shape == (len(data), 16) and np.isfinite(X).all()
 fig, axes = plt.subplots(1, 4, figsize=(18, 4))
 for ax, (name, unit) in zip(axes, [("mass", "GeV"), ("sd_mass", "GeV"), ("tau32", ""), ("d2_b1", "")], strict=True):
     jets.plots.plot_feature(
-        X[:, jets.HIGH_LEVEL_FEATURES.index(name)], data.labels, name=name, unit=unit, class_names=("QCD", "top"), ax=ax
+        X[:, jets.HIGH_LEVEL_FEATURES.index(name)], data.labels, name=name, unit=unit, class_names=classes, ax=ax
     )
 hn.save_figure(fig, "high_level_features")
 
 # %% [markdown]
 # We split the jets once into training (70 %), validation (15 %) and test (15 %) sets, used by
-# both taggers. The baseline is a gradient-boosted decision tree (or an MLP) on the 16 features.
+# every tagger. The baseline is a gradient-boosted decision tree (or an MLP) on the 16 features.
+#
+# Every tagger gives class probabilities. The ROC of `signal` against QCD uses JetClass's
+# discriminant $p_s / (p_s + \sum_b p_b)$ (Qu, Li, Qian, Sec. 4): for a two-class task it is
+# just $p_s$; for the five-class task it compares top jets with gluon plus light-quark jets.
+# The extra QCD jets join the background side of the test set.
 
 # %%
 split = jets.training.train_val_test_split(len(data), seed=seed)
 fit_index = np.concatenate([split["train"], split["val"]])
+labels_test = data.labels[split["test"]]
+labels_eval = np.concatenate([labels_test, np.full(len(extra) if extra else 0, classes.index(background[0]))])
+
+
+def discriminant(probabilities, labels):
+    """(y, score) of the signal class against QCD from class probabilities."""
+    return jets.evaluation.signal_vs_background(
+        probabilities, labels, signal=classes.index(signal), background=[classes.index(b) for b in background]
+    )
+
+
 start = time.perf_counter()
 baseline = jets.baseline.train_baseline(X[fit_index], data.labels[fit_index], kind=baseline_kind, seed=seed)
 timings["baseline_s"] = time.perf_counter() - start
-y_test = data.labels[split["test"]]
-score_baseline = jets.baseline.baseline_scores(baseline, X[split["test"]])[:, 1]
+probs_baseline = jets.baseline.baseline_scores(baseline, X[split["test"]])
 if extra:
-    score_baseline_extra = jets.baseline.baseline_scores(baseline, jets.high_level_features(extra))[:, 1]
+    extra_probs = jets.baseline.baseline_scores(baseline, jets.high_level_features(extra))
+    probs_baseline = np.concatenate([probs_baseline, extra_probs])
+y_test, score_baseline = discriminant(probs_baseline[: len(labels_test)], labels_test)
 auc_baseline = hn.auc(y_test, score_baseline)
-print(f"baseline ({baseline_kind}) test AUC = {auc_baseline:.4f}")
+print(f"baseline ({baseline_kind}) test AUC, {signal} vs QCD = {auc_baseline:.4f}")
 assert auc_baseline > 0.75
 
 # %% [markdown]
@@ -207,6 +252,13 @@ assert auc_baseline > 0.75
 # recompute the neighbours in the learned feature space (a *dynamic* graph). ParticleNet has
 # three blocks ($k = 16$; 64, 128, 256 channels), ParticleNet-Lite two ($k = 7$; 32, 64).
 # Global average pooling and a fully connected layer give the class scores.
+#
+# The **Particle Transformer** treats the jet as a *set* instead: every particle attends to every
+# other one. Its attention weights get a bias from **pair-wise interaction features** of each
+# particle pair, $\ln \Delta$, $\ln k_T$, $\ln z$ and $\ln m^2$ (computed from the four-vectors),
+# so the network sees the physics of a splitting directly. Eight particle-attention blocks are
+# followed by two **class-attention** blocks, in which a learned class token attends to the
+# particles. The paper's ParT has 2.1 million parameters; `part_small` is a CPU-sized version.
 #
 # ### Exercise 2: nearest neighbours
 #
@@ -228,50 +280,64 @@ neighbours = np.argsort(distance)[:7]
 jets.exercises.check_knn(neighbours, points, mask, particle=0, k=7)
 
 # %% [markdown]
-# Padded particles must never change the result for real ones: their features are zeroed,
-# their coordinates pushed far away so that they are never a real particle's neighbour, and
-# they are left out of the pooling. We check it: scrambling the padded slots of some jets
-# does not change the network output at all.
+# Padded particles must never change the result for real ones. In ParticleNet their features
+# are zeroed, their coordinates pushed far away so that they are never a real particle's
+# neighbour, and they are left out of the pooling; in ParT they are masked out of every
+# attention. We check it for each tagger: scrambling the padded slots of some jets (every
+# input: coordinates, features, four-vectors) does not change the network output at all.
 
 # %%
-with torch_seed(seed):  # seeded weights and noise, without reseeding torch's global stream
-    probe = jets.models.build_particlenet(model_name, input_dims=data.features.shape[2]).eval()
-    pts, fts, msk = (torch.as_tensor(a[:64]) for a in (data.points, data.features, data.mask))
-    noise = torch.randn_like(fts) * 10 * (~msk).unsqueeze(-1)
-with torch.no_grad():
-    change = (probe(pts, fts, msk) - probe(pts + noise[..., :2], fts + noise, msk)).abs().max().item()
-print(f"largest output change from scrambling padded particles: {change:.1e}")
-assert change == 0.0
+for name in taggers:
+    with torch_seed(seed):  # seeded weights and noise, without reseeding torch's global stream
+        probe = jets.models.build_tagger(name, input_dims=data.features.shape[2], num_classes=len(classes)).eval()
+        inputs = [torch.as_tensor(a) for a in jets.training.model_inputs(probe, data, slice(0, 64))]
+        padded = ~inputs[-1]
+        scrambled = [x + torch.randn_like(x) * 10 * padded.unsqueeze(-1) for x in inputs[:-1]]
+    with torch.no_grad():
+        change = (probe(*inputs) - probe(*scrambled, inputs[-1])).abs().max().item()
+    print(f"{name}: largest output change from scrambling padded particles: {change:.1e}")
+    assert change == 0.0, name
 
 # %% [markdown]
-# Now the model itself. With `use_pretrained = True` we start from the ParticleNet-Lite shipped
-# with the package (trained on other jets by `scripts/train_particlenet_checkpoint.py`; the
-# recipe is printed below) and fine-tune it for `epochs` epochs at a tenth of the learning
-# rate; otherwise we train from scratch. The loop validates after every epoch, follows a
-# one-cycle learning-rate schedule, stops early when the validation loss stops improving and
-# keeps the best weights (when fine-tuning, the starting weights count too).
+# Now the models themselves. With `use_pretrained = True` a tagger starts from the checkpoint
+# shipped with the package where one fits this run (ParticleNet-Lite and the small ParT, top
+# against QCD on cms-like jets with the `full` inputs, trained on other jets by
+# `scripts/train_tagger_checkpoint.py`; the recipe is printed below) and is fine-tuned for
+# `epochs` epochs at a tenth of the learning rate; otherwise it is trained from scratch. The loop
+# validates after every epoch, follows a one-cycle learning-rate schedule, stops early when the
+# validation loss stops improving and keeps the best weights (when fine-tuning, the starting
+# weights count too).
 
 # %%
-if use_pretrained:
-    model, recipe = jets.pretrained.load_pretrained(model_name, feature_names=data.feature_names)
-    print(f"pretrained on {recipe['data']['n_jets']:,} jets: {recipe['command']}")
-    print("on its own test jets:", jets.pretrained.card_metrics_text(recipe))
-else:
-    with torch_seed(seed):  # the initial weights come from the seed
-        model = jets.models.build_particlenet(model_name, input_dims=data.features.shape[2])
-print(f"{model_name}: {jets.models.count_parameters(model):,} parameters")
+models, pretrained, results_train = {}, {}, {}
+for name in taggers:
+    fits = name in jets.pretrained.available_pretrained() and task == "top"
+    if use_pretrained and fits:
+        model, recipe = jets.pretrained.load_pretrained(name, feature_names=data.feature_names)
+        print(f"{name}: pretrained on {recipe['data']['n_jets']:,} jets: {recipe['command']}")
+        print("  on its own test jets:", jets.pretrained.card_metrics_text(recipe))
+        if recipe["data"].get("detector") != detector:
+            print(f"  (trained on {recipe['data'].get('detector')} jets; this run has detector={detector!r})")
+    else:
+        if use_pretrained:
+            print(f"{name}: no shipped checkpoint for task={task!r}; training from scratch")
+        with torch_seed(seed):  # the initial weights come from the seed
+            model = jets.models.build_tagger(name, input_dims=data.features.shape[2], num_classes=len(classes))
+    models[name], pretrained[name] = model, use_pretrained and fits
+    print(f"{name}: {jets.models.count_parameters(model):,} parameters")
 
 # %%
-train, val, test = (jets.training.subset(data, split[k]) for k in ("train", "val", "test"))
-result = None
-if epochs > 0:
-    lr = learning_rate / 10 if use_pretrained else learning_rate
-    result = jets.training.train_particlenet(
-        model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed
-    )
-    timings["training_s"], timings["train_jets_per_s"] = result.seconds, result.jets_per_s
-    print(f"best epoch {result.best_epoch + 1} (0: the starting weights), {result.jets_per_s:.0f} jets/s in training")
-    hn.save_figure(jets.plots.plot_history(result.history).figure, "training_history")
+for name, model in models.items():
+    train, val = (jets.training.subset(data, split[k], model) for k in ("train", "val"))
+    if epochs > 0:
+        lr = learning_rate / 10 if pretrained[name] else learning_rate
+        result = jets.training.train_tagger(
+            model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed
+        )
+        results_train[name] = result
+        timings[f"training_s_{name}"], timings[f"train_jets_per_s_{name}"] = result.seconds, result.jets_per_s
+        print(f"{name}: best epoch {result.best_epoch + 1} (0: the starting weights), {result.jets_per_s:.0f} jets/s")
+        hn.save_figure(jets.plots.plot_history(result.history).figure, f"training_history_{name}")
 
 # %% [markdown]
 # ## 5. Evaluation
@@ -289,20 +355,20 @@ if epochs > 0:
 # When no QCD jet passes, the test set only bounds the rejection from below: the table shows "> N".
 
 # %%
-start = time.perf_counter()
-score_pn = jets.training.predict_scores(model, *test[:3], device=device)[:, 1]
-timings["inference_jets_per_s"] = len(score_pn) / (time.perf_counter() - start)
-y_eval, score_pn_eval, score_baseline_eval = y_test, score_pn, score_baseline
-if extra:  # the test jets plus the extra QCD jets
-    score_pn_extra = jets.training.predict_scores(model, extra.points, extra.features, extra.mask, device=device)
-    y_eval = np.concatenate([y_test, np.zeros(len(extra), dtype=y_test.dtype)])
-    score_pn_eval = np.concatenate([score_pn, score_pn_extra[:, 1]])
-    score_baseline_eval = np.concatenate([score_baseline, score_baseline_extra])
-print(f"test set: {int(y_eval.sum())} top jets, {int((y_eval == 0).sum())} QCD jets")
-results = {
-    "ParticleNet" + ("-Lite" if model_name.endswith("lite") else ""): (y_eval, score_pn_eval),
-    f"baseline ({baseline_kind})": (y_eval, score_baseline_eval),
-}
+label = jets.models.TAGGER_LABELS
+results, test_scores = {}, {}
+for name, model in models.items():
+    start = time.perf_counter()
+    probs = jets.training.predict_scores(model, *jets.training.model_inputs(model, data, split["test"]), device=device)
+    timings[f"inference_jets_per_s_{name}"] = len(probs) / (time.perf_counter() - start)
+    if extra:  # the test jets plus the extra QCD jets
+        inputs = jets.training.model_inputs(model, extra)
+        probs = np.concatenate([probs, jets.training.predict_scores(model, *inputs, device=device)])
+    results[label[name]] = discriminant(probs, labels_eval)
+    test_scores[name] = discriminant(probs[: len(labels_test)], labels_test)[1]
+results[f"baseline ({baseline_kind})"] = discriminant(probs_baseline, labels_eval)
+y_eval = results[f"baseline ({baseline_kind})"][0]
+print(f"test set: {int(y_eval.sum())} {signal} jets, {int((y_eval == 0).sum())} QCD jets")
 table = jets.evaluation.compare_taggers(results, seed=seed)
 table[["accuracy", "auc", "auc_err", "rej50_text", "rej50_n_pass", "rej30_text", "rej30_n_pass"]]
 
@@ -311,11 +377,20 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
 plot_roc(results, ax=ax1)
 plot_rejection(results, ax=ax2)
 hn.save_figure(fig, "roc")
-auc_pn = hn.auc(y_test, score_pn)
-assert auc_pn > 0.8, f"ParticleNet AUC {auc_pn:.3f} is too low"
-if use_pretrained:  # trained on many more jets than this run, it should not lose to the baseline
-    assert auc_pn > auc_baseline - 0.005, f"ParticleNet {auc_pn:.4f} below the baseline {auc_baseline:.4f}"
-print(f"AUC: ParticleNet {auc_pn:.4f}, baseline {auc_baseline:.4f}")
+score_pn = test_scores[taggers[0]]  # the first tagger's test scores, for the exercises below
+for name in taggers:
+    auc = hn.auc(y_test, test_scores[name])
+    assert auc > 0.8, f"{name} AUC {auc:.3f} is too low"
+    if pretrained[name]:  # trained on many more jets than this run, it should not lose to the baseline
+        assert auc > auc_baseline - 0.005, f"{name} {auc:.4f} below the baseline {auc_baseline:.4f}"
+    print(f"AUC: {label[name]} {auc:.4f}, baseline {auc_baseline:.4f}")
+
+# %% [markdown]
+# What the numbers of this run say (computed from the table above: a difference counts when it
+# exceeds the two bootstrap uncertainties added in quadrature):
+
+# %%
+print(jets.evaluation.verdict(table, baseline=f"baseline ({baseline_kind})"))
 
 # %% [markdown]
 # The published numbers on the reference dataset (which includes a Delphes detector
@@ -326,14 +401,14 @@ jets.evaluation.reference_table()
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
-jets.plots.plot_scores(y_test, score_pn, label="ParticleNet", ax=ax1)
+jets.plots.plot_scores(y_test, score_pn, label=label[taggers[0]], ax=ax1)
 jets.plots.plot_scores(y_test, score_baseline, label="baseline", ax=ax2)
 hn.save_figure(fig, "scores")
 
 # %% [markdown]
 # ### Exercise 3: background rejection
 #
-# Compute the background rejection $1/\varepsilon_B$ of ParticleNet at a signal efficiency
+# Compute the background rejection $1/\varepsilon_B$ of the first tagger at a signal efficiency
 # of 50 % from `y_test` and `score_pn`, without `hn.rejection_at`: the ROC curve from
 # `sklearn.metrics.roc_curve` gives $\varepsilon_B$ ("fpr") against $\varepsilon_S$ ("tpr");
 # interpolate it at $\varepsilon_S = 0.5$ and invert.
@@ -361,25 +436,31 @@ jets.exercises.check_rejection(rejection50, y_test, score_pn, eps_s=0.5)
 
 # %%
 test_jets = jets.take(data, split["test"])
-show = jets.plots.jet_display(test_jets, scores={"ParticleNet": score_pn, "baseline": score_baseline})
+test_jets = jets.take(test_jets, np.isin(test_jets.labels, [classes.index(c) for c in (signal, *background)]))
+shown_scores = {**{label[n]: test_scores[n] for n in taggers}, "baseline": score_baseline}
+show = jets.plots.jet_display(test_jets, scores=shown_scores)
 explorer = hn.explore(show, index=(0, len(test_jets) - 1))
 
 # %% [markdown]
 # ## 7. Export to ONNX
 #
 # Experiments run taggers inside C++ reconstruction software through ONNX Runtime. We export
-# the network (eval mode, inputs `points`, `features`, `mask`, output softmax `scores`) and
-# check that ONNX Runtime gives the same scores as PyTorch. The export uses torch's TorchScript-based
+# each network (eval mode; inputs `points`, `features`, `mask` for ParticleNet, `features`,
+# `four_vectors`, `mask` for ParT; output softmax `scores`) and check that ONNX Runtime gives
+# the same scores as PyTorch. The export uses torch's TorchScript-based
 # exporter (`torch.onnx.export(..., dynamo=False)`): torch's newer `dynamo=True` exporter also handles
 # ParticleNet, but needs the extra package `onnxscript` and takes several times longer.
 
 # %%
-onnx_path = jets.export.export_onnx(
-    model.cpu(), hn.run_dir() / f"{model_name}.onnx", n_particles=max_particles, n_features=data.features.shape[2]
-)
-onnx_diff = jets.export.compare_onnx(model, onnx_path, *(a[:256] for a in test[:3]))
-print(f"{onnx_path.name}: largest |ONNX - torch| score difference {onnx_diff:.1e}")
-assert onnx_diff < 1e-5
+onnx_diff = {}
+for name, model in models.items():
+    onnx_path = jets.export.export_onnx(
+        model.cpu(), hn.run_dir() / f"{name}.onnx", n_particles=max_particles, n_features=data.features.shape[2]
+    )
+    inputs = jets.training.model_inputs(model, data, split["test"][:256])
+    onnx_diff[name] = jets.export.compare_onnx(model, onnx_path, *inputs)
+    print(f"{onnx_path.name}: largest |ONNX - torch| score difference {onnx_diff[name]:.1e}")
+    assert onnx_diff[name] < 1e-5, name
 
 # %% [markdown]
 # ## 8. Results
@@ -387,22 +468,26 @@ assert onnx_diff < 1e-5
 # The key numbers go to `metrics.json` in the run folder, for tests and parameter sweeps.
 
 # %%
-# 1/eps_B with its 68 % Clopper-Pearson interval and bootstrap percentiles
-summary_pn = jets.tagger_summary(y_eval, score_pn_eval, n_boot=100, seed=seed)
-summary_bl = jets.tagger_summary(y_eval, score_baseline_eval, n_boot=100, seed=seed)
-rel_err50 = (summary_pn.rej50_high - summary_pn.rej50_low) / (2 * summary_pn.rej50)
-print(f"ParticleNet 1/eps_B at 50 %: {summary_pn.rej50:.0f}, relative uncertainty {rel_err50:.0%}")
+# 1/eps_B with its 68 % Clopper-Pearson interval and bootstrap percentiles, per tagger
+summaries = {name: jets.tagger_summary(*results[label[name]], n_boot=100, seed=seed) for name in taggers}
+summaries["baseline"] = jets.tagger_summary(*results[f"baseline ({baseline_kind})"], n_boot=100, seed=seed)
+rel_err50 = {n: (s.rej50_high - s.rej50_low) / (2 * s.rej50) for n, s in summaries.items()}
+for name, summary in summaries.items():
+    print(f"{name} 1/eps_B at 50 %: {summary.rej50:.0f}, relative uncertainty {rel_err50[name]:.0%}")
 metrics = hn.record_metrics(
+    task=task,
+    detector=detector,
+    feature_set=feature_set,
+    taggers=list(taggers),
+    signal=signal,
     n_jets=len(data),
     n_test=len(y_test),
     n_test_qcd_extra=len(extra) if extra else 0,
-    rej50_rel_err_particlenet=rel_err50,
-    model=model_name,
     use_pretrained=use_pretrained,
-    **summary_pn.metrics(suffix="_particlenet"),  # auc_particlenet, accuracy_particlenet, rej30_..., rej50_...
-    **summary_bl.metrics(suffix="_baseline"),
-    epochs_run=len(result.history) if result else 0,
-    onnx_max_diff=onnx_diff,
+    **{f"rej50_rel_err_{n}": v for n, v in rel_err50.items()},
+    **{k: v for n, s in summaries.items() for k, v in s.metrics(suffix=f"_{n}").items()},  # auc_<tagger>, rej50_...
+    epochs_run={n: len(r.history) for n, r in results_train.items()},
+    onnx_max_diff=max(onnx_diff.values()),
     timings=timings,
 )
 print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items() if k != "timings"})
@@ -413,8 +498,11 @@ print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items
 # * Set `use_pretrained = False` and `epochs = 10` to train from scratch and compare the AUC with the
 #   substructure baseline's above: on a few thousand training jets a network that learns its features
 #   from particles usually ends up *below* a BDT on 16 physics observables; it needs much more data.
-#   The shipped model's training set size is printed in section 4 (from its recipe card); the paper
-#   used 1.2 million jets.
-# * `model_name = "particlenet"` is the full model (k = 16, three blocks): slower, a little better.
+#   The shipped models' training set sizes are printed in section 4 (from their recipe cards); the
+#   ParticleNet paper used 1.2 million jets, ParT 100 million (JetClass).
+# * `task = "w"`, `"z"` or `"multiclass"` tags bosons (or all five classes at once); `detector = "none"`
+#   shows how much the detector costs; `feature_set = "kin"` how much the particle identification and
+#   the impact parameters are worth.
+# * `taggers = ["particlenet", "part"]` are the papers' full models: slow on a CPU (the `full` profile).
 # * Point `data_path` at files of the real JetClass dataset (`*_TTBar_*` and `*_ZJetsToNuNu_*`).
 # * The same jets feed the FPGA tutorial: `jets.high_level_dataset` builds its five-class dataset.

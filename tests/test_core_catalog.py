@@ -20,13 +20,19 @@ def test_rules_name_real_parameters_and_accept_the_defaults(topic):
 def test_choices_equal_the_library_constants():
     from hepml_nb.fpga.hls import STRATEGIES, SYNTHESIS_MODES
     from hepml_nb.jets.baseline import BASELINES
-    from hepml_nb.jets.models import CONFIGS
+    from hepml_nb.jets.datasets import TASKS
+    from hepml_nb.jets.detector import DETECTORS
+    from hepml_nb.jets.features import FEATURE_SETS
+    from hepml_nb.jets.models import TAGGERS
     from hepml_nb.qml.events import BACKGROUNDS
     from hepml_nb.qml.features import PREPARE_METHODS
     from hepml_nb.qml.kernels import ENTANGLEMENTS
 
     rules = {key: topic.rules for key, topic in TOPICS.items()}
-    assert set(rules["particlenet"]["model_name"].choices) == set(CONFIGS)
+    assert rules["particlenet"]["taggers"].choices == TAGGERS and rules["particlenet"]["taggers"].items
+    assert set(rules["particlenet"]["task"].choices) == set(TASKS)
+    assert set(rules["particlenet"]["detector"].choices) == set(DETECTORS)
+    assert set(rules["particlenet"]["feature_set"].choices) == set(FEATURE_SETS)
     assert rules["particlenet"]["baseline_kind"].choices == BASELINES
     assert rules["qml"]["backgrounds"].choices == BACKGROUNDS
     assert rules["qml"]["feature_method"].choices == PREPARE_METHODS

@@ -288,8 +288,8 @@ def test_failed_run_folder_is_marked_failed(toy_notebooks, tmp_path):
     [
         (["particlenet", "-p", "epochs", "-1"], r"parameter 'epochs' got -1; allowed: >= 0"),
         (
-            ["particlenet", "-p", "model_name", '"particlenet"'],
-            r"""parameter 'model_name' got '"particlenet"'; allowed: one of: particlenet_lite, particlenet""",
+            ["particlenet", "-p", "taggers", "['particlenet', 'bdt']"],
+            r"parameter 'taggers' got 'bdt'; allowed: each one of: particlenet_lite, particlenet, part_small, part",
         ),
         (["particlenet", "-p", "n_jets_per_class", "0"], r"parameter 'n_jets_per_class' got 0; allowed: >= 10"),
         (["particlenet", "-p", "baseline_kind", "svm"], r"allowed: one of: bdt, mlp"),

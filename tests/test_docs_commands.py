@@ -176,10 +176,10 @@ def test_wrongly_quoted_string_parameter_is_rejected():
     from hepml_nb.core.errors import ParameterError
     from hepml_nb.core.runner import prepare_run
 
-    args = _parser().parse_args(shlex.split("""run particlenet -p model_name '"particlenet"'"""))
-    with pytest.raises(ParameterError, match="model_name"):
+    args = _parser().parse_args(shlex.split("""run particlenet -p task '"top"'"""))
+    with pytest.raises(ParameterError, match="task"):
         prepare_run(args.topic, args.profile, dict(args.param))
-    prepare_run("particlenet", "default", {"model_name": "particlenet"})
+    prepare_run("particlenet", "default", {"task": "top"})
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,13 @@ import pytest
 from hepml_nb.core.catalog import notebook_path
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
 from hepml_nb.core.params import read_parameters
-from hepml_nb.jets.evaluation import TaggerSummary, balanced_accuracy, compare_taggers, tagger_summary
+from hepml_nb.jets.evaluation import (
+    TaggerSummary,
+    balanced_accuracy,
+    compare_taggers,
+    signal_vs_background,
+    tagger_summary,
+)
 
 
 def test_tagger_summary_metrics_keep_the_flat_keys_and_add_intervals(seed):
@@ -56,3 +62,31 @@ def test_default_profile_measures_rej50_to_better_than_20_percent():
     score = np.r_[[1.0, 0.0], np.ones(k), np.full(n_qcd - k, 0.5)]  # k background jets pass the 50 % cut
     r = rejection_interval(y, score, 0.5)
     assert r.n_background_pass == k and (r.high - r.low) / (2 * r.value) < 0.20
+
+
+def test_signal_vs_background_scores_a_multiclass_tagger_like_jetclass():
+    # classes: 0 gluon, 1 quark, 2 W, 3 Z, 4 top; W-vs-QCD keeps W, gluon and quark jets only
+    probs = np.array([[0.5, 0.2, 0.1, 0.1, 0.1], [0.1, 0.1, 0.6, 0.1, 0.1], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    y, score = signal_vs_background(probs, np.array([0, 2, 4]), signal=2, background=(0, 1))
+    assert y.tolist() == [0, 1]
+    assert score == pytest.approx([0.1 / 0.8, 0.6 / 0.8])
+    two_class = np.array([[0.8, 0.2], [0.3, 0.7]])  # a binary tagger's score is its signal probability
+    assert signal_vs_background(two_class, np.array([0, 1]), signal=1, background=(0,))[1] == pytest.approx([0.2, 0.7])
+    with pytest.raises(ValueError, match="distinct"):
+        signal_vs_background(probs, np.array([0, 2, 4]), signal=2, background=(2,))
+
+
+def test_verdict_follows_the_auc_difference_and_its_uncertainty():
+    from hepml_nb.jets.evaluation import verdict
+
+    rng = np.random.default_rng(5)
+    y = np.repeat([0, 1], 3000)
+    strong = y + rng.normal(0, 0.5, y.size)
+    weak = y + rng.normal(0, 1.0, y.size)
+    twin = y + rng.normal(0, 1.0, y.size)  # the same separation as `weak`, other noise
+    table = compare_taggers({"strong": (y, strong), "weak": (y, weak), "twin": (y, twin)}, n_boot=50)
+    text = verdict(table, baseline="weak").splitlines()
+    assert text[0].startswith("strong beats the weak: AUC") and text[1].startswith("twin is compatible with the weak")
+    assert verdict(table, baseline="strong").splitlines()[0].startswith("weak is below the strong")
+    with pytest.raises(ValueError, match="baseline 'bdt' is not a row"):
+        verdict(table, baseline="bdt")

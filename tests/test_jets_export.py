@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from hepml_nb.core.errors import DataError
+from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.jets.export import compare_onnx, export_onnx, onnx_scores, torch_scores
-from hepml_nb.jets.models import build_particlenet
+from hepml_nb.jets.models import build_particlenet, build_tagger
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -29,6 +29,39 @@ def test_export_onnx_scores_match_torch(tmp_path, seed):
     assert np.max(np.abs(ort - ref)) < 1e-5
     assert compare_onnx(model, path, points, feats, mask) < 1e-5
     assert np.std(ref[:, 1]) > 1e-4  # the scores are not all the same
+
+
+@pytest.mark.parametrize("name", ["part_small", "part"])
+def test_export_onnx_part_scores_match_torch(tmp_path, seed, name):
+    torch.manual_seed(seed)
+    model = build_tagger(name, input_dims=9)
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, 40, 17)
+    mask = np.arange(40)[None, :] < counts[:, None]
+    feats = (rng.normal(0, 1, (17, 40, 9)) * mask[..., None]).astype(np.float32)
+    pt, eta, phi = rng.uniform(1, 60, (17, 40)), rng.normal(0, 0.3, (17, 40)), rng.normal(0, 0.3, (17, 40))
+    p4 = np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta) + 0.1], -1)
+    p4 = (p4 * mask[..., None]).astype(np.float32)
+    with torch.no_grad():  # move BatchNorm running statistics away from 0 / 1
+        model.train()(*(torch.as_tensor(a) for a in (feats, p4, mask)))
+    path = export_onnx(model, tmp_path / "part.onnx", n_particles=40, n_features=9)
+    import onnx
+
+    assert [i.name for i in onnx.load(str(path)).graph.input] == ["features", "four_vectors", "mask"]
+    ort = onnx_scores(path, feats, p4, mask)
+    ref = torch_scores(model, feats, p4, mask)
+    assert ort.shape == (17, 2) and np.max(np.abs(ort - ref)) < 1e-5
+    assert compare_onnx(model, path, feats, p4, mask) < 1e-5
+    assert np.std(ref[:, 1]) > 1e-4
+    with torch.no_grad():  # the packed implementation (training, predict_scores) gives the same scores
+        packed = torch.softmax(model.eval()(*(torch.as_tensor(a) for a in (feats, p4, mask))), -1).numpy()
+    assert np.max(np.abs(packed - ref)) < 1e-5
+
+
+def test_onnx_scores_checks_the_number_of_inputs(tmp_path):
+    path = export_onnx(build_particlenet(input_dims=7).eval(), tmp_path / "pn.onnx", n_particles=16)
+    with pytest.raises(ParameterError, match=r"pn.onnx takes 3 inputs \(points, features, mask\), got 2 arrays"):
+        onnx_scores(path, np.zeros((1, 16, 2)), np.zeros((1, 16, 7)))
 
 
 def test_onnx_scores_missing_file(tmp_path):

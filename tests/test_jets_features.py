@@ -17,11 +17,11 @@ def test_particle_kinematics_hand_computed():
     out = particle_kinematics(
         np.array([10.0]), np.array([20.0]), np.array([0.3]), np.array([-0.4]), np.array([500.0]), np.array([800.0])
     )
-    assert out["log_pt"][0] == pytest.approx(np.log(10.0))
-    assert out["log_e"][0] == pytest.approx(np.log(20.0))
-    assert out["log_pt_rel"][0] == pytest.approx(np.log(10.0 / 500.0))
-    assert out["log_e_rel"][0] == pytest.approx(np.log(20.0 / 800.0))
-    assert out["delta_r"][0] == pytest.approx(0.5)
+    assert out["pt_log"][0] == pytest.approx(np.log(10.0))
+    assert out["e_log"][0] == pytest.approx(np.log(20.0))
+    assert out["logptrel"][0] == pytest.approx(np.log(10.0 / 500.0))
+    assert out["logerel"][0] == pytest.approx(np.log(20.0 / 800.0))
+    assert out["deltaR"][0] == pytest.approx(0.5)
 
 
 def _jet(px, py, pz, e, deta, dphi, charge):
@@ -37,17 +37,17 @@ def _jet(px, py, pz, e, deta, dphi, charge):
         "tau3": np.array([0.1]),
         "tau4": np.array([0.05]),
     }
-    padded = padded_particles(particles, jets, max_particles=4)
+    padded = padded_particles(particles, jets, max_particles=4, feature_set="kin")
     return JetData(particles=particles, jets=jets, labels=np.zeros(1, int), label_names=("label_QCD",), **padded)
 
 
 def test_padded_particles_standardises_and_masks():
     data = _jet([3.0, 4.0], [4.0, 0.0], [0.0, 0.0], [5.0, 4.0], [0.1, -0.2], [0.0, 0.3], [1.0, 0.0])
     assert data.mask.tolist() == [[True, True, False, False]]
-    log_pt = data.features[0, 0, data.feature_names.index("log_pt")]
+    log_pt = data.features[0, 0, data.feature_names.index("pt_log")]
     assert log_pt == pytest.approx((np.log(5.0) - 1.7) * 0.7, rel=1e-6)
     assert data.features[0, 2:].sum() == 0 and data.points[0, 2:].sum() == 0
-    delta_r = data.features[0, 1, data.feature_names.index("delta_r")]
+    delta_r = data.features[0, 1, data.feature_names.index("deltaR")]
     assert delta_r == pytest.approx((np.hypot(0.2, 0.3) - 0.2) * 4.0, rel=1e-6)
 
 
@@ -115,7 +115,7 @@ def test_high_level_features_needs_substructure_branches():
 
     with pytest.raises(DataError, match="jet_sdmass"):
         high_level_features(replace(data, jets=jets))
-    no_charge = replace(data, feature_names=tuple(n for n in data.feature_names if n != "charge"))
+    no_charge = replace(data, particles=data.particles[[f for f in data.particles.fields if f != "charge"]])
     with pytest.raises(DataError, match="part_charge"):
         high_level_features(no_charge)
 

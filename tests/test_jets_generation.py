@@ -139,11 +139,11 @@ def _ttbar_event():
 
 
 def test_match_top_needs_the_top_and_its_own_three_quarks():
-    prt = _ttbar_event()
+    rec = generation._flat_record(_ttbar_event())
     # jet 0 on the top; jet 1 holds the top's b and the antitop's two W quarks: three decay quarks,
     # but of two different tops (and not the antitop itself)
-    jets = _momenta(ak.Array([[600.0, 600.0]]), ak.Array([[0.0, 0.9]]), ak.Array([[0.0, 0.0]]))
-    assert generation._match_top(jets, prt).tolist() == [[True, False]]
+    jets = (np.array([[0.0, 0.9]]), np.array([[0.0, 0.0]]))
+    assert generation._match_top(jets, rec, 1).tolist() == [[True, False]]
 
 
 def test_pythia_settings_open_the_hard_process_below_the_jet_window():
@@ -153,12 +153,28 @@ def test_pythia_settings_open_the_hard_process_below_the_jet_window():
 
 
 def test_constituent_arrays_deta_follows_the_jetclass_sign_at_negative_eta():
-    p = _momenta(ak.Array([[100.0, 50.0]]), ak.Array([[-1.3, -1.0]]), ak.Array([[0.1, 0.0]]))
-    particles = ak.zip({"id": ak.Array([[211, 22]]), "p": p}, depth_limit=2)
-    jet = _momenta(np.array([150.0]), np.array([-1.2]), np.array([0.05]))
-    out = generation._constituent_arrays(particles, jet, lambda ids: np.zeros(len(ids), np.float32), 10)
+    pt, eta, phi = np.array([100.0, 50.0]), np.array([-1.3, -1.0]), np.array([0.1, 0.0])
+    cands = {"px": pt * np.cos(phi), "py": pt * np.sin(phi), "pz": pt * np.sinh(eta), "e": pt * np.cosh(eta)}
+    cands.update(pid=np.array([211, 22]), charge=np.array([1.0, 0.0]))
+    cands.update({k: np.zeros(2) for k in ("d0val", "d0err", "dzval", "dzerr")})
+    jets = {"pt": np.array([150.0]), "eta": np.array([-1.2]), "phi": np.array([0.05]), "E": np.array([300.0])}
+    out = generation._constituent_arrays(cands, np.array([2]), jets, 10)
     # JetClass: (eta_part - eta_jet) * sign(eta_jet); the jet is at eta < 0, so the sign flips
     np.testing.assert_allclose(out["part"]["deta"].tolist()[0], [0.1, -0.2], atol=1e-5)
+
+
+@pytest.mark.slow  # Pythia8 generates the jets
+def test_generate_chunk_cms_like_fills_impact_parameters(seed):
+    out = generate_chunk("top", 10, seed=seed, max_particles=40)
+    part = out["part"]
+    charged = np.asarray(ak.flatten(part["charge"])) != 0
+    for name in ("d0err", "dzerr"):
+        values = np.asarray(ak.flatten(part[name]))
+        assert values.dtype == np.float32 and np.all(values[charged] > 0) and np.all(values[~charged] == 0)
+    assert np.all(np.asarray(ak.flatten(part["d0val"]))[~charged] == 0)
+    assert out["timings"]["detector_s"] > 0
+    with pytest.raises(ParameterError, match="unknown detector 'cms'; choose one of: none, cms-like, atlas-like"):
+        generate_chunk("top", 10, seed=seed, detector="cms")
 
 
 @pytest.mark.slow  # Pythia8 generates the jets

@@ -7,6 +7,7 @@ import uproot
 
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets import load_jets, select_classes, take, write_jetclass
+from hepml_nb.jets.features import FEATURE_SETS
 from hepml_nb.jets.io import resolve_jet_files
 
 JET_BRANCHES = (
@@ -72,7 +73,8 @@ def test_load_jets_reads_independent_file(tmp_path):
     np.testing.assert_allclose(data.four_vectors[1, :2, 0], [200.0, 20.0])
     np.testing.assert_allclose(data.points[0, :, 0], part["deta"][0], rtol=1e-6)
     assert data.four_vectors[1, 2].tolist() == [0, 0, 0, 0] and not data.features[1, 2].any()
-    assert "charge" in data.feature_names
+    # the file has part_charge but no part_is* flags: 'auto' takes the largest complete set, JetClass's kin
+    assert data.feature_names == FEATURE_SETS["kin"]
     np.testing.assert_allclose(data.jets["sdmass"], [0.5, 1.5, 2.5])
 
 
@@ -315,3 +317,126 @@ def test_write_jetclass_stores_per_jet_parton_ids_and_metadata(tmp_path):
     np.testing.assert_array_equal(load_jets(path).jets["parton"], [2, 1, 3])  # the matched quark, not 1 for all
     with uproot.open(path) as f:
         assert '"generator": "x"' in str(f["hepml_nb_metadata"])
+
+
+# --- JetClass's input sets (particle_transformer data/JetClass/JetClass_full.yaml) and dtypes
+
+#: the pf_features block of JetClass_full.yaml: (variable, subtract_by, multiply_by, clip_min, clip_max);
+#: None = no transformation. weaver clips standardised variables to [-5, 5] unless told otherwise.
+JETCLASS_FULL_YAML = (
+    ("part_pt_log", 1.7, 0.7, -5, 5),
+    ("part_e_log", 2.0, 0.7, -5, 5),
+    ("part_logptrel", -4.7, 0.7, -5, 5),
+    ("part_logerel", -4.7, 0.7, -5, 5),
+    ("part_deltaR", 0.2, 4.0, -5, 5),
+    ("part_charge", None),
+    ("part_isChargedHadron", None),
+    ("part_isNeutralHadron", None),
+    ("part_isPhoton", None),
+    ("part_isElectron", None),
+    ("part_isMuon", None),
+    ("part_d0", None),
+    ("part_d0err", 0, 1, 0, 1),
+    ("part_dz", None),
+    ("part_dzerr", 0, 1, 0, 1),
+    ("part_deta", None),
+    ("part_dphi", None),
+)
+
+
+def _full_file(path, *, drop=()):
+    """Two jets (eta < 0 and > 0) with every JetClass particle branch, written by write_jetclass."""
+    px, py = [[300.0, 40.0, 2.0], [250.0, 0.3]], [[10.0, -5.0, 1.0], [20.0, 0.2]]
+    pz = [[-150.0, -30.0, -2.0], [90, 0.1]]
+    energy = [np.sqrt(np.square(a) + np.square(b) + np.square(c)).tolist() for a, b, c in zip(px, py, pz, strict=True)]
+    jet_eta = np.array([-0.5, 0.35])
+    part = {"px": px, "py": py, "pz": pz, "energy": energy}
+    part["deta"] = _jetclass_deta(part, jet_eta)
+    part["dphi"] = [[0.01, -0.1, 0.3], [0.0, 0.05]]
+    part["charge"] = [[1.0, 0.0, -1.0], [1.0, 0.0]]
+    for flag, values in {
+        "isChargedHadron": [[1, 0, 0], [1, 0]],
+        "isNeutralHadron": [[0, 1, 0], [0, 0]],
+        "isPhoton": [[0, 0, 0], [0, 1]],
+        "isElectron": [[0, 0, 1], [0, 0]],
+        "isMuon": [[0, 0, 0], [0, 0]],
+    }.items():
+        part[flag] = values
+    part["d0val"], part["d0err"] = [[0.02, 0.0, -4.0], [0.5, 0.0]], [[0.01, 0.0, 2.5], [0.03, 0.0]]
+    part["dzval"], part["dzerr"] = [[-0.3, 0.0, 7.0], [0.04, 0.0]], [[0.02, 0.0, 0.5], [1.7, 0.0]]
+    arrays = {
+        "part": {k: ak.Array(v) for k, v in part.items() if k not in drop},
+        "jet_pt": np.array([560.0, 600.0]),
+        "jet_eta": jet_eta,
+        "jet_phi": np.zeros(2),
+        "jet_energy": np.array([700.0, 640.0]),
+        "jet_nparticles": np.array([3, 2]),
+    }
+    return write_jetclass(path, arrays, label="label_Tbqq", parton="top"), part, arrays
+
+
+def _yaml_inputs(part, arrays):
+    """JetClass_full.yaml's new_variables and pf_features evaluated as weaver does, per particle."""
+    out = []
+    for j in range(len(arrays["jet_pt"])):
+        p = {k: np.asarray(v[j], dtype=float) for k, v in part.items()}
+        pt = np.hypot(p["px"], p["py"])
+        new = {
+            "part_pt_log": np.log(pt),
+            "part_e_log": np.log(p["energy"]),
+            "part_logptrel": np.log(pt / arrays["jet_pt"][j]),
+            "part_logerel": np.log(p["energy"] / arrays["jet_energy"][j]),
+            "part_deltaR": np.hypot(p["deta"], p["dphi"]),
+            "part_d0": np.tanh(p["d0val"]),
+            "part_dz": np.tanh(p["dzval"]),
+            **{f"part_{k}": v for k, v in p.items()},
+        }
+        columns = []
+        for var, *transform in JETCLASS_FULL_YAML:
+            x = new[var]
+            if transform[0] is not None:
+                shift, scale, low, high = transform
+                x = np.clip((x - shift) * scale, low, high)
+            columns.append(x)
+        order = np.argsort(-pt, kind="stable")
+        out.append(np.stack(columns, axis=1)[order])
+    return out
+
+
+def test_full_feature_set_equals_jetclass_full_yaml_after_a_file_round_trip(tmp_path):
+    path, part, arrays = _full_file(tmp_path / "full.root")
+    data = load_jets(path, max_particles=4, feature_set="full")
+    assert data.feature_names == tuple(v[0][len("part_") :] for v in JETCLASS_FULL_YAML)
+    assert len(data.feature_names) == 17 and load_jets(path).feature_names == data.feature_names  # 'auto'
+    for j, expected in enumerate(_yaml_inputs(part, arrays)):
+        n = len(expected)
+        np.testing.assert_allclose(data.features[j, :n], expected, rtol=2e-6, atol=2e-6)
+        assert not data.features[j, n:].any() and data.mask[j].sum() == n
+    assert data.features[0, 2, data.feature_names.index("d0err")] == 1.0  # 2.5 mm clipped to [0, 1]
+    kin = load_jets(path, max_particles=4, feature_set="kin")
+    keep = [data.feature_names.index(n) for n in kin.feature_names]
+    np.testing.assert_array_equal(kin.features, data.features[..., keep])
+
+
+def test_writer_uses_jetclass_dtypes(tmp_path):
+    path, _, _ = _full_file(tmp_path / "full.root")
+    with uproot.open(path) as f:
+        types = {k: str(b.interpretation) for k, b in f["tree"].items()}
+    # the interpretations uproot shows for a real JetClass file (particle_transformer
+    # notebooks/JetClass101.ipynb; there the jagged branches are std::vector, here counted arrays)
+    assert types["part_px"] == types["part_d0err"] == types["part_charge"] == "AsJagged(AsDtype('>f4'))"
+    assert types["part_isMuon"] == types["part_isPhoton"] == "AsJagged(AsDtype('>i4'))"
+    assert types["jet_nparticles"] == types["jet_pt"] == types["label_QCD"] == "AsDtype('>f4')"
+    assert types["label_Hbb"] == "AsDtype('bool')" and types["label_Tbqq"] == types["label_Wqq"] == "AsDtype('>i4')"
+    assert types["aux_genpart_pid"] == "AsDtype('>f4')"
+    with uproot.open(path) as f:
+        assert f["tree"]["aux_genpart_pid"].array(library="np").tolist() == [6.0, 6.0]
+
+
+def test_feature_set_missing_branch_names_branch_set_and_file(tmp_path):
+    path, _, _ = _full_file(tmp_path / "nod0.root", drop=("d0err",))
+    with pytest.raises(DataError, match=r"nod0.root: feature_set 'full' .*needs the branch part_d0err"):
+        load_jets(path, feature_set="full")
+    assert load_jets(path).feature_names == FEATURE_SETS["kinpid"]  # 'auto' falls back
+    with pytest.raises(DataError, match="unknown feature_set 'pid'; choose one of 'kin', 'kinpid', 'full'"):
+        load_jets(path, feature_set="pid")

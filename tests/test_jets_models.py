@@ -4,7 +4,16 @@ import pytest
 import torch
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.jets.models import CONFIGS, build_particlenet, count_parameters, knn_indices
+from hepml_nb.jets.models import (
+    CONFIGS,
+    TAGGERS,
+    ParticleNet,
+    build_particlenet,
+    build_tagger,
+    count_parameters,
+    knn_indices,
+)
+from hepml_nb.jets.transformer import ParticleTransformer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -107,3 +116,24 @@ def test_particlenet_rejects_too_few_particle_slots():
     model = build_particlenet("particlenet", input_dims=7)
     with pytest.raises(ParameterError, match="padded to 10 particles, but the model takes k = 16"):
         model(*_batch(0, particles=10, n_real=(2, 5)))
+
+
+@pytest.mark.parametrize("name", TAGGERS)
+def test_build_tagger_builds_every_tagger(name):
+    model = build_tagger(name, input_dims=7, num_classes=3)
+    family = ParticleTransformer if name in ("part_small", "part") else ParticleNet
+    assert isinstance(model, family) and model.name == name and model.config["num_classes"] == 3
+    assert model.inputs == family.inputs
+
+
+def test_tagger_inputs_name_jetdata_attributes():
+    assert ParticleNet.inputs == ("points", "features", "mask")
+    assert ParticleTransformer.inputs == ("features", "four_vectors", "mask")
+    assert TAGGERS == ("particlenet_lite", "particlenet", "part_small", "part")
+
+
+def test_build_tagger_rejects_unknown_name():
+    with pytest.raises(
+        ParameterError, match="unknown tagger 'pn'; choose one of: particlenet_lite, particlenet, part_small, part"
+    ):
+        build_tagger("pn", input_dims=7)

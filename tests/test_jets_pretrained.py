@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from hepml_nb.core.errors import DataError
+from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.jets.generation import GENERATOR_VERSION
-from hepml_nb.jets.models import build_particlenet
+from hepml_nb.jets.models import build_particlenet, build_tagger
 from hepml_nb.jets.pretrained import (
     PRETRAINED_DIR,
     card_metrics_text,
@@ -23,7 +23,10 @@ def test_shipped_checkpoint_is_small_and_documented():
     path = pretrained_path("particlenet_lite")
     assert path.stat().st_size < 2 * 2**20
     info = json.loads(path.with_suffix(".json").read_text())
-    assert info["command"].startswith("python scripts/train_particlenet_checkpoint.py")
+    # the shipped card predates the rename to train_tagger_checkpoint.py (retrained on the new jets later)
+    assert info["command"].startswith(
+        ("python scripts/train_tagger_checkpoint.py", "python scripts/train_particlenet_checkpoint.py")
+    )
     assert info["metrics"]["auc"] > 0.95 and info["kind"] == "particlenet"
     model, loaded = load_pretrained(feature_names=info["feature_names"])
     assert not model.training and loaded["parameters"]["model"] == "particlenet_lite"
@@ -63,9 +66,29 @@ def test_save_and_load_checkpoint_round_trip(tmp_path, seed):
         load_checkpoint(path, feature_names=("a", "b"))
 
 
+def test_save_and_load_part_checkpoint_round_trip(tmp_path, seed):
+    torch.manual_seed(seed)
+    model = build_tagger("part_small", input_dims=4).eval()
+    path = save_checkpoint(model, tmp_path / "p.pt", feature_names=("a", "b", "c", "d"), info={"note": 2})
+    loaded, info = load_checkpoint(path, feature_names=("a", "b", "c", "d"))
+    assert type(loaded).__name__ == "ParticleTransformer" and loaded.name == "part_small"
+    assert info["kind"] == "part" and loaded.config == model.config
+    p4 = torch.rand(2, 10, 4) + torch.tensor([0.0, 0.0, 0.0, 2.0])
+    x = (torch.randn(2, 10, 4), p4, torch.arange(10)[None, :] < torch.tensor([[3], [10]]))
+    with torch.no_grad():
+        np.testing.assert_array_equal(model(*x).numpy(), loaded(*x).numpy())
+
+
+def test_save_checkpoint_rejects_other_models(tmp_path):
+    with pytest.raises(ParameterError, match="cannot save a Linear: checkpoints hold one of ParticleNet, Particle"):
+        save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "l.pt", feature_names=(), info={})
+
+
 def test_missing_checkpoints_raise(tmp_path):
     with pytest.raises(DataError, match="no pretrained checkpoint 'nope'.*available: "):
         pretrained_path("nope")
+    with pytest.raises(DataError, match="train_tagger_checkpoint.py --model part_small"):
+        pretrained_path("part_small")
     with pytest.raises(DataError, match="checkpoint .* not found"):
         load_checkpoint(tmp_path / "absent.pt")
     assert PRETRAINED_DIR.name == "pretrained"

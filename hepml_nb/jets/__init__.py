@@ -1,9 +1,10 @@
-"""Jet tagging: Pythia8 jets in JetClass-schema ROOT files, features, ParticleNet, baseline, ONNX.
+"""Jet tagging: Pythia8 jets in JetClass-schema ROOT files, features, ParticleNet, ParT, baseline, ONNX.
 
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`): ``import hepml_nb.jets``
 imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``, ``features``,
-``substructure``, ``datasets``, ``models``, ``training``, ``baseline``, ``evaluation``, ``export``,
-``pretrained``, ``plots`` and ``exercises``. Missing dependencies: ``pip install 'hepml-nb[jets]'``.
+``substructure``, ``datasets``, ``models``, ``transformer`` (Particle Transformer), ``training``,
+``baseline``, ``evaluation``, ``export``, ``pretrained``, ``plots`` and ``exercises``.
+Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
 from hepml_nb.core.lazy import lazy_module
@@ -13,6 +14,7 @@ __getattr__, __dir__, __all__ = lazy_module(
     topic="jets",
     submodules=(
         "models",
+        "transformer",
         "training",
         "baseline",
         "evaluation",
@@ -23,7 +25,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "substructure",
     ),
     attributes={
-        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION", "RECIPE_NOTES"),
+        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION", "RECIPE_NOTES", "recipe_notes", "DETECTORS"),
         "io": (
             "load_jets",
             "write_jetclass",
@@ -39,6 +41,9 @@ __getattr__, __dir__, __all__ = lazy_module(
             "HighLevelDataset",
             "high_level_dataset",
             "top_vs_qcd_files",
+            "task_files",
+            "task_labels",
+            "TASKS",
             "extra_background_file",
             "CLASS_PROCESSES",
         ),

@@ -28,6 +28,8 @@ __all__ = [
     "tagger_summary",
     "balanced_accuracy",
     "compare_taggers",
+    "signal_vs_background",
+    "verdict",
     "reference_table",
 ]
 
@@ -38,6 +40,7 @@ REFERENCE_RESULTS = {
     "ParticleNet-Lite (paper)": (0.937, 0.9844, 325, 1262),
     "P-CNN (paper)": (0.930, 0.9803, 201, 759),
     "PFN (paper)": (np.nan, 0.9819, 247, 888),
+    "ParT (paper)": (0.940, 0.9858, 413, 1602),  # Qu, Li, Qian, arXiv:2202.03772, Table 4
 }
 
 
@@ -143,6 +146,72 @@ def compare_taggers(
             )
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def signal_vs_background(
+    probabilities: np.ndarray, labels: np.ndarray, *, signal: int, background: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and scores of one signal class against background classes, from multiclass outputs.
+
+    The JetClass convention (Qu, Li, Qian, arXiv:2202.03772, Sec. 4): keep the jets of the signal
+    class and of the background classes, and score each with ``p_s / (p_s + sum_b p_b)``, so that a
+    five-class tagger gets the same top-vs-QCD (or W-vs-QCD) ROC as a binary one.
+
+    Parameters
+    ----------
+    probabilities
+        (N, n_classes) class probabilities (softmax outputs).
+    labels
+        (N,) class index of each jet.
+    signal, background
+        Class index of the signal and the indices of the background classes (for the five-class
+        task: QCD = gluon and light-quark jets).
+
+    Returns
+    -------
+    (y_true, score)
+        ``y_true`` is 1 for signal jets and 0 for background jets; jets of other classes are dropped.
+    """
+    probabilities, labels = np.asarray(probabilities, dtype=float), np.asarray(labels)
+    if probabilities.ndim != 2 or len(probabilities) != len(labels):
+        raise ValueError(f"probabilities must be (N, n_classes) with N = len(labels), got {probabilities.shape}")
+    background = tuple(int(b) for b in background)
+    if signal in background or not all(0 <= c < probabilities.shape[1] for c in (signal, *background)):
+        raise ValueError(f"signal {signal} and background {background} must be distinct class indices")
+    keep = np.isin(labels, (signal, *background))
+    p_s = probabilities[keep, signal]
+    p_b = probabilities[keep][:, list(background)].sum(axis=1)
+    return (labels[keep] == signal).astype(int), p_s / np.maximum(p_s + p_b, 1e-30)
+
+
+def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
+    """One sentence per tagger of a :func:`compare_taggers` table: does it beat ``baseline``?
+
+    A tagger *beats* (or *is below*) the baseline when the AUC difference exceeds ``n_sigma``
+    times the two bootstrap uncertainties added in quadrature, and *is compatible with* it
+    otherwise; its 1/eps_B at 50 % is quoted beside the baseline's, with their intervals.
+    """
+    if baseline not in table.index:
+        raise ValueError(f"baseline {baseline!r} is not a row of the table; rows: {', '.join(table.index)}")
+    base = table.loc[baseline]
+    lines = []
+    for name, row in table.iterrows():
+        if name == baseline:
+            continue
+        diff, err = row["auc"] - base["auc"], float(np.hypot(row["auc_err"], base["auc_err"]))
+        if not np.isfinite(err) or err == 0:
+            word = "cannot be compared (no bootstrap uncertainty) with"
+        elif diff > n_sigma * err:
+            word = "beats"
+        elif diff < -n_sigma * err:
+            word = "is below"
+        else:
+            word = "is compatible with"
+        lines.append(
+            f"{name} {word} the {baseline}: AUC {row['auc']:.4f} vs {base['auc']:.4f} "
+            f"(difference {diff:+.4f} +/- {err:.4f}); 1/eps_B at 50 %: {row['rej50_text']} vs {base['rej50_text']}"
+        )
+    return "\n".join(lines)
 
 
 def reference_table() -> pd.DataFrame:

@@ -1,12 +1,16 @@
-"""ONNX export of ParticleNet and a check that ONNX Runtime reproduces the torch scores.
+"""ONNX export of any jet tagger (ParticleNet, Particle Transformer) and a check that ONNX Runtime
+reproduces the torch scores.
 
 ONNX is the way back into C++ reconstruction software (CMSSW and others run
-ParticleNet through ONNX Runtime). The exported graph is the padded formulation of
-the network in eval mode (fixed number of particles, dynamic batch size) and outputs
-softmax scores. The TorchScript exporter (``dynamo=False``) is used. torch 2.13's
-recommended exporter (``dynamo=True``) handles ParticleNet too, with the same ONNX Runtime
-agreement, but needs the extra package ``onnxscript`` and takes about 12 s instead of 1.5 s
-on 2 CPU cores; the TorchScript exporter's deprecation warnings (only those) are silenced.
+ParticleNet and ParT through ONNX Runtime). The exported graph is the padded formulation of
+the network in eval mode (fixed number of particles, dynamic batch size); its inputs are named
+after ``model.inputs`` (``points, features, mask`` or ``features, four_vectors, mask``; the mask
+as float, 1 for real particles) and it outputs softmax ``scores``. The TorchScript exporter
+(``dynamo=False``) is used; it exports both families, with ONNX Runtime agreeing to about 1e-6
+(it has no ``sinh``: the ParT pair features do without). torch 2.13's recommended exporter
+(``dynamo=True``) handles ParticleNet too, with the same ONNX Runtime agreement, but needs the
+extra package ``onnxscript`` and takes about 12 s instead of 1.5 s on 2 CPU cores; the
+TorchScript exporter's deprecation warnings (only those) are silenced.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from hepml_nb.core.errors import DataError
+from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+
+_DEFAULT_INPUTS = ("points", "features", "mask")
 
 __all__ = ["ScoreModel", "export_onnx", "onnx_scores", "torch_scores", "compare_onnx"]
 
@@ -32,44 +38,55 @@ _LEGACY_EXPORT_WARNINGS = (
 
 
 class ScoreModel(nn.Module):
-    """Wrap a ParticleNet: float mask input, softmax scores output, padded implementation."""
+    """Wrap a tagger: inputs in ``model.inputs`` order, float mask, softmax scores, padded implementation."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        self.inputs = tuple(getattr(model, "inputs", _DEFAULT_INPUTS))
+        self._mask_at = self.inputs.index("mask")
 
-    def forward(self, points: torch.Tensor, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(points, features, mask > 0.5, implementation="padded"), dim=-1)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        args = [x > 0.5 if i == self._mask_at else x for i, x in enumerate(inputs)]
+        return torch.softmax(self.model(*args, implementation="padded"), dim=-1)
+
+
+def _dummy(name: str, n_particles: int, n_features: int) -> torch.Tensor:
+    """A batch of two jets for tracing: all particles real (the traced graph does not depend on the values)."""
+    if name == "mask":
+        return torch.ones(2, n_particles)
+    width = {"points": 2, "four_vectors": 4}.get(name, n_features)
+    return torch.rand(2, n_particles, width) + 0.5
 
 
 def export_onnx(
     model: nn.Module, path: Path | str, *, n_particles: int = 100, n_features: int = 7, opset: int = 17
 ) -> Path:
-    """Export ``model`` (in eval mode, on CPU) to ONNX with inputs ``points``, ``features``, ``mask``.
+    """Export ``model`` (in eval mode, on CPU) to ONNX, one input per entry of ``model.inputs``.
 
     Parameters
     ----------
     model
-        A :class:`~hepml_nb.jets.models.ParticleNet`.
+        A tagger from :func:`~hepml_nb.jets.models.build_tagger` (ParticleNet or Particle Transformer).
     path
         Output ``.onnx`` file.
     n_particles, n_features
         Padding length and feature count of the inputs (batch size stays dynamic).
     """
     wrapper = ScoreModel(model).cpu().eval()
-    dummy = (torch.zeros(2, n_particles, 2), torch.zeros(2, n_particles, n_features), torch.ones(2, n_particles))
+    dummy = tuple(_dummy(name, n_particles, n_features) for name in wrapper.inputs)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    axes = {name: {0: "batch"} for name in ("points", "features", "mask", "scores")}
+    axes = {name: {0: "batch"} for name in (*wrapper.inputs, "scores")}
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # the shape check is constant for fixed n_particles
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)  # shape checks are constant for fixed n_particles
         for message in _LEGACY_EXPORT_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=DeprecationWarning)
         torch.onnx.export(
             wrapper,
             dummy,
             str(path),
-            input_names=["points", "features", "mask"],
+            input_names=list(wrapper.inputs),
             output_names=["scores"],
             dynamic_axes=axes,
             opset_version=opset,
@@ -78,10 +95,8 @@ def export_onnx(
     return path
 
 
-def onnx_scores(
-    path: Path | str, points: np.ndarray, features: np.ndarray, mask: np.ndarray, *, threads: int | None = None
-) -> np.ndarray:
-    """Softmax scores (N, n_classes) from ONNX Runtime for padded inputs."""
+def onnx_scores(path: Path | str, *inputs: np.ndarray, threads: int | None = None) -> np.ndarray:
+    """Softmax scores (N, n_classes) from ONNX Runtime for padded inputs, in the exported model's input order."""
     with needs_extra("jets"):
         import onnxruntime as ort
 
@@ -91,34 +106,27 @@ def onnx_scores(
     if threads:
         opts.intra_op_num_threads = int(threads)
     session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    feeds = {
-        "points": np.asarray(points, np.float32),
-        "features": np.asarray(features, np.float32),
-        "mask": np.asarray(mask, np.float32),
-    }
+    names = [i.name for i in session.get_inputs()]
+    if len(names) != len(inputs):
+        raise ParameterError(
+            f"{Path(path).name} takes {len(names)} inputs ({', '.join(names)}), got {len(inputs)} arrays"
+        )
+    feeds = {name: np.asarray(a, np.float32) for name, a in zip(names, inputs, strict=True)}
     return session.run(["scores"], feeds)[0]
 
 
-def torch_scores(
-    model: nn.Module, points: np.ndarray, features: np.ndarray, mask: np.ndarray, *, batch_size: int = 512
-) -> np.ndarray:
-    """Softmax scores (N, n_classes) of the torch model in eval mode (CPU)."""
+def torch_scores(model: nn.Module, *inputs: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Softmax scores (N, n_classes) of the torch model in eval mode (CPU, padded implementation)."""
     wrapper = ScoreModel(model).cpu().eval()
     out = []
     with torch.inference_mode():
-        for i in range(0, len(points), batch_size):
+        for i in range(0, len(inputs[0]), batch_size):
             sl = slice(i, i + batch_size)
-            out.append(
-                wrapper(
-                    torch.as_tensor(points[sl], dtype=torch.float32),
-                    torch.as_tensor(features[sl], dtype=torch.float32),
-                    torch.as_tensor(mask[sl], dtype=torch.float32),
-                ).numpy()
-            )
+            out.append(wrapper(*(torch.as_tensor(np.asarray(a[sl], np.float32)) for a in inputs)).numpy())
     return np.concatenate(out)
 
 
-def compare_onnx(model: nn.Module, path: Path | str, points, features, mask) -> float:
-    """Largest absolute difference between ONNX Runtime and torch scores on these jets."""
-    diff = onnx_scores(path, points, features, mask) - torch_scores(model, points, features, mask)
+def compare_onnx(model: nn.Module, path: Path | str, *inputs) -> float:
+    """Largest absolute difference between ONNX Runtime and torch scores on these jets (``model.inputs`` order)."""
+    diff = onnx_scores(path, *inputs) - torch_scores(model, *inputs)
     return float(np.max(np.abs(diff)))

@@ -1,10 +1,13 @@
-"""Per-particle ParticleNet inputs and 16 jet-level (high-level) features.
+"""Per-particle inputs in JetClass's feature sets and 16 jet-level (high-level) features.
 
-Particle inputs follow Table 1 of the ParticleNet paper (Qu & Gouskos,
-arXiv:1902.08570): delta-eta, delta-phi, log pT, log E, log pT/pT_jet, log E/E_jet,
-delta-R, plus charge and particle-type flags where the file has them. The log
-features are shifted and scaled by the fixed constants of the public ParticleNet
-top-tagging configuration, so that inputs are of order one.
+The particle inputs are those of the Particle Transformer's JetClass configurations
+(Qu, Li, Qian, arXiv:2202.03772; github.com/jet-universe/particle_transformer,
+``data/JetClass/JetClass_{kin,kinpid,full}.yaml``), with their names, column order and
+standardisation: ``(x - shift) * scale`` clipped to ``[clip_min, clip_max]`` (weaver's
+default clip is [-5, 5]), the others unchanged. ``kin`` (7 inputs) is also ParticleNet's
+input list (Qu & Gouskos, arXiv:1902.08570, Table 1), ``kinpid`` (13) adds the charge and the
+particle-type flags, ``full`` (17) adds the track impact parameters ``tanh(d0)``, ``d0err``,
+``tanh(dz)``, ``dzerr`` (mm) of the full ParT model.
 """
 
 from __future__ import annotations
@@ -17,25 +20,47 @@ import numpy as np
 from hepml_nb.core.errors import DataError
 
 __all__ = [
-    "KINEMATIC_FEATURES",
-    "TYPE_FEATURES",
+    "FEATURE_SETS",
     "HIGH_LEVEL_FEATURES",
+    "feature_set_branches",
     "particle_kinematics",
     "padded_particles",
     "energy_correlation_ratios",
     "high_level_features",
 ]
 
-KINEMATIC_FEATURES = ("deta", "dphi", "log_pt", "log_e", "log_pt_rel", "log_e_rel", "delta_r")
-TYPE_FEATURES = ("charge", "isChargedHadron", "isNeutralHadron", "isPhoton", "isElectron", "isMuon")
-#: (shift, scale) applied as (x - shift) * scale, from the public ParticleNet top-tagging config
-_STANDARDISE = {
-    "log_pt": (1.7, 0.7),
-    "log_e": (2.0, 0.7),
-    "log_pt_rel": (-4.7, 0.7),
-    "log_e_rel": (-4.7, 0.7),
-    "delta_r": (0.2, 4.0),
+_KIN = ("pt_log", "e_log", "logptrel", "logerel", "deltaR")
+_PID = ("charge", "isChargedHadron", "isNeutralHadron", "isPhoton", "isElectron", "isMuon")
+_TRACK = ("d0", "d0err", "dz", "dzerr")
+#: JetClass's particle input sets, in the column order of its yaml configurations
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "kin": (*_KIN, "deta", "dphi"),
+    "kinpid": (*_KIN, *_PID, "deta", "dphi"),
+    "full": (*_KIN, *_PID, *_TRACK, "deta", "dphi"),
 }
+#: (shift, scale, clip_min, clip_max) of the standardised inputs, from the JetClass yaml files
+_STANDARDISE = {
+    "pt_log": (1.7, 0.7, -5.0, 5.0),
+    "e_log": (2.0, 0.7, -5.0, 5.0),
+    "logptrel": (-4.7, 0.7, -5.0, 5.0),
+    "logerel": (-4.7, 0.7, -5.0, 5.0),
+    "deltaR": (0.2, 4.0, -5.0, 5.0),
+    "d0err": (0.0, 1.0, 0.0, 1.0),
+    "dzerr": (0.0, 1.0, 0.0, 1.0),
+}
+#: the file branch each non-kinematic input is made from
+_BRANCH = {**{f: f"part_{f}" for f in (*_PID, "d0err", "dzerr")}, "d0": "part_d0val", "dz": "part_dzval"}
+
+
+def feature_set_branches(feature_set: str) -> tuple[str, ...]:
+    """The particle branches (beyond the four-vector and ``part_deta/dphi``) a feature set reads."""
+    if feature_set not in FEATURE_SETS:
+        raise DataError(
+            f"unknown feature_set {feature_set!r}; choose one of {', '.join(map(repr, FEATURE_SETS))} "
+            "(JetClass's kin, kinpid and full input sets) or 'auto' (the largest the files support)"
+        )
+    return tuple(_BRANCH[f] for f in FEATURE_SETS[feature_set] if f in _BRANCH)
+
 
 #: the 16 jet-level features, in column order of :func:`high_level_features`
 HIGH_LEVEL_FEATURES: tuple[str, ...] = (
@@ -59,7 +84,7 @@ HIGH_LEVEL_FEATURES: tuple[str, ...] = (
 
 
 def particle_kinematics(pt, energy, deta, dphi, jet_pt, jet_energy) -> dict[str, np.ndarray]:
-    """The seven kinematic ParticleNet inputs, unstandardised.
+    """The kinematic inputs of JetClass's feature sets, unstandardised.
 
     Parameters
     ----------
@@ -73,17 +98,17 @@ def particle_kinematics(pt, energy, deta, dphi, jet_pt, jet_energy) -> dict[str,
     Returns
     -------
     dict
-        ``deta, dphi, log_pt, log_e, log_pt_rel, log_e_rel, delta_r`` (natural logs).
+        ``pt_log, e_log, logptrel, logerel, deltaR, deta, dphi`` (natural logs).
     """
     with np.errstate(divide="ignore"):
         return {
+            "pt_log": np.log(pt),
+            "e_log": np.log(energy),
+            "logptrel": np.log(pt / jet_pt),
+            "logerel": np.log(energy / jet_energy),
+            "deltaR": np.hypot(deta, dphi),
             "deta": deta,
             "dphi": dphi,
-            "log_pt": np.log(pt),
-            "log_e": np.log(energy),
-            "log_pt_rel": np.log(pt / jet_pt),
-            "log_e_rel": np.log(energy / jet_energy),
-            "delta_r": np.hypot(deta, dphi),
         }
 
 
@@ -91,8 +116,20 @@ def _pad(array: ak.Array, width: int) -> np.ndarray:
     return ak.to_numpy(ak.fill_none(ak.pad_none(array, width, axis=1, clip=True), 0.0)).astype(np.float64)
 
 
-def padded_particles(particles: ak.Array, jets: Mapping[str, np.ndarray], *, max_particles: int = 100) -> dict:
-    """Dense, zero-padded ParticleNet inputs from jagged particles (highest pT kept first).
+def padded_particles(
+    particles: ak.Array, jets: Mapping[str, np.ndarray], *, max_particles: int = 100, feature_set: str = "kinpid"
+) -> dict:
+    """Dense, zero-padded inputs of one JetClass feature set from jagged particles (highest pT first).
+
+    Parameters
+    ----------
+    particles
+        Jagged records with ``px, py, pz, energy, deta, dphi`` and the fields the set needs
+        (``charge``, ``is*``; ``d0val, d0err, dzval, dzerr``), without the ``part_`` prefix.
+    jets
+        ``pt`` and ``energy`` per jet (GeV).
+    feature_set
+        One of :data:`FEATURE_SETS`.
 
     Returns
     -------
@@ -100,12 +137,22 @@ def padded_particles(particles: ak.Array, jets: Mapping[str, np.ndarray], *, max
         ``points`` (N, P, 2), ``features`` (N, P, F) float32, ``feature_names``,
         ``mask`` (N, P) bool and ``four_vectors`` (N, P, 4) float64 in GeV.
     """
+    branches = feature_set_branches(feature_set)  # checks the name
+    names = FEATURE_SETS[feature_set]
+    missing = [b for b in branches if b[len("part_") :] not in particles.fields]
+    if missing:
+        raise DataError(
+            f"feature_set {feature_set!r} needs the particle branches {', '.join(missing)}, which the jets lack; "
+            f"use feature_set='kin' (four-vectors only) or files that have them (JetClass files and "
+            f"hepml_nb's generate_jets() files have all)"
+        )
     pt_jagged = np.hypot(particles.px, particles.py)
     particles = particles[ak.argsort(pt_jagged, axis=1, ascending=False)]
-    cols = {f: _pad(particles[f], max_particles) for f in particles.fields}
+    wanted = {"px", "py", "pz", "energy", "deta", "dphi", *(b[len("part_") :] for b in branches)}
+    cols = {f: _pad(particles[f], max_particles) for f in particles.fields if f in wanted}
     mask = _pad(ak.ones_like(particles.px), max_particles) > 0
     pt = np.hypot(cols["px"], cols["py"])
-    kin = particle_kinematics(
+    values = particle_kinematics(
         np.where(mask, pt, 1.0),
         np.where(mask, cols["energy"], 1.0),
         cols["deta"],
@@ -113,10 +160,14 @@ def padded_particles(particles: ak.Array, jets: Mapping[str, np.ndarray], *, max
         jets["pt"][:, None],
         jets["energy"][:, None],
     )
-    for name, (shift, scale) in _STANDARDISE.items():
-        kin[name] = (kin[name] - shift) * scale
-    names = [*KINEMATIC_FEATURES, *(f for f in TYPE_FEATURES if f in cols)]
-    features = np.stack([kin[n] if n in kin else cols[n] for n in names], axis=-1)
+    values.update({f: cols[_BRANCH[f][len("part_") :]] for f in names if f in _BRANCH})
+    for track in ("d0", "dz"):
+        if track in values:
+            values[track] = np.tanh(values[track])
+    for name, (shift, scale, low, high) in _STANDARDISE.items():
+        if name in values:
+            values[name] = np.clip((values[name] - shift) * scale, low, high)
+    features = np.stack([values[n] for n in names], axis=-1)
     features = np.where(mask[..., None], features, 0.0).astype(np.float32)
     four = np.stack([cols["px"], cols["py"], cols["pz"], cols["energy"]], axis=-1)
     points = np.stack([cols["deta"], cols["dphi"]], axis=-1) * mask[..., None]
@@ -180,11 +231,12 @@ def high_level_features(jets, *, batch_size: int = 256) -> np.ndarray:
     ----------
     jets
         A :class:`~hepml_nb.jets.io.JetData` with ``jets['sdmass']``, ``jets['tau1..4']``
-        and a ``charge`` particle feature.
+        and a ``charge`` particle field (``n_charged`` counts all charged particles of the jet,
+        as ``n_particles`` counts all particles).
     """
     info = jets.jets
     _needed(info, ("pt", "eta", "energy", "sdmass", "tau1", "tau2", "tau3", "tau4"))
-    if "charge" not in jets.feature_names:
+    if "charge" not in jets.particles.fields:
         raise DataError("high-level features need the particle branch part_charge, which the file lacks")
     mass = np.sqrt(np.maximum(info["energy"] ** 2 - (info["pt"] * np.cosh(info["eta"])) ** 2, 0.0))
     mask = jets.mask
@@ -200,7 +252,7 @@ def high_level_features(jets, *, batch_size: int = 256) -> np.ndarray:
         args = (z[sl, :width], deta[sl, :width], dphi[sl, :width])
         ecf[sl, :2] = np.stack(energy_correlation_ratios(*args, beta=1.0), axis=1)
         ecf[sl, 2:] = np.stack(energy_correlation_ratios(*args, beta=2.0), axis=1)
-    charge = jets.features[..., jets.feature_names.index("charge")]
+    n_charged = ak.to_numpy(ak.sum(jets.particles.charge != 0, axis=1)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         zlogz = np.where(z > 0, z * np.log(np.where(z > 0, z, 1.0)), 0.0).sum(axis=1)
     columns = [
@@ -210,8 +262,8 @@ def high_level_features(jets, *, batch_size: int = 256) -> np.ndarray:
         _ratio(info["tau2"], info["tau1"]),
         _ratio(info["tau3"], info["tau2"]),
         _ratio(info["tau4"], info["tau3"]),
-        info.get("nparticles", mask.sum(axis=1)).astype(float),
-        ((charge != 0) & mask).sum(axis=1).astype(float),
+        np.asarray(info.get("nparticles", ak.num(jets.particles.px, axis=1)), dtype=float),
+        n_charged,
         ecf[:, 0],
         ecf[:, 1],
         ecf[:, 2],

@@ -9,9 +9,12 @@ axis) and all three decay quarks of *that* top; W and Z jets contain both decay 
 Light-quark and gluon jets are matched to the nearest outgoing parton of the hard
 process; QCD jets are the leading jets of a dijet sample in the window.
 
-Deviations from the reference recipe, also stored in each file's metadata
-(:data:`RECIPE_NOTES`): no detector simulation (jets are built from the generated
-stable particles, neutrinos removed), and the hard-process pT range
+Between Pythia and clustering a parametrised, Delphes-like detector (``detector``:
+``cms-like`` by default, ``atlas-like``, or ``none`` for particle-level jets; see
+:mod:`hepml_nb.jets.detector`) turns the stable particles into particle-flow candidates
+with impact parameters. Deviations from the reference recipe, also stored in each file's
+metadata (:func:`recipe_notes`): the detector is our parametrisation of the Delphes card,
+not Delphes itself, and the hard-process pT range
 (``PhaseSpace:pTHatMin/Max``) is restricted to ``PTHAT_LOW x low .. PTHAT_HIGH x high``
 for speed, low enough not to sculpt the jet-pT spectrum at the window's lower edge.
 
@@ -39,6 +42,7 @@ from hepml_nb.core.cache import cached_file
 from hepml_nb.core.devices import cpu_threads
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
+from hepml_nb.jets.detector import CARDS_VERSION, DETECTORS, SPECS, check_detector, detector_response
 from hepml_nb.jets.io import write_jetclass
 from hepml_nb.jets.substructure import ignore_spurious_fastjet_warning, nsubjettiness, softdrop_mass
 
@@ -46,6 +50,8 @@ __all__ = [
     "PROCESSES",
     "GENERATOR_VERSION",
     "RECIPE_NOTES",
+    "DETECTORS",
+    "recipe_notes",
     "CHUNK_JETS",
     "generate_jets",
     "generate_chunk",
@@ -53,17 +59,33 @@ __all__ = [
     "init_fastjet",
 ]
 
-GENERATOR_VERSION = "jets-3"  # jets-3: JetClass part_deta sign, aux_parton PDG ids, leading jets, top matching
+GENERATOR_VERSION = "jets-4"  # jets-4: detector response (Delphes-like cards), impact parameters, numpy matching
 #: hard-process pT range as fractions of the jet-pT window edges
 PTHAT_LOW, PTHAT_HIGH = 0.75, 1.2
 #: jets per event that are candidates (the leading ones, by pT)
 N_LEADING = 2
-#: how these files deviate from the reference recipe (Kasieczka et al., arXiv:1902.09914)
-RECIPE_NOTES = (
-    "no detector simulation: jets of generated stable particles (neutrinos removed), not Delphes E-flow",
-    f"hard-process pT restricted to {PTHAT_LOW} x pt_min .. {PTHAT_HIGH} x pt_max for speed",
-    f"the {N_LEADING} leading jets of each event are candidates",
-)
+
+
+def recipe_notes(detector: str = "cms-like") -> tuple[str, ...]:
+    """How files made with ``detector`` deviate from the reference recipe (Kasieczka et al., arXiv:1902.09914)."""
+    detector = check_detector(detector)
+    if detector == "none":
+        first = "no detector simulation: jets of generated stable particles (neutrinos removed), not Delphes E-flow"
+    else:
+        first = (
+            f"detector {detector}: our parametrisation of {SPECS[detector].card} ({CARDS_VERSION}): tracking "
+            "efficiency and pT smearing, ECAL/HCAL towers with energy smearing, particle-flow candidates, "
+            "smeared impact parameters; perfect track-tower separation, no pile-up"
+        )
+    return (
+        first,
+        f"hard-process pT restricted to {PTHAT_LOW} x pt_min .. {PTHAT_HIGH} x pt_max for speed",
+        f"the {N_LEADING} leading jets of each event are candidates",
+    )
+
+
+#: the notes of the default detector (cms-like); files store :func:`recipe_notes` of their own detector
+RECIPE_NOTES = recipe_notes("cms-like")
 CHUNK_JETS = 400
 JET_R = 0.8
 
@@ -153,140 +175,228 @@ def _delta_r(eta1, phi1, eta2, phi2):
     return np.hypot(eta1 - eta2, dphi)
 
 
-def _partons(prt: ak.Array, process: str) -> tuple[ak.Array, int]:
-    """Partons a jet must contain (``need`` of them) for the process; QCD has none.
+def _flat_record(prt: ak.Array) -> dict[str, np.ndarray]:
+    """Pythia's event record of a batch as flat numpy columns; ``mother`` is a flat index, ``event`` the event."""
+    counts = np.asarray(ak.num(prt.id))
+    flat = ak.flatten(prt)
+    event = np.repeat(np.arange(len(counts)), counts)
+    offsets = np.cumsum(counts) - counts
+    p = flat.p
+    rec = {
+        "id": np.asarray(flat.id, dtype=np.int64),
+        "status": np.asarray(flat.status, dtype=np.int64),
+        "mother": np.asarray(flat.mother1, dtype=np.int64) + offsets[event],
+        "event": event,
+        **{k: np.asarray(getattr(p, k), dtype=np.float64) for k in ("px", "py", "pz", "e")},
+    }
+    rec["vertex"] = flat.vProd if "vProd" in flat.fields else None  # read for the stable particles only
+    return rec
 
-    For tops the returned records carry ``group`` (+1 for the top, -1 for the antitop):
-    the b quark (mother: the top) and the W decay quarks (mother: the W of that top).
+
+def _vertex(vertex, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Production vertices ``vx, vy, vz`` (mm) of the masked entries; Pythia leaves None for the origin."""
+    if vertex is None:
+        return {k: np.zeros(int(mask.sum())) for k in ("vx", "vy", "vz")}
+    layout = ak.to_layout(vertex)
+    if isinstance(layout, ak.contents.IndexedOptionArray):  # read the buffers: much faster than fill_none
+        index = np.asarray(layout.index.data)[mask]
+        have, at = index >= 0, np.maximum(index, 0)
+        fields = {a: np.asarray(layout.content.content(a).data) for a in ("px", "py", "pz")}
+        return {n: np.where(have, fields[a][at], 0.0) for a, n in (("px", "vx"), ("py", "vy"), ("pz", "vz"))}
+    return {n: np.asarray(ak.fill_none(getattr(vertex, a), 0.0), dtype=float)[mask] for a, n in
+            (("px", "vx"), ("py", "vy"), ("pz", "vz"))}  # fmt: skip
+
+
+def _dense(values: np.ndarray, event: np.ndarray, n_events: int, fill=np.nan) -> np.ndarray:
+    """(n_events, width) array of per-event values (``event`` sorted), padded with ``fill``."""
+    counts = np.bincount(event, minlength=n_events)
+    width = int(counts.max()) if len(event) else 0
+    out = np.full((n_events, width), fill, dtype=float)
+    rank = np.arange(len(event)) - (np.cumsum(counts) - counts)[event]
+    out[event, rank] = values
+    return out
+
+
+def _dr_to(jets: tuple[np.ndarray, np.ndarray], rec: dict, sel: np.ndarray, n_events: int) -> np.ndarray:
+    """(n_events, n_jets, width) Delta R of each jet to the selected record entries of its event (inf: none)."""
+    px, py, pz = rec["px"][sel], rec["py"][sel], rec["pz"][sel]
+    eta = _dense(np.arcsinh(pz / np.maximum(np.hypot(px, py), 1e-12)), rec["event"][sel], n_events)
+    phi = _dense(np.arctan2(py, px), rec["event"][sel], n_events)
+    dr = _delta_r(jets[0][:, :, None], jets[1][:, :, None], eta[:, None, :], phi[:, None, :])
+    return np.where(np.isnan(dr), np.inf, dr)
+
+
+def _hard_quarks(rec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Outgoing hard quarks (d..b, status 23) and the PDG id of their mothers."""
+    apid = np.abs(rec["id"])
+    return (apid >= 1) & (apid <= 5) & (np.abs(rec["status"]) == 23), rec["id"][rec["mother"]]
+
+
+def _match_top(jets: tuple[np.ndarray, np.ndarray], rec: dict, n_events: int) -> np.ndarray:
+    """(event, jet) mask: a top within R of the jet axis and all three of its own decay quarks too.
+
+    A top's decay quarks are the b (mother: the top) and the W decay quarks (mother: the W of
+    that top); the (last-copy) tops are the mothers of those b quarks.
     """
-    status, pid = abs(prt.status), abs(prt.id)
-    mother = prt.id[prt.mother1]
-    quark = (pid >= 1) & (pid <= 5) & (status == 23)
-    if process == "top":
-        own = quark & ((abs(mother) == 6) | (abs(mother) == 24))
-        return ak.with_field(prt[own], np.sign(mother[own]), "group"), 3
-    if process in ("w", "z"):
-        return prt[quark & (abs(mother) == (24 if process == "w" else 23))], 2
-    return prt[(status == 23) & ((pid <= 5) | (pid == 21))], 1
-
-
-def _tops(prt: ak.Array) -> ak.Array:
-    """The (last-copy) top and antitop of each event: the mothers of the b quarks of their decays."""
-    pid, mother = prt.id, prt.mother1
-    b_from_top = (abs(pid) == 5) & (abs(prt.id[mother]) == 6) & (abs(prt.status) == 23)
-    tops = prt[mother[b_from_top]]
-    return ak.with_field(tops, np.sign(tops.id), "group")
-
-
-def _match_top(jets: ak.Array, prt: ak.Array) -> ak.Array:
-    """(event, jet) mask: a top within R of the jet axis and all three of its own decay quarks too."""
-    quarks, _ = _partons(prt, "top")
-    tops = _tops(prt)
-    matched = ak.zeros_like(jets.pt, dtype=bool)
+    quark, mother_id = _hard_quarks(rec)
+    own = quark & ((np.abs(mother_id) == 6) | (np.abs(mother_id) == 24))
+    b_from_top = quark & (np.abs(rec["id"]) == 5) & (np.abs(mother_id) == 6)
+    top = np.zeros(len(quark), dtype=bool)
+    top[rec["mother"][b_from_top]] = True
+    matched = np.zeros(jets[0].shape, dtype=bool)
     for group in (1, -1):
-        q = quarks[quarks.group == group]
-        t = tops[tops.group == group]
-        qp = ak.cartesian({"j": jets, "p": q}, axis=1, nested=True)
-        tp = ak.cartesian({"j": jets, "p": t}, axis=1, nested=True)
-        q_in = ak.sum(_delta_r(qp.j.eta, qp.j.phi, qp.p.p.eta, qp.p.p.phi) < JET_R, axis=2)
-        t_in = ak.sum(_delta_r(tp.j.eta, tp.j.phi, tp.p.p.eta, tp.p.p.phi) < JET_R, axis=2) >= 1
-        matched = matched | (t_in & (q_in == 3) & (ak.num(q, axis=1) == 3))
+        q = own & (np.sign(mother_id) == group)
+        n_q = np.bincount(rec["event"][q], minlength=n_events)
+        q_in = (_dr_to(jets, rec, q, n_events) < JET_R).sum(axis=2)
+        t_in = (_dr_to(jets, rec, top & (np.sign(rec["id"]) == group), n_events) < JET_R).any(axis=2)
+        matched |= t_in & (q_in == 3) & (n_q == 3)[:, None]
     return matched
 
 
-def _match(jets: ak.Array, partons: ak.Array, need: int, process: str) -> ak.Array:
+def _nearest_parton(jets: tuple[np.ndarray, np.ndarray], rec: dict, n_events: int) -> tuple[np.ndarray, np.ndarray]:
+    """(event, jet) |PDG id| of the nearest outgoing hard parton and whether it lies within R."""
+    apid, status = np.abs(rec["id"]), np.abs(rec["status"])
+    sel = (status == 23) & ((apid <= 5) | (apid == 21))
+    dr = _dr_to(jets, rec, sel, n_events)
+    if dr.shape[2] == 0:
+        return np.zeros(jets[0].shape, dtype=np.int64), np.zeros(jets[0].shape, dtype=bool)
+    ids = _dense(apid[sel], rec["event"][sel], n_events, fill=0).astype(np.int64)
+    nearest = np.argmin(dr, axis=2)
+    flavour = np.take_along_axis(ids[:, None, :].repeat(dr.shape[1], axis=1), nearest[:, :, None], axis=2)[:, :, 0]
+    return flavour, np.take_along_axis(dr, nearest[:, :, None], axis=2)[:, :, 0] < JET_R
+
+
+def _match(jets: tuple[np.ndarray, np.ndarray], rec: dict, process: str, n_events: int) -> np.ndarray:
     """Boolean (event, jet) mask: the jet contains the decay quarks / the right parton."""
-    pairs = ak.cartesian({"j": jets, "p": partons}, axis=1, nested=True)
-    p = pairs.p.p
-    dr = _delta_r(pairs.j.eta, pairs.j.phi, p.eta, p.phi)
-    if process in ("q", "g"):
-        nearest = ak.argmin(dr, axis=2, keepdims=True)
-        flavour = ak.firsts(abs(pairs.p.id[nearest]), axis=2)
-        close = ak.fill_none(ak.firsts(dr[nearest], axis=2) < JET_R, False)
-        wanted = (flavour <= 3) if process == "q" else (flavour == 21)
-        return close & ak.fill_none(wanted, False)
-    return ak.sum(dr < JET_R, axis=2) >= need
+    if process == "top":
+        return _match_top(jets, rec, n_events)
+    if process in ("w", "z"):
+        quark, mother_id = _hard_quarks(rec)
+        sel = quark & (np.abs(mother_id) == (24 if process == "w" else 23))
+        return (_dr_to(jets, rec, sel, n_events) < JET_R).sum(axis=2) >= 2
+    flavour, close = _nearest_parton(jets, rec, n_events)
+    if process == "qcd":
+        return np.ones(jets[0].shape, dtype=bool)
+    return close & ((flavour <= 3) if process == "q" else (flavour == 21))
 
 
-def _matched_parton_id(jets: ak.Array, prt: ak.Array, process: str) -> ak.Array:
-    """PDG id (absolute) of the parton each jet is matched to: 6, 24, 23, or the light quark / gluon."""
+def _matched_parton_id(jets: tuple[np.ndarray, np.ndarray], rec: dict, process: str, n_events: int) -> np.ndarray:
+    """(event, jet) PDG id (absolute) of the matched parton: 6, 24, 23, or the light quark / gluon (0: none)."""
     if process in ("top", "w", "z"):
-        return ak.ones_like(jets.pt, dtype=np.int32) * {"top": 6, "w": 24, "z": 23}[process]
-    partons, _ = _partons(prt, "q")
-    pairs = ak.cartesian({"j": jets, "p": partons}, axis=1, nested=True)
-    dr = _delta_r(pairs.j.eta, pairs.j.phi, pairs.p.p.eta, pairs.p.p.phi)
-    nearest = ak.argmin(dr, axis=2, keepdims=True)
-    flavour = ak.firsts(abs(pairs.p.id[nearest]), axis=2)
-    close = ak.fill_none(ak.firsts(dr[nearest], axis=2) < JET_R, False)
-    return ak.values_astype(ak.where(close, ak.fill_none(flavour, 0), 0), np.int32)
+        return np.full(jets[0].shape, {"top": 6, "w": 24, "z": 23}[process], dtype=np.int32)
+    flavour, close = _nearest_parton(jets, rec, n_events)
+    return np.where(close, flavour, 0).astype(np.int32)
 
 
-def _select_jets(events: ak.Array, process: str, pt_range, eta_max: float) -> tuple[ak.Array, ak.Array, ak.Array]:
-    """Cluster one batch of events; return the selected jets' constituents, the jets and their
-    matched parton ids (PDG, 0 for QCD jets with no parton within R), flat over events.
+def _candidates(rec: dict, charge_of, detector: str, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
+    """Stable particles (neutrinos removed) of the record through the detector: flat columns and events."""
+    apid = np.abs(rec["id"])
+    final = (rec["status"] > 0) & (apid != 12) & (apid != 14) & (apid != 16)
+    cols = {k: rec[k][final] for k in ("px", "py", "pz", "e")}
+    cols.update(_vertex(rec["vertex"], final))
+    cols["pid"] = rec["id"][final].astype(np.int32)
+    cols["charge"] = charge_of(cols["pid"])
+    n_events = int(rec["event"][-1]) + 1 if len(rec["event"]) else 0
+    return detector_response(cols, rec["event"][final], n_events=n_events, detector=detector, rng=rng)
+
+
+def _jet_columns(jets: ak.Array, slot: np.ndarray, n_events: int) -> dict[str, np.ndarray]:
+    """(n_events, N_LEADING) numpy pt, eta, phi, E of the leading jets (NaN where an event has fewer)."""
+    cols = {}
+    for k in ("px", "py", "pz", "E"):
+        cols[k] = np.full(n_events * N_LEADING, np.nan)
+        cols[k][slot] = ak.to_numpy(ak.flatten(jets[k]))
+        cols[k] = cols[k].reshape(n_events, N_LEADING)
+    pt = np.hypot(cols["px"], cols["py"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eta = np.arcsinh(cols["pz"] / pt)
+    return {"pt": pt, "eta": eta, "phi": np.arctan2(cols["py"], cols["px"]), "E": cols["E"]}
+
+
+def _select_jets(cands: dict, cand_event: np.ndarray, rec: dict, process: str, pt_range, eta_max: float):
+    """Cluster one batch of particle-flow candidates; return the selected jets' constituents (flat
+    columns and their count per jet), the jets (numpy pt, eta, phi, E) and their matched parton ids.
 
     Only the :data:`N_LEADING` highest-pT jets of an event are candidates.
     """
     with needs_extra("jets"):
         import fastjet
 
-    prt = events.prt
-    apid = abs(prt.id)
-    final = prt[(prt.status > 0) & (apid != 12) & (apid != 14) & (apid != 16)]
-    mom = final.p
-    vectors = ak.zip({"px": mom.px, "py": mom.py, "pz": mom.pz, "E": mom.e}, with_name="Momentum4D")
+    n_events = int(rec["event"][-1]) + 1
+    counts = np.bincount(cand_event, minlength=n_events)
+    vectors = ak.unflatten(
+        ak.zip({"px": cands["px"], "py": cands["py"], "pz": cands["pz"], "E": cands["e"]}, with_name="Momentum4D"),
+        counts,
+    )
     cluster = fastjet.ClusterSequence(vectors, fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R))
     min_pt = 0.5 * pt_range[0]  # candidates: the leading jets, whatever their pT; 0.5 x low only saves time
     jets = cluster.inclusive_jets(min_pt=min_pt)
     index = cluster.constituent_index(min_pt=min_pt)
-    order = ak.argsort(jets.pt, axis=1, ascending=False)
+    order = ak.argsort(np.hypot(jets.px, jets.py), axis=1, ascending=False)
     jets, index = jets[order][:, :N_LEADING], index[order][:, :N_LEADING]
-    keep = (jets.pt >= pt_range[0]) & (jets.pt < pt_range[1]) & (abs(jets.eta) < eta_max)
-    keep = keep & (ak.num(index, axis=2) >= 4)
-    if process == "top":
-        keep = keep & _match_top(jets, prt)
-    elif process != "qcd":
-        keep = keep & _match(jets, *_partons(prt, process), process)
-    parton = _matched_parton_id(jets, prt, process)
-    offsets = np.cumsum(np.asarray(ak.num(final))) - np.asarray(ak.num(final))
-    flat_index = ak.flatten((index + offsets)[keep], axis=1)
-    particles = ak.unflatten(ak.flatten(final)[ak.flatten(flat_index)], ak.num(flat_index))
-    return particles, ak.flatten(jets[keep]), ak.flatten(parton[keep])
+    slot = _jet_slots(index, n_events)
+    j = _jet_columns(jets, slot, n_events)
+    per_jet = ak.to_numpy(ak.flatten(ak.num(index, axis=2)))
+    n_const = np.zeros(n_events * N_LEADING, dtype=np.int64)
+    n_const[slot] = per_jet
+    n_const = n_const.reshape(n_events, N_LEADING)
+    keep = (j["pt"] >= pt_range[0]) & (j["pt"] < pt_range[1]) & (np.abs(j["eta"]) < eta_max) & (n_const >= 4)
+    keep &= _match((j["eta"], j["phi"]), rec, process, n_events)
+    parton = _matched_parton_id((j["eta"], j["phi"]), rec, process, n_events)
+    chosen = keep.ravel()[slot]
+    const_event = np.repeat(slot // N_LEADING, per_jet)
+    flat_index = ak.to_numpy(ak.flatten(index, axis=None)) + (np.cumsum(counts) - counts)[const_event]
+    flat_index = flat_index[np.repeat(chosen, per_jet)]
+    constituents = {k: v[flat_index] for k, v in cands.items()}
+    sel = keep.ravel()
+    return constituents, per_jet[chosen], {k: v.ravel()[sel] for k, v in j.items()}, parton.ravel()[sel]
 
 
-def _constituent_arrays(particles: ak.Array, jets: ak.Array, charge_of, max_particles: int) -> dict:
-    """JetClass particle and jet branches from the selected jets' constituents."""
-    p = particles.p
-    order = ak.argsort(p.pt, axis=1, ascending=False)
-    particles = particles[order][:, :max_particles]
-    p = particles.p
-    pid = ak.values_astype(particles.id, np.int32)
-    charge = ak.unflatten(charge_of(np.asarray(ak.flatten(pid))), ak.num(pid))
-    apid = abs(pid)
-    charged = charge != 0
+def _jet_slots(index: ak.Array, n_events: int) -> np.ndarray:
+    """Flat position (event * N_LEADING + rank) of each clustered leading jet."""
+    n_jets = ak.to_numpy(ak.num(index, axis=1))
+    event = np.repeat(np.arange(n_events), n_jets)
+    rank = np.arange(len(event)) - (np.cumsum(n_jets) - n_jets)[event]
+    return event * N_LEADING + rank
+
+
+def _constituent_arrays(cands: dict, counts: np.ndarray, jets: dict, max_particles: int) -> dict:
+    """JetClass particle and jet branches from the selected jets' constituents (flat columns, count per jet)."""
+    jet = np.repeat(np.arange(len(counts)), counts)
+    pt = np.hypot(cands["px"], cands["py"])
+    order = np.lexsort((-pt, jet))
+    rank = np.arange(len(jet)) - (np.cumsum(counts) - counts)[jet]
+    keep = order[rank < max_particles]  # order is jet-major, so rank counts within a jet
+    c = {k: v[keep] for k, v in cands.items()}
+    jet, kept = jet[keep], np.minimum(counts, max_particles)
+    pt = np.hypot(c["px"], c["py"])
+    eta, phi = np.arcsinh(c["pz"] / np.maximum(pt, 1e-12)), np.arctan2(c["py"], c["px"])
+    jet_eta = jets["eta"][jet]
+    apid, charged = np.abs(c["pid"]), c["charge"] != 0
     lepton = (apid == 11) | (apid == 13)
     part = {
-        "px": p.px,
-        "py": p.py,
-        "pz": p.pz,
-        "energy": p.e,
-        "deta": (p.eta - jets.eta) * np.where(jets.eta < 0, -1.0, 1.0),  # JetClass: signed by the jet's eta
-        "dphi": (p.phi - jets.phi + np.pi) % (2 * np.pi) - np.pi,
-        "charge": charge,
-        "pid": pid,
+        "px": c["px"],
+        "py": c["py"],
+        "pz": c["pz"],
+        "energy": c["e"],
+        "deta": (eta - jet_eta) * np.where(jet_eta < 0, -1.0, 1.0),  # JetClass: signed by the jet's eta
+        "dphi": (phi - jets["phi"][jet] + np.pi) % (2 * np.pi) - np.pi,
+        "charge": c["charge"],
+        "pid": c["pid"],
         "isChargedHadron": charged & ~lepton,
         "isNeutralHadron": ~charged & (apid != 22),
         "isPhoton": apid == 22,
         "isElectron": apid == 11,
         "isMuon": apid == 13,
+        **{k: c[k] for k in ("d0val", "d0err", "dzval", "dzerr")},
     }
     return {
-        "part": {k: ak.values_astype(v, np.float32) for k, v in part.items()},
-        "jet_pt": jets.pt,
-        "jet_eta": jets.eta,
-        "jet_phi": jets.phi,
-        "jet_energy": jets.E,
-        "jet_nparticles": ak.num(particles),
+        "part": {k: ak.unflatten(np.asarray(v, dtype=np.float32), kept) for k, v in part.items()},
+        "jet_pt": jets["pt"],
+        "jet_eta": jets["eta"],
+        "jet_phi": jets["phi"],
+        "jet_energy": jets["E"],
+        "jet_nparticles": kept,
     }
 
 
@@ -304,6 +414,19 @@ def _init_pythia(process: str, *, pt_range, seed: int):
     return pythia
 
 
+def _charge_lookup(pythia):
+    """``charge_of(ids) -> float32 charges`` from Pythia's particle data, one query per distinct id."""
+    charges: dict[int, float] = {}
+
+    def charge_of(ids: np.ndarray) -> np.ndarray:
+        unique, inverse = np.unique(ids, return_inverse=True)
+        for i in unique.tolist():
+            charges.setdefault(i, pythia.particleData.charge(i))
+        return np.asarray([charges[i] for i in unique.tolist()], dtype=np.float32)[inverse].reshape(ids.shape)
+
+    return charge_of
+
+
 def generate_chunk(
     process: str,
     n_jets: int,
@@ -313,52 +436,61 @@ def generate_chunk(
     eta_max: float = 2.0,
     max_particles: int = 128,
     batch_events: int = 200,
+    detector: str = "cms-like",
 ) -> dict[str, Any]:
     """Generate ``n_jets`` jets of one process in this process (no cache, no parallelism).
+
+    The stable particles of each Pythia batch pass through ``detector``
+    (:func:`hepml_nb.jets.detector.detector_response`, smeared with a generator seeded by
+    ``seed``) before clustering; partons for matching come from Pythia's record.
 
     Returns
     -------
     dict
-        ``part`` (dict of jagged awkward arrays, pT-ordered, at most ``max_particles``
-        per jet), ``jet_*`` arrays (GeV, radians), ``jet_sdmass`` and ``jet_tau1..4``,
-        and ``n_events`` (events generated).
+        ``part`` (dict of jagged float32 awkward arrays, pT-ordered, at most ``max_particles``
+        per jet, with ``d0val, d0err, dzval, dzerr`` in mm), ``jet_*`` arrays (GeV, radians),
+        ``jet_sdmass`` and ``jet_tau1..4``, ``aux_parton``, ``n_events`` (events generated),
+        ``n_selected`` and ``timings`` (``pythia_s``, ``detector_s``, ``total_s``).
     """
     start = time.perf_counter()
     process = _check_process(process)
+    detector = check_detector(detector)
     pythia = _init_pythia(process, pt_range=pt_range, seed=seed)
-    charges: dict[int, float] = {}
-
-    def charge_of(ids: np.ndarray) -> np.ndarray:
-        for i in np.unique(ids).tolist():
-            charges.setdefault(i, pythia.particleData.charge(i))
-        return np.vectorize(charges.__getitem__, otypes=[np.float32])(ids) if ids.size else ids.astype(np.float32)
-
+    charge_of = _charge_lookup(pythia)
+    rng = np.random.default_rng([int(seed), 13])
     batch_events = min(batch_events, max(25, 2 * n_jets))  # small requests: small batches
-    parts, jets, partons, n_events, n_found, pythia_s = [], [], [], 0, 0, 0.0
+    parts, counts, jets, partons = [], [], [], []
+    n_events, n_found, pythia_s, detector_s = 0, 0, 0.0, 0.0
     with ignore_spurious_fastjet_warning():
         while n_found < n_jets:
             tick = time.perf_counter()
             events = pythia.nextBatch(batch_events)
             pythia_s += time.perf_counter() - tick
-            particles, selected, parton = _select_jets(events, process, pt_range, eta_max)
-            parts.append(particles)
+            rec = _flat_record(events.prt)
+            tick = time.perf_counter()
+            cands, cand_event = _candidates(rec, charge_of, detector, rng)
+            detector_s += time.perf_counter() - tick
+            constituents, n_const, selected, parton = _select_jets(cands, cand_event, rec, process, pt_range, eta_max)
+            parts.append(constituents)
+            counts.append(n_const)
             jets.append(selected)
             partons.append(parton)
             n_events += batch_events
-            n_found += len(selected)
-        particles = ak.concatenate(parts)[:n_jets]
-        selected = ak.concatenate(jets)[:n_jets]
-        out = _constituent_arrays(particles, selected, charge_of, max_particles)
-        out["aux_parton"] = np.asarray(ak.concatenate(partons)[:n_jets], dtype=np.int32)
-        vectors = ak.zip(
-            {"px": particles.p.px, "py": particles.p.py, "pz": particles.p.pz, "E": particles.p.e},
-            with_name="Momentum4D",
+            n_found += len(n_const)
+        n_const = np.concatenate(counts)[:n_jets]
+        cands = {k: np.concatenate([p[k] for p in parts])[: n_const.sum()] for k in parts[0]}
+        selected = {k: np.concatenate([j[k] for j in jets])[:n_jets] for k in jets[0]}
+        out = _constituent_arrays(cands, n_const, selected, max_particles)
+        out["aux_parton"] = np.concatenate(partons)[:n_jets].astype(np.int32)
+        vectors = ak.unflatten(
+            ak.zip({"px": cands["px"], "py": cands["py"], "pz": cands["pz"], "E": cands["e"]}, with_name="Momentum4D"),
+            n_const,
         )
         out["jet_sdmass"] = softdrop_mass(vectors, r0=JET_R)
         for n, tau in enumerate(nsubjettiness(vectors, n_max=4, r0=JET_R), start=1):
             out[f"jet_tau{n}"] = tau
     out["n_events"], out["n_selected"] = n_events, n_found
-    out["timings"] = {"pythia_s": pythia_s, "total_s": time.perf_counter() - start}
+    out["timings"] = {"pythia_s": pythia_s, "detector_s": detector_s, "total_s": time.perf_counter() - start}
     return out
 
 
@@ -451,6 +583,7 @@ def generate_jets(
     seed: int = 0,
     n_workers: int | None = None,
     progress: bool = True,
+    detector: str = "cms-like",
 ) -> Path:
     """Generate ``n_jets`` jets of one process into a cached JetClass-schema ROOT file.
 
@@ -473,6 +606,9 @@ def generate_jets(
         Worker processes (default: the CPU cores available).
     progress
         Show a tqdm progress bar.
+    detector
+        Detector response between Pythia and clustering, one of :data:`DETECTORS`:
+        ``cms-like`` (default), ``atlas-like`` or ``none`` (particle-level jets).
 
     Returns
     -------
@@ -485,6 +621,7 @@ def generate_jets(
     Qu et al., "Particle Transformer for Jet Tagging" (JetClass schema), arXiv:2202.03772.
     """
     process = _check_process(process)
+    detector = check_detector(detector)
     _check_window(n_jets, pt_range, eta_max, max_particles)
     if n_workers is not None and (not isinstance(n_workers, (int, np.integer)) or n_workers < 1):
         raise ParameterError(f"n_workers must be a positive integer or None, got {n_workers!r}")
@@ -492,6 +629,7 @@ def generate_jets(
         "pt_range": (float(pt_range[0]), float(pt_range[1])),
         "eta_max": float(eta_max),
         "max_particles": int(max_particles),
+        "detector": detector,
     }
     params = {"process": process, "n_jets": int(n_jets), "seed": int(seed), "chunk": CHUNK_JETS, **kwargs}
 
@@ -499,7 +637,12 @@ def generate_jets(
         arrays = _generate_all(
             process, int(n_jets), seed=int(seed), n_workers=n_workers or cpu_threads(), progress=progress, kwargs=kwargs
         )
-        notes = {"generator": GENERATOR_VERSION, "process": process, "deviations": list(RECIPE_NOTES)}
+        notes = {
+            "generator": GENERATOR_VERSION,
+            "process": process,
+            "detector": detector,
+            "deviations": list(recipe_notes(detector)),
+        }
         write_jetclass(path, arrays, label=PROCESSES[process][1], parton=process, metadata=notes)
 
     return cached_file("jets", params, GENERATOR_VERSION, build, suffix=".root")

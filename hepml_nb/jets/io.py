@@ -82,7 +82,18 @@ OPTIONAL_BRANCHES = (
     "jet_tau3",
     "jet_tau4",
     "aux_parton",
+    "part_d0val",
+    "part_d0err",
+    "part_dzval",
+    "part_dzerr",
 )
+#: dtypes of the branches of real JetClass files (uproot's view of a JetClass ROOT file; scalar
+#: branches), the particle branches are float32 except the int32 ``part_is*`` flags
+_LABEL_DTYPES = {
+    "label_QCD": np.float32,
+    **{name: np.bool_ for name in ("label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql")},
+    **{name: np.int32 for name in ("label_Zqq", "label_Wqq", "label_Tbqq", "label_Tbl")},
+}
 _PARTONS = {"top": 6, "w": 24, "z": 23, "g": 21}  # fallback when the arrays carry no aux_parton
 _DETA_ENTRIES = 20  # jets checked per file
 _DETA_TOLERANCE = 0.01
@@ -141,7 +152,11 @@ def write_jetclass(
     arrays
         ``part`` (dict of jagged arrays without the ``part_`` prefix, ``deta`` in the JetClass
         convention ``(eta_part - eta_jet) * sign(eta_jet)``), ``jet_*`` arrays and optionally
-        ``aux_parton`` (n_jets,) PDG ids of the matched partons.
+        ``aux_parton`` (n_jets,) PDG ids of the matched partons. Every branch is written with
+        JetClass's dtype (float32 particle and jet branches, including ``jet_nparticles``;
+        int32 ``part_is*``; the label branches' mix of float32, bool and int32), so a reader of
+        real JetClass files reads these unchanged. ``aux_genpart_pid`` (float32, as in JetClass)
+        repeats the matched parton's PDG id; ``aux_parton`` (int32) is the project's own branch.
     label
         The JetClass label branch set to 1 for every jet (e.g. ``label_Tbqq``).
     parton
@@ -158,16 +173,20 @@ def write_jetclass(
     if label not in JETCLASS_LABELS:
         raise DataError(f"unknown label branch {label!r}; choose one of: {', '.join(JETCLASS_LABELS)}")
     n = len(arrays["jet_pt"])
-    branches = {"part": ak.zip(dict(arrays["part"]))}
+    part = {
+        k: ak.values_astype(v, np.int32 if k.startswith("is") else np.float32) for k, v in dict(arrays["part"]).items()
+    }
+    branches = {"part": ak.zip(part)}
     for key, value in arrays.items():
         if key.startswith("jet_"):
-            branches[key] = np.asarray(value, dtype=np.int32 if key == "jet_nparticles" else np.float32)
+            branches[key] = np.asarray(value, dtype=np.float32)
     for name in JETCLASS_LABELS:
-        branches[name] = np.full(n, name == label)
+        branches[name] = np.full(n, name == label).astype(_LABEL_DTYPES[name])
     if "aux_parton" in arrays:
         branches["aux_parton"] = np.asarray(arrays["aux_parton"], dtype=np.int32)
     else:
         branches["aux_parton"] = np.full(n, _PARTONS.get(parton, 0), dtype=np.int32)
+    branches["aux_genpart_pid"] = branches["aux_parton"].astype(np.float32)
     with atomic_output(path) as tmp, uproot.recreate(tmp) as fout:
         types = {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in branches.items()}
         tree = fout.mktree("tree", types, field_name=lambda outer, inner: f"{outer}_{inner}")
@@ -416,7 +435,18 @@ def _labels(branches: dict) -> tuple[np.ndarray, tuple[str, ...]]:
     return onehot.argmax(axis=1), tuple(names)
 
 
-def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 100) -> JetData:
+def _auto_feature_set(fields) -> str:
+    from hepml_nb.jets.features import FEATURE_SETS, feature_set_branches
+
+    for name in ("full", "kinpid"):
+        if all(b[len("part_") :] in fields for b in feature_set_branches(name)):
+            return name
+    return next(iter(FEATURE_SETS))
+
+
+def load_jets(
+    paths: Path | str | Iterable[Path | str], *, max_particles: int = 100, feature_set: str = "auto"
+) -> JetData:
     """Read JetClass-schema ROOT files (ours or real JetClass files) into a :class:`JetData`.
 
     Parameters
@@ -426,19 +456,37 @@ def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 
         glob sorted). The files are checked first with :func:`resolve_jet_files`.
     max_particles
         Padding length of the dense arrays (ParticleNet uses 100); highest-pT particles kept.
+    feature_set
+        The particle inputs, one of JetClass's sets (:data:`~hepml_nb.jets.features.FEATURE_SETS`:
+        ``kin`` 7, ``kinpid`` 13, ``full`` 17 inputs, names, order and standardisation of
+        particle_transformer's ``data/JetClass/JetClass_*.yaml``), or ``auto``: the largest set
+        every file supports (``full`` for JetClass files and the project's).
 
     Raises
     ------
     DataError
         A glob matches nothing; a file is missing, not a readable ROOT file, truncated, has
         no tree ``tree``, lacks a required branch (named in the message with the expected
-        schema) or has no entries; or the labels are not one-hot.
+        schema) or has no entries; the labels are not one-hot; or a file lacks a branch the
+        ``feature_set`` needs (the branch, the set and the file are named).
     """
-    from hepml_nb.jets.features import padded_particles
+    from hepml_nb.jets.features import feature_set_branches, padded_particles
 
     if not isinstance(max_particles, (int, np.integer)) or max_particles < 1:
         raise DataError(f"max_particles must be a positive integer, got {max_particles!r}")
+    if feature_set != "auto":
+        needed = feature_set_branches(feature_set)  # an unknown name is an error before any file is read
     paths = resolve_jet_files(paths)
+    if feature_set != "auto":
+        for path in paths:
+            with _open_root(path) as fin:
+                missing = [b for b in needed if b not in fin["tree"].keys()]
+            if missing:
+                raise DataError(
+                    f"{path}: feature_set {feature_set!r} (JetClass's {feature_set} inputs) needs the branch"
+                    f"{'es' if len(missing) > 1 else ''} {', '.join(missing)}, which the file lacks; choose "
+                    f"feature_set='kin' (four-vectors only), 'kinpid' (adds part_charge and part_is*) or 'auto'"
+                )
     branches = _concatenate([read_branches(p) for p in paths])
     labels, label_names = _labels(branches)
     fields = {k[len("part_") :]: branches[k] for k in branches if k.startswith("part_")}
@@ -446,7 +494,9 @@ def load_jets(paths: Path | str | Iterable[Path | str], *, max_particles: int = 
     jets = {k[len("jet_") :]: ak.to_numpy(branches[k]).astype(float) for k in branches if k.startswith("jet_")}
     if "aux_parton" in branches:
         jets["parton"] = ak.to_numpy(branches["aux_parton"])
-    padded = padded_particles(particles, jets, max_particles=int(max_particles))
+    if feature_set == "auto":
+        feature_set = _auto_feature_set(particles.fields)
+    padded = padded_particles(particles, jets, max_particles=int(max_particles), feature_set=feature_set)
     return JetData(particles=particles, jets=jets, labels=labels, label_names=label_names, **padded)
 
 

@@ -29,12 +29,31 @@ from torch import nn
 
 from hepml_nb.core.errors import ParameterError
 
-__all__ = ["CONFIGS", "EdgeConvBlock", "ParticleNet", "build_particlenet", "knn_indices", "count_parameters"]
+__all__ = [
+    "CONFIGS",
+    "TAGGERS",
+    "TAGGER_LABELS",
+    "EdgeConvBlock",
+    "ParticleNet",
+    "build_particlenet",
+    "build_tagger",
+    "knn_indices",
+    "count_parameters",
+]
 
 #: paper configurations: k, channels of each EdgeConv block, (FC width, dropout)
 CONFIGS = {
     "particlenet": {"k": 16, "blocks": ((64, 64, 64), (128, 128, 128), (256, 256, 256)), "fc": (256, 0.1)},
     "particlenet_lite": {"k": 7, "blocks": ((32, 32, 32), (64, 64, 64)), "fc": (128, 0.1)},
+}
+#: every tagger :func:`build_tagger` builds: ParticleNet(-Lite) and the Particle Transformer (small, paper)
+TAGGERS = ("particlenet_lite", "particlenet", "part_small", "part")
+#: their names in tables and plots
+TAGGER_LABELS = {
+    "particlenet_lite": "ParticleNet-Lite",
+    "particlenet": "ParticleNet",
+    "part_small": "ParT (small)",
+    "part": "ParT",
 }
 _FAR = 1e9
 
@@ -134,6 +153,9 @@ class ParticleNet(nn.Module):
     result equals the padded formulations (``implementation="padded"`` or ``"direct"``).
     """
 
+    #: the :class:`~hepml_nb.jets.io.JetData` attributes ``forward`` takes, in order
+    inputs = ("points", "features", "mask")
+
     def __init__(
         self,
         input_dims: int,
@@ -210,7 +232,26 @@ def build_particlenet(name: str = "particlenet_lite", *, input_dims: int, num_cl
     """A ParticleNet with the paper configuration ``name`` (``particlenet`` or ``particlenet_lite``)."""
     if name not in CONFIGS:
         raise ParameterError(f"unknown model {name!r}; choose one of: {', '.join(CONFIGS)}")
-    return ParticleNet(input_dims, num_classes, **CONFIGS[name])
+    model = ParticleNet(input_dims, num_classes, **CONFIGS[name])
+    model.name = name
+    return model
+
+
+def build_tagger(name: str, *, input_dims: int, num_classes: int = 2) -> nn.Module:
+    """The tagger ``name`` (one of :data:`TAGGERS`) for ``input_dims`` particle features.
+
+    Every tagger has a class attribute ``inputs`` naming the :class:`~hepml_nb.jets.io.JetData`
+    attributes its ``forward`` takes (see :func:`hepml_nb.jets.training.model_inputs`), a ``config``
+    that rebuilds it and a ``name``.
+    """
+    if name in CONFIGS:
+        return build_particlenet(name, input_dims=input_dims, num_classes=num_classes)
+    from hepml_nb.jets.transformer import CONFIGS as PART_CONFIGS
+    from hepml_nb.jets.transformer import build_part
+
+    if name in PART_CONFIGS:
+        return build_part(name, input_dims=input_dims, num_classes=num_classes)
+    raise ParameterError(f"unknown tagger {name!r}; choose one of: {', '.join(TAGGERS)}")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,10 +1,12 @@
-"""The pretrained ParticleNet-Lite shipped with the package, and saving/loading checkpoints
-(through :mod:`hepml_nb.core.checkpoints`: weights plus a JSON recipe card).
+"""The pretrained taggers shipped with the package (ParticleNet-Lite, the small ParT), and
+saving/loading checkpoints of any tagger (through :mod:`hepml_nb.core.checkpoints`: weights plus
+a JSON recipe card).
 
-The shipped checkpoint ``pretrained/particlenet_lite.pt`` is produced by
-``python scripts/train_particlenet_checkpoint.py`` (the exact command and its recipe
-are stored in ``pretrained/particlenet_lite.json`` with the test metrics), so a
-workshop can skip training.
+A shipped checkpoint ``pretrained/<name>.pt`` is produced by
+``python scripts/train_tagger_checkpoint.py --model <name>`` (the exact command and its recipe
+are stored in ``pretrained/<name>.json`` with the test metrics), so a workshop can skip training.
+The checkpoint's ``kind`` (``particlenet`` or ``part``) names the model family and its ``config``
+the keyword arguments that rebuild it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from hepml_nb.core import checkpoints as core_checkpoints
-from hepml_nb.core.errors import DataError
+from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.jets.models import ParticleNet
+from hepml_nb.jets.transformer import ParticleTransformer
 
 __all__ = [
     "PRETRAINED_DIR",
+    "available_pretrained",
     "pretrained_path",
     "save_checkpoint",
     "load_checkpoint",
@@ -26,23 +32,39 @@ __all__ = [
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-KIND = "particlenet"
+#: checkpoint kind of each model family
+KINDS = {"particlenet": ParticleNet, "part": ParticleTransformer}
+_SCRIPT = "scripts/train_tagger_checkpoint.py"
+
+
+def _kind(model) -> str:
+    for kind, cls in KINDS.items():
+        if isinstance(model, cls):
+            return kind
+    raise ParameterError(
+        f"cannot save a {type(model).__name__}: checkpoints hold one of {', '.join(c.__name__ for c in KINDS.values())}"
+    )
+
+
+def available_pretrained() -> tuple[str, ...]:
+    """Names of the shipped checkpoints (``particlenet_lite``, ``part_small``)."""
+    return tuple(sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt")))
 
 
 def pretrained_path(name: str = "particlenet_lite") -> Path:
     """Path of a shipped checkpoint; DataError listing the available ones if absent."""
     path = PRETRAINED_DIR / f"{name}.pt"
     if not path.is_file():
-        found = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
         raise DataError(
             f"no pretrained checkpoint {name!r} in {PRETRAINED_DIR}; available: "
-            f"{', '.join(found) or 'none'} (create one with scripts/train_particlenet_checkpoint.py)"
+            f"{', '.join(available_pretrained()) or 'none'} (create one with python {_SCRIPT} --model {name})"
         )
     return path
 
 
-def save_checkpoint(model: ParticleNet, path: Path | str, *, feature_names, info: dict[str, Any]) -> Path:
-    """Save weights, model configuration and feature names (``path``) and the recipe card ``info`` (.json).
+def save_checkpoint(model: nn.Module, path: Path | str, *, feature_names, info: dict[str, Any]) -> Path:
+    """Save weights, model kind and configuration, tagger name and feature names (``path``) and the
+    recipe card ``info`` (.json) of a ParticleNet or Particle Transformer.
 
     See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``info`` is best made with
     :func:`hepml_nb.core.checkpoints.recipe_card` (command, parameters, metrics, versions).
@@ -50,26 +72,30 @@ def save_checkpoint(model: ParticleNet, path: Path | str, *, feature_names, info
     return core_checkpoints.save_checkpoint(
         path,
         model.state_dict(),
-        kind=KIND,
+        kind=_kind(model),
         config=model.config,
         card=info,
-        extra={"feature_names": list(feature_names)},
+        extra={"feature_names": list(feature_names), "tagger": getattr(model, "name", None)},
     )
 
 
-def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:
-    """Rebuild a ParticleNet from a checkpoint; return ``(model in eval mode, recipe card)``.
+def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a tagger from a checkpoint; return ``(model in eval mode, recipe card)``.
 
     Raises
     ------
     DataError
-        The file is missing, not a ParticleNet checkpoint, its card does not match it, or its
+        The file is missing, not a tagger checkpoint, its card does not match it, or its
         feature names differ from ``feature_names``.
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"checkpoint {path} not found; train one with scripts/train_particlenet_checkpoint.py")
-    ckpt = core_checkpoints.load_checkpoint(path, kind=KIND)
+        raise DataError(f"checkpoint {path} not found; train one with python {_SCRIPT}")
+    ckpt = core_checkpoints.load_checkpoint(path)
+    # the card's kind equals the file's (checked on loading); without a card, the config tells
+    kind = ckpt.card.get("kind") or ("part" if "embed_dims" in ckpt.config else "particlenet")
+    if kind not in KINDS:
+        raise DataError(f"{path.name} holds a {kind!r} model, not a jet tagger ({', '.join(KINDS)})")
     expected = list(ckpt.extra.get("feature_names", ()))
     if feature_names is not None and list(feature_names) != expected:
         raise DataError(
@@ -77,15 +103,15 @@ def load_checkpoint(path: Path | str, *, feature_names=None) -> tuple[ParticleNe
             f"but the data has {list(feature_names)}; use files with the same branches "
             "(part_charge and part_is* present) or train a new model"
         )
-    cfg = dict(ckpt.config)
-    model = ParticleNet(
-        cfg.pop("input_dims"), cfg.pop("num_classes"), k=cfg["k"], blocks=cfg["blocks"], fc=tuple(cfg["fc"])
-    )
+    model = KINDS[kind](**ckpt.config)
+    if ckpt.extra.get("tagger"):
+        model.name = ckpt.extra["tagger"]
     return ckpt.load_into(model), ckpt.card
 
 
-def load_pretrained(name: str = "particlenet_lite", *, feature_names=None) -> tuple[ParticleNet, dict[str, Any]]:
-    """The shipped pretrained model and its recipe/metrics (see :func:`load_checkpoint`)."""
+def load_pretrained(name: str = "particlenet_lite", *, feature_names=None) -> tuple[nn.Module, dict[str, Any]]:
+    """The shipped pretrained tagger ``name`` (``particlenet_lite``, ``part_small``) and its recipe/metrics
+    (see :func:`load_checkpoint`)."""
     return load_checkpoint(pretrained_path(name), feature_names=feature_names)
 
 

@@ -1,4 +1,8 @@
-"""Training loop for ParticleNet: mini-batches, validation each epoch, LR schedule, early stopping.
+"""One training loop for every jet tagger: mini-batches, validation each epoch, LR schedule, early stopping.
+
+A tagger's ``inputs`` (class attribute) names the :class:`~hepml_nb.jets.io.JetData` attributes its
+``forward`` takes; :func:`model_inputs` and :func:`subset` cut those arrays out of a JetData, and
+:func:`train_tagger` and :func:`predict_scores` pass them to the model in that order.
 
 AdamW with a one-cycle learning-rate schedule (20 % warm-up, then cosine decay over
 the planned steps), close to the schedule of the ParticleNet paper. After every epoch
@@ -20,7 +24,10 @@ from hepml_nb.core.devices import resolve_device, torch_seed
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.history import TrainingHistory
 
-__all__ = ["TrainResult", "train_val_test_split", "subset", "train_particlenet", "predict_scores"]
+__all__ = ["TrainResult", "train_val_test_split", "model_inputs", "subset", "train_tagger", "predict_scores"]
+
+#: inputs of a model without an ``inputs`` attribute (ParticleNet's)
+_DEFAULT_INPUTS = ("points", "features", "mask")
 
 
 class TrainResult(NamedTuple):
@@ -46,9 +53,51 @@ def train_val_test_split(n: int, *, fractions=(0.7, 0.15, 0.15), seed: int = 0) 
     return {"train": order[:a], "val": order[a:b], "test": order[b:]}
 
 
-def subset(data, index: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``(points, features, mask, labels)`` of a :class:`~hepml_nb.jets.io.JetData` at ``index``."""
-    return data.points[index], data.features[index], data.mask[index], data.labels[index]
+def model_inputs(model, data, index=None) -> tuple[np.ndarray, ...]:
+    """The arrays ``model`` takes, in its ``model.inputs`` order, from a :class:`~hepml_nb.jets.io.JetData`.
+
+    Parameters
+    ----------
+    model
+        A tagger (``model.inputs``, e.g. ``("points", "features", "mask")`` for ParticleNet,
+        ``("features", "four_vectors", "mask")`` for the Particle Transformer), or None for
+        ParticleNet's inputs.
+    data
+        A JetData (or any object with those attributes).
+    index
+        Jets to take (an index array, a slice or a boolean mask); None for all.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``mask`` as bool, every other array as float32 (four-vectors in GeV).
+
+    Raises
+    ------
+    ParameterError
+        ``data`` lacks an attribute the model needs.
+    """
+    names = getattr(model, "inputs", _DEFAULT_INPUTS) if model is not None else _DEFAULT_INPUTS
+    missing = [n for n in names if getattr(data, n, None) is None]
+    if missing:
+        raise ParameterError(
+            f"{type(model).__name__} needs the jet arrays {', '.join(names)}, but {type(data).__name__} has no "
+            f"{', '.join(missing)}; load the jets with hepml_nb.jets.load_jets"
+        )
+    out = []
+    for name in names:
+        a = np.asarray(getattr(data, name))
+        a = a if index is None else a[index]
+        out.append(a.astype(bool if name == "mask" else np.float32, copy=False))
+    return tuple(out)
+
+
+def subset(data, index: np.ndarray, model=None) -> tuple[np.ndarray, ...]:
+    """``(*model_inputs(model, data, index), labels)``: what :func:`train_tagger` takes as train or val.
+
+    Without ``model``: ParticleNet's ``(points, features, mask, labels)``.
+    """
+    return (*model_inputs(model, data, index), np.asarray(data.labels)[index])
 
 
 def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: str):
@@ -58,15 +107,21 @@ def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: s
         idx = order[start : start + batch_size]
         if rng is not None and len(idx) < 2:  # BatchNorm needs two jets
             continue
-        yield tuple(torch.as_tensor(a[idx]).to(device) for a in arrays)
+        yield tuple(_tensor(a[idx], device) for a in arrays)
+
+
+def _tensor(a: np.ndarray, device: str) -> torch.Tensor:
+    """A batch array as a tensor on ``device``; float64 (e.g. four-vectors) becomes float32."""
+    t = torch.as_tensor(a)
+    return (t.float() if t.is_floating_point() else t).to(device)
 
 
 def _evaluate(model, arrays, batch_size: int, device: str) -> tuple[float, float]:
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
-        for pts, fts, mask, y in _batches(arrays, batch_size, None, device):
-            logits = model(pts, fts, mask)
+        for *inputs, y in _batches(arrays, batch_size, None, device):
+            logits = model(*inputs)
             loss += float(torch.nn.functional.cross_entropy(logits, y.long(), reduction="sum"))
             correct += int((logits.argmax(1) == y).sum())
     return loss / len(arrays[0]), correct / len(arrays[0])
@@ -83,7 +138,7 @@ def _check_training(epochs: int, batch_size: int, lr: float, patience: int) -> N
         raise ParameterError(f"patience must be >= 1 epoch, got {patience!r}")
 
 
-def train_particlenet(
+def train_tagger(
     model: torch.nn.Module,
     train,
     val,
@@ -105,10 +160,10 @@ def train_particlenet(
     Parameters
     ----------
     model
-        A :class:`~hepml_nb.jets.models.ParticleNet`.
+        A tagger from :func:`~hepml_nb.jets.models.build_tagger` (ParticleNet or Particle Transformer).
     train, val
-        ``(points (N, P, 2), features (N, P, F), mask (N, P), labels (N,))`` numpy arrays,
-        e.g. from :func:`subset`.
+        ``(*inputs, labels (N,))`` numpy arrays, the inputs in ``model.inputs`` order, e.g. from
+        ``subset(data, index, model)`` (ParticleNet: points (N, P, 2), features (N, P, F), mask (N, P)).
     epochs, batch_size, lr, weight_decay
         Optimisation settings (AdamW, one-cycle LR schedule peaking at ``lr``).
     patience
@@ -139,7 +194,7 @@ def train_particlenet(
 
 
 def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress) -> TrainResult:
-    """The loop of :func:`train_particlenet` (arguments checked, random state forked and seeded there)."""
+    """The loop of :func:`train_tagger` (arguments checked, random state forked and seeded there)."""
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * max(1, -(-len(train[0]) // batch_size))
@@ -151,8 +206,8 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
     for epoch in bar:
         model.train()
         start, total = time.perf_counter(), 0.0
-        for pts, fts, mask, y in _batches(train, batch_size, rng, device):
-            loss = torch.nn.functional.cross_entropy(model(pts, fts, mask), y.long())
+        for *inputs, y in _batches(train, batch_size, rng, device):
+            loss = torch.nn.functional.cross_entropy(model(*inputs), y.long())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -180,14 +235,13 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
     return TrainResult(history, best_epoch, train_time, seen / max(train_time, 1e-9))
 
 
-def predict_scores(
-    model: torch.nn.Module, points, features, mask, *, batch_size: int = 512, device: str = "auto"
-) -> np.ndarray:
-    """Softmax scores (N, n_classes) of ``model`` in eval mode."""
+def predict_scores(model: torch.nn.Module, *inputs, batch_size: int = 512, device: str = "auto") -> np.ndarray:
+    """Softmax scores (N, n_classes) of ``model`` in eval mode on ``inputs`` (in ``model.inputs`` order,
+    e.g. ``*model_inputs(model, data)`` or ``*test[:-1]`` of a :func:`subset`)."""
     device = resolve_device(device)
     model.to(device).eval()
     out = []
     with torch.no_grad():
-        for pts, fts, m in _batches((points, features, mask), batch_size, None, device):
-            out.append(torch.softmax(model(pts, fts, m), dim=1).cpu().numpy())
+        for batch in _batches(inputs, batch_size, None, device):
+            out.append(torch.softmax(model(*batch), dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 2), np.float32)
