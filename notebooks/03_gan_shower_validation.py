@@ -50,13 +50,15 @@ seed = 1  # random seed of the reference showers, the GAN sampling and the class
 n_eval = 20000  # reference showers (and as many GAN showers) used for validation
 e_min = 1.0  # lowest incident energy [GeV]
 e_max = 100.0  # highest incident energy [GeV]
-train_gan = False  # True: train the WGAN-GP here; False: load the pretrained generator
+train_gan = False  # True: train the WGAN-GP and the flow here; False: load the pretrained generators
 n_train = 20000  # GFlash showers to train on (only when train_gan is True)
 gan_iterations = 1500  # generator updates (only when train_gan is True)
+flow_epochs = 20  # epochs of the normalizing flow (only when train_gan is True)
 classifier_epochs = 20  # epochs of each tutorial-preset classifier test
 challenge_levels = ["high"]  # inputs of the challenge-preset classifier test (3 x 2048, 50 epochs): low, high
 n_challenge = 5000  # showers per sample in the challenge-preset test (the challenge: its whole test files)
 n_ds2 = 2000  # showers in the dataset-2 geometry (speed and challenge-format demo)
+speed_batches = [1, 10, 100, 1000, 10000]  # batch sizes of the speed table (time per shower at each)
 data_path = None  # optional CaloGAN HDF5 file (e.g. Geant4 showers) to use as the reference
 device = "auto"  # torch device for the GAN: auto, cpu or cuda
 
@@ -210,14 +212,48 @@ ax.set_title("WGAN-GP training: critic's Wasserstein estimate and S(E_tot/E_inc)
 hn.save_figure(ax.figure, "training_history")
 
 # %% [markdown]
-# Generate one GAN shower for every reference shower, at the same incident energy, so the
-# two samples have identical energy spectra.
+# ### A second generator family: a normalizing flow
+#
+# In the CaloChallenge the GANs were beaten by **normalizing flows** and **diffusion models**
+# (arXiv:2410.21611): both learn the density of the showers by maximum likelihood, so they
+# cover every mode of the data instead of the few that fool a critic. A normalizing flow maps
+# the showers through a chain of invertible transforms onto a Gaussian; the change-of-variables
+# formula gives the exact likelihood to maximise, and sampling runs the chain backwards.
+#
+# Ours follows **CaloFlow** (Krause & Shih, arXiv:2106.05285): *flow I* learns the energy in each
+# layer given $E_\mathrm{inc}$ (rational-quadratic spline transforms); *flow II* the share of each
+# cell in its layer's energy, given the layer energies and $E_\mathrm{inc}$ (affine coupling
+# transforms, which generate all 504 cells in one pass). Empty cells are handled as CaloFlow does:
+# a tiny uniform noise (at most $10^{-6}\,E_\mathrm{inc}$) is added to every cell for training,
+# and generated cells below a threshold ($3 \times 10^{-5}\,E_\mathrm{inc}$, under the smallest GFlash
+# deposit) are set to zero. The flows come from the `zuko` library. By default
+# the notebook loads the flow shipped with the package (same training showers as the GAN's,
+# recipe printed below); `train_gan = True` trains it here for `flow_epochs` epochs.
+
+# %%
+if train_gan:
+    flow_config = calo.flow.FlowConfig(geometry=geo.name, e_min=e_min, e_max=e_max)
+    flow_model, flow_history = calo.flow.train_flow(
+        train_set, config=flow_config, epochs=flow_epochs, seed=seed, device=device
+    )
+    print(f"trained the flow for {flow_epochs} epochs on {len(train_set)} showers")
+else:
+    flow_model, flow_recipe = calo.flow.load_pretrained()
+    print("loaded the pretrained flow; recipe:", flow_recipe.get("command", "unknown"))
+print(f"flow: {sum(p.numel() for p in flow_model.parameters()):,} parameters")
+
+# %% [markdown]
+# Generate one GAN shower and one flow shower for every reference shower, at the same incident
+# energy, so all samples have identical energy spectra.
 
 # %%
 generated = calo.generate_showers(generator, reference.e_inc, config=config, seed=seed, device=device)
+flow_showers = calo.flow.generate_showers(flow_model, reference.e_inc, seed=seed, device=device)
 gen_features = features.shower_features(generated)
+flow_features = features.shower_features(flow_showers)
 floor_features = features.shower_features(reference_2)
-print(f"generated {len(generated)} showers; mean E_tot/E_inc = {gen_features['etot_over_einc'].mean():.3f}")
+for name, f in (("GAN", gen_features), ("flow", flow_features)):
+    print(f"{name}: {len(f['etot_over_einc'])} showers; mean E_tot/E_inc = {f['etot_over_einc'].mean():.3f}")
 
 # %% [markdown]
 # ### Shower viewer
@@ -226,7 +262,7 @@ print(f"generated {len(generated)} showers; mean E_tot/E_inc = {gen_features['et
 # to see the shower grow and deepen with energy; tick `single` to see one shower instead of the mean.
 
 # %%
-samples = {"GFlash": reference, "GAN": generated}
+samples = {"GFlash": reference, "GAN": generated, "flow": flow_showers}
 
 
 def show(energy=50.0, single=False):
@@ -257,11 +293,13 @@ shown = [
     "cell_log10e",
 ]
 spectra = {
-    k: features.cell_energy_spectrum(s) for k, s in (("ref", reference), ("gan", generated), ("floor", reference_2))
+    k: features.cell_energy_spectrum(s)
+    for k, s in (("ref", reference), ("gan", generated), ("flow", flow_showers), ("floor", reference_2))
 }
 ref_plot = {**ref_features, "cell_log10e": spectra["ref"]}
 others = {
     "GAN": {**gen_features, "cell_log10e": spectra["gan"]},
+    "flow": {**flow_features, "cell_log10e": spectra["flow"]},
     "GFlash seed 2": {**floor_features, "cell_log10e": spectra["floor"]},
 }
 fig = plots.plot_features(ref_plot, others, shown, ref_label="GFlash")
@@ -303,7 +341,11 @@ chi2 = {
     label: validation.chi2_per_energy(
         ref_features["etot_over_einc"], reference.e_inc, f["etot_over_einc"], s.e_inc, energy_edges=slices
     )
-    for label, f, s in (("GAN", gen_features, generated), ("GFlash seed 2", floor_features, reference_2))
+    for label, f, s in (
+        ("GAN", gen_features, generated),
+        ("flow", flow_features, flow_showers),
+        ("GFlash seed 2", floor_features, reference_2),
+    )
 }
 ax = plots.plot_chi2(chi2)
 ax.set_title(r"$E_{tot}/E_{inc}$ per energy slice")
@@ -332,6 +374,7 @@ hn.save_figure(ax.figure, "chi2_per_energy")
 
 # %%
 gan_report = report.validate_showers(reference, generated, epochs=classifier_epochs, seed=seed)
+flow_report = report.validate_showers(reference, flow_showers, epochs=classifier_epochs, seed=seed)
 floor_report = report.validate_showers(reference, reference_2, epochs=classifier_epochs, seed=seed)
 assert abs(floor_report.classifier["high"].auc - 0.5) < 0.06, "reference vs reference must be indistinguishable"
 n_ch = min(n_challenge, len(reference), len(generated), len(reference_2))
@@ -346,13 +389,18 @@ challenge = {
         progress=False,
         device=device,
     )
-    for name, other in (("GFlash vs GFlash (floor)", reference_2), ("GAN vs GFlash", generated))
+    for name, other in (
+        ("GFlash vs GFlash (floor)", reference_2),
+        ("GAN vs GFlash", generated),
+        ("flow vs GFlash", flow_showers),
+    )
     if challenge_levels
 }
 report.classifier_table(
     {
         "GFlash vs GFlash (floor)": floor_report,
         "GAN vs GFlash": gan_report,
+        "flow vs GFlash": flow_report,
         **{f"{name}, {n_ch:,} vs {n_ch:,}": rep for name, rep in challenge.items()},
     }
 )
@@ -362,7 +410,7 @@ fig, ax = plt.subplots(figsize=(6, 5))
 plot_roc(
     {
         f"{name}, {lv}-level": (r.classifier[lv].labels, r.classifier[lv].scores)
-        for name, r in (("GAN", gan_report), ("floor", floor_report))
+        for name, r in (("GAN", gan_report), ("flow", flow_report), ("floor", floor_report))
         for lv in ("low", "high")
     },
     ax=ax,
@@ -380,7 +428,11 @@ hn.save_figure(fig, "classifier_roc")
 # quoted as median $\pm$ half the 16-84 % spread. Both are consistent with 0 for identical samples.
 
 # %%
-for name, rep in (("GAN vs GFlash", gan_report), ("GFlash vs GFlash (floor)", floor_report)):
+for name, rep in (
+    ("GAN vs GFlash", gan_report),
+    ("flow vs GFlash", flow_report),
+    ("GFlash vs GFlash (floor)", floor_report),
+):
     fpd, kpd = rep.distances["fpd"], rep.distances["kpd"]
     print(f"{name:26s} {fpd}  ({fpd.significance():.1f} sigma)   {kpd}  ({kpd.significance():.1f} sigma)")
 
@@ -406,24 +458,24 @@ exercises.check_jsd(jsd, bce)
 #
 # GFlash is already a fast simulation (Geant4 takes seconds to minutes per shower at these
 # energies); a neural network generates a batch of showers in one matrix product per layer.
-# At batch size 1 the per-call overhead dominates, which is how a simulation that asks for one
-# shower at a time would use it.
+# The CaloChallenge compares generators by the time per shower at batch sizes from 1 to 10,000
+# on CPU and GPU (arXiv:2410.21611, first shown at CHEP 2023): at batch size 1 the per-call
+# overhead dominates, which is how a simulation that asks for one shower at a time would use
+# it. The table below has that shape, in milliseconds per shower, with the speed-up over GFlash
+# (our reference simulation here, in place of Geant4) at the same batch size.
 
 # %%
 energies = partial(calo.sample_incident_energies, e_min=e_min, e_max=e_max, seed=seed)
-speed = {
-    "GFlash, CaloGAN geometry": report.showers_per_second(
-        lambda n: calo.simulate_showers(energies(n), seed=seed, progress=False), 2000, repeats=1
-    ),
-    "GAN, batch 1": report.showers_per_second(
-        lambda n: calo.generate_showers(generator, energies(n), config=config, batch_size=1), 200, repeats=1
-    ),
-    "GAN, batch 10000": report.showers_per_second(
-        lambda n: calo.generate_showers(generator, energies(n), config=config, batch_size=n), 10000, repeats=2
-    ),
-}
-for name, rate in speed.items():
-    print(f"{name:28s} {rate:12,.0f} showers/s")
+makers = {"GFlash (cpu)": lambda n: calo.simulate_showers(energies(n), seed=seed, progress=False)}
+for where in dict.fromkeys(["cpu", device]):  # the networks on the CPU, and on the GPU when there is one
+    makers[f"GAN ({where})"] = lambda n, where=where: calo.generate_showers(
+        generator, energies(n), config=config, batch_size=n, device=where
+    )
+    makers[f"flow ({where})"] = lambda n, where=where: calo.flow.generate_showers(
+        flow_model, energies(n), batch_size=n, device=where
+    )
+speed = report.speed_table(makers, batch_sizes=speed_batches, reference="GFlash (cpu)", min_showers=20)
+speed.style.format("{:.3g}")
 
 # %% [markdown]
 # ## 6. The challenge format: dataset-2 geometry
@@ -456,8 +508,28 @@ print("challenge file read back:", back.cells.shape, "voxels = 45 x 16 x 9 =", 4
 
 # %%
 table = validation.verdict_table(gan_report.separation, floor_report.separation)
-print(validation.verdict_summary(table))
+flow_table = validation.verdict_table(flow_report.separation, floor_report.separation)
+print("GAN: ", validation.verdict_summary(table))
+print("flow:", validation.verdict_summary(flow_table))
 table.round(4)
+
+# %% [markdown]
+# The two generator families side by side, from the numbers of this run: the classifier AUCs (with
+# their bootstrap errors) and the time per shower at the largest batch of the speed table.
+
+# %%
+big = f"ms_b{max(speed_batches)}"
+for name, rep, key in (("GAN", gan_report, "GAN (cpu)"), ("flow", flow_report, "flow (cpu)")):
+    high = rep.classifier["high"]
+    line = f"{name:5s} tutorial AUC high {high.auc:.3f} +/- {high.auc_err:.3f}"
+    if challenge:
+        ch = challenge[f"{name} vs GFlash"].classifier[challenge_levels[0]]
+        line += f", challenge AUC {challenge_levels[0]} {ch.auc:.3f} +/- {ch.auc_err:.3f}"
+    print(f"{line}; {speed.loc[key, big]:.3g} ms per shower at batch {max(speed_batches)} on the CPU")
+diff = gan_report.classifier["high"].auc - flow_report.classifier["high"].auc
+err = np.hypot(gan_report.classifier["high"].auc_err, flow_report.classifier["high"].auc_err)
+better = "the flow" if diff > 2 * err else "the GAN" if diff < -2 * err else "neither (within 2 sigma)"
+print(f"closer to GFlash in the high-level classifier test: {better} (AUC difference {diff:+.3f} +/- {err:.3f})")
 
 # %% [markdown]
 # Read the table together with the classifier: a small separation power in every one-dimensional
@@ -474,17 +546,20 @@ metrics = hn.record_metrics(
     generator="pretrained" if not train_gan else f"trained here on {len(train_set)} showers",
     response_mean_reference=round(response_mean, 4),
     response_mean_generated=round(float(gen_features["etot_over_einc"].mean()), 4),
-    gflash_showers_per_s=round(speed["GFlash, CaloGAN geometry"], 1),
-    gan_showers_per_s_batch1=round(speed["GAN, batch 1"], 1),
-    gan_showers_per_s_batch10000=round(speed["GAN, batch 10000"], 1),
+    gflash_showers_per_s=round(1e3 / speed.loc["GFlash (cpu)", f"ms_b{max(speed_batches)}"], 1),
+    gan_showers_per_s_batch1=round(1e3 / speed.loc["GAN (cpu)", f"ms_b{min(speed_batches)}"], 1),
+    speed_table={k: {c: round(float(v), 5) for c, v in row.items()} for k, row in speed.iterrows()},
     gflash_ds2_showers_per_s=round(ds2_rate, 1),
     n_features_poor=n_bad,
     n_features=len(table),
     chi2_ndf_etot=[round(p.chi2_ndf, 3) for p in chi2["GAN"]],
     **gan_report.metrics(),
+    **flow_report.metrics(prefix="flow_"),
     **floor_report.metrics(prefix="floor_"),
     **(challenge["GAN vs GFlash"].metrics(prefix="challenge_") if challenge else {}),
     **(challenge["GFlash vs GFlash (floor)"].metrics(prefix="challenge_floor_") if challenge else {}),
+    **(challenge["flow vs GFlash"].metrics(prefix="challenge_flow_") if challenge else {}),
+    n_features_poor_flow=int((flow_table["verdict"] == "poor").sum()),
     n_challenge=n_ch,
 )
 print({k: metrics[k] for k in ("auc_low", "auc_high", "jsd_high", "floor_auc_high", "n_features_poor")})

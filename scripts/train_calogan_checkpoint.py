@@ -1,4 +1,4 @@
-"""Train the small pretrained conditional WGAN-GP shipped in hepml_nb/calo/pretrained/.
+"""Train the small pretrained shower generators shipped in hepml_nb/calo/pretrained/: the WGAN-GP, or the flow.
 
 The recipe card (the command, every argument, the versions, the time it took and the final
 validation numbers; see hepml_nb.core.checkpoints) is written next to the weights as JSON, so the checkpoint can be
@@ -9,6 +9,14 @@ checkpoint took 19 minutes on a 2-core machine shared with other jobs: see train
 in the JSON).
 
     python scripts/train_calogan_checkpoint.py [--iterations N] [--device cpu|cuda] [--out PATH]
+
+``--model flow`` trains the CaloFlow-style normalizing flow (hepml_nb.calo.flow) on the same
+showers instead, for ``--epochs`` epochs (batch ``--batch-size``, learning rate ``--lr``, cosine
+annealed), and writes ``calo_flow.pt``; the validation numbers are computed on the same held-out
+showers. The shipped flow::
+
+    python scripts/train_calogan_checkpoint.py --model flow --n-train 40000 --epochs 40 --batch-size 256 \
+        --lr 0.0003 --threads 2
 """
 
 from __future__ import annotations
@@ -19,17 +27,17 @@ import time
 import numpy as np
 import torch
 
-from hepml_nb.calo import features, gan, gflash, validation
+from hepml_nb.calo import features, flow, gan, gflash, validation
 from hepml_nb.core.checkpoints import recipe_card
 
 
-def _validator(reference: gflash.ShowerSet, config: gan.GanConfig, seed: int):
+def _validator(reference: gflash.ShowerSet, make, seed: int):
+    """``validate(model)``: separation powers of a few features of ``make(model, e_inc, seed)`` showers."""
     ref_feats = features.shower_features(reference)
     keys = ["etot_over_einc", "efrac_0", "efrac_1", "efrac_2", "width_x_1", "sparsity_1"]
 
-    def validate(generator) -> dict:
-        fake = gan.generate_showers(generator, reference.e_inc, config=config, seed=seed)
-        gen_feats = features.shower_features(fake)
+    def validate(model) -> dict:
+        gen_feats = features.shower_features(make(model, reference.e_inc, seed))
         return {f"sep_{k}": validation.separation_power(ref_feats[k], gen_feats[k]) for k in keys}
 
     return validate
@@ -37,7 +45,9 @@ def _validator(reference: gflash.ShowerSet, config: gan.GanConfig, seed: int):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=("gan", "flow"), default="gan")
     parser.add_argument("--n-train", type=int, default=40000, help="GFlash training showers")
+    parser.add_argument("--epochs", type=int, default=30, help="training epochs (flow)")
     parser.add_argument("--iterations", type=int, default=4000, help="generator updates")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--n-critic", type=int, default=4)
@@ -48,17 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a contended 2-core machine)"
     )
-    parser.add_argument("--out", default=str(gan.PRETRAINED_DIR / "calogan_generator.pt"))
+    parser.add_argument("--out", help="weights file (default: calogan_generator.pt or calo_flow.pt in the package)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.model == "flow":
+        return _train_flow(args)
 
     config = gan.GanConfig()
-    train, _ = gflash.reference_showers(
-        args.n_train, geometry=config.geometry, e_min=config.e_min, e_max=config.e_max, seed=args.seed
-    )
-    held_out, _ = gflash.reference_showers(
-        4000, geometry=config.geometry, e_min=config.e_min, e_max=config.e_max, seed=args.seed + 1
-    )
+    train, held_out = _samples(config, args)
     start = time.perf_counter()
     generator, history = gan.train_wgan_gp(
         train,
@@ -70,16 +77,56 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         device=args.device,
         validate_every=args.validate_every,
-        validate=_validator(held_out, config, args.seed),
+        validate=_validator(
+            held_out, lambda m, e, seed: gan.generate_showers(m, e, config=config, seed=seed), args.seed
+        ),
     )
     seconds = time.perf_counter() - start
     last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
+    recipe = _recipe(args, last, seconds, history)
+    path = gan.save_generator(generator, config, args.out or gan.PRETRAINED_DIR / "calogan_generator.pt", recipe=recipe)
+    _report(path, seconds, last)
+
+
+def _train_flow(args) -> None:
+    config = flow.FlowConfig()
+    train, held_out = _samples(config, args)
+    start = time.perf_counter()
+    model, history = flow.train_flow(
+        train,
+        config=config,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+    seconds = time.perf_counter() - start
+    validate = _validator(held_out, lambda m, e, seed: flow.generate_showers(m, e, seed=seed), args.seed)
+    last = {"epoch": history.to_records()[-1]["epoch"], **validate(model)}
+    path = flow.save_flow(
+        model, args.out or flow.PRETRAINED_DIR / "calo_flow.pt", recipe=_recipe(args, last, seconds, history)
+    )
+    _report(path, seconds, last)
+
+
+def _samples(config, args) -> tuple[gflash.ShowerSet, gflash.ShowerSet]:
+    """The GFlash training showers and 4,000 held-out ones (another seed) in the config's geometry and range."""
+    kwargs = {"geometry": config.geometry, "e_min": config.e_min, "e_max": config.e_max}
+    train, _ = gflash.reference_showers(args.n_train, seed=args.seed, **kwargs)
+    held_out, _ = gflash.reference_showers(4000, seed=args.seed + 1, **kwargs)
+    return train, held_out
+
+
+def _recipe(args, metrics: dict, seconds: float, history) -> dict:
+    """The recipe card: the exact command, every argument, the metrics, the reference sample."""
     arguments = {k: v for k, v in vars(args).items() if k != "out"}
-    recipe = recipe_card(
+    return recipe_card(
         command="python scripts/train_calogan_checkpoint.py "
         + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in arguments.items()),
         parameters=arguments,
-        metrics=last,
+        metrics=metrics,
         reference={
             "generator": gflash.GENERATOR_VERSION,
             "particle": "electron",
@@ -89,7 +136,9 @@ def main(argv: list[str] | None = None) -> None:
         train_seconds=round(seconds, 1),
         history=history.to_records(),
     )
-    path = gan.save_generator(generator, config, args.out, recipe=recipe)
+
+
+def _report(path, seconds: float, last: dict) -> None:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) after {seconds:.0f} s; last validation:")
     for k, v in last.items():
         print(f"  {k}: {np.round(v, 4)}")

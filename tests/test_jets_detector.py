@@ -65,3 +65,26 @@ def test_detector_none_keeps_particles_and_true_impact_parameters():
 def test_apply_detector_rejects_unknown_names():
     with pytest.raises(ParameterError, match="unknown detector 'delphes'; choose one of: none, cms-like, atlas-like"):
         apply_detector(ak.Array([[]]), "delphes", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "pt,eta,expected",
+    [
+        (0.5, 0.3, 0.70),  # delphes_card_CMS.tcl ChargedHadronTrackingEfficiency: |eta| <= 1.5, 0.1 < pT <= 1
+        (5.0, -1.2, 0.95),  # |eta| <= 1.5, pT > 1
+        (0.5, 2.0, 0.60),  # 1.5 < |eta| <= 2.5, 0.1 < pT <= 1
+        (5.0, -2.2, 0.85),  # 1.5 < |eta| <= 2.5, pT > 1
+        (5.0, 2.8, 0.0),  # outside the tracker
+    ],
+)
+def test_tracking_efficiency_per_eta_and_pt_bin_follows_the_cms_card(pt, eta, expected, seed):
+    n = 20_000
+    phi = np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
+    cols = _columns(
+        n, px=pt * np.cos(phi), py=pt * np.sin(phi), pz=np.full(n, pt * np.sinh(eta)),
+        e=np.full(n, pt * np.cosh(eta)), charge=np.ones(n),
+    )  # fmt: skip
+    # one pion per event, so untracked pions become neutral calorimeter deposits of their own
+    out, _ = detector_response(cols, np.arange(n), n_events=n, detector="cms-like", rng=np.random.default_rng(seed))
+    tracked = (out["charge"] != 0).sum() / n
+    assert tracked == pytest.approx(expected, abs=4 * np.sqrt(max(expected * (1 - expected), 1e-4) / n))

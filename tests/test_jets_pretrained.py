@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.jets.features import FEATURE_SETS
 from hepml_nb.jets.generation import GENERATOR_VERSION
 from hepml_nb.jets.models import build_particlenet, build_tagger
 from hepml_nb.jets.pretrained import (
@@ -19,23 +20,24 @@ from hepml_nb.jets.pretrained import (
 )
 
 
-def test_shipped_checkpoint_is_small_and_documented():
-    path = pretrained_path("particlenet_lite")
+@pytest.mark.parametrize("name,kind", [("particlenet_lite", "particlenet"), ("part_small", "part")])
+def test_shipped_checkpoints_are_small_and_documented(name, kind):
+    path = pretrained_path(name)
     assert path.stat().st_size < 2 * 2**20
     info = json.loads(path.with_suffix(".json").read_text())
-    # the shipped card predates the rename to train_tagger_checkpoint.py (retrained on the new jets later)
-    assert info["command"].startswith(
-        ("python scripts/train_tagger_checkpoint.py", "python scripts/train_particlenet_checkpoint.py")
-    )
-    assert info["metrics"]["auc"] > 0.95 and info["kind"] == "particlenet"
-    model, loaded = load_pretrained(feature_names=info["feature_names"])
-    assert not model.training and loaded["parameters"]["model"] == "particlenet_lite"
+    assert info["command"].startswith("python scripts/train_tagger_checkpoint.py")
+    assert info["metrics"]["auc"] > 0.95 and info["kind"] == kind
+    model, loaded = load_pretrained(name, feature_names=info["feature_names"])
+    assert not model.training and loaded["parameters"]["model"] == name
 
 
-def test_shipped_checkpoint_was_trained_on_the_current_generator():
-    info = json.loads(pretrained_path("particlenet_lite").with_suffix(".json").read_text())
-    # jets-2 files had part_deta without JetClass's sign(eta_jet): a model trained on them misreads real inputs
+@pytest.mark.parametrize("name", ["particlenet_lite", "part_small"])
+def test_shipped_checkpoints_were_trained_on_the_current_generator(name):
+    info = json.loads(pretrained_path(name).with_suffix(".json").read_text())
+    # jets-2 files had part_deta without JetClass's sign(eta_jet); jets-3 had no detector and no impact parameters
     assert info["data"]["generator_version"] == GENERATOR_VERSION
+    assert info["data"]["detector"] == "cms-like" and info["data"]["feature_set"] == "full"
+    assert tuple(info["feature_names"]) == FEATURE_SETS["full"]
     metrics = info["metrics"]
     assert metrics["rej50_low"] < metrics["rej50"] < metrics["rej50_high"] and metrics["rej50_n_pass"] > 0
 

@@ -1,10 +1,11 @@
-"""Calorimeter showers: GFlash reference showers, HDF5 I/O, a conditional WGAN-GP and
+"""Calorimeter showers: GFlash reference showers, HDF5 I/O, a conditional WGAN-GP, a flow and
 CaloChallenge-style validation (separation power, chi2/ndf, classifier AUC/JSD, FPD/KPD).
 
 Modules: ``geometry`` (CaloGAN from its Geant4 layer boundaries; CaloChallenge datasets 1
 (photons, pions), 2 and 3 from their published binning, in ``layouts.json``), ``gflash``
 (reference simulation), ``io`` (CaloGAN and CaloChallenge HDF5, geometry found from the
-voxel count), ``gan`` (WGAN-GP, pretrained generator), ``features`` (high-level features,
+voxel count), ``gan`` (WGAN-GP, pretrained generator), ``flow`` (a CaloFlow-style
+conditional normalizing flow, pretrained too), ``features`` (high-level features,
 the challenge's own definitions for its datasets), ``validation`` (separation power, chi2,
 verdict, FPD/KPD), ``classifier`` (classifier test, ``tutorial`` and ``challenge``
 presets), ``report`` (the suite, speed), ``plots`` and ``exercises``.
@@ -19,7 +20,7 @@ from hepml_nb.core.lazy import lazy_module
 __getattr__, __dir__, __all__ = lazy_module(
     __name__,
     topic="calo",
-    submodules=("plots", "exercises"),
+    submodules=("flow", "plots", "exercises"),
     attributes={
         "classifier": (
             "PRESETS",
@@ -49,7 +50,7 @@ __getattr__, __dir__, __all__ = lazy_module(
             "write_calogan_h5",
             "write_challenge_h5",
         ),
-        "report": ("ValidationReport", "showers_per_second", "validate_showers"),
+        "report": ("ValidationReport", "showers_per_second", "speed_table", "validate_showers"),
         "validation": (
             "chi2_ndf",
             "chi2_per_energy",

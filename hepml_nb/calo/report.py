@@ -3,13 +3,14 @@
 :func:`validate_showers` computes what the Fast Calorimeter Simulation Challenge
 reports (arXiv:2410.21611): separation power of every high-level feature and of the
 cell-energy spectrum, and the classifier test on low-level and high-level inputs.
-:func:`showers_per_second` times a shower generator (GFlash or the GAN).
+:func:`showers_per_second` times a shower generator (GFlash or the GAN); :func:`speed_table`
+gives the time per shower at several batch sizes, the shape of the challenge's timing table.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +22,15 @@ from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import PhysicsDistance, feature_separation, physics_distances, separation_power
 from hepml_nb.core.errors import ParameterError
 
-__all__ = ["ValidationReport", "validate_showers", "showers_per_second", "classifier_table", "LEVELS", "PUBLISHED_AUC"]
+__all__ = [
+    "ValidationReport",
+    "validate_showers",
+    "showers_per_second",
+    "speed_table",
+    "classifier_table",
+    "LEVELS",
+    "PUBLISHED_AUC",
+]
 
 #: Classifier AUC (low-level, high-level) on CaloChallenge dataset 1 photons, arXiv:2410.21611.
 PUBLISHED_AUC = {
@@ -134,6 +143,43 @@ def showers_per_second(make: Callable[[int], object], n: int, *, repeats: int = 
         make(n)
         best = min(best, time.perf_counter() - start)
     return float(n / max(best, 1e-12))
+
+
+def speed_table(
+    makers: Mapping[str, Callable[[int], object]],
+    *,
+    batch_sizes=(1, 10, 100, 1000, 10000),
+    reference: str | None = None,
+    min_showers: int = 100,
+) -> pd.DataFrame:
+    """Time per shower [ms] of each generator at each batch size, with the speed-up over ``reference``.
+
+    The shape of the CaloChallenge timing table (arXiv:2410.21611, presented at CHEP 2023): a
+    row per generator (and device), a column per batch size. ``makers[name](n)`` makes ``n``
+    showers in one call; the time of a batch is the best of as many calls as it takes to make
+    at least ``min_showers`` showers (at least one), divided by the batch size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ms_b<batch>`` and, with ``reference`` (a key of ``makers``), ``speedup_b<batch>``
+        = reference time / generator time at the same batch size.
+    """
+    batch_sizes = tuple(int(b) for b in batch_sizes)
+    if not batch_sizes or min(batch_sizes) < 1:
+        raise ParameterError(f"batch sizes must be positive integers, got {batch_sizes}")
+    if reference is not None and reference not in makers:
+        raise ParameterError(f"reference {reference!r} is not one of the generators: {', '.join(makers)}")
+    rows = {}
+    for name, make in makers.items():
+        rows[name] = {
+            f"ms_b{b}": 1e3 / showers_per_second(make, b, repeats=max(1, -(-min_showers // b))) for b in batch_sizes
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if reference is not None:
+        for b in batch_sizes:
+            table[f"speedup_b{b}"] = table.loc[reference, f"ms_b{b}"] / table[f"ms_b{b}"]
+    return table
 
 
 def classifier_table(reports: dict[str, ValidationReport], *, published: bool = True) -> pd.DataFrame:

@@ -38,6 +38,7 @@ DISTRIBUTIONS = {
     "fastjet": "fastjet",
     "vector": "vector",
     "h5py": "h5py",
+    "zuko": "zuko",
     "hls4ml": "hls4ml",
     "qiskit": "qiskit",
     "qiskit_aer": "qiskit-aer",
@@ -61,7 +62,7 @@ TOPIC_EXTRAS: dict[str, tuple[str, ...]] = {
         "uproot",
         "awkward",
     ),
-    "calo": ("torch", "h5py"),
+    "calo": ("torch", "h5py", "zuko"),
     "fpga": ("hls4ml", "da4ml", "torch", "onnx", "onnxruntime", "uproot", "awkward", "pythia8mc", "fastjet", "vector"),
 }
 

@@ -74,6 +74,7 @@ STACK = (
     "fastjet",
     "vector",
     "h5py",
+    "zuko",
     "qiskit",
     "qiskit-aer",
     "qiskit-machine-learning",

@@ -51,6 +51,7 @@ PACKAGES = (
     "uproot",
     "awkward",
     "h5py",
+    "zuko",
     "pythia8mc",
     "fastjet",
     "qiskit",

@@ -35,7 +35,13 @@ __getattr__, __dir__, __all__ = lazy_module(
             "JETCLASS_LABELS",
             "check_deta_convention",
         ),
-        "features": ("HIGH_LEVEL_FEATURES", "high_level_features", "padded_particles", "particle_kinematics"),
+        "features": (
+            "FEATURE_SETS",
+            "HIGH_LEVEL_FEATURES",
+            "high_level_features",
+            "padded_particles",
+            "particle_kinematics",
+        ),
         "evaluation": ("TaggerSummary", "tagger_summary"),
         "datasets": (
             "HighLevelDataset",

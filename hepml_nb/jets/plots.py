@@ -64,7 +64,7 @@ def plot_feature(
 def plot_history(history: TrainingHistory | Mapping[str, Sequence[float]], *, ax=None):
     """Training and validation loss per epoch.
 
-    ``history`` is ``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_particlenet`.
+    ``history`` is ``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_tagger`.
     """
     ax = axes_or_new(ax, figsize=(6, 4.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
