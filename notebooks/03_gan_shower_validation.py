@@ -56,7 +56,7 @@ gan_iterations = 1500  # generator updates (only when train_gan is True)
 flow_epochs = 20  # epochs of the normalizing flow (only when train_gan is True)
 classifier_epochs = 20  # epochs of each tutorial-preset classifier test
 challenge_levels = ["high"]  # inputs of the challenge-preset classifier test (3 x 2048, 50 epochs): low, high
-n_challenge = 5000  # showers per sample in the challenge-preset test (the challenge: its whole test files)
+n_challenge = 2000  # showers per sample in the challenge-preset test (the challenge: its whole test files)
 n_ds2 = 2000  # showers in the dataset-2 geometry (speed and challenge-format demo)
 speed_batches = [1, 10, 100, 1000, 10000]  # batch sizes of the speed table (time per shower at each)
 data_path = None  # optional CaloGAN HDF5 file (e.g. Geant4 showers) to use as the reference
@@ -229,6 +229,10 @@ hn.save_figure(ax.figure, "training_history")
 # deposit) are set to zero. The flows come from the `zuko` library. By default
 # the notebook loads the flow shipped with the package (same training showers as the GAN's,
 # recipe printed below); `train_gan = True` trains it here for `flow_epochs` epochs.
+#
+# Ours is small and was trained for 8 minutes on a CPU, and its flow II uses affine couplings, less
+# expressive than CaloFlow's autoregressive splines: whether it beats *our* GAN is not given, and the
+# side-by-side comparison after the verdict (section 7) says it from the numbers of this run.
 
 # %%
 if train_gan:

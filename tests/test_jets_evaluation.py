@@ -83,10 +83,13 @@ def test_verdict_follows_the_auc_difference_and_its_uncertainty():
     y = np.repeat([0, 1], 3000)
     strong = y + rng.normal(0, 0.5, y.size)
     weak = y + rng.normal(0, 1.0, y.size)
-    twin = y + rng.normal(0, 1.0, y.size)  # the same separation as `weak`, other noise
+    twin = 2 * weak + 1  # a monotonic transform of `weak`: the same ROC curve
     table = compare_taggers({"strong": (y, strong), "weak": (y, weak), "twin": (y, twin)}, n_boot=50)
     text = verdict(table, baseline="weak").splitlines()
-    assert text[0].startswith("strong beats the weak: AUC") and text[1].startswith("twin is compatible with the weak")
-    assert verdict(table, baseline="strong").splitlines()[0].startswith("weak is below the strong")
+    assert text[0].startswith("strong beats the weak in AUC") and "1/eps_B at 50 % is higher than" in text[0]
+    assert text[1].startswith("twin is compatible with the weak in AUC")
+    assert "1/eps_B at 50 % is compatible with" in text[1]
+    below = verdict(table, baseline="strong").splitlines()[0]
+    assert below.startswith("weak is below the strong in AUC") and "is lower than the baseline's" in below
     with pytest.raises(ValueError, match="baseline 'bdt' is not a row"):
         verdict(table, baseline="bdt")

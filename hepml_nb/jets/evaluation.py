@@ -187,13 +187,16 @@ def signal_vs_background(
 def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
     """One sentence per tagger of a :func:`compare_taggers` table: does it beat ``baseline``?
 
-    A tagger *beats* (or *is below*) the baseline when the AUC difference exceeds ``n_sigma``
+    In AUC, a tagger *beats* (or *is below*) the baseline when the difference exceeds ``n_sigma``
     times the two bootstrap uncertainties added in quadrature, and *is compatible with* it
-    otherwise; its 1/eps_B at 50 % is quoted beside the baseline's, with their intervals.
+    otherwise. Its 1/eps_B at 50 % is *higher* (or *lower*) than the baseline's when the two 68 %
+    Clopper-Pearson intervals do not overlap, and *compatible* otherwise: a better AUC does not
+    mean a better rejection at a tight working point.
     """
     if baseline not in table.index:
         raise ValueError(f"baseline {baseline!r} is not a row of the table; rows: {', '.join(table.index)}")
     base = table.loc[baseline]
+    base_low, base_high = float(base["rej50_low"]), float(base["rej50_high"])  # high is inf for a lower limit
     lines = []
     for name, row in table.iterrows():
         if name == baseline:
@@ -207,9 +210,12 @@ def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
             word = "is below"
         else:
             word = "is compatible with"
+        low, high = float(row["rej50_low"]), float(row["rej50_high"])
+        rejection = "higher than" if low > base_high else "lower than" if high < base_low else "compatible with"
         lines.append(
-            f"{name} {word} the {baseline}: AUC {row['auc']:.4f} vs {base['auc']:.4f} "
-            f"(difference {diff:+.4f} +/- {err:.4f}); 1/eps_B at 50 %: {row['rej50_text']} vs {base['rej50_text']}"
+            f"{name} {word} the {baseline} in AUC: {row['auc']:.4f} vs {base['auc']:.4f} "
+            f"(difference {diff:+.4f} +/- {err:.4f}); its 1/eps_B at 50 % is {rejection} the baseline's: "
+            f"{row['rej50_text']} vs {base['rej50_text']}"
         )
     return "\n".join(lines)
 
