@@ -31,9 +31,10 @@ def test_calo_notebook_reports_gan_metrics_and_speed(ci_run):
     # speeds are recorded (how fast they are is for benchmarks/, not a test)
     assert metrics["gflash_showers_per_s"] > 0 and metrics["gan_showers_per_s_batch1"] > 0
     speed = metrics["speed_table"]  # time per shower at the ci profile's batch sizes, speed-up over GFlash
-    assert set(speed) == {"GFlash (cpu)", "GAN (cpu)"} and speed["GFlash (cpu)"]["speedup_b1"] == 1.0
+    assert set(speed) == {"GFlash (cpu)", "GAN (cpu)", "flow (cpu)"} and speed["GFlash (cpu)"]["speedup_b1"] == 1.0
     assert all(v > 0 for row in speed.values() for v in row.values())
     assert len(metrics["chi2_ndf_etot"]) == 5
+    assert {"flow_auc_high", "flow_auc_low", "flow_fpd", "challenge_flow_auc_high"} <= set(metrics)
 
 
 def test_calo_notebook_verdict_table_follows_metrics(ci_run):

@@ -11,6 +11,7 @@ per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloG
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -354,7 +355,9 @@ def _load(path: str | Path) -> tuple[nn.Module, GanConfig, dict]:
 
 def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConfig, dict]:
     """The generator shipped with the package: (generator, config, recipe card)."""
-    available = sorted(p.stem for p in PRETRAINED_DIR.glob("*.pt"))
+    # the folder also holds the flow's checkpoint: list the generators by the kind in their cards
+    cards = {p.stem: p.with_suffix(".json") for p in PRETRAINED_DIR.glob("*.pt")}
+    available = sorted(n for n, c in cards.items() if c.is_file() and json.loads(c.read_text()).get("kind") == KIND)
     if name not in available:
         raise DataError(
             f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
