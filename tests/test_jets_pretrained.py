@@ -89,8 +89,8 @@ def test_save_checkpoint_rejects_other_models(tmp_path):
 def test_missing_checkpoints_raise(tmp_path):
     with pytest.raises(DataError, match="no pretrained checkpoint 'nope'.*available: "):
         pretrained_path("nope")
-    with pytest.raises(DataError, match="train_tagger_checkpoint.py --model part_small"):
-        pretrained_path("part_small")
+    with pytest.raises(DataError, match=r"available: part_small, particlenet_lite \(create one with .*--model part\)"):
+        pretrained_path("part")  # the paper's ParT is not shipped
     with pytest.raises(DataError, match="checkpoint .* not found"):
         load_checkpoint(tmp_path / "absent.pt")
     assert PRETRAINED_DIR.name == "pretrained"
