@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,7 +51,7 @@ n_eval = 20000  # reference showers (and as many GAN showers) used for validatio
 e_min = 1.0  # lowest incident energy [GeV]
 e_max = 100.0  # highest incident energy [GeV]
 train_gan = False  # True: train the WGAN-GP and the flow here; False: load the pretrained generators
-n_train = 20000  # GFlash showers to train on (only when train_gan is True)
+n_train = 20000  # showers to train on: GFlash, or the file's (only when train_gan is True)
 gan_iterations = 1500  # generator updates (only when train_gan is True)
 flow_epochs = 20  # epochs of the normalizing flow (only when train_gan is True)
 classifier_epochs = 20  # epochs of each tutorial-preset classifier test
@@ -59,7 +59,7 @@ challenge_levels = ["high"]  # inputs of the challenge-preset classifier test (3
 n_challenge = 2000  # showers per sample in the challenge-preset test (the challenge: its whole test files)
 n_ds2 = 2000  # showers in the dataset-2 geometry (speed and challenge-format demo)
 speed_batches = [1, 10, 100, 1000, 10000]  # batch sizes of the speed table (time per shower at each)
-data_path = None  # optional CaloGAN HDF5 file (e.g. Geant4 showers) to use as the reference
+data_path = None  # optional CaloGAN or CaloChallenge HDF5 file (Geant4 showers, any dataset) to use instead
 device = "auto"  # torch device for the GAN: auto, cpu or cuda
 
 # %%
@@ -115,24 +115,22 @@ exercises.check_shower_max(t_max, 50.0, geo.material)
 # of every metric (what a perfect generator would score with this many showers). Samples are
 # cached, so a second run starts at once.
 #
-# When `data_path` points to a CaloGAN HDF5 file (for example Geant4 positrons), the file
-# provides everything: after a seeded shuffle, `n_eval` of its showers are the reference, the next
-# `n_eval` the floor sample, and up to `n_train` of the rest train the GAN here (the pretrained
-# generator learnt GFlash, not your file). Energy range and geometry come from the file.
+# When `data_path` points to a shower file, CaloGAN's (for example Geant4 positrons) or the
+# CaloChallenge's (any of datasets 1, 2 and 3, recognised by its voxel count), the file provides
+# everything: after a seeded shuffle, `n_eval` of its showers are the reference, the next `n_eval`
+# the floor sample, and up to `n_train` of the rest train the GAN and the flow here (the pretrained
+# generators learnt GFlash, not your file). Energy range and geometry come from the file.
 
 # %%
 if data_path is None:
     reference, gflash_rate = calo.reference_showers(n_eval, e_min=e_min, e_max=e_max, seed=seed)
     reference_2, _ = calo.reference_showers(n_eval, e_min=e_min, e_max=e_max, seed=seed + 1000)
+    ref_name = "GFlash"
 else:
-    calo.io.check_reference_file(data_path, n_eval=n_eval)  # keys, shapes, values, units, enough showers
-    real = calo.read_showers(data_path, n=2 * n_eval + n_train)
-    real = real.subset(np.random.default_rng(seed).permutation(len(real)))  # files are often sorted by energy
-    reference, reference_2 = real.subset(slice(0, n_eval)), real.subset(slice(n_eval, 2 * n_eval))
-    file_train = real.subset(slice(2 * n_eval, None))
-    geo = calo.get_geometry(real.geometry)
-    e_min, e_max = float(real.e_inc.min()), float(real.e_inc.max())
-    train_gan = True
+    split = calo.file_samples(data_path, n_eval=n_eval, n_train=n_train, seed=seed)  # checked, then shuffled
+    reference, reference_2, file_train = split.reference, split.floor, split.train
+    geo, e_min, e_max = calo.get_geometry(split.geometry), split.e_min, split.e_max
+    train_gan, ref_name = True, "file"
     print(f"{data_path}: geometry {geo.name}, E_inc {e_min:.3g}-{e_max:.3g} GeV, {len(file_train)} showers to train on")
 print(f"{len(reference)} + {len(reference_2)} reference showers, {reference.cells.shape[1]} cells each")
 
@@ -262,11 +260,13 @@ for name, f in (("GAN", gen_features), ("flow", flow_features)):
 # %% [markdown]
 # ### Shower viewer
 #
-# Average layer images near an incident energy, reference (top) and GAN (bottom). Move the slider
+# Average layer images near an incident energy: reference, GAN and flow (rows). Move the slider
 # to see the shower grow and deepen with energy; tick `single` to see one shower instead of the mean.
+# The CaloChallenge's cylindrical geometries are drawn as voxels in angle and radius around the
+# shower axis, for up to six of their layers.
 
 # %%
-samples = {"GFlash": reference, "GAN": generated, "flow": flow_showers}
+samples = {ref_name: reference, "GAN": generated, "flow": flow_showers}
 
 
 def show(energy=50.0, single=False):
@@ -281,21 +281,13 @@ viewer = hn.explore(show, energy=(e_min + 1.0, e_max - 1.0, 1.0), single=False)
 # The CaloChallenge compares distributions of physics-motivated features: the response
 # $E_\mathrm{tot}/E_\mathrm{inc}$, the energy fraction in each layer, the centre of energy and
 # the shower width in $x$ and $y$ in each layer, the sparsity (fraction of empty cells) and
-# the spectrum of cell energies. Below, each panel shows the reference, the GAN and the second
-# reference sample, unit-normalised, with the ratio to the reference underneath.
+# the spectrum of cell energies (on the challenge's own datasets: its definitions, with the energy
+# per layer and centres and widths in $r$ and in its $\eta$, $\phi$ coordinates). Below, each panel
+# shows the reference, the GAN, the flow and the second reference sample, unit-normalised, with the
+# ratio to the reference underneath.
 
 # %%
-shown = [
-    "etot_over_einc",
-    "efrac_0",
-    "efrac_1",
-    "efrac_2",
-    "width_x_0",
-    "width_y_1",
-    "ce_x_1",
-    "sparsity_1",
-    "cell_log10e",
-]
+shown = [*features.headline_features(geo.name), "cell_log10e"]
 spectra = {
     k: features.cell_energy_spectrum(s)
     for k, s in (("ref", reference), ("gan", generated), ("flow", flow_showers), ("floor", reference_2))
@@ -304,9 +296,9 @@ ref_plot = {**ref_features, "cell_log10e": spectra["ref"]}
 others = {
     "GAN": {**gen_features, "cell_log10e": spectra["gan"]},
     "flow": {**flow_features, "cell_log10e": spectra["flow"]},
-    "GFlash seed 2": {**floor_features, "cell_log10e": spectra["floor"]},
+    f"{ref_name}, 2nd sample": {**floor_features, "cell_log10e": spectra["floor"]},
 }
-fig = plots.plot_features(ref_plot, others, shown, ref_label="GFlash")
+fig = plots.plot_features(ref_plot, others, shown, ref_label=ref_name)
 hn.save_figure(fig, "features")
 
 # %% [markdown]
@@ -348,7 +340,7 @@ chi2 = {
     for label, f, s in (
         ("GAN", gen_features, generated),
         ("flow", flow_features, flow_showers),
-        ("GFlash seed 2", floor_features, reference_2),
+        (f"{ref_name}, 2nd sample", floor_features, reference_2),
     )
 }
 ax = plots.plot_chi2(chi2)
@@ -393,19 +385,16 @@ challenge = {
         progress=False,
         device=device,
     )
-    for name, other in (
-        ("GFlash vs GFlash (floor)", reference_2),
-        ("GAN vs GFlash", generated),
-        ("flow vs GFlash", flow_showers),
-    )
+    for name, other in (("floor", reference_2), ("GAN", generated), ("flow", flow_showers))
     if challenge_levels
 }
+labels = {"floor": f"{ref_name} vs {ref_name} (floor)", "GAN": f"GAN vs {ref_name}", "flow": f"flow vs {ref_name}"}
 report.classifier_table(
     {
-        "GFlash vs GFlash (floor)": floor_report,
-        "GAN vs GFlash": gan_report,
-        "flow vs GFlash": flow_report,
-        **{f"{name}, {n_ch:,} vs {n_ch:,}": rep for name, rep in challenge.items()},
+        labels["floor"]: floor_report,
+        labels["GAN"]: gan_report,
+        labels["flow"]: flow_report,
+        **{f"{labels[name]}, {n_ch:,} vs {n_ch:,}": rep for name, rep in challenge.items()},
     }
 )
 
@@ -432,13 +421,9 @@ hn.save_figure(fig, "classifier_roc")
 # quoted as median $\pm$ half the 16-84 % spread. Both are consistent with 0 for identical samples.
 
 # %%
-for name, rep in (
-    ("GAN vs GFlash", gan_report),
-    ("flow vs GFlash", flow_report),
-    ("GFlash vs GFlash (floor)", floor_report),
-):
+for name, rep in (("GAN", gan_report), ("flow", flow_report), ("floor", floor_report)):
     fpd, kpd = rep.distances["fpd"], rep.distances["kpd"]
-    print(f"{name:26s} {fpd}  ({fpd.significance():.1f} sigma)   {kpd}  ({kpd.significance():.1f} sigma)")
+    print(f"{labels[name]:26s} {fpd}  ({fpd.significance():.1f} sigma)   {kpd}  ({kpd.significance():.1f} sigma)")
 
 # %% [markdown]
 # ### Exercise 4: JSD from the binary cross-entropy
@@ -466,11 +451,14 @@ exercises.check_jsd(jsd, bce)
 # on CPU and GPU (arXiv:2410.21611, first shown at CHEP 2023): at batch size 1 the per-call
 # overhead dominates, which is how a simulation that asks for one shower at a time would use
 # it. The table below has that shape, in milliseconds per shower, with the speed-up over GFlash
-# (our reference simulation here, in place of Geant4) at the same batch size.
+# (our reference simulation here, in place of Geant4) at the same batch size; GFlash runs in the
+# geometry of the showers (it has no depth model of dataset 1, whose table is relative to the GAN).
 
 # %%
 energies = partial(calo.sample_incident_energies, e_min=e_min, e_max=e_max, seed=seed)
-makers = {"GFlash (cpu)": lambda n: calo.simulate_showers(energies(n), seed=seed, progress=False)}
+makers = {}
+if geo.simulable:
+    makers["GFlash (cpu)"] = lambda n: calo.simulate_showers(energies(n), geometry=geo.name, seed=seed, progress=False)
 for where in dict.fromkeys(["cpu", device]):  # the networks on the CPU, and on the GPU when there is one
     makers[f"GAN ({where})"] = lambda n, where=where: calo.generate_showers(
         generator, energies(n), config=config, batch_size=n, device=where
@@ -478,7 +466,7 @@ for where in dict.fromkeys(["cpu", device]):  # the networks on the CPU, and on 
     makers[f"flow ({where})"] = lambda n, where=where: calo.flow.generate_showers(
         flow_model, energies(n), batch_size=n, device=where
     )
-speed = report.speed_table(makers, batch_sizes=speed_batches, reference="GFlash (cpu)", min_showers=20)
+speed = report.speed_table(makers, batch_sizes=speed_batches, reference=next(iter(makers)), min_showers=20)
 speed.style.format("{:.3g}")
 
 # %% [markdown]
@@ -527,13 +515,13 @@ for name, rep, key in (("GAN", gan_report, "GAN (cpu)"), ("flow", flow_report, "
     high = rep.classifier["high"]
     line = f"{name:5s} tutorial AUC high {high.auc:.3f} +/- {high.auc_err:.3f}"
     if challenge:
-        ch = challenge[f"{name} vs GFlash"].classifier[challenge_levels[0]]
+        ch = challenge[name].classifier[challenge_levels[0]]
         line += f", challenge AUC {challenge_levels[0]} {ch.auc:.3f} +/- {ch.auc_err:.3f}"
     print(f"{line}; {speed.loc[key, big]:.3g} ms per shower at batch {max(speed_batches)} on the CPU")
 diff = gan_report.classifier["high"].auc - flow_report.classifier["high"].auc
 err = np.hypot(gan_report.classifier["high"].auc_err, flow_report.classifier["high"].auc_err)
 better = "the flow" if diff > 2 * err else "the GAN" if diff < -2 * err else "neither (within 2 sigma)"
-print(f"closer to GFlash in the high-level classifier test: {better} (AUC difference {diff:+.3f} +/- {err:.3f})")
+print(f"closer to {ref_name} in the high-level classifier test: {better} (AUC difference {diff:+.3f} +/- {err:.3f})")
 
 # %% [markdown]
 # Read the table together with the classifier: a small separation power in every one-dimensional
@@ -550,7 +538,8 @@ metrics = hn.record_metrics(
     generator="pretrained" if not train_gan else f"trained here on {len(train_set)} showers",
     response_mean_reference=round(response_mean, 4),
     response_mean_generated=round(float(gen_features["etot_over_einc"].mean()), 4),
-    gflash_showers_per_s=round(1e3 / speed.loc["GFlash (cpu)", f"ms_b{max(speed_batches)}"], 1),
+    geometry=geo.name,
+    **({"gflash_showers_per_s": round(1e3 / speed.loc["GFlash (cpu)", big], 1)} if geo.simulable else {}),
     gan_showers_per_s_batch1=round(1e3 / speed.loc["GAN (cpu)", f"ms_b{min(speed_batches)}"], 1),
     speed_table={k: {c: round(float(v), 5) for c, v in row.items()} for k, row in speed.iterrows()},
     gflash_ds2_showers_per_s=round(ds2_rate, 1),
@@ -560,9 +549,9 @@ metrics = hn.record_metrics(
     **gan_report.metrics(),
     **flow_report.metrics(prefix="flow_"),
     **floor_report.metrics(prefix="floor_"),
-    **(challenge["GAN vs GFlash"].metrics(prefix="challenge_") if challenge else {}),
-    **(challenge["GFlash vs GFlash (floor)"].metrics(prefix="challenge_floor_") if challenge else {}),
-    **(challenge["flow vs GFlash"].metrics(prefix="challenge_flow_") if challenge else {}),
+    **(challenge["GAN"].metrics(prefix="challenge_") if challenge else {}),
+    **(challenge["floor"].metrics(prefix="challenge_floor_") if challenge else {}),
+    **(challenge["flow"].metrics(prefix="challenge_flow_") if challenge else {}),
     n_features_poor_flow=int((flow_table["verdict"] == "poor").sum()),
     n_challenge=n_ch,
 )
@@ -573,5 +562,5 @@ print({k: metrics[k] for k in ("auc_low", "auc_high", "jsd_high", "floor_auc_hig
 #
 # * Train longer (`train_gan = True`, more `gan_iterations`, or `scripts/train_calogan_checkpoint.py`
 #   on a GPU) and watch which verdicts change first.
-# * Replace the reference by real Geant4 showers: the CaloGAN positron file via `data_path`.
+# * Replace the reference by real Geant4 showers: the CaloGAN positron file or a CaloChallenge file via `data_path`.
 # * Compare with the CaloChallenge results table: which of your features would a diffusion model fix?

@@ -162,3 +162,16 @@ def test_shower_features_cylindrical_uses_challenge_features():
 def test_feature_label_challenge_kinds():
     assert feature_label("EC_eta_12") == r"centre of energy $\eta$ (= $r\cos\alpha$), layer 12 [mm]"
     assert feature_label("E_layer_3") == "$E_{3}$ [MeV]"
+
+
+@pytest.mark.parametrize("geometry", ["calogan", "dataset1-photons", "dataset1-pions", "dataset2", "dataset3"])
+def test_headline_features_are_features_of_that_geometry(geometry):
+    from conftest import toy_showers
+
+    from hepml_nb.calo.features import headline_features
+
+    names = headline_features(geometry)
+    f = shower_features(toy_showers(geometry, 20, seed=1))
+    assert len(names) == 8 and len(set(names)) == 8 and names[0] == "etot_over_einc"
+    assert set(names) <= set(f)
+    assert all(np.ptp(f[name]) > 0 for name in names)  # each varies over showers: a layer with energy

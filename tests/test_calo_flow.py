@@ -6,7 +6,7 @@ import torch
 
 from hepml_nb.calo import flow, gflash
 from hepml_nb.calo.features import shower_features
-from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.errors import DataError, ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,10 @@ def test_sampling_is_seeded_whatever_the_batch_size_and_survives_a_checkpoint(sh
     model, _ = trained
     e = showers.e_inc[:300]
     a = flow.generate_showers(model, e, seed=7)
-    np.testing.assert_allclose(flow.generate_showers(model, e, seed=7, batch_size=37).cells, a.cells, atol=1e-6)
+    # float32: another batch size may take another matrix-product kernel, so rounding differs (seen: 2e-6 relative)
+    np.testing.assert_allclose(
+        flow.generate_showers(model, e, seed=7, batch_size=37).cells, a.cells, rtol=1e-5, atol=1e-6
+    )
     assert not np.allclose(flow.generate_showers(model, e, seed=8).cells, a.cells)
     path = flow.save_flow(model, tmp_path / "f.pt", recipe={"command": "test"})
     loaded, card = flow.load_flow(path)
@@ -67,3 +70,31 @@ def test_flow_rejects_bad_input(showers, trained):
         flow.train_flow(showers, config=flow.FlowConfig(e_min=10.0), epochs=1, progress=False)
     with pytest.raises(ParameterError, match="the flow was trained on \\[1.0, 100.0\\] GeV"):
         flow.generate_showers(trained.model, np.array([500.0]))
+
+
+def test_flow_trains_on_dataset1_whose_layers_may_hold_no_cells():
+    """Dataset 1 photons: 24 layer ids, 19 of them without voxels. Flow I models the 5 with voxels
+    (their log energy is finite), and the flow trains and generates showers in that layout."""
+    from conftest import toy_showers
+
+    showers = toy_showers("dataset1-photons", 300, seed=2)
+    config = flow.FlowConfig(geometry="dataset1-photons", e_min=1.0, e_max=100.0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = flow.build_flow(config)
+    frac = torch.from_numpy(flow._fractions(showers, config, np.random.default_rng(1)))
+    log_layer, logit_share = model.encode(frac)
+    assert log_layer.shape == (300, 5) and torch.isfinite(log_layer).all() and torch.isfinite(logit_share).all()
+    result = flow.train_flow(showers, config=config, epochs=2, batch_size=64, seed=3, threads=1, progress=False)
+    assert np.isfinite(result.history.to_records()[-1]["val_nll"])
+    made = flow.generate_showers(result.model, showers.e_inc[:40], seed=1)
+    assert made.cells.shape == (40, 368) and made.geometry == "dataset1-photons"
+    assert np.isfinite(made.cells).all() and (made.cells >= 0).all() and (made.cells.sum(1) > 0).all()
+
+
+def test_flow_training_that_never_gives_a_finite_loss_says_so(monkeypatch):
+    showers = gflash.reference_showers(200, seed=4, progress=False)[0]
+    log_prob = flow.ShowerFlow.log_prob
+    monkeypatch.setattr(flow.ShowerFlow, "log_prob", lambda self, f, c: tuple(x * np.nan for x in log_prob(self, f, c)))
+    with pytest.raises(DataError, match="validation loss was not finite in any of 1 epochs"):
+        flow.train_flow(showers, epochs=1, batch_size=64, seed=1, threads=1, progress=False)

@@ -328,3 +328,27 @@ def test_read_showers_rejects_empty_showers(tmp_path):
     path = _calogan(tmp_path / "blank.h5", cells=np.zeros((4, 504), np.float32))
     with pytest.raises(DataError, match=r"all 4 showers checked are empty \(no cell has energy\)"):
         read_showers(path)
+
+
+@pytest.mark.parametrize("geometry", ["dataset1-photons", "dataset1-pions", "dataset2", "dataset3", "calogan"])
+def test_file_samples_splits_any_layout_into_disjoint_samples(tmp_path, geometry):
+    """issue #11: the data_path route takes reference, floor and training showers, geometry and energy
+    range from the file, for every published layout."""
+    from conftest import toy_showers
+
+    from hepml_nb.calo.io import MIN_TRAIN_SHOWERS, file_samples
+
+    showers = toy_showers(geometry, 260, seed=5)
+    write = write_calogan_h5 if geometry == "calogan" else write_challenge_h5
+    path = write(showers, tmp_path / f"{geometry}.h5")
+    split = file_samples(path, n_eval=70, n_train=500, seed=3)
+    assert split.geometry == geometry and (len(split.reference), len(split.floor), len(split.train)) == (70, 70, 120)
+    assert split.e_min == pytest.approx(showers.e_inc.min()) and split.e_max == pytest.approx(showers.e_inc.max())
+    # every shower of the file is used once: match them by incident energy (distinct floats)
+    used = np.concatenate([split.reference.e_inc, split.floor.e_inc, split.train.e_inc])
+    np.testing.assert_allclose(np.sort(used), np.sort(showers.e_inc), rtol=1e-6)  # float32 in CaloGAN files
+    row = int(np.argmin(np.abs(showers.e_inc - split.floor.e_inc[0])))
+    np.testing.assert_array_equal(split.floor.cells[0], showers.cells[row])
+    assert not np.all(np.diff(split.reference.e_inc) > 0)  # shuffled, not in file order
+    with pytest.raises(DataError, match="holds 260 showers but 262 are needed"):
+        file_samples(path, n_eval=(260 - MIN_TRAIN_SHOWERS) // 2 + 1, n_train=500)

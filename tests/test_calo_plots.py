@@ -37,6 +37,32 @@ def test_plot_features_and_viewer_return_figures(showers):
     plt.close("all")
 
 
+def test_shown_layers_spreads_over_the_layers_with_cells():
+    assert plots.shown_layers("calogan") == (0, 1, 2)
+    assert plots.shown_layers("dataset1-photons") == (0, 1, 2, 3, 12)  # layers 4-11 hold no voxels
+    ds2 = plots.shown_layers("dataset2")
+    assert len(ds2) == 6 and ds2[0] == 0 and ds2[-1] == 44 and list(ds2) == sorted(ds2)
+
+
+def test_viewer_draws_cylindrical_voxels_on_polar_axes(seed):
+    """A single lit voxel at (alpha bin 0, r bin 2) of dataset-2 layer 0 is drawn at alpha in [-pi, -pi + pi/8)
+    and r in [9.3, 13.95) mm."""
+    from hepml_nb.calo.geometry import get_geometry
+    from hepml_nb.calo.gflash import ShowerSet
+
+    geo = get_geometry("dataset2")
+    cells = np.zeros((1, geo.n_cells), np.float32)
+    cells[0, 0 * 9 + 2] = 100.0
+    fig = plots.plot_layers({"one": ShowerSet(np.array([1.0]), cells, "dataset2")}, layers=[0, 1])
+    ax = fig.axes[0]
+    assert ax.name == "polar" and ax.get_title() == "one: layer 0"
+    mesh = ax.collections[0]
+    values = np.asarray(mesh.get_array()).reshape(9, 16)  # (r, alpha)
+    lit = np.argwhere(values == values.max())
+    assert lit.tolist() == [[2, 0]]
+    plt.close("all")
+
+
 def test_plot_chi2_and_history():
     ax = plots.plot_chi2({"gan": [Chi2Point(1, 50, 20.0, 10, 100, 100), Chi2Point(50, 100, 5.0, 10, 100, 100)]})
     assert ax.lines[0].get_ydata()[0] == pytest.approx(2.0)

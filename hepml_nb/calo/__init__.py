@@ -43,6 +43,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "geometry": ("GEOMETRIES", "Geometry", "Material", "get_geometry", "layer_images"),
         "gflash": ("ShowerSet", "reference_showers", "sample_incident_energies", "simulate_showers"),
         "io": (
+            "file_samples",
             "geometry_for_voxels",
             "read_calogan_h5",
             "read_challenge_h5",

@@ -25,6 +25,7 @@ __all__ = [
     "CHALLENGE_FEATURE_KINDS",
     "challenge_features",
     "shower_features",
+    "headline_features",
     "feature_matrix",
     "cell_energy_spectrum",
     "feature_label",
@@ -198,6 +199,31 @@ def shower_features(showers: ShowerSet, *, threshold_mev: float | None = None) -
         out.pop("E_tot")
         return out
     return _calogan_features(showers, 1e-3 if threshold_mev is None else threshold_mev)
+
+
+def headline_features(geometry: str | Geometry) -> list[str]:
+    """Eight features of :func:`shower_features` that sum a geometry up, for a first plot.
+
+    Always the response ``etot_over_einc``. CaloGAN: the three layer fractions, widths in
+    layers 0 and 1, the centre of energy in x and the sparsity of layer 1. Cylindrical
+    geometries: ``E_layer`` of three layers spread over those with cells (first, one third,
+    two thirds in), and the centre of energy and width in r, the sparsity and the centre in
+    eta of the one-third layer (its width in r of the first layer where it has one angular bin).
+    """
+    geo = get_geometry(geometry)
+    if geo.kind != "cylindrical":
+        return ["etot_over_einc", "efrac_0", "efrac_1", "efrac_2", "width_x_0", "width_y_1", "ce_x_1", "sparsity_1"]
+    layers = geo.relevant_layers
+    first, mid, late = layers[0], layers[len(layers) // 3], layers[(2 * len(layers)) // 3]
+    last = f"EC_eta_{mid}" if mid in geo.layers_binned_in_alpha else f"width_r_{first}"
+    return [
+        "etot_over_einc",
+        *dict.fromkeys(f"E_layer_{i}" for i in (first, mid, late)),
+        f"EC_r_{mid}",
+        f"width_r_{mid}",
+        f"sparsity_{mid}",
+        last,
+    ]
 
 
 def feature_matrix(features: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:

@@ -87,8 +87,10 @@ class ShowerFlow(nn.Module):
 
         super().__init__()
         geo = get_geometry(config.geometry)
-        self.config, n_layers, n_cells = config, geo.n_layers, geo.n_cells
-        self.register_buffer("cell_layer", torch.as_tensor(geo.cell_layer(), dtype=torch.long))
+        # flow I models the layers that hold cells (dataset 1 has layers without any: no energy to model)
+        self.config, n_layers, n_cells = config, len(geo.relevant_layers), geo.n_cells
+        cell_layer = np.searchsorted(geo.relevant_layers, geo.cell_layer())  # index among those layers
+        self.register_buffer("cell_layer", torch.as_tensor(cell_layer, dtype=torch.long))
         self.energy = zuko.flows.NSF(
             n_layers,
             context=1,
@@ -109,7 +111,8 @@ class ShowerFlow(nn.Module):
 
     # -- preprocessing ---------------------------------------------------------------------------
     def encode(self, fractions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Dequantised cell fractions (N, n_cells) -> raw ``(ln F_layer, logit s)`` (not standardised)."""
+        """Dequantised cell fractions (N, n_cells) -> raw ``(ln F_layer, logit s)`` (not standardised),
+        ``F_layer`` of shape (N, n_layers) over the layers with cells."""
         n_layers = self.energy_mean.numel()
         layer = torch.zeros(fractions.shape[0], n_layers, dtype=fractions.dtype, device=fractions.device)
         layer.index_add_(1, self.cell_layer, fractions)
@@ -132,7 +135,7 @@ class ShowerFlow(nn.Module):
 
     def sample(self, cond: torch.Tensor, noise_energy: torch.Tensor, noise_shape: torch.Tensor) -> torch.Tensor:
         """Cell fractions (N, n_cells) for the conditions ``cond`` (N, 1) from standard-normal base
-        draws ``noise_energy`` (N, n_layers) and ``noise_shape`` (N, n_cells)."""
+        draws ``noise_energy`` (N, n_layers with cells) and ``noise_shape`` (N, n_cells)."""
         y = self.energy(cond).transform.inv(noise_energy)
         z = self.shape(torch.cat([y, cond], 1)).transform.inv(noise_shape)
         return self.decode(y * self.energy_std + self.energy_mean, z * self.shape_std + self.shape_mean)
@@ -235,6 +238,11 @@ def train_flow(
             if val_nll < best:
                 best = val_nll
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        if best_state is None:
+            raise DataError(
+                f"the flow's validation loss was not finite in any of {epochs} epochs (last {val_nll}); check the "
+                "training showers for empty layers or extreme values, or lower lr"
+            )
         model.load_state_dict(best_state)
     return FlowTrainResult(model.cpu().eval(), history)
 
@@ -259,7 +267,7 @@ def generate_showers(
     cond = torch.from_numpy(condition(e_inc, config))
     geo = get_geometry(config.geometry)
     gen = torch.Generator().manual_seed(seed)
-    noise_energy = torch.randn(e_inc.size, geo.n_layers, generator=gen)
+    noise_energy = torch.randn(e_inc.size, flow.energy_mean.numel(), generator=gen)
     noise_shape = torch.randn(e_inc.size, geo.n_cells, generator=gen)
     out = []
     with torch.no_grad():

@@ -19,6 +19,7 @@ wrong units) and not later as a failed physics check.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = [
     "VALUE_CHECK_SHOWERS",
     "check_reference_file",
     "check_shower_file",
+    "FileSamples",
+    "file_samples",
     "read_calogan_h5",
     "read_challenge_h5",
     "read_showers",
@@ -467,3 +470,43 @@ def read_showers(path: str | Path, *, n: int | None = None, geometry: str | None
     if fmt == "calogan":
         return read_calogan_h5(path, n=n)
     return read_challenge_h5(path, geometry=geometry, n=n)
+
+
+class FileSamples(NamedTuple):
+    """A shower file split for validation (:func:`file_samples`): ``reference`` and ``floor``
+    (two disjoint evaluation samples), ``train`` (the rest, up to ``n_train``), the file's
+    ``geometry`` name and its incident-energy range ``e_min``, ``e_max`` [GeV]."""
+
+    reference: ShowerSet
+    floor: ShowerSet
+    train: ShowerSet
+    geometry: str
+    e_min: float
+    e_max: float
+
+
+def file_samples(path: str | Path, *, n_eval: int, n_train: int, seed: int = 0) -> FileSamples:
+    """Split a shower file (either format, any known layout) into reference, floor and training showers.
+
+    Reads the first ``2 * n_eval + n_train`` showers, shuffles them with ``seed`` (public files
+    are often sorted by energy), then takes ``n_eval`` as the reference, the next ``n_eval`` as
+    the reference-vs-reference floor and the rest (at most ``n_train``) to train a generator
+    on. Geometry and energy range come from the file.
+
+    Raises
+    ------
+    DataError
+        The checks of :func:`check_reference_file` (keys, layout, values, units, and more than
+        ``2 * n_eval`` showers: at least :data:`MIN_TRAIN_SHOWERS` are left to train on).
+    """
+    check_reference_file(path, n_eval=n_eval)
+    showers = read_showers(path, n=2 * int(n_eval) + int(n_train))
+    showers = showers.subset(np.random.default_rng(seed).permutation(len(showers)))
+    return FileSamples(
+        showers.subset(slice(0, n_eval)),
+        showers.subset(slice(n_eval, 2 * n_eval)),
+        showers.subset(slice(2 * n_eval, None)),
+        showers.geometry,
+        float(showers.e_inc.min()),
+        float(showers.e_inc.max()),
+    )

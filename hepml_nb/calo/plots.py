@@ -22,7 +22,16 @@ from hepml_nb.core.errors import DataError
 from hepml_nb.core.history import TrainingHistory
 from hepml_nb.core.plotting import axes_or_new
 
-__all__ = ["ratio_axes", "plot_feature", "plot_features", "plot_layers", "plot_chi2", "view_showers", "plot_history"]
+__all__ = [
+    "ratio_axes",
+    "plot_feature",
+    "plot_features",
+    "shown_layers",
+    "plot_layers",
+    "plot_chi2",
+    "view_showers",
+    "plot_history",
+]
 
 
 def ratio_axes(fig=None, spec=None):
@@ -109,36 +118,59 @@ def plot_features(
     return fig
 
 
+def shown_layers(geometry: str, most: int = 6) -> tuple[int, ...]:
+    """Layers a viewer shows: every layer with cells, or ``most`` of them evenly spread when there are more."""
+    relevant = get_geometry(geometry).relevant_layers
+    if len(relevant) <= most:
+        return relevant
+    return tuple(relevant[i] for i in np.unique(np.linspace(0, len(relevant) - 1, most).round().astype(int)))
+
+
+def _draw_layer(ax, geo, layer: int, image: np.ndarray, norm):
+    """One layer's image: cells on a grid (cartesian) or voxels in (alpha, r) on polar axes (cylindrical)."""
+    if geo.kind == "cylindrical":
+        alpha = np.linspace(-np.pi, np.pi, image.shape[0] + 1)
+        art = ax.pcolormesh(alpha, np.asarray(geo.r_edges_mm[layer]), image.T, norm=norm, cmap="viridis")
+        ax.set_yticklabels([])
+    else:
+        art = ax.imshow(image, norm=norm, aspect="auto", cmap="viridis", interpolation="nearest")
+        ax.set_yticks([])
+    ax.set_xticks([])
+    return art
+
+
 def plot_layers(
-    showers: Mapping[str, ShowerSet], index: Mapping[str, np.ndarray] | None = None, *, fig=None, vmin: float = 1e-2
+    showers: Mapping[str, ShowerSet],
+    index: Mapping[str, np.ndarray] | None = None,
+    *,
+    layers: Sequence[int] | None = None,
+    fig=None,
+    vmin: float = 1e-2,
 ):
     """Layer images (rows: samples, columns: layers), averaged over the selected showers.
 
-    ``index`` maps a label to the showers to average (default: all); colour = energy
-    per cell [MeV] on a log scale. Returns the figure.
+    ``index`` maps a label to the showers to average (default: all); ``layers`` the layer
+    indices to show (default :func:`shown_layers`: at most six of those with cells). Cartesian
+    geometries show the cell grid, cylindrical ones the voxels in (alpha, r) on polar axes.
+    Colour = energy per cell [MeV] on a log scale. Returns the figure.
     """
     labels = list(showers)
     geo = get_geometry(showers[labels[0]].geometry)
-    fig = fig if fig is not None else plt.figure(figsize=(3.6 * geo.n_layers, 2.8 * len(labels)))
-    axes = fig.subplots(len(labels), geo.n_layers, squeeze=False)
+    layers = tuple(layers) if layers is not None else shown_layers(geo.name)
+    polar = {"projection": "polar"} if geo.kind == "cylindrical" else None
+    fig = fig if fig is not None else plt.figure(figsize=(3.6 * len(layers), 2.8 * len(labels)))
+    axes = fig.subplots(len(labels), len(layers), squeeze=False, subplot_kw=polar)
     for row, label in enumerate(labels):
         chosen = showers[label].subset(index[label] if index is not None else slice(None))
         if len(chosen) == 0:
             raise DataError(f"no showers selected for {label!r}; widen the energy window")
         images = layer_images(geo, chosen.cells.mean(0))
-        vmax = max(float(max(im.max() for im in images)), vmin * 10)
-        for col, image in enumerate(images):
+        vmax = max(float(max(images[i].max() for i in layers)), vmin * 10)
+        norm = LogNorm(vmin=vmin, vmax=vmax)
+        for col, layer in enumerate(layers):
             ax = axes[row, col]
-            art = ax.imshow(
-                np.maximum(image, vmin * 0.1),
-                norm=LogNorm(vmin=vmin, vmax=vmax),
-                aspect="auto",
-                cmap="viridis",
-                interpolation="nearest",
-            )
-            ax.set_title(f"{label}: layer {col}", fontsize="small")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            art = _draw_layer(ax, geo, layer, np.maximum(images[layer], vmin * 0.1), norm)
+            ax.set_title(f"{label}: layer {geo.layer_ids[layer]}", fontsize="small")
         fig.colorbar(art, ax=axes[row, -1], label="E [MeV]")
     return fig
 

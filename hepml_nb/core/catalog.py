@@ -166,7 +166,7 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
                 "data_path": input_file("hepml_nb.calo.io:check_reference_file", needs=("n_eval",)),
                 "device": _DEVICE,
             },
-            ci={"n_eval": 3000, "classifier_epochs": 4, "n_challenge": 1000, "n_ds2": 200, "speed_batches": [1, 100]},
+            ci={"n_eval": 3000, "classifier_epochs": 4, "n_challenge": 200, "n_ds2": 200, "speed_batches": [1, 100]},
             full={
                 "n_eval": 100000,
                 "train_gan": True,

@@ -1,4 +1,4 @@
-"""Device runs recorded as JSON and replayed offline, bit for bit.
+"""Device runs recorded as JSON and replayed offline (bit for bit on the recording machine).
 
 A record holds everything a device kernel was computed from: the device name and a
 snapshot of its properties, the transpiled circuit's depths, the feature-map settings
@@ -344,12 +344,14 @@ def load_record(path: Path | str = BUNDLED_RECORD) -> dict[str, Any]:
 
 
 def replay(path: Path | str = BUNDLED_RECORD, *, n_boot: int = 200) -> Replay:
-    """Rebuild the kernels and the AUC table of a recorded device run, offline and bit for bit.
+    """Rebuild the kernels and the AUC table of a recorded device run, offline.
 
     The device kernels come from the recorded counts (fraction of all-zero outcomes, the
     training kernel mirrored and projected onto the PSD cone as in the run), the exact
     kernel from the recorded features; the table is :func:`~hepml_nb.qml.study.backend_table`
-    with the run's seed. No quantum SDK, device or network is used.
+    with the run's seed. No quantum SDK, device or network is used. On the machine that
+    recorded the run the replay is bit for bit; another BLAS may round the floating-point
+    sums differently (seen: the kernel's RMS in the 17th digit).
 
     Raises
     ------
