@@ -208,7 +208,8 @@ def headline_features(geometry: str | Geometry) -> list[str]:
     layers 0 and 1, the centre of energy in x and the sparsity of layer 1. Cylindrical
     geometries: ``E_layer`` of three layers spread over those with cells (first, one third,
     two thirds in), and the centre of energy and width in r, the sparsity and the centre in
-    eta of the one-third layer (its width in r of the first layer where it has one angular bin).
+    eta of the one-third layer (where that layer has a single angular bin, the width in r of
+    the first layer instead of the centre in eta).
     """
     geo = get_geometry(geometry)
     if geo.kind != "cylindrical":

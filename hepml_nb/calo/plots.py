@@ -130,7 +130,10 @@ def _draw_layer(ax, geo, layer: int, image: np.ndarray, norm):
     """One layer's image: cells on a grid (cartesian) or voxels in (alpha, r) on polar axes (cylindrical)."""
     if geo.kind == "cylindrical":
         alpha = np.linspace(-np.pi, np.pi, image.shape[0] + 1)
-        art = ax.pcolormesh(alpha, np.asarray(geo.r_edges_mm[layer]), image.T, norm=norm, cmap="viridis")
+        r_edges = np.asarray(geo.r_edges_mm[layer])
+        art = ax.pcolormesh(alpha, r_edges, image.T, norm=norm, cmap="viridis")
+        ax.set_ylim(0.0, r_edges[-1])
+        ax.grid(False)
         ax.set_yticklabels([])
     else:
         art = ax.imshow(image, norm=norm, aspect="auto", cmap="viridis", interpolation="nearest")
