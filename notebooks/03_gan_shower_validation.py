@@ -129,7 +129,7 @@ if data_path is None:
 else:
     split = calo.file_samples(data_path, n_eval=n_eval, n_train=n_train, seed=seed)  # checked, then shuffled
     reference, reference_2, file_train = split.reference, split.floor, split.train
-    geo, e_min, e_max = calo.get_geometry(split.geometry), split.e_min, split.e_max
+    geo, e_min, e_max = calo.get_geometry(reference.geometry), split.e_min, split.e_max
     train_gan, ref_name = True, "file"
     print(f"{data_path}: geometry {geo.name}, E_inc {e_min:.3g}-{e_max:.3g} GeV, {len(file_train)} showers to train on")
 print(f"{len(reference)} + {len(reference_2)} reference showers, {reference.cells.shape[1]} cells each")

@@ -474,13 +474,12 @@ def read_showers(path: str | Path, *, n: int | None = None, geometry: str | None
 
 class FileSamples(NamedTuple):
     """A shower file split for validation (:func:`file_samples`): ``reference`` and ``floor``
-    (two disjoint evaluation samples), ``train`` (the rest, up to ``n_train``), the file's
-    ``geometry`` name and its incident-energy range ``e_min``, ``e_max`` [GeV]."""
+    (two disjoint evaluation samples, in the file's geometry), ``train`` (the rest, up to
+    ``n_train``) and the incident-energy range of the showers read, ``e_min``, ``e_max`` [GeV]."""
 
     reference: ShowerSet
     floor: ShowerSet
     train: ShowerSet
-    geometry: str
     e_min: float
     e_max: float
 
@@ -506,7 +505,6 @@ def file_samples(path: str | Path, *, n_eval: int, n_train: int, seed: int = 0) 
         showers.subset(slice(0, n_eval)),
         showers.subset(slice(n_eval, 2 * n_eval)),
         showers.subset(slice(2 * n_eval, None)),
-        showers.geometry,
         float(showers.e_inc.min()),
         float(showers.e_inc.max()),
     )
