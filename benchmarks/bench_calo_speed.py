@@ -54,7 +54,7 @@ def main() -> None:
             flow_model, energies(n), batch_size=n, device=dev
         )
     table = report.speed_table(makers, batch_sizes=batches, reference="GFlash, CaloGAN (cpu)", min_showers=100)
-    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
+    with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.4g}".format):
         print("time per shower [ms] and speed-up over GFlash (CaloGAN geometry) at each batch size:")
         print(table)
         print("showers/s:")
