@@ -239,7 +239,7 @@ def _challenge_floor(a, b):
 
 @pytest.mark.slow
 def test_challenge_preset_reference_vs_reference_and_scaled_cells(two_references):
-    """The challenge preset at 3k vs 3k high-level inputs (about 1.5 min each on 2 CPU cores): the floor is
+    """The challenge preset at 3k vs 3k high-level inputs (about 1.5 min for both on 2 CPU cores): the floor is
     consistent with 0.5 and a sample with every cell scaled by 1.05 is flagged."""
     a, b = two_references
     few = np.arange(3000)
@@ -255,5 +255,6 @@ def test_challenge_preset_reference_vs_reference_and_scaled_cells(two_references
 @pytest.mark.slow
 @pytest.mark.paper
 def test_challenge_preset_reference_vs_reference_at_10k(two_references):
-    """Issue #11's acceptance scale: 10k vs 10k (about 10 min on 2 CPU cores; pytest --paper)."""
+    """Issue #11's acceptance scale: 10k vs 10k (149 s on the 2-core machine, several times that on a slower
+    one; pytest --paper)."""
     _challenge_floor(*two_references)
