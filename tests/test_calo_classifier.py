@@ -80,6 +80,20 @@ def test_validate_showers_report_and_table(two_references):
         validate_showers(a, b, levels=("mid",))
 
 
+def test_validate_showers_trains_with_the_threads_it_is_given(two_references, monkeypatch):
+    """``threads=None`` (torch's setting: the fast choice for the challenge's 3 x 2048 network) reaches the
+    classifier; the default stays at one thread."""
+    import hepml_nb.calo.classifier as classifier_module
+
+    seen, real = [], classifier_module.torch_threads
+    monkeypatch.setattr(classifier_module, "torch_threads", lambda n: seen.append(n) or real(n))
+    a, b = (s.subset(slice(0, 300)) for s in two_references)
+    for threads in (None, 1):
+        kwargs = {} if threads == 1 else {"threads": threads}
+        validate_showers(a, b, epochs=1, levels=("high",), distances=False, progress=False, **kwargs)
+    assert seen == [None, 1]
+
+
 def test_jsd_from_bce_limits():
     assert jsd_from_bce(np.log(2)) == pytest.approx(0.0)
     assert jsd_from_bce(0.0) == pytest.approx(1.0)
