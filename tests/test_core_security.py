@@ -18,9 +18,10 @@ from conftest import write_notebook
 from hepml_nb.cli import main
 from hepml_nb.core.cache import cached_arrays, cached_file
 from hepml_nb.core.errors import NotebookExecutionError, OutputError, ParameterError
+from hepml_nb.core.kernel import KERNEL_NAME
 from hepml_nb.core.params import check_injection, read_parameters, validate_parameters
 from hepml_nb.core.results import TMP_TAG, atomic_output, remove_stale_temporaries
-from hepml_nb.core.runner import KERNEL_NAME, execute, private_kernel, read_status
+from hepml_nb.core.runner import execute, read_status
 
 INJECTION = '(\'"; import pathlib; pathlib.Path(MARKER).write_text("pwned"); x="\',)'
 
@@ -78,18 +79,6 @@ needs_root = pytest.mark.skipif(
 # 1. kernelspec hijack ----------------------------------------------------------------------------------------
 
 
-def test_private_kernel_is_fresh_private_and_removed():
-    with private_kernel() as (name, root):
-        assert name == KERNEL_NAME
-        assert stat.S_IMODE(root.stat().st_mode) == 0o700 and root.stat().st_uid == os.getuid()
-        spec = json.loads((root / "kernels" / name / "kernel.json").read_text())
-        assert spec["argv"][0] == sys.executable
-        assert not root.is_symlink()
-        with private_kernel() as (_, other):
-            assert other != root  # a fresh folder per run, not a predictable shared path
-    assert not root.exists()
-
-
 @pytest.mark.slow
 def test_planted_kernelspecs_in_shared_temp_are_not_used(toy_notebooks, tmp_path, monkeypatch):
     marker = tmp_path / "hijacked"
@@ -115,7 +104,7 @@ def test_planted_kernelspecs_in_shared_temp_are_not_used(toy_notebooks, tmp_path
     finally:
         planted[0].unlink()
     assert not marker.exists() and result.metrics["n_events"] == 3
-    assert os.environ["JUPYTER_PATH"] == str(tmp_path / "shared-jupyter")  # restored after the run
+    assert os.environ["JUPYTER_PATH"] == str(tmp_path / "shared-jupyter")  # the caller's environment untouched
 
 
 # 2. code injection through parameter values --------------------------------------------------------------------

@@ -34,6 +34,7 @@ __all__ = [
     "each",
     "input_file",
     "read_parameters",
+    "notebook_parameters",
     "validate_parameters",
     "coerce_value",
     "check_rules",
@@ -127,44 +128,48 @@ def input_file(validator: str, *, needs: tuple[str, ...] = ()) -> Rule:
 
 
 def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
-    """Parameters of ``notebook`` in the order of its ``parameters`` cell."""
-    from papermill.inspection import inspect_notebook
+    """Parameters of the notebook file ``notebook`` in the order of its ``parameters`` cell."""
+    import nbformat
 
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ParameterError(f"notebook {notebook} not found")
-    found = inspect_notebook(str(notebook))
+    return notebook_parameters(nbformat.read(notebook, as_version=4), notebook.name)
+
+
+def notebook_parameters(nb: Any, name: str = "the notebook") -> dict[str, Parameter]:
+    """Parameters of a notebook node ``nb`` (named ``name`` in messages), in the order of its ``parameters`` cell."""
+    from papermill.translators import PythonTranslator
+
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    found = {p.name: p for p in PythonTranslator.inspect(cell)} if cell is not None else {}
     if not found:
-        raise ParameterError(f"{notebook.name} has no cell tagged 'parameters' (or it is empty)")
-    _check_all_parsed(notebook, set(found))
+        raise ParameterError(f"{name} has no cell tagged 'parameters' (or it is empty)")
+    _check_all_parsed(cell, name, set(found))
     params = {}
-    for name, info in found.items():
+    for key, info in found.items():
         try:
-            default = ast.literal_eval(info["default"])
+            default = ast.literal_eval(info.default)
         except (ValueError, SyntaxError):
             raise ParameterError(
-                f"{notebook.name}: parameter {name!r} has default {info['default']!r}, which is not a "
+                f"{name}: parameter {key!r} has default {info.default!r}, which is not a "
                 "literal; the parameters cell must hold literals only"
             ) from None
-        annotated = (info.get("inferred_type_name") or "None").lower()
+        annotated = (info.inferred_type_name or "None").lower()
         type_name = annotated if annotated in _TYPES else ("any" if default is None else type(default).__name__)
-        params[name] = Parameter(name, default, type_name, (info.get("help") or "").strip())
+        params[key] = Parameter(key, default, type_name, (info.help or "").strip())
     return params
 
 
-def _check_all_parsed(notebook: Path, found: set[str]) -> None:
+def _check_all_parsed(cell: Any, name: str, found: set[str]) -> None:
     """Raise when papermill skipped an assignment of the parameters cell (it cannot parse some lines)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     for node in ast.parse(cell.source).body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         for target in targets:
             if isinstance(target, ast.Name) and target.id not in found:
                 line = cell.source.splitlines()[node.lineno - 1]
                 raise ParameterError(
-                    f"{notebook.name}: papermill cannot read parameter {target.id!r} from the line "
+                    f"{name}: papermill cannot read parameter {target.id!r} from the line "
                     f"{line.strip()!r}; write one 'name = literal  # help' per line, with no '=' in the comment"
                 )
 

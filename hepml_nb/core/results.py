@@ -32,6 +32,7 @@ __all__ = [
     "atomic_output",
     "remove_stale_temporaries",
     "to_jsonable",
+    "process_alive",
 ]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
@@ -135,7 +136,7 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     host, removed = socket.gethostname(), []
     for tmp in Path(folder).glob(f".*.{TMP_TAG}-*"):
         match = re.search(rf"\.{TMP_TAG}-(?P<host>.+)-(?P<pid>\d+)-[^-]*$", tmp.name)
-        if not match or match["host"] != host or _process_alive(int(match["pid"])):
+        if not match or match["host"] != host or process_alive(int(match["pid"])):
             continue
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -143,7 +144,8 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True when a process with this id runs on this host (whoever owns it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
