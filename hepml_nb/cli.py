@@ -225,6 +225,10 @@ def _cmd_pack(args: argparse.Namespace) -> int:
         f"school pack in {result.out}: {result.n_files} files, {result.size_bytes / 2**20:.1f} MiB, "
         f"{result.seconds:.0f} s; on a school machine: bash {result.out / 'install.sh'}"
     )
+    print(
+        f"MANIFEST.sha256 sha256: {result.manifest_sha256}\n  publish this digest apart from the pack (web page, "
+        "e-mail): install.sh prints it first, and the school compares the two before installing"
+    )
     return 0
 
 
@@ -333,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--with-cache", action="store_true", help="copy the warmed data cache ($HEPML_NB_CACHE)")
     pack.add_argument("--site-profile", default="default", choices=PROFILES, help="profile of the site's notebooks")
     pack.add_argument("--build-dir", default="build/book", help="execution cache of the site (build/book)")
-    pack.add_argument("--force", action="store_true", help="replace an existing pack folder")
+    pack.add_argument("--force", action="store_true", help="replace a previous pack (never a folder that is not one)")
     notebooks = sub.add_parser("notebooks", help="copy the notebooks into a folder, to open them in JupyterLab")
     notebooks.add_argument("dir", help="folder to copy into (created when missing)")
     notebooks.add_argument("--student", action="store_true", help="also write the student builds into DIR/student")

@@ -275,18 +275,21 @@ def test_failed_run_folder_is_marked_failed(toy_notebooks, tmp_path):
 @pytest.mark.parametrize(
     "argv,match",
     [
-        (["particlenet", "-p", "epochs", "-1"], r"parameter 'epochs' got -1; allowed: >= 0"),
+        (["particlenet", "-p", "epochs", "-1"], r"parameter 'epochs' got -1; allowed: 0 to 1000"),
         (
             ["particlenet", "-p", "taggers", "['particlenet', 'bdt']"],
             r"parameter 'taggers' got 'bdt'; allowed: each one of: particlenet_lite, particlenet, part_small, part",
         ),
-        (["particlenet", "-p", "n_jets_per_class", "0"], r"parameter 'n_jets_per_class' got 0; allowed: >= 10"),
+        (["particlenet", "-p", "n_jets_per_class", "0"], r"parameter 'n_jets_per_class' got 0; allowed: 10 to 1e\+06"),
         (["particlenet", "-p", "baseline_kind", "svm"], r"allowed: one of: bdt, mlp"),
         (["particlenet", "-p", "device", "gpu"], r"device 'gpu' is not a device name"),
         (["qml", "-p", "backgrounds", "['zz']"], r"parameter 'backgrounds' got 'zz'; allowed: each one of: gammagamma"),
         (["qml", "-p", "entanglement", "star"], r"allowed: one of: full, linear, reverse_linear, circular"),
         (["calogan", "-p", "n_eval", "-5"], r"parameter 'n_eval' got -5"),
-        (["fpga", "-p", "reference_precision", "ap_fixed<16>"], r"'ap_fixed<16>' is not of the form"),
+        (
+            ["fpga", "-p", "reference_precision", "ap_fixed<16>"],
+            r"'ap_fixed<16>'; allowed: an hls4ml type such as ap_fixed<16,6>",
+        ),
         (["fpga", "-p", "reuse_factors", "[1, 0]"], r"parameter 'reuse_factors' got 0; allowed: each >= 1"),
         (["fpga", "-p", "strategy", "latency"], r"allowed: one of: Latency, Resource"),
     ],
