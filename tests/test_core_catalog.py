@@ -86,9 +86,9 @@ def test_catalog_rules_refuse_malformed_values(topic, name, value, match):
 def test_catalog_rules_accept_hls4ml_precisions_with_modes():
     from hepml_nb.core.runner import prepare_run
 
-    _, merged = prepare_run("fpga", "ci", {"reference_precision": "ap_fixed<16, 6, AP_RND_CONV, AP_SAT>"})
+    merged = prepare_run("fpga", "ci", {"reference_precision": "ap_fixed<16, 6, AP_RND_CONV, AP_SAT>"}).params
     assert merged["reference_precision"] == "ap_fixed<16, 6, AP_RND_CONV, AP_SAT>"
-    _, merged = prepare_run("qml", "ci", {"mass_window": [110, 140]})
+    merged = prepare_run("qml", "ci", {"mass_window": [110, 140]}).params
     assert merged["mass_window"] == [110.0, 140.0]
 
 
@@ -148,5 +148,5 @@ def test_prepare_run_takes_numpy_numbers_as_python_numbers():
     np = pytest.importorskip("numpy")
     from hepml_nb.core.runner import prepare_run
 
-    _, merged = prepare_run("qml", "ci", {"alpha": np.float64(0.7), "n_test": np.int64(60)})
+    merged = prepare_run("qml", "ci", {"alpha": np.float64(0.7), "n_test": np.int64(60)}).params
     assert merged["alpha"] == 0.7 and type(merged["alpha"]) is float and type(merged["n_test"]) is int
