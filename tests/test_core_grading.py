@@ -95,9 +95,7 @@ open(os.path.join(os.environ["HEPML_NB_RUN_DIR"], "exercises.json"), "w").write(
 """
 PATCH_CHECKERS = """
 import hepml_nb.core.exercises as _ex
-from hepml_nb.core import setup_check
-_ex.verdict_of = lambda *a, **k: ("correct", "", "")
-setup_check.check_invariant_mass = lambda *a, **k: print("Correct!")
+_ex._verdict = _ex.verdict_of = lambda *a, **k: ("correct", "", "")
 """
 
 

@@ -207,6 +207,7 @@ def _wheelhouse(target: Path, *, extras: str = "all") -> None:
     constraints.write_text(frozen_constraints())
     command = [
         sys.executable,
+        "-P",  # the working folder stays off sys.path: a planted pip.py is never run
         "-m",
         "pip",
         "wheel",
