@@ -46,8 +46,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_list_runs(args: argparse.Namespace) -> int:
+    from hepml_nb.core.kernel import remove_stale_kernel_folders
     from hepml_nb.core.runcard import format_runs, list_runs
 
+    remove_stale_kernel_folders()  # left behind by runs killed with SIGKILL
     if not Path(args.runs).is_dir():
         raise ParameterError(f"no run folder {args.runs!r}; give the folder your runs went to (default runs/)")
     rows = list_runs(args.runs)
@@ -68,12 +70,11 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(topic: str, args: argparse.Namespace, out: Path | None) -> int:
-    from hepml_nb.core.runner import execute
+def _run_one(plan: Any, args: argparse.Namespace) -> int:
+    from hepml_nb.core.runner import launch
 
-    params = dict(args.param or [])
-    result = execute(topic, args.profile, out, log_output=not args.quiet, student=args.student, **params)
-    print(f"{topic}: finished, results in {result.run_dir}")
+    result = launch(plan, log_output=not args.quiet)
+    print(f"{plan.topic}: finished, results in {result.run_dir}")
     _print_metrics(result.metrics)
     _print_exercises(result.run_dir)
     return 0
@@ -96,18 +97,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     topics = list(TOPICS) if args.topic == "all" else [get_topic(args.topic).key]
     params = dict(args.param or [])
-    for topic in topics:  # validate everything before the first kernel starts
-        prepare_run(topic, args.profile, params)
+    plans = [  # everything is checked before the first kernel starts
+        prepare_run(
+            topic,
+            args.profile,
+            params,
+            out=(Path(args.out) / topic if len(topics) > 1 else Path(args.out)) if args.out else None,
+            force=args.force,
+            student=args.student,
+        )
+        for topic in topics
+    ]
     failed = []
-    for topic in topics:
-        out = (Path(args.out) / topic if len(topics) > 1 else Path(args.out)) if args.out else None
+    for plan in plans:
         try:
-            _run_one(topic, args, out)
+            _run_one(plan, args)
         except HepmlError as exc:
-            if len(topics) == 1:
+            if len(plans) == 1:
                 raise
             print(f"error: {exc}", file=sys.stderr)
-            failed.append(topic)
+            failed.append(plan.topic)
     if failed:
         print(f"failed topics: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
@@ -148,11 +157,33 @@ def _cmd_student(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from hepml_nb.core.grading import format_summary, grade, write_grades
+    from hepml_nb.core.grading import default_limits, format_summary, grade, write_grades
+    from hepml_nb.core.kernel import KernelLimits
 
     out = Path(args.out)
     work = Path(args.work_dir) if args.work_dir else out.with_name(f"{out.stem}-runs")
-    rows = grade(args.submissions, profile=args.profile, work_dir=work, topic=args.topic, timeout=args.timeout)
+    base = default_limits()
+    limits = KernelLimits(
+        user=base.user if args.user is None else (None if args.user == "-" else args.user),
+        memory_mib=args.memory_limit,
+        wall_seconds=args.time_limit,
+        clean_environment=True,
+    )
+    if limits.user is None:
+        print(
+            "warning: the submissions run with your own permissions (run hepml-nb grade as root to run them as "
+            "nobody, or in a container); see SECURITY.md",
+            file=sys.stderr,
+        )
+    rows = grade(
+        args.submissions,
+        profile=args.profile,
+        params=dict(args.param or []),
+        work_dir=work,
+        topic=args.topic,
+        limits=limits,
+        cell_timeout=args.timeout,
+    )
     grades, summary = write_grades(rows, out)
     print(format_summary(rows))
     print(f"grades: {grades}\nsummary: {summary}\nexecuted submissions: {work}")
@@ -194,6 +225,10 @@ def _cmd_pack(args: argparse.Namespace) -> int:
         f"school pack in {result.out}: {result.n_files} files, {result.size_bytes / 2**20:.1f} MiB, "
         f"{result.seconds:.0f} s; on a school machine: bash {result.out / 'install.sh'}"
     )
+    print(
+        f"MANIFEST.sha256 sha256: {result.manifest_sha256}\n  publish this digest apart from the pack (web page, "
+        "e-mail): install.sh prints it first, and the school compares the two before installing"
+    )
     return 0
 
 
@@ -224,7 +259,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("topic", help="topic key or 'all'")
     run.add_argument("--profile", default="default", choices=PROFILES)
     run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
-    run.add_argument("--out", help="run folder (default runs/<topic>/<time>-<profile>)")
+    run.add_argument(
+        "--out", help="run folder (default runs/<topic>/<time>-<profile>): new, empty or a run of the topic"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="write into an --out folder that holds other files (they may be replaced)"
+    )
     run.add_argument(
         "-q",
         "--quiet",
@@ -259,7 +299,20 @@ def _parser() -> argparse.ArgumentParser:
     grade_p.add_argument("--profile", default="ci", choices=PROFILES, help="parameters to execute with (default ci)")
     grade_p.add_argument("--topic", help="topic of every submission (default: recognised from the file names)")
     grade_p.add_argument("--work-dir", help="folder of the executed submissions (default <out stem>-runs/)")
+    grade_p.add_argument(
+        "-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), help="override a parameter"
+    )
     grade_p.add_argument("--timeout", type=float, default=600, help="seconds one cell may run (default 600)")
+    grade_p.add_argument(
+        "--time-limit", type=float, default=1800, help="seconds a whole submission may run (default 1800)"
+    )
+    grade_p.add_argument(
+        "--memory-limit", type=int, default=4096, help="MiB of memory per process of a submission (default 4096)"
+    )
+    grade_p.add_argument(
+        "--user",
+        help="run the submissions' kernels as this user (default nobody when run as root; '-' for your own user)",
+    )
     book = sub.add_parser("book", help="build the tutorial website (Sphinx) from the executed notebooks")
     book.add_argument("--out", default="site", help="folder of the static site (default site/)")
     book.add_argument(
@@ -284,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--with-cache", action="store_true", help="copy the warmed data cache ($HEPML_NB_CACHE)")
     pack.add_argument("--site-profile", default="default", choices=PROFILES, help="profile of the site's notebooks")
     pack.add_argument("--build-dir", default="build/book", help="execution cache of the site (build/book)")
-    pack.add_argument("--force", action="store_true", help="replace an existing pack folder")
+    pack.add_argument("--force", action="store_true", help="replace a previous pack (never a folder that is not one)")
     notebooks = sub.add_parser("notebooks", help="copy the notebooks into a folder, to open them in JupyterLab")
     notebooks.add_argument("dir", help="folder to copy into (created when missing)")
     notebooks.add_argument("--student", action="store_true", help="also write the student builds into DIR/student")

@@ -20,7 +20,8 @@ _TOY_PARAMS = (
 def test_parameter_table_lists_every_parameter_with_profiles():
     table = parameter_table("setup")
     assert (
-        "| `n_events` | Pythia8 pp -> dijet events to generate and cluster | int | `20` | `5` | `200` | >= 1 |" in table
+        "| `n_events` | Pythia8 pp -> dijet events to generate and cluster | int | `20` | `5` | `200` | 1 to 100000 |"
+        in table
     )
     assert table.count("\n| `") == 5 and "hepml-nb run setup --profile ci" in table
 

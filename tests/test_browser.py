@@ -193,7 +193,7 @@ def jupyterlab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     names = {}
     for key in TOPICS:
-        _, merged = prepare_run(key, "ci")
+        merged = prepare_run(key, "ci").params
         names[key] = notebook_path(key).name
         papermill.execute_notebook(
             str(notebook_path(key)), str(root / names[key]), parameters=merged, prepare_only=True, progress_bar=False

@@ -58,3 +58,26 @@ def test_student_missing_notebook_exits_2(tmp_path, capsys):
 
 def test_flatten_metrics_nested_scalars_only():
     assert flatten_metrics({"a": {"b": 1, "c": [1, 2]}, "d": "x"}) == {"a.b": 1, "d": "x"}
+
+
+# --- issue 22: a refused value exits 2 and creates no run folder (no kernel, nothing half-written)
+
+
+@pytest.mark.parametrize(
+    "topic,name,value,message",
+    [
+        ("qml", "device_backend", "fake:\udcff", "not UTF-8"),
+        ("qml", "mass_window", "[True, 'x', None, {}]", "'mass_window' expects a list of numbers"),
+        ("fpga", "reference_precision", "ap_fixed<16,\n6>", "'reference_precision' got"),
+        ("particlenet", "n_jets_per_class", "1000000000000", "would need about"),
+    ],
+)
+def test_run_refused_value_exits_2_and_writes_nothing(topic, name, value, message, tmp_path, capsys, monkeypatch):
+    import papermill
+
+    started = []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: started.append(a) or 1 / 0)
+    assert main(["run", topic, "--profile", "ci", "-p", name, value, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not started and not (tmp_path / "r").exists()

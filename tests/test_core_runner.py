@@ -34,7 +34,7 @@ def test_run_rejects_unknown_parameter_before_any_work(toy_notebooks, tmp_path):
 
 
 def test_prepare_run_applies_profile_then_params(toy_notebooks):
-    _, merged = prepare_run("setup", "ci", {"seed": 4})
+    merged = prepare_run("setup", "ci", {"seed": 4}).params
     assert merged == {"n_events": 5, "seed": 4}
 
 

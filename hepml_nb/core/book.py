@@ -82,10 +82,12 @@ class BookResult(NamedTuple):
 
 def execution_key(topic: str, profile: str, params: Mapping[str, Any] | None = None) -> str:
     """Hash of the topic's notebook file, its merged parameters and the hepml-nb version (16 hex digits)."""
-    nb_path, merged = prepare_run(topic, profile, params)
-    digest = hashlib.sha256(nb_path.read_bytes())
+    plan = prepare_run(topic, profile, params, force=True)
+    digest = hashlib.sha256(plan.notebook.read_bytes())
     digest.update(
-        json.dumps({"topic": topic, "parameters": merged, "version": __version__}, sort_keys=True, default=str).encode()
+        json.dumps(
+            {"topic": topic, "parameters": plan.params, "version": __version__}, sort_keys=True, default=str
+        ).encode()
     )
     return digest.hexdigest()[:16]
 
@@ -278,6 +280,7 @@ def stage_sources(src: Path, notebooks: Mapping[str, Path], *, profile: str, con
 def _sphinx(src: Path, out: Path, doctrees: Path, *, quiet: bool) -> None:
     command = [
         sys.executable,
+        "-P",  # the working folder stays off sys.path: a planted sphinx.py is never run
         "-m",
         "sphinx",
         "-b",

@@ -8,6 +8,7 @@ for a GPU or a cluster).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.params import Rule, at_least, between, input_file, one_of
+from hepml_nb.core.rules import Cost, Rule, at_least, between, input_file, matching, one_of, size, window
 
 __all__ = [
     "Topic",
@@ -51,8 +52,87 @@ def _topic(key: str, notebook: str, title: str, summary: str, *, rules: Mapping[
     return Topic(key, notebook, title, summary, MappingProxyType(frozen), MappingProxyType(dict(rules)))
 
 
-_POSITIVE, _COUNT, _POSITIVE_ITEMS = at_least(1), at_least(0), at_least(1, items=True)
+_POSITIVE, _POSITIVE_ITEMS = at_least(1), Rule(minimum=1, items=True, min_items=1)
 _DEVICE = Rule(validator="hepml_nb.core.catalog:check_device_name")
+
+# What a size costs, for the message when a value is above its maximum. The figures are "about": measured
+# runs of the tutorials (tutorials/*/README.md, INSTRUCTOR_NOTES.md) on the project's 2-core machine, or the
+# arrays the code allocates. The maxima leave every profile (ci, default, full) at least 5x below them.
+# (These move into each topic's spec module with the rest of its rules.)
+
+#: Pythia8 pp events with anti-kT clustering (DESIGN.md: about 4 ms per event)
+_PP_EVENT = Cost("event", seconds=4e-3, basis="Pythia8 pp events with anti-kT clustering, about 4 ms each")
+#: particlenet default run, cold cache: 22,000 jets, 4.96 GB peak, 272 s of generation on 2 cores
+_JET = Cost("jet", bytes=2.3e5, seconds=0.025, basis="the default run: 4.96 GB peak, 272 s on 2 cores for 22,000 jets")
+#: ParT's attention matrices: 8 heads x 128 jets of a batch, float32, per pair of particle slots and block
+_PARTICLE_SLOT = Cost(
+    "particle slot", bytes=8 * 128 * 4, power=2, basis="ParT attention, 8 heads x 128 jets per batch, float32"
+)
+#: both default taggers, one epoch over the default 7,000 training jets: 787 and 292 jets/s on 2 cores
+_JET_EPOCH = Cost("epoch", seconds=66, basis="the default taggers, 7,000 jets at 787 and 292 jets/s on 2 cores")
+#: one EdgeConv layer of ParticleNet: 100 particles x 16 neighbours x 256 channels, float32
+_JET_IN_BATCH = Cost("jet", bytes=100 * 16 * 256 * 4, basis="one ParticleNet EdgeConv layer, 100 x 16 x 256 float32")
+#: one generation worker: a Python process with Pythia8 loaded (95 MB measured)
+_WORKER = Cost("worker", bytes=1e8, basis="a Python process with Pythia8 loaded")
+#: qml full profile: 712 s of generation for 12,000 selected events on 2 cores (a busy machine)
+_EE_EVENT = Cost("event", seconds=0.12, basis="the full profile generated 12,000 events in 712 s on 2 cores")
+#: the float64 training kernel matrix
+_TRAIN_EVENT = Cost("training event", bytes=8, power=2, basis="the float64 kernel matrix")
+#: a float64 row of the test kernel against 6,000 training events (the full profile's largest training size)
+_TEST_EVENT = Cost("test event", bytes=8 * 6000, basis="a float64 test-kernel row against 6,000 training events")
+#: the default AUC-vs-size study: about 1 minute for 3 splits on 2 cores
+_SPLIT = Cost("split", seconds=40, basis="the default study, about 1 min for 3 splits on 2 cores")
+#: device study: 3n^2/8 circuits on each noisy simulator, 46 (fake_lagos) and 107 (origin-sim) circuits/s
+_DEVICE_EVENT = Cost(
+    "device event", seconds=0.375 * (1 / 46 + 1 / 107), power=2, basis="3/8 n^2 circuits at 46 and 107 circuits/s"
+)
+#: IBM Quantum devices and Origin Quantum's simulator (hepml_nb.qml.origin) run at most 100,000 shots per circuit
+_SHOTS_WHY = "IBM Quantum devices and Origin Quantum's simulator take at most 100,000 shots per circuit"
+#: calogan: ci 0.95 GB peak at n_eval 3,000, default 2.0 GB at 20,000: about 62 kB per evaluated shower
+_EVAL_SHOWER = Cost("shower", bytes=6.2e4, basis="ci and default runs: 0.95 GB at 3,000 and 2.0 GB at 20,000")
+#: a training shower of the CaloGAN geometry: 504 float32 cells and the float32 copy torch trains on
+_TRAIN_SHOWER = Cost("shower", bytes=2 * 504 * 4, basis="504 float32 cells and their training copy")
+#: the WGAN-GP in the CaloGAN geometry: 16,000 iterations in 21 min on one core
+_GAN_ITERATION = Cost("iteration", seconds=0.079, basis="16,000 iterations took 21 min on one core")
+#: the shipped flow: 40 epochs of 40,000 showers in 8 min on 2 cores
+_FLOW_EPOCH = Cost("epoch", seconds=24, basis="40 epochs of 40,000 showers took 8 min on 2 cores")
+#: the challenge-preset classifier on 100,000 vs 100,000 showers: 26 s per epoch on 2 cores
+_CLASSIFIER_EPOCH = Cost("epoch", seconds=52, basis="26 s per epoch on 2 cores at 100,000 vs 100,000 showers")
+#: two samples of 504 float32 cells in the challenge-preset test (the classifier's copies come on top)
+_CHALLENGE_SHOWER = Cost("shower", bytes=2 * 504 * 4, basis="two samples of 504 float32 cells")
+#: a dataset-2 shower: 6,480 float32 voxels; GFlash makes about 5,200 per second on 2 cores
+_DS2_SHOWER = Cost("shower", bytes=6480 * 4, seconds=2 / 5200, basis="6,480 float32 voxels; GFlash 5,200/s on 2 cores")
+#: fpga: the jets come from the particlenet generator (about 25 ms of CPU per jet)
+_FPGA_JET = Cost("jet", seconds=0.025, basis="Pythia8 generation and clustering, as the particlenet topic")
+#: activations and gradients of the 16-64-32-32-5 MLP, float32
+_MLP_JET = Cost("jet", bytes=3 * (16 + 64 + 32 + 32 + 5) * 4, basis="activations and gradients of 16-64-32-32-5")
+#: hls4ml's C++ emulation: 6,364 jets/s per compiled design (benchmarks/bench_fpga_hls4ml.py), 13 designs by default
+_EMULATED_JET = Cost("jet", seconds=13 / 6364, basis="13 compiled designs at 6,364 jets/s each")
+#: batch-1 inferences of the CPU backends, measured: torch 36 us, ONNX Runtime 7 us
+_CPU_REPEAT = Cost("repeat", seconds=4.4e-5, basis="one batch-1 inference each of torch and ONNX Runtime")
+#: one epoch of the 16-64-32-32-5 MLP on 7,000 jets, one thread: 1.2 s measured
+_MLP_EPOCH = Cost("epoch", seconds=1.2, basis="7,000 jets through the 16-64-32-32-5 MLP on one thread")
+#: Icarus Verilog simulation of the default design: 142 jets/s measured (benchmarks/bench_fpga_rtl.py)
+_RTL_JET = Cost("jet", seconds=1 / 142, basis="Icarus Verilog, 142 jets/s (benchmarks/bench_fpga_rtl.py)")
+
+#: hls4ml's precision strings (FPGABackend.convert_precision_string): ap_fixed<W,I> and ap_ufixed<W,I>, optionally
+#: with a rounding mode, a saturation mode and saturation bits; ap_int<W>, ap_uint<W>. Digits are ASCII, the
+#: only blank is a space (a newline or tab is refused).
+_ROUNDING = "AP_TRN|AP_TRN_ZERO|AP_RND|AP_RND_ZERO|AP_RND_INF|AP_RND_MIN_INF|AP_RND_CONV"
+_SATURATION = "AP_WRAP|AP_SAT|AP_SAT_ZERO|AP_SAT_SYM"
+_SEP = " *, *"
+_HLS4ML_TYPE = (
+    rf"(?:ap_u?fixed< *[0-9]+{_SEP}-?[0-9]+(?:{_SEP}(?:{_ROUNDING})(?:{_SEP}(?:{_SATURATION})(?:{_SEP}[0-9]+)?)?)? *>"
+    r"|ap_u?int< *[0-9]+ *>)"
+)
+_HLS4ML_FORM = (
+    "an hls4ml type such as ap_fixed<16,6> (ap_fixed<W,I> or ap_ufixed<W,I>, optionally with a rounding mode "
+    "AP_TRN..., a saturation mode AP_WRAP, AP_SAT... and saturation bits)"
+)
+
+
+def _hls4ml_type(validator: str) -> Rule:
+    return matching(_HLS4ML_TYPE, _HLS4ML_FORM, validator=validator)
 
 
 TOPICS: Mapping[str, Topic] = MappingProxyType(
@@ -62,7 +142,7 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
             "00_setup_check.ipynb",
             "Setup check",
             "checks every dependency a workshop needs and shows OK / FAILED with the fix",
-            rules={"n_events": _POSITIVE, "jet_radius": between(0.05, 2.0)},
+            rules={"n_events": size(1, 100_000, _PP_EVENT), "jet_radius": between(0.05, 2.0)},
             ci={"n_events": 5},
             full={"n_events": 200},
         ),
@@ -75,21 +155,21 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
                 "task": one_of("top", "w", "z", "multiclass"),
                 "detector": one_of("cms-like", "atlas-like", "none"),
                 "feature_set": one_of("kin", "kinpid", "full"),
-                "taggers": one_of("particlenet_lite", "particlenet", "part_small", "part", items=True),
-                "n_jets_per_class": at_least(10),
-                "n_test_qcd": _COUNT,
+                "taggers": one_of("particlenet_lite", "particlenet", "part_small", "part", items=True, min_items=1),
+                "n_jets_per_class": size(10, 1_000_000, _JET),
+                "n_test_qcd": size(0, 1_000_000, _JET),
                 "pt_min": at_least(0),
                 "pt_max": at_least(1),
                 "eta_max": at_least(0),
                 "data_path": input_file("hepml_nb.jets.io:resolve_jet_files"),
-                "max_particles": _POSITIVE,
-                "epochs": _COUNT,
-                "batch_size": _POSITIVE,
+                "max_particles": size(1, 512, _PARTICLE_SLOT),
+                "epochs": size(0, 1000, _JET_EPOCH),
+                "batch_size": size(1, 8192, _JET_IN_BATCH),
                 "learning_rate": between(1e-8, 10.0),
                 "patience": _POSITIVE,
                 "baseline_kind": one_of("bdt", "mlp"),
                 "device": _DEVICE,
-                "n_workers": _COUNT,
+                "n_workers": size(0, 1024, _WORKER),
             },
             ci={"n_jets_per_class": 300, "n_test_qcd": 200, "epochs": 1},
             full={
@@ -106,21 +186,24 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
             "Quantum-kernel SVM for H -> gamma gamma at CEPC",
             "quantum-kernel SVM on exact, shot, noisy-device and (opt-in) IBM backends vs a classical SVM",
             rules={
-                "n_signal": at_least(4),
-                "n_background": at_least(4),
-                "backgrounds": one_of("gammagamma", "zgamma", items=True),
+                "n_signal": size(4, 1_000_000, _EE_EVENT),
+                "n_background": size(4, 1_000_000, _EE_EVENT),
+                "backgrounds": one_of("gammagamma", "zgamma", items=True, min_items=1),
+                "mass_window": window(0.0, 240.0),  # GeV, inside sqrt(s) = 240 GeV (qml.events' default)
+                "resolution": window(0.0, 5.0, increasing=False),  # stochastic and constant terms
+                "feature_range": window(-2 * math.pi, 2 * math.pi),  # radians
                 "n_qubits": between(1, 20),
                 "feature_method": one_of("pca", "select"),
                 "reps": _POSITIVE,
                 "alpha": between(1e-6, 100.0),
                 "entanglement": one_of("full", "linear", "reverse_linear", "circular"),
-                "train_sizes": at_least(4, items=True),
-                "n_test": at_least(2),
-                "n_splits": _POSITIVE,
-                "shot_list": at_least(1, items=True),
-                "shot_n_train": at_least(4),
-                "device_n_events": at_least(4),
-                "device_shots": _POSITIVE,
+                "train_sizes": size(4, 100_000, _TRAIN_EVENT, items=True, min_items=1),
+                "n_test": size(2, 1_000_000, _TEST_EVENT),
+                "n_splits": size(1, 1000, _SPLIT),
+                "shot_list": size(1, 100_000, why=_SHOTS_WHY, items=True, min_items=1),
+                "shot_n_train": size(4, 100_000, _TRAIN_EVENT),
+                "device_n_events": size(4, 2000, _DEVICE_EVENT),
+                "device_shots": size(1, 100_000, why=_SHOTS_WHY),
                 "origin_backend": one_of("origin-sim:noisy", "origin-sim:ideal"),
             },
             ci={
@@ -152,17 +235,17 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
             "GAN calorimeter-shower validation",
             "GFlash reference showers, a conditional WGAN-GP and a normalizing flow, CaloChallenge-style validation",
             rules={
-                "n_eval": at_least(10),
+                "n_eval": size(10, 1_000_000, _EVAL_SHOWER),
                 "e_min": Rule(minimum=1e-3),
                 "e_max": Rule(minimum=1e-3),
-                "n_train": at_least(10),
-                "gan_iterations": _COUNT,
-                "flow_epochs": _POSITIVE,
-                "classifier_epochs": _POSITIVE,
+                "n_train": size(10, 1_000_000, _TRAIN_SHOWER),
+                "gan_iterations": size(0, 1_000_000, _GAN_ITERATION),
+                "flow_epochs": size(1, 10_000, _FLOW_EPOCH),
+                "classifier_epochs": size(1, 10_000, _CLASSIFIER_EPOCH),
                 "challenge_levels": one_of("low", "high", items=True),
-                "n_challenge": at_least(100),
-                "n_ds2": at_least(10),
-                "speed_batches": at_least(1, items=True),
+                "n_challenge": size(100, 1_000_000, _CHALLENGE_SHOWER),
+                "n_ds2": size(10, 1_000_000, _DS2_SHOWER),
+                "speed_batches": size(1, 100_000, _DS2_SHOWER, items=True, min_items=1),
                 "data_path": input_file("hepml_nb.calo.io:check_reference_file", needs=("n_eval",)),
                 "device": _DEVICE,
             },
@@ -185,27 +268,28 @@ TOPICS: Mapping[str, Topic] = MappingProxyType(
             "FPGA latency study with hls4ml",
             "16-64-32-32-5 jet tagger, hls4ml precision and reuse-factor scans, latency and resources",
             rules={
-                "n_per_class": at_least(10),
-                "epochs": _COUNT,
-                "batch_size": _POSITIVE,
+                "n_per_class": size(10, 1_000_000, _FPGA_JET),
+                "epochs": size(0, 10_000, _MLP_EPOCH),
+                "batch_size": size(1, 1 << 20, _MLP_JET),
                 "learning_rate": between(1e-8, 10.0),
-                "reference_precision": Rule(validator="hepml_nb.fpga.hls:parse_precision"),
+                "reference_precision": _hls4ml_type("hepml_nb.fpga.hls:parse_precision"),
                 "integer_bits": between(1, 64),
-                "widths": between(2, 64, items=True),
+                "widths": between(2, 64, items=True, min_items=1),
                 "weight_integer_bits": between(1, 64),
+                "profiled_widths": between(2, 64, items=True, min_items=1),
                 "reuse_factors": _POSITIVE_ITEMS,
                 "strategy": one_of("Latency", "Resource"),
                 "clock_mhz": Rule(minimum=1e-3),
-                "n_emulate": _POSITIVE,
+                "n_emulate": size(1, 1_000_000, _EMULATED_JET),
                 "run_synthesis": one_of("auto", "always", "never"),
-                "cpu_repeats": _POSITIVE,
-                "rtl_weight_bits": between(1, 16, items=True),
-                "qat_epochs": _COUNT,
+                "cpu_repeats": size(1, 1_000_000, _CPU_REPEAT),
+                "rtl_weight_bits": between(1, 16, items=True, min_items=1),
+                "qat_epochs": size(0, 10_000, _MLP_EPOCH),
                 "qat_prune": between(0.0, 0.99),
                 "default_weight_bits": between(1, 16),
-                "n_rtl_sim": _POSITIVE,
-                "rtl_activation": Rule(validator="hepml_nb.fpga.rtl:parse_fixed_type"),
-                "rtl_input": Rule(validator="hepml_nb.fpga.rtl:parse_fixed_type"),
+                "n_rtl_sim": size(1, 1_000_000, _RTL_JET),
+                "rtl_activation": _hls4ml_type("hepml_nb.fpga.rtl:parse_fixed_type"),
+                "rtl_input": _hls4ml_type("hepml_nb.fpga.rtl:parse_fixed_type"),
             },
             ci={
                 "n_per_class": 200,

@@ -9,9 +9,13 @@
 - ``site/``: the tutorial website (:func:`hepml_nb.core.book.build_book`); ``site=False`` leaves it out;
 - ``cache/``: a copy of the warmed data cache (:func:`hepml_nb.core.cache.cache_dir`), when asked;
 - ``MANIFEST.sha256`` (``sha256sum`` format, every file) and ``pack.json`` (versions, platform);
-- ``install.sh``: checks every checksum, creates ``.venv`` and installs with
-  ``pip install --isolated --no-index --find-links wheels 'hepml-nb[all]'`` (only the pack's wheels: no
-  index, no pip configuration of the machine); prints how to use the cache.
+- ``install.sh`` (Linux: bash 4, coreutils): prints the sha256 of ``MANIFEST.sha256`` (compare it with the
+  one ``hepml-nb pack`` printed, published out of band), checks every checksum, refuses any file or
+  symbolic link the manifest does not list and an existing environment folder, copies the listed wheels
+  into a private temporary folder and checks them again there, creates ``.venv`` and installs with
+  ``pip install --isolated --no-index --only-binary :all: --find-links <that folder> 'hepml-nb[all]'``:
+  pip resolves the dependencies from the listed wheels only (no index, no pip configuration of the machine,
+  nothing else of the pack); prints how to use the cache.
 """
 
 from __future__ import annotations
@@ -31,21 +35,58 @@ from hepml_nb._version import __version__
 from hepml_nb.core.catalog import TOPICS, notebook_path
 from hepml_nb.core.errors import HepmlError, OutputError
 
-__all__ = ["PackResult", "MANIFEST", "build_pack", "write_manifest", "verify_manifest", "frozen_constraints"]
+__all__ = [
+    "PackResult",
+    "MANIFEST",
+    "PACK_INFO",
+    "build_pack",
+    "write_manifest",
+    "verify_manifest",
+    "frozen_constraints",
+    "is_pack",
+]
 
 MANIFEST = "MANIFEST.sha256"
+#: the pack's description (versions, platform); with MANIFEST it marks a folder as a pack
+PACK_INFO = "pack.json"
 _ROOT = Path(__file__).resolve().parents[2]
 _INSTALL = r"""#!/usr/bin/env bash
-# Install hepml-nb from this pack with no network: checks every file, then pip --no-index.
+# Install hepml-nb from this pack with no network (Linux: bash 4, coreutils).
 #   bash install.sh            # creates ./.venv
 #   VENV=~/hepml bash install.sh
+# It installs only what MANIFEST.sha256 lists: any other file in the pack stops it. Compare the
+# MANIFEST.sha256 digest it prints first with the one published by whoever built the pack.
 set -euo pipefail
 cd "$(dirname "$0")"
+if [[ ! -f MANIFEST.sha256 || -L MANIFEST.sha256 ]]; then
+    echo "this pack has no MANIFEST.sha256: copy the pack again" >&2
+    exit 1
+fi
+echo "MANIFEST.sha256 sha256: $(sha256sum MANIFEST.sha256 | cut -d ' ' -f 1)"
+echo "  (compare it with the digest published with the pack: if they differ, stop here)"
 echo "checking the checksums of every file (MANIFEST.sha256)"
 if ! sha256sum --quiet --strict -c MANIFEST.sha256; then
     echo "a file of the pack is damaged or changed: copy the pack again" >&2
     exit 1
 fi
+VENV=${VENV:-.venv}
+if [[ -e "$VENV" || -L "$VENV" ]]; then
+    echo "$VENV already exists: remove it (rm -rf $VENV) or choose another folder (VENV=...)" >&2
+    exit 1
+fi
+declare -A listed=()
+while IFS= read -r line; do
+    listed["${line#*  }"]=1
+done < MANIFEST.sha256
+while IFS= read -r -d '' entry; do
+    name=${entry#./}
+    [[ "$name" == MANIFEST.sha256 ]] && continue
+    if [[ -L "$entry" || -z "${listed[$name]+x}" ]]; then
+        echo "$name is not listed in MANIFEST.sha256 (or is a symbolic link): the pack changed after it was built" >&2
+        echo "nothing was installed: remove $name, or copy the pack again" >&2
+        exit 1
+    fi
+done < <(find . -mindepth 1 ! -type d -print0)
 if [[ ! -d wheels ]]; then
     echo "this pack has no wheels/ folder (built with --no-wheels): install hepml-nb with network instead" >&2
     exit 1
@@ -55,10 +96,27 @@ if ! command -v "$PYTHON" >/dev/null; then
     echo "the wheels are for Python __PYVER__ ($PYTHON not found): set PYTHON=/path/to/python__PYVER__" >&2
     exit 1
 fi
-VENV=${VENV:-.venv}
-"$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --isolated --no-index --find-links wheels --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install --isolated --no-index --find-links wheels "hepml-nb[all]"
+WHEELS=$(mktemp -d "${TMPDIR:-/tmp}/hepml-nb-wheels.XXXXXX")
+trap 'rm -rf "$WHEELS"' EXIT
+while IFS= read -r line; do
+    name=${line#*  }
+    [[ "$name" == wheels/* ]] || continue
+    file=${name#wheels/}
+    if [[ ! "$file" =~ ^[A-Za-z0-9][A-Za-z0-9_.+!-]*\.whl$ ]]; then
+        echo "$name is not a wheel file name: the pack's wheels/ holds wheels only; copy the pack again" >&2
+        exit 1
+    fi
+    cp -- "wheels/$file" "$WHEELS/$file"
+    echo "${line%%  *}  $file" >> "$WHEELS/SHA256SUMS"
+done < MANIFEST.sha256
+if ! (cd "$WHEELS" && sha256sum --quiet --strict -c SHA256SUMS); then
+    echo "a wheel changed while it was copied: copy the pack again" >&2
+    exit 1
+fi
+rm "$WHEELS/SHA256SUMS"
+"$PYTHON" -I -m venv "$VENV"
+PIP_OPTIONS=(--isolated --no-index --no-cache-dir --only-binary :all: --find-links "$WHEELS")
+"$VENV/bin/python" -I -m pip install "${PIP_OPTIONS[@]}" "hepml-nb[all]"
 "$VENV/bin/hepml-nb" list >/dev/null
 echo "installed: . $VENV/bin/activate && jupyter lab notebooks/   (site: site/index.html)"
 if [[ -d cache ]]; then
@@ -68,12 +126,14 @@ fi
 
 
 class PackResult(NamedTuple):
-    """The pack folder, its number of files, its size in bytes and the seconds it took."""
+    """The pack folder, its number of files, its size in bytes, the seconds it took and the sha256 of its
+    ``MANIFEST.sha256`` (to publish, so that a school checks the copy it received)."""
 
     out: Path
     n_files: int
     size_bytes: int
     seconds: float
+    manifest_sha256: str
 
 
 def _sha256(path: Path) -> str:
@@ -91,6 +151,33 @@ def write_manifest(folder: Path | str) -> Path:
     lines = [f"{_sha256(p)}  {p.relative_to(folder).as_posix()}" for p in files]
     (folder / MANIFEST).write_text("\n".join(lines) + "\n")
     return folder / MANIFEST
+
+
+def is_pack(folder: Path | str) -> bool:
+    """True when ``folder`` holds a ``pack.json`` written by :func:`build_pack` and a ``MANIFEST.sha256``."""
+    folder = Path(folder)
+    info, manifest = folder / PACK_INFO, folder / MANIFEST
+    if not (info.is_file() and manifest.is_file()) or info.is_symlink() or manifest.is_symlink():
+        return False
+    try:
+        described = json.loads(info.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(described, dict) and "hepml_nb" in described
+
+
+def _replace_pack(out: Path, *, force: bool) -> None:
+    """Make ``out`` an empty folder: a new or empty one as it is, a previous pack only with ``force``."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not force:
+        raise OutputError(f"the pack folder {out} is not empty; give a new folder or add --force to replace it")
+    if not is_pack(out):
+        raise OutputError(
+            f"the folder {out} is not a school pack (no {PACK_INFO} and {MANIFEST} written by hepml-nb pack); "
+            "--force replaces only a previous pack: give a new or empty folder"
+        )
+    shutil.rmtree(out)
 
 
 def verify_manifest(folder: Path | str) -> list[str]:
@@ -120,6 +207,7 @@ def _wheelhouse(target: Path, *, extras: str = "all") -> None:
     constraints.write_text(frozen_constraints())
     command = [
         sys.executable,
+        "-P",  # the working folder stays off sys.path: a planted pip.py is never run
         "-m",
         "pip",
         "wheel",
@@ -158,22 +246,21 @@ def build_pack(
     build_dir: Path | str = "build/book",
     force: bool = False,
 ) -> PackResult:
-    """Build the school pack into ``out`` (see the module doc); ``force`` replaces an existing pack.
+    """Build the school pack into ``out`` (see the module doc); ``force`` replaces a previous pack.
 
     Raises
     ------
     OutputError
-        ``out`` exists and is not empty (without ``force``), or the data cache is empty when asked for.
+        ``out`` exists and is not empty (without ``force``), ``out`` is not empty and not a previous
+        pack (:func:`is_pack`; even with ``force``: nothing is deleted), or the data cache is empty
+        when asked for.
     HepmlError
         pip could not build the wheelhouse, or the site could not be built.
     """
     from hepml_nb.core.cache import cache_dir
 
     start, out = time.perf_counter(), Path(out).resolve()
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise OutputError(f"the pack folder {out} is not empty; give a new folder or add --force to replace it")
-        shutil.rmtree(out)
+    _replace_pack(out, force=force)
     out.mkdir(parents=True, exist_ok=True)
     _copy_notebooks(out / "notebooks")
     if (_ROOT / "tutorials").is_dir():
@@ -206,8 +293,9 @@ def build_pack(
         "cache": cache,
         "site_profile": site_profile if site else None,
     }
-    (out / "pack.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / PACK_INFO).write_text(json.dumps(info, indent=2) + "\n")
     (out / "constraints.txt").unlink(missing_ok=True)
-    write_manifest(out)
+    digest = _sha256(write_manifest(out))
     files = [p for p in out.rglob("*") if p.is_file()]
-    return PackResult(out, len(files), sum(p.stat().st_size for p in files), round(time.perf_counter() - start, 1))
+    size = sum(p.stat().st_size for p in files)
+    return PackResult(out, len(files), size, round(time.perf_counter() - start, 1), digest)

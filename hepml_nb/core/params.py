@@ -4,12 +4,16 @@ The cell holds one literal per knob with a one-line comment; papermill's
 inspection gives the names, default sources and comments, and the literal's type
 (or an annotation such as ``n: int = 10``) is the parameter's type. The catalog adds
 a :class:`Rule` per parameter where its values are restricted (choices, a range, an
-input file), so that every check runs before a kernel starts.
+input file; :mod:`hepml_nb.core.rules`, re-exported here), so that every check runs before
+a kernel starts.
 
 Values are restricted to what JSON can hold (str, int, float, bool, None, lists and
 dicts of them): papermill writes values into the notebook as code, and only these
-types are written back as plain literals. Tuples become lists; anything else (sets,
-objects) is an error.
+types are written back as plain literals. Tuples become lists, numpy scalars and arrays
+become Python numbers and lists; anything else (sets, objects) is an error, and so is a
+string that is not UTF-8 text (a command-line byte that is not UTF-8). The elements of
+a list parameter must have the type of its default's elements (``[115.0, 135.0]``
+takes numbers).
 """
 
 from __future__ import annotations
@@ -18,22 +22,30 @@ import ast
 import difflib
 import importlib
 import math
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hepml_nb.core.errors import HepmlError, ParameterError
+from hepml_nb.core.rules import Cost, Rule, at_least, between, each, input_file, matching, one_of, size, window
 
 __all__ = [
     "Parameter",
+    "Cost",
     "Rule",
     "one_of",
     "at_least",
     "between",
     "each",
+    "size",
+    "window",
+    "matching",
     "input_file",
     "read_parameters",
+    "notebook_parameters",
     "validate_parameters",
     "coerce_value",
     "check_rules",
@@ -43,6 +55,7 @@ __all__ = [
 
 _TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple, "dict": dict}
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+_ELEMENTS = {"int": "integers", "float": "numbers", "bool": "true/false values", "str": "strings"}
 
 
 @dataclass(frozen=True)
@@ -55,116 +68,49 @@ class Parameter:
     help: str
 
 
-@dataclass(frozen=True)
-class Rule:
-    """Allowed values of a parameter, checked before any kernel starts.
-
-    Attributes
-    ----------
-    choices
-        The allowed values (compared after type conversion), or None.
-    minimum, maximum
-        Inclusive bounds of a number, or None.
-    items
-        True when the bounds/choices apply to every element of a list value.
-    validator
-        ``"module:function"`` called with the value (not None) before the run, e.g. to check that
-        an input file exists and has the right schema; it raises a :class:`HepmlError` naming the problem.
-    needs
-        Names of other parameters passed to ``validator`` as keywords (their given or default values).
-    """
-
-    choices: tuple[Any, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    items: bool = False
-    validator: str | None = None
-    needs: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """The rule in words, for ``hepml-nb params`` and error messages."""
-        parts = []
-        if self.choices is not None:
-            parts.append("one of: " + ", ".join(str(c) for c in self.choices))
-        if self.minimum is not None and self.maximum is not None:
-            parts.append(f"{self.minimum:g} to {self.maximum:g}")
-        elif self.minimum is not None:
-            parts.append(f">= {self.minimum:g}")
-        elif self.maximum is not None:
-            parts.append(f"<= {self.maximum:g}")
-        if self.validator:
-            parts.append("checked before the run")
-        text = "; ".join(parts)
-        return f"each {text}" if self.items and text else text
-
-
-def one_of(*choices: Any, items: bool = False) -> Rule:
-    """A parameter taking one of ``choices`` (each element of a list with ``items=True``)."""
-    return Rule(choices=tuple(choices), items=items)
-
-
-def at_least(minimum: float, *, items: bool = False) -> Rule:
-    """A number (or each element of a list) not below ``minimum``."""
-    return Rule(minimum=minimum, items=items)
-
-
-def between(minimum: float, maximum: float, *, items: bool = False) -> Rule:
-    """A number (or each element of a list) within ``[minimum, maximum]``."""
-    return Rule(minimum=minimum, maximum=maximum, items=items)
-
-
-def each(rule: Rule) -> Rule:
-    """``rule`` applied to every element of a list value."""
-    return Rule(rule.choices, rule.minimum, rule.maximum, True, rule.validator, rule.needs)
-
-
-def input_file(validator: str, *, needs: tuple[str, ...] = ()) -> Rule:
-    """A path parameter checked by ``validator`` (``"module:function"``) before the run when not None.
-
-    ``needs`` names parameters passed on as keywords, e.g. the number of events the run reads.
-    """
-    return Rule(validator=validator, needs=tuple(needs))
-
-
 def read_parameters(notebook: Path | str) -> dict[str, Parameter]:
-    """Parameters of ``notebook`` in the order of its ``parameters`` cell."""
-    from papermill.inspection import inspect_notebook
+    """Parameters of the notebook file ``notebook`` in the order of its ``parameters`` cell."""
+    import nbformat
 
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ParameterError(f"notebook {notebook} not found")
-    found = inspect_notebook(str(notebook))
+    return notebook_parameters(nbformat.read(notebook, as_version=4), notebook.name)
+
+
+def notebook_parameters(nb: Any, name: str = "the notebook") -> dict[str, Parameter]:
+    """Parameters of a notebook node ``nb`` (named ``name`` in messages), in the order of its ``parameters`` cell."""
+    from papermill.translators import PythonTranslator
+
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    found = {p.name: p for p in PythonTranslator.inspect(cell)} if cell is not None else {}
     if not found:
-        raise ParameterError(f"{notebook.name} has no cell tagged 'parameters' (or it is empty)")
-    _check_all_parsed(notebook, set(found))
+        raise ParameterError(f"{name} has no cell tagged 'parameters' (or it is empty)")
+    _check_all_parsed(cell, name, set(found))
     params = {}
-    for name, info in found.items():
+    for key, info in found.items():
         try:
-            default = ast.literal_eval(info["default"])
+            default = ast.literal_eval(info.default)
         except (ValueError, SyntaxError):
             raise ParameterError(
-                f"{notebook.name}: parameter {name!r} has default {info['default']!r}, which is not a "
+                f"{name}: parameter {key!r} has default {info.default!r}, which is not a "
                 "literal; the parameters cell must hold literals only"
             ) from None
-        annotated = (info.get("inferred_type_name") or "None").lower()
+        annotated = (info.inferred_type_name or "None").lower()
         type_name = annotated if annotated in _TYPES else ("any" if default is None else type(default).__name__)
-        params[name] = Parameter(name, default, type_name, (info.get("help") or "").strip())
+        params[key] = Parameter(key, default, type_name, (info.help or "").strip())
     return params
 
 
-def _check_all_parsed(notebook: Path, found: set[str]) -> None:
+def _check_all_parsed(cell: Any, name: str, found: set[str]) -> None:
     """Raise when papermill skipped an assignment of the parameters cell (it cannot parse some lines)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     for node in ast.parse(cell.source).body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         for target in targets:
             if isinstance(target, ast.Name) and target.id not in found:
                 line = cell.source.splitlines()[node.lineno - 1]
                 raise ParameterError(
-                    f"{notebook.name}: papermill cannot read parameter {target.id!r} from the line "
+                    f"{name}: papermill cannot read parameter {target.id!r} from the line "
                     f"{line.strip()!r}; write one 'name = literal  # help' per line, with no '=' in the comment"
                 )
 
@@ -201,13 +147,14 @@ def coerce_value(param: Parameter, value: Any) -> Any:
     Strings (from the command line) are parsed: ``10`` for int, ``1e-3`` for float,
     ``true``/``false`` for bool, literals (``[1, 2]``) for lists; ``none`` gives None
     for a parameter whose default is None. The result holds JSON types only
-    (tuples become lists).
+    (tuples become lists, numpy scalars and arrays Python numbers and lists). The elements
+    of a list must have the type of the default's elements (ints are taken for floats).
     """
     kind = param.type_name
     try:
         if isinstance(value, str) and kind != "str":
             value = _parse_text(kind, value)
-        return _check_type(kind, _json_value(param.name, value))
+        converted = _check_type(kind, _json_value(param.name, value))
     except ParameterError:
         raise
     except (ValueError, TypeError):
@@ -215,12 +162,62 @@ def coerce_value(param: Parameter, value: Any) -> Any:
             f"parameter {param.name!r} expects {_describe(kind)} (default {param.default!r}), "
             f"got {value!r}; {param.name}: {param.help or 'no help text'}"
         ) from None
+    return _check_elements(param, converted)
+
+
+def _element_kind(default: Any) -> str | None:
+    """The one type name (int, float, bool, str) of the elements of a list default, else None."""
+    if not isinstance(default, list) or not default:
+        return None
+    kinds = {type(v).__name__ for v in default}
+    kind = kinds.pop() if len(kinds) == 1 else "float" if kinds == {"int", "float"} else None
+    return kind if kind in ("int", "float", "bool", "str") else None
+
+
+def _check_elements(param: Parameter, value: Any) -> Any:
+    """``value`` with every element converted to the type of the default's elements (list parameters)."""
+    kind = _element_kind(param.default)
+    if kind is None or not isinstance(value, list):
+        return value
+    converted = []
+    for i, element in enumerate(value):
+        try:
+            converted.append(_check_type(kind, element))
+        except TypeError:
+            raise ParameterError(
+                f"parameter {param.name!r} expects a list of {_ELEMENTS[kind]} such as {param.default!r}, got "
+                f"{value!r} (element {i} is {element!r}); {param.name}: {param.help or 'no help text'}"
+            ) from None
+    return converted
+
+
+def _utf8(name: str, text: str) -> str:
+    """``text`` when it is UTF-8 text; ParameterError for lone surrogates (command-line bytes that are not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(
+            f"parameter {name!r} holds bytes that are not UTF-8 text ({text!r}); the notebook and params.json "
+            "are UTF-8: give the value as UTF-8 text (check the terminal's encoding, LANG=C.UTF-8)"
+        ) from None
+    return text
+
+
+def _numpy_value(value: Any) -> Any:
+    """A numpy scalar or array as Python numbers and lists (``.tolist()``), anything else unchanged."""
+    numpy = sys.modules.get("numpy")  # a numpy value can only exist when numpy is imported
+    if numpy is not None and isinstance(value, (numpy.generic, numpy.ndarray)):
+        return value.tolist()
+    return value
 
 
 def _json_value(name: str, value: Any) -> Any:
-    """``value`` with tuples as lists; ParameterError for anything JSON cannot hold."""
-    if value is None or isinstance(value, (bool, int, str)):
+    """``value`` with tuples as lists and numpy values as Python ones; ParameterError for what JSON cannot hold."""
+    value = _numpy_value(value)
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, str):
+        return _utf8(name, value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ParameterError(f"parameter {name!r} got {value!r}; give a finite number")
@@ -230,7 +227,7 @@ def _json_value(name: str, value: Any) -> Any:
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise ParameterError(f"parameter {name!r}: dict keys must be strings, got {value!r}")
-        return {k: _json_value(name, v) for k, v in value.items()}
+        return {_utf8(name, k): _json_value(name, v) for k, v in value.items()}
     raise ParameterError(
         f"parameter {name!r} got a value of type {type(value).__name__} ({value!r}); parameter values must be "
         "strings, numbers, true/false, None, or lists and dicts of them (write a set or tuple as a list [a, b])"
@@ -287,25 +284,41 @@ def validate_parameters(
 
 
 def check_rules(params: Mapping[str, Parameter], values: Mapping[str, Any], rules: Mapping[str, Rule]) -> None:
-    """Check every parameter's value (given, else its default) against its rule; ParameterError if not."""
+    """Check every parameter's value (given, else its default) against its rule; ParameterError if not.
+
+    Choices, bounds and patterns come first (on every element with ``items``), then the number and
+    order of the elements of a list, then the rule's validator (only for a value that was given).
+    """
     for name, rule in rules.items():
         if name not in params:
             raise ParameterError(f"the catalog has a rule for {name!r}, which is not a parameter of the notebook")
         value = values.get(name, params[name].default)
-        if rule.validator is not None:
-            if value is not None and name in values:
-                extra = {key: values.get(key, params[key].default) for key in rule.needs}
-                _run_validator(name, rule.validator, value, extra)
+        if value is None and rule.validator is not None:
             continue
         elements = value if rule.items and isinstance(value, list) else [value]
         for element in elements:
             _check_element(params[name], rule, element)
+        _check_list(params[name], rule, value)
+        if rule.validator is not None and name in values:
+            extra = {key: values.get(key, params[key].default) for key in rule.needs}
+            _run_validator(name, rule.validator, value, extra)
+
+
+def _refuse(param: Parameter, rule: Rule, value: Any, why: str = "") -> ParameterError:
+    return ParameterError(
+        f"parameter {param.name!r} got {value!r}; {why or 'allowed: ' + rule.describe()} ({param.name}: {param.help})"
+    )
 
 
 def _check_element(param: Parameter, rule: Rule, value: Any) -> None:
     bad = rule.choices is not None and value not in rule.choices
+    if rule.pattern is not None:
+        bad = bad or not isinstance(value, str) or re.fullmatch(rule.pattern, value) is None
     if rule.minimum is not None or rule.maximum is not None:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if number and rule.maximum is not None and value > rule.maximum and (rule.cost or rule.why):
+            why = rule.cost.estimate(value) if rule.cost else rule.why
+            raise _refuse(param, rule, value, f"at most {rule.maximum:g}: {why}")
         bad = (
             bad
             or not number
@@ -313,9 +326,18 @@ def _check_element(param: Parameter, rule: Rule, value: Any) -> None:
             or (rule.maximum is not None and value > rule.maximum)
         )
     if bad:
-        raise ParameterError(
-            f"parameter {param.name!r} got {value!r}; allowed: {rule.describe()} ({param.name}: {param.help})"
-        )
+        raise _refuse(param, rule, value)
+
+
+def _check_list(param: Parameter, rule: Rule, value: Any) -> None:
+    """The number of elements and their order (``min_items``, ``max_items``, ``increasing``) of a list value."""
+    if not isinstance(value, list):
+        return
+    short = rule.min_items is not None and len(value) < rule.min_items
+    long = rule.max_items is not None and len(value) > rule.max_items
+    unordered = rule.increasing and any(b <= a for a, b in zip(value[:-1], value[1:], strict=True))
+    if short or long or unordered:
+        raise _refuse(param, rule, value)
 
 
 def _run_validator(name: str, dotted: str, value: Any, extra: Mapping[str, Any]) -> None:

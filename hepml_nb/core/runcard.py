@@ -31,18 +31,25 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from hepml_nb._version import __version__
-from hepml_nb.core.results import atomic_output, write_json_atomic
+from hepml_nb.core.results import atomic_output, process_alive, write_json_atomic
 
 __all__ = [
     "RUN_CARD_FILE",
+    "STATUS_FILE",
+    "read_status",
+    "write_status",
     "STACK",
     "package_versions",
     "source_version",
@@ -57,6 +64,7 @@ __all__ = [
 ]
 
 RUN_CARD_FILE = "run_card.json"
+STATUS_FILE = "status.json"
 #: distributions whose versions a run card records
 STACK = (
     "hepml-nb",
@@ -225,6 +233,55 @@ def peak_child_memory() -> dict[str, Any]:
     }
 
 
+def _status_identity() -> dict[str, Any]:
+    """Who is running: process id, its start time and the host (to tell a dead run from a live one)."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "started": psutil.Process().create_time()}
+
+
+def write_status(folder: Path, status: str, **details: Any) -> None:
+    """Write ``status.json``: the status, the time, and who runs (process id, its start time, host)."""
+    write_json_atomic(
+        folder / STATUS_FILE,
+        {"status": status, "time": _dt.datetime.now().isoformat(), **_status_identity(), **details},
+    )
+
+
+def read_status(folder: Path | str) -> dict[str, Any]:
+    """``status.json`` of a run folder: ``{"status": "running" | "ok" | "failed" | "killed", ...}``.
+
+    A run still marked running whose process is gone (killed with SIGKILL, a crashed machine) is
+    reported ``killed``, and its file is updated to say so. Empty when there is no status file.
+    """
+    path = Path(folder) / STATUS_FILE
+    try:
+        status = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        return {"status": "unknown", "error": f"{STATUS_FILE} is not valid JSON"}
+    if status.get("status") == "running" and _process_gone(status):
+        status = {**status, "status": "killed", "error": "the run's process is gone: killed before it finished"}
+        try:
+            write_json_atomic(path, status)
+        except OSError:  # another user's folder: report it, leave the file
+            pass
+    return status
+
+
+def _process_gone(status: Mapping[str, Any]) -> bool:
+    if status.get("host") != socket.gethostname() or not isinstance(status.get("pid"), int):
+        return False
+    if not process_alive(status["pid"]):
+        return True
+    import psutil
+
+    try:
+        started = psutil.Process(status["pid"]).create_time()
+    except psutil.Error:
+        return False
+    return status.get("started") is not None and abs(started - float(status["started"])) > 1.0
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
@@ -333,7 +390,7 @@ def list_runs(folder: Path | str = "runs") -> list[dict[str, Any]]:
     rows = []
     for params_file in sorted(folder.rglob("params.json"), key=lambda p: p.stat().st_mtime):
         run = params_file.parent
-        params, status = _read_json(params_file), _read_json(run / "status.json")
+        params, status = _read_json(params_file), read_status(run)
         card, metrics = _read_json(run / RUN_CARD_FILE), _read_json(run / "metrics.json")
         started = _dt.datetime.fromtimestamp(params_file.stat().st_mtime).isoformat(timespec="seconds")
         rows.append(

@@ -1,16 +1,17 @@
-"""Execute a topic's notebook with papermill into a run folder.
+"""Execute a topic's notebook into a run folder: first a plan, then its launch.
 
-A run folder holds the executed notebook, ``params.json`` (the parameters it ran
-with), ``status.json`` (running / ok / failed with the cell and error),
-``metrics.json`` (written by the notebook) and its figures. Names, types and
-allowed values of the parameters are checked against the notebook's ``parameters``
-cell and the catalog's rules before any kernel starts.
+:func:`prepare_run` checks everything and starts nothing: the topic and profile, the parameters
+(names and types against the notebook's ``parameters`` cell, values against the topic's rules,
+input files), and the run folder (new, empty, or a run folder of the same topic; anything else
+only with ``force``). It reads the notebook once and returns a :class:`RunPlan`.
 
-The kernel is always the Python running this code, whatever kernel name the notebook
-stores, so a user in a venv never gets NoSuchKernel. Its kernelspec is written for
-each run into a fresh private temporary folder (mode 0700, removed afterwards), and
-the kernel talks to papermill over IPC sockets in that folder: no other local user
-can plant or reach either.
+:func:`launch` executes a plan with papermill in a private kernel (:mod:`hepml_nb.core.kernel`:
+the kernel never imports from the working folder, talks over IPC sockets in a private folder and
+may be confined by :class:`~hepml_nb.core.kernel.KernelLimits`). The run folder gets the executed
+notebook, ``params.json``, ``status.json`` (running / ok / failed with the cell and error; a run
+whose process died is reported ``killed`` by :func:`read_status`), ``run_card.json``, and what the
+notebook writes (``metrics.json``, figures). ``hepml-nb run``, sweeps, the book, student builds and
+grading all go through these two functions.
 """
 
 from __future__ import annotations
@@ -20,35 +21,56 @@ import datetime as _dt
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from hepml_nb.core.catalog import notebook_path, profile_overrides, topic_rules
-from hepml_nb.core.errors import NotebookExecutionError
-from hepml_nb.core.params import read_parameters, validate_parameters
+from hepml_nb.core.errors import NotebookExecutionError, ParameterError
+from hepml_nb.core.kernel import KernelLimits, KernelSandbox, kernel_sandbox
+from hepml_nb.core.params import notebook_parameters, validate_parameters
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
+from hepml_nb.core.runcard import STATUS_FILE, read_status, write_run_card, write_status
 from hepml_nb.core.widgets import HEADLESS_ENV
 
 __all__ = [
+    "RunPlan",
     "RunResult",
     "STATUS_FILE",
+    "PARAMS_FILE",
     "prepare_run",
+    "launch",
+    "run_environment",
     "run",
     "execute",
     "default_run_dir",
-    "private_kernel",
     "read_status",
 ]
 
-STATUS_FILE = "status.json"
-KERNEL_NAME = "hepml-nb-python"
-_ENV_LOCK = threading.Lock()
+PARAMS_FILE = "params.json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: files a run writes (a folder holding only these and the notebook is a run folder)
+_RUN_FILES = (PARAMS_FILE, STATUS_FILE, METRICS_FILE, "run_card.json", "exercises.json")
+
+
+class RunPlan(NamedTuple):
+    """A checked run, ready to launch: nothing has been started or written yet.
+
+    ``source`` is the notebook to execute (read once; the student build with ``student``),
+    ``params`` the validated parameters, ``folder`` the run folder (absolute), ``record`` extra
+    fields for ``params.json``.
+    """
+
+    topic: str
+    profile: str
+    notebook: Path
+    source: Any
+    params: dict[str, Any]
+    folder: Path
+    student: bool = False
+    record: Mapping[str, Any] = MappingProxyType({})
 
 
 class RunResult(NamedTuple):
@@ -70,79 +92,87 @@ def default_run_dir(topic: str, profile: str) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def private_kernel() -> Iterator[tuple[str, Path]]:
-    """A kernelspec running ``sys.executable``, in a fresh private folder: yields (kernel name, folder).
-
-    The folder comes from :func:`tempfile.mkdtemp` (mode 0700, unpredictable name, owned by
-    this user) and is removed afterwards; ``kernel.json`` is always written here, never
-    read from a shared location. Put ``folder`` first in ``JUPYTER_PATH`` while the kernel starts.
-    """
-    root = Path(tempfile.mkdtemp(prefix="hepml-nb-kernel-"))
+def _run_folder_topic(folder: Path) -> str | None:
+    """The topic of the run folder ``folder`` (from its ``params.json``), or None when it is not one."""
     try:
-        spec = root / "kernels" / KERNEL_NAME
-        spec.mkdir(parents=True)
-        (spec / "kernel.json").write_text(
-            json.dumps(
-                {
-                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                    "display_name": f"Python ({sys.executable})",
-                    "language": "python",
-                }
-            )
-        )
-        yield KERNEL_NAME, root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+        record = json.loads((folder / PARAMS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record.get("topic") if isinstance(record, dict) else None
 
 
-def _ipc_kernel_manager(folder: Path):
-    """A KernelManager class whose kernels use IPC sockets inside ``folder`` (no TCP ports)."""
-    from jupyter_client.manager import KernelManager
-
-    class _IPCKernelManager(KernelManager):
-        def __init__(self, **kwargs: Any):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self.ip = str(folder / "kernel")
-
-    return _IPCKernelManager
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the kernel, restoring them afterwards."""
-    with _ENV_LOCK:
-        saved = {k: os.environ.get(k) for k in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for key, old in saved.items():
-                if old is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = old
+def _check_run_folder(folder: Path, topic: str, *, force: bool) -> Path:
+    """``folder`` resolved; ParameterError when it holds files that are not a run of ``topic`` (unless force)."""
+    if folder.exists() and not folder.is_dir():
+        raise ParameterError(f"the run folder {folder} is a file; give a folder (new, or a run folder of {topic!r})")
+    if force or not folder.exists():
+        return folder.resolve()
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries or _run_folder_topic(folder) == topic:
+        return folder.resolve()
+    other = _run_folder_topic(folder)
+    what = f"a run folder of topic {other!r}" if other else f"files that are not a run: {', '.join(entries[:5])}"
+    raise ParameterError(
+        f"the run folder {folder} already holds {what}; a run would overwrite or delete them. Choose a new or "
+        f"empty folder (or a run folder of {topic!r}), or add --force (force=True) to write into it anyway"
+    )
 
 
 def prepare_run(
     topic: str,
     profile: str = "default",
     params: Mapping[str, Any] | None = None,
-) -> tuple[Path, dict[str, Any]]:
-    """Validate a run's parameters without starting anything: (notebook path, merged parameters).
+    *,
+    out: Path | str | None = None,
+    force: bool = False,
+    student: bool = False,
+    source: Any = None,
+    record: Mapping[str, Any] | None = None,
+) -> RunPlan:
+    """Check a run without starting or writing anything; return its :class:`RunPlan`.
 
-    Profile overrides come first, then ``params``; both are checked against the
-    notebook's parameters cell (names, types) and the catalog's rules (choices, ranges,
-    input files).
+    Profile overrides come first, then ``params``; both are checked against the notebook's
+    parameters cell (names, types) and the topic's rules (choices, ranges, input files). ``out``
+    is the run folder (default ``runs/<topic>/<time>-<profile>``); an existing folder must be
+    empty or a run folder of the same topic unless ``force``. ``source`` replaces the notebook
+    to execute (a notebook node with the same parameters cell, e.g. a student's submission).
+
+    Raises
+    ------
+    ParameterError
+        Unknown topic, profile or parameter, a value outside its rule, or a run folder holding
+        other files.
+    DataError
+        An input file parameter names a missing or malformed file.
     """
+    import nbformat
+
     nb_path = notebook_path(topic)
-    declared = read_parameters(nb_path)
+    nb = source if source is not None else nbformat.read(nb_path, as_version=4)
+    declared = notebook_parameters(nb, nb_path.name)
     merged = dict(profile_overrides(topic, profile))
     merged.update(params or {})
-    return nb_path, validate_parameters(
+    values = validate_parameters(
         declared, merged, notebook=f"topic {topic!r} ({nb_path.name})", rules=topic_rules(topic)
     )
+    folder = _check_run_folder(Path(out) if out is not None else default_run_dir(topic, profile), topic, force=force)
+    if student:
+        from hepml_nb.core.teaching import student_notebook
+
+        nb, _ = student_notebook(nb)
+    return RunPlan(topic, profile, nb_path, nb, values, folder, student, dict(record or {}))
+
+
+def run_environment(folder: Path) -> dict[str, str]:
+    """Environment variables of a run's kernel: its run folder, headless widgets, inline plots."""
+    return {
+        RUN_DIR_ENV: str(folder),
+        HEADLESS_ENV: "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        # OpenMP threads that sleep instead of spinning: torch and sklearn slow down many-fold
+        # when spinning threads share cores with other work (laptops, JupyterHub nodes, CI)
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
+    }
 
 
 def _first_line(source: str) -> str:
@@ -150,39 +180,129 @@ def _first_line(source: str) -> str:
     return lines[0] if lines else ""
 
 
-def _execution_error(exc: Exception, nb_path: Path, executed: Path) -> NotebookExecutionError:
+def _execution_error(exc: Exception, nb_path: Path, executed: Path, limits: KernelLimits) -> NotebookExecutionError:
     source = "\n".join("    " + line for line in (exc.source or "").splitlines()[:12])
     trace = _ANSI.sub("", "\n".join(exc.traceback or []))
     tail = "\n".join(trace.splitlines()[-8:])
+    memory = ""
+    if exc.ename == "MemoryError":
+        limit = f"the limit of {limits.memory_mib} MiB" if limits.memory_mib else "the memory of this machine"
+        memory = f"\n  the kernel ran out of memory ({limit}): use a smaller profile (--profile ci) or smaller sizes"
     return NotebookExecutionError(
         f"{nb_path.name}: the cell [{exc.exec_count}] starting {_first_line(exc.source)!r} failed with "
-        f"{exc.ename}: {exc.evalue}\n  cell source:\n{source}\n  traceback (last lines):\n{tail}\n"
+        f"{exc.ename}: {exc.evalue}{memory}\n  cell source:\n{source}\n  traceback (last lines):\n{tail}\n"
         f"  the executed notebook with the full traceback is {executed} (cell [{exc.exec_count}])"
     )
 
 
-def _write_status(folder: Path, status: str, **details: Any) -> None:
-    write_json_atomic(
-        folder / STATUS_FILE, {"status": status, "time": _dt.datetime.now().isoformat(), "pid": os.getpid(), **details}
-    )
-
-
-def read_status(folder: Path | str) -> dict[str, Any]:
-    """``status.json`` of a run folder: ``{"status": "running" | "ok" | "failed", ...}`` (empty if absent)."""
-    path = Path(folder) / STATUS_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _student_source(nb_path: Path, folder: Path) -> Path:
-    """Write the student build of ``nb_path`` (solutions removed) into ``folder``; return its path."""
+def _running_cell(executed: Path) -> tuple[int | None, str]:
+    """(execution count, first line) of the last cell papermill started in ``executed``: the one the kernel died in."""
     import nbformat
 
-    from hepml_nb.core.teaching import student_notebook
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):
+        return None, ""
+    started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return (started[-1].get("execution_count"), _first_line(started[-1].source)) if started else (None, "")
 
-    nb, _ = student_notebook(nbformat.read(nb_path, as_version=4))
-    target = folder / f"student_{nb_path.name}"
-    nbformat.write(nb, target)
-    return target
+
+def _kernel_death(exc: Exception, box: KernelSandbox, nb_path: Path, executed: Path) -> NotebookExecutionError:
+    count, first = _running_cell(executed)
+    number = f" [{count}]" if count is not None else ""
+    where = f"while running the cell{number} starting {first!r}" if first else "while starting"
+    limits = box.limits
+    if box.timed_out:
+        why = f"it was stopped after the wall-time limit of {limits.wall_seconds:g} s"
+    elif type(exc).__name__ == "CellTimeoutError":
+        why = "the cell ran longer than the per-cell timeout"
+    else:
+        limit = f" (memory limit {limits.memory_mib} MiB)" if limits.memory_mib else ""
+        why = (
+            f"it died{limit}: most often the system killed it for using too much memory; use a smaller profile "
+            "(--profile ci) or smaller sizes"
+        )
+    return NotebookExecutionError(f"{nb_path.name}: the kernel stopped {where}: {why}; see {executed}")
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` for papermill, which formats output paths with the parameters: braces doubled."""
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
+def launch(
+    plan: RunPlan,
+    *,
+    limits: KernelLimits | None = None,
+    sandbox: KernelSandbox | None = None,
+    cell_timeout: float | None = None,
+    progress: bool = False,
+    log_output: bool = False,
+) -> RunResult:
+    """Execute a :class:`RunPlan` into its folder; see the module doc.
+
+    ``limits`` confine the kernel (another user, memory, wall time, clean environment);
+    ``sandbox`` is one made by the caller with :func:`~hepml_nb.core.kernel.kernel_sandbox` and
+    :func:`run_environment` (to read its work folder afterwards), instead of a fresh one.
+    ``progress`` shows papermill's cell progress bar; ``log_output`` streams the notebook's own
+    output (prints, progress, warnings) to this process's stdout/stderr as it runs.
+
+    Raises
+    ------
+    NotebookExecutionError
+        A cell raised (the message names it), the kernel died or hit a limit.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    folder = plan.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in (METRICS_FILE, STATUS_FILE, "exercises.json"):
+        (folder / stale).unlink(missing_ok=True)
+    write_json_atomic(
+        folder / PARAMS_FILE,
+        {"topic": plan.topic, "profile": plan.profile, "student": plan.student, "parameters": plan.params}
+        | dict(plan.record),
+    )
+    write_status(folder, "running")
+    executed = folder / plan.notebook.name
+    streams = {"stdout_file": sys.stdout, "stderr_file": sys.stderr} if log_output else {}
+    with contextlib.ExitStack() as stack:
+        box = sandbox or stack.enter_context(kernel_sandbox(limits))
+        box.set_environment(**run_environment(folder))
+        try:
+            papermill.execute_notebook(
+                plan.source,
+                _literal_path(executed),
+                parameters=plan.params,
+                kernel_name=box.kernel_name,
+                progress_bar=progress,
+                cwd=None,
+                kernel_manager_class=box.manager_class(),
+                execution_timeout=cell_timeout,
+                **streams,
+            )
+        except PapermillExecutionError as exc:
+            error = _execution_error(exc, plan.notebook, executed, box.limits)
+            write_status(
+                folder, "failed", cell=exc.exec_count, cell_first_line=_first_line(exc.source), error=str(error)
+            )
+            raise error from None
+        except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+            if type(exc) is RuntimeError and "died" not in str(exc):  # jupyter_client: "Kernel died before ..."
+                write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
+                raise
+            error = _kernel_death(exc, box, plan.notebook, executed)
+            write_status(folder, "failed", error=str(error))
+            raise error from None
+        except BaseException as exc:
+            write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
+            write_run_card(folder, executed if executed.exists() else None)
+    write_status(folder, "ok")
+    return RunResult(folder, plan.params, load_metrics(folder))
 
 
 def execute(
@@ -193,70 +313,16 @@ def execute(
     progress: bool = False,
     log_output: bool = False,
     student: bool = False,
+    force: bool = False,
     **params: Any,
 ) -> RunResult:
-    """Execute ``topic``'s notebook with ``profile`` and ``params``; see :func:`run`.
+    """Plan and launch ``topic``'s notebook with ``profile`` and ``params``; see :func:`run`.
 
-    ``progress`` shows papermill's cell progress bar; ``log_output`` streams the notebook's own
-    output (prints, progress, warnings) to this process's stdout/stderr as it runs; ``student``
-    executes the student build (solutions removed: exercises are reported as not attempted).
+    ``student`` executes the student build (solutions removed: exercises are reported as not
+    attempted); ``force`` writes into an existing folder that is not a run folder of the topic.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    nb_path, merged = prepare_run(topic, profile, params)
-    folder = (Path(out) if out is not None else default_run_dir(topic, profile)).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in (METRICS_FILE, STATUS_FILE, "exercises.json"):
-        (folder / stale).unlink(missing_ok=True)
-    write_json_atomic(
-        folder / "params.json", {"topic": topic, "profile": profile, "student": student, "parameters": merged}
-    )
-    _write_status(folder, "running")
-    source = _student_source(nb_path, folder) if student else nb_path
-    executed = folder / nb_path.name
-    env = {
-        RUN_DIR_ENV: str(folder),
-        HEADLESS_ENV: "1",
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        # OpenMP threads that sleep instead of spinning: torch and sklearn slow down many-fold
-        # when spinning threads share cores with other work (laptops, JupyterHub nodes, CI)
-        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
-    }
-    streams = {"stdout_file": sys.stdout, "stderr_file": sys.stderr} if log_output else {}
-    try:
-        with private_kernel() as (kernel, kernel_dir):
-            jupyter_path = [str(kernel_dir), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
-            with _environment({**env, "JUPYTER_PATH": os.pathsep.join(jupyter_path)}):
-                papermill.execute_notebook(
-                    str(source),
-                    str(executed),
-                    parameters=merged,
-                    kernel_name=kernel,
-                    progress_bar=progress,
-                    cwd=None,
-                    kernel_manager_class=_ipc_kernel_manager(kernel_dir),
-                    **streams,
-                )
-    except PapermillExecutionError as exc:
-        error = _execution_error(exc, nb_path, executed)
-        _write_status(
-            folder,
-            "failed",
-            cell=exc.exec_count,
-            cell_first_line=_first_line(exc.source),
-            error=f"{exc.ename}: {exc.evalue}",
-        )
-        raise error from None
-    except BaseException as exc:
-        _write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
-        from hepml_nb.core.runcard import write_run_card
-
-        write_run_card(folder, executed)
-    _write_status(folder, "ok")
-    return RunResult(folder, merged, load_metrics(folder))
+    plan = prepare_run(topic, profile, params, out=out, force=force, student=student)
+    return launch(plan, progress=progress, log_output=log_output)
 
 
 def run(topic: str, profile: str = "default", out: Path | str | None = None, **params: Any) -> dict[str, Any]:
@@ -269,7 +335,8 @@ def run(topic: str, profile: str = "default", out: Path | str | None = None, **p
     profile
         ``ci``, ``default`` or ``full``: parameter overrides from the catalog.
     out
-        Run folder (default ``runs/<topic>/<time>-<profile>``).
+        Run folder (default ``runs/<topic>/<time>-<profile>``): new, empty, or a run folder of
+        the same topic.
     **params
         Parameter values, checked against the notebook's parameters cell and the catalog's rules.
 
@@ -277,7 +344,7 @@ def run(topic: str, profile: str = "default", out: Path | str | None = None, **p
     ------
     ParameterError
         Unknown topic, profile or parameter, a value of the wrong type or outside its allowed
-        values (before any kernel starts).
+        values, or an ``out`` folder holding other files (before any kernel starts).
     DataError
         An input file parameter names a missing or malformed file (before any kernel starts).
     NotebookExecutionError

@@ -8,13 +8,15 @@ reported in its row and does not stop the others.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hepml_nb.core.errors import HepmlError, ParameterError
-from hepml_nb.core.runner import default_run_dir, execute, prepare_run
+from hepml_nb.core.runner import RunPlan, default_run_dir, launch, prepare_run
 
 __all__ = ["sweep_grid", "sweep", "format_rows"]
 
@@ -35,11 +37,12 @@ def _label(point: Mapping[str, Any]) -> str:
     return "".join(c if c.isalnum() or c in "=._-" else "-" for c in text)[:120]
 
 
-def _run_point(topic: str, profile: str, folder: str, point: dict[str, Any]) -> dict[str, Any]:
-    """Run one grid point; never raises (the error goes into the row)."""
+def _run_point(plan: RunPlan, point: dict[str, Any]) -> dict[str, Any]:
+    """Launch one grid point's plan; never raises (the error goes into the row)."""
+    folder = str(plan.folder)
     try:
-        result = execute(topic, profile, folder, **point)
-        return {"params": point, "status": "ok", "run_dir": str(result.run_dir), "metrics": result.metrics}
+        result = launch(plan)
+        return {"params": point, "status": "ok", "run_dir": folder, "metrics": result.metrics}
     except HepmlError as exc:
         return {"params": point, "status": "failed", "run_dir": folder, "error": str(exc).splitlines()[0]}
     except Exception as exc:  # a crash in one run must not stop the sweep
@@ -60,29 +63,42 @@ def sweep(
     All points are validated before the cluster starts.
     """
     points = sweep_grid(grid)
-    for point in points:
-        prepare_run(topic, profile, point)
     base = Path(out) if out is not None else default_run_dir(topic, f"{profile}-sweep")
-    folders = [str((base / _label(p)).resolve()) for p in points]
+    plans = [prepare_run(topic, profile, point, out=base / _label(point)) for point in points]
     from dask.distributed import Client, LocalCluster
 
-    if scheduler:
-        client, cluster = Client(scheduler), None
-    else:
-        from hepml_nb.core.devices import cpu_threads
+    with _safe_path():  # the workers' Pythons never import from the working folder either
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            from hepml_nb.core.devices import cpu_threads
 
-        workers = n_workers or max(1, min(len(points), cpu_threads()))
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
+            workers = n_workers or max(1, min(len(points), cpu_threads()))
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futures = [
+                client.submit(_run_point, plan, point, pure=False) for plan, point in zip(plans, points, strict=True)
+            ]
+            return client.gather(futures)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+@contextlib.contextmanager
+def _safe_path() -> Iterator[None]:
+    """``PYTHONSAFEPATH=1`` while the local cluster runs: the Pythons it starts keep the working folder off sys.path."""
+    old = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
     try:
-        futures = [
-            client.submit(_run_point, topic, profile, f, p, pure=False) for f, p in zip(folders, points, strict=True)
-        ]
-        return client.gather(futures)
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if old is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = old
 
 
 def format_rows(rows: Sequence[Mapping[str, Any]], *, max_metrics: int = 6) -> str:

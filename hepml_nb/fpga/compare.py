@@ -22,9 +22,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.cache import cache_dir
+from hepml_nb.core.cache import native_dir
 from hepml_nb.core.errors import DataError
-from hepml_nb.fpga.hls import HLSBuild, _build_lock, _load_compiled, emulate
+from hepml_nb.fpga.hls import HLSBuild, compile_or_reuse, emulate
 from hepml_nb.fpga.rtl import QuantizedMLP, parse_fixed_type
 
 __all__ = [
@@ -114,8 +114,7 @@ def convert_network(
 
     model = network_to_torch(net, softmax=softmax)
     config = config if config is not None else hls_config_for(net, model)
-    root = Path(project_root) if project_root is not None else cache_dir() / "hls4ml"
-    root.mkdir(parents=True, exist_ok=True)
+    root = native_dir("hls4ml", project_root)
     key = project_key(model, config, backend="Vitis", io_type="io_parallel", part="rtl-compare", clock_period=5.0)
     project_dir = root / key
     start = time.perf_counter()
@@ -124,13 +123,7 @@ def convert_network(
         hls_model = hls4ml.converters.convert_from_pytorch_model(
             model, hls_config=config, output_dir=str(project_dir), backend="Vitis", io_type="io_parallel"
         )
-        reused = _load_compiled(hls_model, project_dir)
-        if not reused:
-            with _build_lock(root, key):
-                reused = _load_compiled(hls_model, project_dir)
-                if not reused:
-                    hls_model.compile()
-                    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+        reused = compile_or_reuse(hls_model, project_dir)
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
 
 

@@ -5,7 +5,10 @@
 weights, biases and layer outputs (accumulators are lossless, as hls4ml infers them),
 compiles it with g++ and returns a model whose ``predict`` is bit-accurate to the firmware (Duarte et al.,
 arXiv:1804.06913; Fahim et al., arXiv:2103.05579). Compiled projects are kept in the
-cache under a hash of the weights and the hls4ml configuration and reused.
+cache under a hash of the weights and the hls4ml configuration and reused. A compiled
+library is native code: it is loaded only from a folder no other user can change
+(:func:`hepml_nb.core.cache.native_dir`), so a cache shared with others gets its projects
+built in the user's own folder instead.
 
 Synthesis (latency and resource reports) needs a vendor HLS tool; :func:`find_hls_tool`
 is the guard, and :func:`synthesize` refuses to run without one.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import hashlib
 import io
 import json
@@ -29,9 +31,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.cache import cache_dir
-from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.cache import key_lock, native_dir
+from hepml_nb.core.errors import DataError, OutputError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+from hepml_nb.core.trust import is_private
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "hls_config",
     "project_key",
     "convert_tagger",
+    "compile_or_reuse",
     "emulate",
     "synthesize",
 ]
@@ -272,24 +276,44 @@ def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str
 
 
 def _project_root(project_root: Path | str | None) -> Path:
-    root = Path(project_root) if project_root is not None else cache_dir() / "hls4ml"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where projects are built and loaded: ``project_root`` or the cache's ``hls4ml``, when private."""
+    return native_dir("hls4ml", project_root)
 
 
 def _load_compiled(hls_model, project_dir: Path) -> bool:
-    """Link an already compiled library into ``hls_model``; False when there is none.
+    """Link an already compiled library into ``hls_model``; False when there is none or it is not private.
 
     The library reads its weights from the absolute path it was built in, so a project
-    copied or moved elsewhere (a cache copied into an image) is rebuilt, not reused.
+    copied or moved elsewhere (a cache copied into an image) is rebuilt, not reused. A
+    library another user could have written (:func:`hepml_nb.core.trust.is_private`, checked
+    up to the project root) is never loaded.
     """
     libs = sorted((project_dir / "firmware").glob("*.so"))
     marker = project_dir / ".compiled"
     if not marker.exists() or len(libs) != 1 or marker.read_text().strip() != str(project_dir.resolve()):
         return False
+    if not is_private(libs[0], project_dir.parent):
+        return False
     # hls4ml has no public "load compiled library" call; compile() would rebuild for ~10 s.
     hls_model._top_function_lib = ctypes.cdll.LoadLibrary(str(libs[0]))
     return True
+
+
+def compile_or_reuse(hls_model, project_dir: Path) -> bool:
+    """Load the compiled library of ``project_dir`` (private, see :func:`_load_compiled`) or compile it.
+
+    Builds hold a lock per project, so two runs never write one folder at once; returns
+    True when an existing library was reused (a read-only warmed folder works too).
+    """
+    if _load_compiled(hls_model, project_dir):
+        return True
+    with _build_lock(project_dir.parent, project_dir.name):
+        if _load_compiled(hls_model, project_dir):  # built meanwhile by another run?
+            return True
+        shutil.rmtree(project_dir, ignore_errors=True)
+        hls_model.compile()
+        (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+    return False
 
 
 def convert_tagger(
@@ -310,7 +334,9 @@ def convert_tagger(
     """Convert ``model`` with hls4ml, compile it with g++ (or reuse a compiled project) and return it.
 
     The project folder is ``<project_root>/<key>`` (default root: the hepml-nb cache,
-    ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration.
+    ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration. Where
+    another user could change that root, projects go to the user's own private folder
+    (:func:`hepml_nb.core.cache.native_dir`; a notice says so).
     ``clock_period`` is in ns (5 ns = 200 MHz); it matters only for synthesis.
     """
     with needs_extra("fpga"):
@@ -343,29 +369,21 @@ def convert_tagger(
             part=part,
             clock_period=clock_period,
         )
-        reused = _load_compiled(hls_model, project_dir)  # a read-only warmed cache works too
-        if not reused:
-            with _build_lock(root, key):
-                reused = _load_compiled(hls_model, project_dir)  # built meanwhile by another run?
-                if not reused:
-                    shutil.rmtree(project_dir, ignore_errors=True)
-                    hls_model.compile()
-                    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+        reused = compile_or_reuse(hls_model, project_dir)
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
 
 
 @contextlib.contextmanager
 def _build_lock(root: Path, key: str):
-    """Exclusive lock for building project ``key``, so two runs never write the same folder at once."""
-    try:
-        handle = open(root / f"{key}.lock", "w")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write hls4ml projects under {root} ({exc.strerror}); set HEPML_NB_CACHE "
-            "to a writable folder or pass project_root="
-        ) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Exclusive lock for building project ``key`` (:func:`hepml_nb.core.cache.key_lock`, no link followed)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(key_lock(root, key))
+        except OutputError as exc:
+            raise DataError(
+                f"cannot write hls4ml projects under {root} ({exc}); set HEPML_NB_CACHE "
+                "to a writable folder or pass project_root="
+            ) from None
         yield
 
 

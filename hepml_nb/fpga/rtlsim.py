@@ -203,7 +203,7 @@ def _testbench(design: RTLDesign, X: np.ndarray, tag: str, cycles: int, *, dump:
     ibits, ifrac, _ = io_layout(comb.inp_qint)
     obits, *_ = io_layout(comb.out_qint)
     digest = hashlib.sha256(X.tobytes() + f"{cycles}{dump}".encode()).hexdigest()[:12]
-    work = design.path / "sim" / f"{tag}-{digest}"
+    work = design.trusted_path("simulated") / "sim" / f"{tag}-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
     (work / "tb.v").write_text(

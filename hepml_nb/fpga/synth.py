@@ -5,6 +5,8 @@ CARRY4 — Yosys 0.23 has no CARRY8 — FDRE, DSP48E2) and counts the mapped cel
 tools give no timing for Xilinx parts, so a real Fmax comes from ``place_and_route``:
 ``synth_ecp5`` then ``nextpnr-ecp5`` (its timing analysis after routing). Every result
 is cached under the design hash; a synthesis of the 16-64-32-32-5 tagger takes minutes.
+A cached report (plain JSON) is read wherever the design lies; the tools run only in a
+design folder no other user can change (:meth:`~hepml_nb.fpga.rtl.RTLDesign.trusted_path`).
 """
 
 from __future__ import annotations
@@ -152,6 +154,7 @@ def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float 
         saved = json.loads(cached.read_text())
         return _group(saved["cells"], family, saved["seconds"], True)
     yosys = require_tool("yosys")
+    folder = design.trusted_path("synthesised") / folder.name  # the tools write here
     folder.mkdir(exist_ok=True)
     script = (
         f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
@@ -218,6 +221,7 @@ def place_and_route(
             True,
         )
     yosys, nextpnr = require_tool("yosys"), require_tool("nextpnr-ecp5")
+    folder = design.trusted_path("placed and routed") / folder.name  # the tools write here
     folder.mkdir(exist_ok=True)
     script = (
         f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
