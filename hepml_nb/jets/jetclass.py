@@ -17,8 +17,14 @@ The inputs are the project's own: :func:`hepml_nb.jets.io.load_jets` with the mo
 variables, standardisation and clipping. Two conventions differ and do not change a score:
 weaver pads with copies of the jet's particles (``pad_mode: wrap``) and the project with
 zeros (both networks mask the padding); weaver keeps the first 128 particles in the file's
-order and the project the 128 of highest pT (the same for files sorted by pT, as JetClass's
-and the project's are; the networks do not depend on the order of the particles).
+order, the project the 128 of highest pT: the same particles in files sorted by decreasing pT, as
+the project writes them (JetClass's look sorted too), and the networks do not depend on the
+order of the particles.
+
+weaver-core 0.5 changed its ParT layer (no reordering of the attention output's channels), so it
+computes another function from the published ParT files (trained with weaver-core <= 0.4, whose
+``torch.nn.MultiheadAttention`` keys ``attn.in_proj_weight`` they carry); :func:`load_jetclass`
+reads the layout from those keys and reproduces the one the weights were trained with.
 
 The files are never shipped or downloaded: a user passes the path of their copy.
 """
