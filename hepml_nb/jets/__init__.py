@@ -3,7 +3,8 @@
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`): ``import hepml_nb.jets``
 imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``, ``features``,
 ``substructure``, ``datasets``, ``models``, ``transformer`` (Particle Transformer), ``training``,
-``baseline``, ``evaluation``, ``export``, ``pretrained``, ``plots`` and ``exercises``.
+``baseline``, ``evaluation``, ``export``, ``pretrained``, ``jetclass`` (the published JetClass models),
+``plots`` and ``exercises``.
 Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
@@ -22,6 +23,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "plots",
         "exercises",
         "pretrained",
+        "jetclass",
         "substructure",
     ),
     attributes={
