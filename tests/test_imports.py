@@ -30,7 +30,7 @@ def _type_checking(node: ast.AST) -> bool:
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
-    """The hepml_nb modules ``module`` imports (names resolved: ``from hepml_nb.x import y`` is x.y if y is a module)."""
+    """The hepml_nb modules ``module`` imports; ``from hepml_nb.x import y`` counts as x.y when y is a module."""
     found: set[str] = set()
     todo = [tree]
     while todo:
