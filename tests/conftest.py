@@ -104,7 +104,7 @@ def ci_run(tmp_path_factory):
     import contextlib
     import io
 
-    from hepml_nb.core.runner import execute
+    from hepml_nb.course.runner import execute
 
     done: dict[str, tuple[Path, dict] | BaseException] = {}
     base = tmp_path_factory.mktemp("ci_runs")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from hepml_nb.cli import flatten_metrics, main
+from hepml_nb.course.cli import flatten_metrics, main
 
 
 def test_list_shows_every_topic(capsys):

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from conftest import write_notebook
 
-from hepml_nb.cli import main
 from hepml_nb.core.cache import cached_arrays, cached_file
 from hepml_nb.core.errors import NotebookExecutionError, OutputError, ParameterError
-from hepml_nb.core.kernel import KERNEL_NAME
-from hepml_nb.core.params import check_injection, read_parameters, validate_parameters
 from hepml_nb.core.results import TMP_TAG, atomic_output, remove_stale_temporaries
-from hepml_nb.core.runner import execute, read_status
+from hepml_nb.course.cli import main
+from hepml_nb.course.kernel import KERNEL_NAME
+from hepml_nb.course.params import check_injection, read_parameters, validate_parameters
+from hepml_nb.course.runner import execute, read_status
 
 INJECTION = '(\'"; import pathlib; pathlib.Path(MARKER).write_text("pwned"); x="\',)'
 

@@ -484,7 +484,7 @@ def test_load_jets_rejects_bad_values_naming_file_branch_and_entry(tmp_path, par
 
 
 def test_prepare_run_rejects_nan_jets_before_the_kernel(tmp_path):
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     path = _file_with(tmp_path / "nan.root", part={("pz", 0, 0): np.nan})
     with pytest.raises(DataError, match=r"parameter 'data_path': jet file .*nan\.root: branch 'part_pz' is nan"):

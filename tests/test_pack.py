@@ -1,4 +1,4 @@
-"""The offline school pack (hepml_nb.core.pack, `hepml-nb pack`)."""
+"""The offline school pack (hepml_nb.course.pack, `hepml-nb pack`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from hepml_nb.core.catalog import TOPICS
 from hepml_nb.core.errors import OutputError
-from hepml_nb.core.pack import MANIFEST, build_pack, frozen_constraints, verify_manifest, write_manifest
+from hepml_nb.course.catalog import TOPICS
+from hepml_nb.course.pack import MANIFEST, build_pack, frozen_constraints, verify_manifest, write_manifest
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_frozen_constraints_pin_installed_versions_without_hepml_nb():
 
 
 def test_pack_command_quick_pack(tmp_path, capsys):
-    from hepml_nb.cli import main
+    from hepml_nb.course.cli import main
 
     assert main(["pack", "--out", str(tmp_path / "p"), "--no-wheels", "--no-site"]) == 0
     assert "school pack in" in capsys.readouterr().out
@@ -205,7 +205,7 @@ def test_build_pack_force_replaces_a_previous_pack(pack, tmp_path):
 
 
 def test_pack_command_prints_the_manifest_sha256(tmp_path, capsys):
-    from hepml_nb.cli import main
+    from hepml_nb.course.cli import main
 
     assert main(["pack", "--out", str(tmp_path / "p"), "--no-wheels", "--no-site"]) == 0
     assert f"MANIFEST.sha256 sha256: {_manifest_sha256(tmp_path / 'p')}" in capsys.readouterr().out

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
-__all__ = ["TrainingHistory"]
+__all__ = ["TrainingHistory", "TrainResult"]
 
 
 @dataclass
@@ -96,3 +96,27 @@ class TrainingHistory:
         import pandas as pd
 
         return pd.DataFrame(self.records, columns=[self.step, *self.names])
+
+
+class TrainResult(NamedTuple):
+    """What every training function returns: the trained model and how its training went.
+
+    Attributes
+    ----------
+    model
+        The trained model (in eval mode).
+    history
+        Losses and metrics per epoch or iteration.
+    seconds
+        Wall time of the training [s].
+    best_epoch
+        The epoch whose weights the model holds, when the best one was kept (early stopping).
+    per_second
+        Training examples (jets, showers) seen per second, where the loop counts them.
+    """
+
+    model: Any
+    history: TrainingHistory
+    seconds: float = 0.0
+    best_epoch: int | None = None
+    per_second: float | None = None

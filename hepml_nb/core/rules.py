@@ -1,8 +1,8 @@
 """Rules for a parameter's values: choices, ranges, sizes with their cost, windows, patterns, input files.
 
-The catalog gives each restricted parameter of a topic a :class:`Rule`, built with the small
+Each topic's spec module gives each restricted parameter a :class:`Rule`, built with the small
 constructors here (:func:`one_of`, :func:`between`, :func:`size`, :func:`window`,
-:func:`matching`, :func:`input_file`); :func:`hepml_nb.core.params.check_rules` checks the
+:func:`matching`, :func:`input_file`); :func:`hepml_nb.course.params.check_rules` checks the
 values against them before any kernel starts. A size rule carries a :class:`Cost` (the memory
 or time one unit takes), so that a value above its maximum is refused with what it would need.
 """
@@ -10,6 +10,7 @@ or time one unit takes), so that a value above its maximum is refused with what 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,8 +79,9 @@ class Rule:
     items
         True when the bounds/choices/pattern apply to every element of a list value.
     validator
-        ``"module:function"`` called with the value (not None) before the run, e.g. to check that
-        an input file exists and has the right schema; it raises a :class:`HepmlError` naming the problem.
+        A function called with the value (not None) before the run, e.g. to check that an input file
+        exists and has the right schema; it raises a :class:`HepmlError` naming the problem. A topic's
+        spec module gives a function that imports the topic's heavy code only when called.
     needs
         Names of other parameters passed to ``validator`` as keywords (their given or default values).
     min_items, max_items
@@ -98,7 +100,7 @@ class Rule:
     minimum: float | None = None
     maximum: float | None = None
     items: bool = False
-    validator: str | None = None
+    validator: Callable[..., Any] | None = None
     needs: tuple[str, ...] = ()
     min_items: int | None = None
     max_items: int | None = None
@@ -181,14 +183,14 @@ def window(low: float, high: float, *, increasing: bool = True) -> Rule:
     return Rule(minimum=low, maximum=high, items=True, min_items=2, max_items=2, increasing=increasing)
 
 
-def matching(pattern: str, form: str, *, validator: str | None = None) -> Rule:
+def matching(pattern: str, form: str, *, validator: Callable[..., Any] | None = None) -> Rule:
     """A string matching ``pattern`` in full (``form`` says it in words), then checked by ``validator``."""
     re.compile(pattern)
     return Rule(pattern=pattern, form=form, validator=validator)
 
 
-def input_file(validator: str, *, needs: tuple[str, ...] = ()) -> Rule:
-    """A path parameter checked by ``validator`` (``"module:function"``) before the run when not None.
+def input_file(validator: Callable[..., Any], *, needs: tuple[str, ...] = ()) -> Rule:
+    """A path parameter checked by ``validator`` before the run when not None.
 
     ``needs`` names parameters passed on as keywords, e.g. the number of events the run reads.
     """

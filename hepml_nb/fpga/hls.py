@@ -35,6 +35,7 @@ from hepml_nb.core.cache import key_lock, native_dir
 from hepml_nb.core.errors import DataError, OutputError, ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.trust import is_private
+from hepml_nb.fpga.names import STRATEGIES, SYNTHESIS_MODES
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
@@ -62,9 +63,7 @@ __all__ = [
 
 HLS_TOOLS = {"vitis-run": "Vitis", "vivado_hls": "Vivado"}  # the commands hls4ml 1.3 runs, and their backend
 BACKENDS = ("Vitis", "Vivado")
-STRATEGIES = ("Latency", "Resource")
 IO_TYPES = ("io_parallel", "io_stream")
-SYNTHESIS_MODES = ("auto", "always", "never")
 DEFAULT_PART = "xcvu9p-flgb2104-2-e"  # Virtex UltraScale+ VU9P, the part of arXiv:2006.10159
 SOFTMAX_TABLE_SIZE = 4096
 SOFTMAX_TABLE_TYPE = "ap_fixed<18,8,AP_RND,AP_SAT>"

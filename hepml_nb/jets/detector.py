@@ -35,10 +35,10 @@ import awkward as ak
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets.names import DETECTORS
 
 __all__ = ["DETECTORS", "DetectorSpec", "SPECS", "check_detector", "detector_response", "apply_detector"]
 
-DETECTORS = ("none", "cms-like", "atlas-like")
 CARDS_VERSION = "Delphes 3.5.1-16 (commit 0ee14ba7add6)"
 #: columns of a particle batch (flat numpy arrays); v* is the production vertex in mm
 COLUMNS = ("px", "py", "pz", "e", "pid", "charge", "vx", "vy", "vz")

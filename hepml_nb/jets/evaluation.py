@@ -18,6 +18,8 @@ import pandas as pd
 from hepml_nb.core.metrics import (
     bootstrap_auc,
     bootstrap_rejection,
+    compare_intervals,
+    compare_values,
     format_rejection,
     rejection_interval,
     rejection_summary,
@@ -189,6 +191,14 @@ def signal_vs_background(
     return (labels[keep] == signal).astype(int), p_s / np.maximum(p_s + p_b, 1e-30)
 
 
+_VERDICT_WORDS = {
+    "higher than": "beats",
+    "lower than": "is below",
+    "compatible with": "is compatible with",
+    "not comparable with": "cannot be compared (no bootstrap uncertainty) with",
+}
+
+
 def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
     """One sentence per tagger of a :func:`compare_taggers` table: does it beat ``baseline``?
 
@@ -207,16 +217,8 @@ def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
         if name == baseline:
             continue
         diff, err = row["auc"] - base["auc"], float(np.hypot(row["auc_err"], base["auc_err"]))
-        if not np.isfinite(err) or err == 0:
-            word = "cannot be compared (no bootstrap uncertainty) with"
-        elif diff > n_sigma * err:
-            word = "beats"
-        elif diff < -n_sigma * err:
-            word = "is below"
-        else:
-            word = "is compatible with"
-        low, high = float(row["rej50_low"]), float(row["rej50_high"])
-        rejection = "higher than" if low > base_high else "lower than" if high < base_low else "compatible with"
+        word = _VERDICT_WORDS[compare_values(row["auc"], row["auc_err"], base["auc"], base["auc_err"], n_sigma=n_sigma)]
+        rejection = compare_intervals(float(row["rej50_low"]), float(row["rej50_high"]), base_low, base_high)
         lines.append(
             f"{name} {word} the {baseline} in AUC: {row['auc']:.4f} vs {base['auc']:.4f} "
             f"(difference {diff:+.4f} +/- {err:.4f}); its 1/eps_B at 50 % is {rejection} the baseline's: "

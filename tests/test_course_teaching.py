@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hepml_nb.core.catalog import notebook_path, notebooks_dir
 from hepml_nb.core.errors import DataError
-from hepml_nb.core.teaching import solution_names, strip_solutions, student_notebook, write_student_notebooks
+from hepml_nb.course.catalog import notebook_path, notebooks_dir
+from hepml_nb.course.teaching import solution_names, strip_solutions, student_notebook, write_student_notebooks
 
 ALL_NOTEBOOKS = sorted(Path(p) for p in glob.glob(str(notebooks_dir() / "*.ipynb")))
 
@@ -163,7 +163,7 @@ SMALL_SETUP = {"n_events": 2, "check_fpga": False, "fail_on_error": False}
 @pytest.mark.slow
 def test_student_setup_notebook_runs_under_papermill(tmp_path):
     """papermill (through the runner's student mode) stops at the first error whatever the tags say."""
-    from hepml_nb.core.runner import execute
+    from hepml_nb.course.runner import execute
 
     result = execute("setup", "ci", tmp_path / "run", student=True, **SMALL_SETUP)
     executed = nbformat.read(result.run_dir / notebook_path("setup").name, as_version=4)
@@ -174,7 +174,7 @@ def test_student_setup_notebook_runs_under_papermill(tmp_path):
 def test_student_setup_notebook_runs_under_nbclient(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
-    from hepml_nb.core.runner import private_kernel
+    from hepml_nb.course.runner import private_kernel
 
     nb = nbformat.read(_student_setup(tmp_path), as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

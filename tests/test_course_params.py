@@ -2,7 +2,7 @@ import pytest
 from conftest import write_notebook
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.params import Parameter, coerce_value, format_parameters, read_parameters, validate_parameters
+from hepml_nb.course.params import Parameter, coerce_value, format_parameters, read_parameters, validate_parameters
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_coerce_value_checks_list_elements_against_the_default(params):
 
 
 def test_check_rules_windows_sizes_and_patterns(tmp_path):
-    from hepml_nb.core.params import Cost, check_rules, matching, size, window
+    from hepml_nb.course.params import Cost, check_rules, matching, size, window
 
     nb = write_notebook(
         tmp_path / "w.ipynb",

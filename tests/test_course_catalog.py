@@ -2,9 +2,10 @@
 
 import pytest
 
-from hepml_nb.core.catalog import TOPICS, check_device_name, notebook_path
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.params import check_rules, read_parameters
+from hepml_nb.core.topics import check_device_name
+from hepml_nb.course.catalog import TOPICS, discover_topics, notebook_path
+from hepml_nb.course.params import check_rules, read_parameters
 
 
 @pytest.mark.parametrize("topic", list(TOPICS))
@@ -17,28 +18,38 @@ def test_rules_name_real_parameters_and_accept_the_defaults(topic):
         check_rules(params, dict(profile), {k: r for k, r in rules.items() if r.validator is None})
 
 
-def test_choices_equal_the_library_constants():
-    from hepml_nb.fpga.hls import STRATEGIES, SYNTHESIS_MODES
-    from hepml_nb.jets.baseline import BASELINES
-    from hepml_nb.jets.datasets import TASKS
-    from hepml_nb.jets.detector import DETECTORS
-    from hepml_nb.jets.features import FEATURE_SETS
-    from hepml_nb.jets.models import TAGGERS
-    from hepml_nb.qml.events import BACKGROUNDS
-    from hepml_nb.qml.features import PREPARE_METHODS
-    from hepml_nb.qml.kernels import ENTANGLEMENTS
+def test_catalog_assembles_the_spec_of_every_topic_package():
+    from hepml_nb.calo.spec import TOPIC as calo
+    from hepml_nb.jets.spec import TOPIC as jets
 
-    rules = {key: topic.rules for key, topic in TOPICS.items()}
-    assert rules["particlenet"]["taggers"].choices == TAGGERS and rules["particlenet"]["taggers"].items
-    assert set(rules["particlenet"]["task"].choices) == set(TASKS)
-    assert set(rules["particlenet"]["detector"].choices) == set(DETECTORS)
-    assert set(rules["particlenet"]["feature_set"].choices) == set(FEATURE_SETS)
-    assert rules["particlenet"]["baseline_kind"].choices == BASELINES
-    assert rules["qml"]["backgrounds"].choices == BACKGROUNDS
-    assert rules["qml"]["feature_method"].choices == PREPARE_METHODS
-    assert rules["qml"]["entanglement"].choices == ENTANGLEMENTS
-    assert rules["fpga"]["strategy"].choices == STRATEGIES
-    assert rules["fpga"]["run_synthesis"].choices == SYNTHESIS_MODES
+    assert list(TOPICS) == ["setup", "particlenet", "qml", "calogan", "fpga"]
+    assert TOPICS["particlenet"] is jets and TOPICS["calogan"] is calo
+
+
+def test_a_new_topic_is_its_package_and_spec(tmp_path, monkeypatch):
+    package = tmp_path / "toyhep"
+    (package / "optics").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "optics" / "__init__.py").write_text("")
+    (package / "optics" / "spec.py").write_text(
+        "from hepml_nb.core.rules import between\nfrom hepml_nb.core.topics import topic\n"
+        "TOPIC = topic('optics', '05_optics.ipynb', 'Optics', 'lenses', rules={'focus': between(0, 1)})\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import toyhep
+
+    found = discover_topics(toyhep)
+    assert list(found) == ["optics"] and found["optics"].rules["focus"].maximum == 1
+
+
+def test_spec_modules_import_no_heavy_package():
+    import subprocess
+    import sys
+
+    heavy = ("torch", "uproot", "qiskit", "h5py", "hls4ml", "awkward", "pythia8mc")
+    code = f"import sys; from hepml_nb.course.catalog import TOPICS; print(sorted(set({heavy}) & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("name", ["auto", "cpu", "cuda", "cuda:1"])
@@ -77,14 +88,14 @@ def test_check_device_name_rejects_others():
     ],
 )
 def test_catalog_rules_refuse_malformed_values(topic, name, value, match):
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     with pytest.raises(ParameterError, match=match):
         prepare_run(topic, "ci", {name: value})
 
 
 def test_catalog_rules_accept_hls4ml_precisions_with_modes():
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     merged = prepare_run("fpga", "ci", {"reference_precision": "ap_fixed<16, 6, AP_RND_CONV, AP_SAT>"}).params
     assert merged["reference_precision"] == "ap_fixed<16, 6, AP_RND_CONV, AP_SAT>"
@@ -123,7 +134,7 @@ SIZES = {
 
 @pytest.mark.parametrize("topic,name", [(t, n) for t, names in SIZES.items() for n in names])
 def test_catalog_sizes_have_an_upper_bound_with_their_cost(topic, name):
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     params = read_parameters(notebook_path(topic))
     value = [10**12] if params[name].type_name == "list" else 10**12
@@ -138,7 +149,7 @@ def test_catalog_sizes_have_an_upper_bound_with_their_cost(topic, name):
 
 
 def test_catalog_size_message_states_the_memory_needed():
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     with pytest.raises(ParameterError, match=r"1e\+12 jets would need about [0-9.]+ PiB of memory"):
         prepare_run("particlenet", "ci", {"n_jets_per_class": 10**12})
@@ -146,7 +157,7 @@ def test_catalog_size_message_states_the_memory_needed():
 
 def test_prepare_run_takes_numpy_numbers_as_python_numbers():
     np = pytest.importorskip("numpy")
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     merged = prepare_run("qml", "ci", {"alpha": np.float64(0.7), "n_test": np.int64(60)}).params
     assert merged["alpha"] == 0.7 and type(merged["alpha"]) is float and type(merged["n_test"]) is int

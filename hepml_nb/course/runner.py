@@ -5,9 +5,9 @@
 input files), and the run folder (new, empty, or a run folder of the same topic; anything else
 only with ``force``). It reads the notebook once and returns a :class:`RunPlan`.
 
-:func:`launch` executes a plan with papermill in a private kernel (:mod:`hepml_nb.core.kernel`:
+:func:`launch` executes a plan with papermill in a private kernel (:mod:`hepml_nb.course.kernel`:
 the kernel never imports from the working folder, talks over IPC sockets in a private folder and
-may be confined by :class:`~hepml_nb.core.kernel.KernelLimits`). The run folder gets the executed
+may be confined by :class:`~hepml_nb.course.kernel.KernelLimits`). The run folder gets the executed
 notebook, ``params.json``, ``status.json`` (running / ok / failed with the cell and error; a run
 whose process died is reported ``killed`` by :func:`read_status`), ``run_card.json``, and what the
 notebook writes (``metrics.json``, figures). ``hepml-nb run``, sweeps, the book, student builds and
@@ -27,13 +27,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from hepml_nb.core.catalog import notebook_path, profile_overrides, topic_rules
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
-from hepml_nb.core.kernel import KernelLimits, KernelSandbox, kernel_sandbox
-from hepml_nb.core.params import notebook_parameters, validate_parameters
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
-from hepml_nb.core.runcard import STATUS_FILE, read_status, write_run_card, write_status
 from hepml_nb.core.widgets import HEADLESS_ENV
+from hepml_nb.course.catalog import notebook_path, profile_overrides, topic_rules
+from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
+from hepml_nb.course.params import notebook_parameters, validate_parameters
+from hepml_nb.course.runcard import STATUS_FILE, read_status, write_run_card, write_status
 
 __all__ = [
     "RunPlan",
@@ -157,7 +157,7 @@ def prepare_run(
     )
     folder = _check_run_folder(Path(out) if out is not None else default_run_dir(topic, profile), topic, force=force)
     if student:
-        from hepml_nb.core.teaching import student_notebook
+        from hepml_nb.course.teaching import student_notebook
 
         nb, _ = student_notebook(nb)
     return RunPlan(topic, profile, nb_path, nb, values, folder, student, dict(record or {}))
@@ -242,7 +242,7 @@ def launch(
     """Execute a :class:`RunPlan` into its folder; see the module doc.
 
     ``limits`` confine the kernel (another user, memory, wall time, clean environment);
-    ``sandbox`` is one made by the caller with :func:`~hepml_nb.core.kernel.kernel_sandbox` and
+    ``sandbox`` is one made by the caller with :func:`~hepml_nb.course.kernel.kernel_sandbox` and
     :func:`run_environment` (to read its work folder afterwards), instead of a fresh one.
     ``progress`` shows papermill's cell progress bar; ``log_output`` streams the notebook's own
     output (prints, progress, warnings) to this process's stdout/stderr as it runs.

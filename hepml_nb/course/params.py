@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import ast
 import difflib
-import importlib
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -340,9 +339,7 @@ def _check_list(param: Parameter, rule: Rule, value: Any) -> None:
         raise _refuse(param, rule, value)
 
 
-def _run_validator(name: str, dotted: str, value: Any, extra: Mapping[str, Any]) -> None:
-    module, _, function = dotted.partition(":")
-    check = getattr(importlib.import_module(module), function)
+def _run_validator(name: str, check: Callable[..., Any], value: Any, extra: Mapping[str, Any]) -> None:
     try:
         check(value, **extra)
     except HepmlError as exc:

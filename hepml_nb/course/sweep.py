@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hepml_nb.core.errors import HepmlError, ParameterError
-from hepml_nb.core.runner import RunPlan, default_run_dir, launch, prepare_run
+from hepml_nb.course.runner import RunPlan, default_run_dir, launch, prepare_run
 
 __all__ = ["sweep_grid", "sweep", "format_rows"]
 

@@ -6,7 +6,7 @@
   wheels (``pip wheel`` with the versions installed here as constraints, so the pack holds the stack
   that was tested here, CPU torch included when that is what is installed); ``wheels=False`` leaves it out;
 - ``notebooks/`` and ``student/``: the notebooks and their student builds; ``tutorials/``: the guides;
-- ``site/``: the tutorial website (:func:`hepml_nb.core.book.build_book`); ``site=False`` leaves it out;
+- ``site/``: the tutorial website (:func:`hepml_nb.course.book.build_book`); ``site=False`` leaves it out;
 - ``cache/``: a copy of the warmed data cache (:func:`hepml_nb.core.cache.cache_dir`), when asked;
 - ``MANIFEST.sha256`` (``sha256sum`` format, every file) and ``pack.json`` (versions, platform);
 - ``install.sh`` (Linux: bash 4, coreutils): prints the sha256 of ``MANIFEST.sha256`` (compare it with the
@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hepml_nb._version import __version__
-from hepml_nb.core.catalog import TOPICS, notebook_path
 from hepml_nb.core.errors import HepmlError, OutputError
+from hepml_nb.course.catalog import TOPICS, notebook_path
 
 __all__ = [
     "PackResult",
@@ -227,7 +227,7 @@ def _wheelhouse(target: Path, *, extras: str = "all") -> None:
 
 
 def _copy_notebooks(target: Path) -> None:
-    from hepml_nb.core.teaching import write_student_notebooks
+    from hepml_nb.course.teaching import write_student_notebooks
 
     paths = [notebook_path(key) for key in TOPICS]
     target.mkdir(parents=True)
@@ -274,7 +274,7 @@ def build_pack(
             )
         shutil.copytree(source, out / "cache", ignore=shutil.ignore_patterns("*.lock", ".*.tmp*"))
     if site:
-        from hepml_nb.core.book import build_book
+        from hepml_nb.course.book import build_book
 
         build_book(out / "site", profile=site_profile, build_dir=build_dir)
         (out / "site" / ".hepml-book-stamp.json").unlink(missing_ok=True)

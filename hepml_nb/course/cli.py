@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from hepml_nb._version import __version__
-from hepml_nb.core.catalog import PROFILES, TOPICS, get_topic, notebook_path
 from hepml_nb.core.errors import DataError, HepmlError, ParameterError
+from hepml_nb.course.catalog import PROFILES, TOPICS, get_topic, notebook_path
 
 __all__ = ["main", "flatten_metrics"]
 
@@ -46,8 +46,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_list_runs(args: argparse.Namespace) -> int:
-    from hepml_nb.core.kernel import remove_stale_kernel_folders
-    from hepml_nb.core.runcard import format_runs, list_runs
+    from hepml_nb.course.kernel import remove_stale_kernel_folders
+    from hepml_nb.course.runcard import format_runs, list_runs
 
     remove_stale_kernel_folders()  # left behind by runs killed with SIGKILL
     if not Path(args.runs).is_dir():
@@ -58,7 +58,7 @@ def _cmd_list_runs(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from hepml_nb.core.params import format_parameters, read_parameters
+    from hepml_nb.course.params import format_parameters, read_parameters
 
     topic = get_topic(args.topic)
     print(f"parameters of {topic.key} ({topic.notebook}):\n")
@@ -71,7 +71,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _run_one(plan: Any, args: argparse.Namespace) -> int:
-    from hepml_nb.core.runner import launch
+    from hepml_nb.course.runner import launch
 
     result = launch(plan, log_output=not args.quiet)
     print(f"{plan.topic}: finished, results in {result.run_dir}")
@@ -93,7 +93,7 @@ def _print_exercises(folder: Path) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     topics = list(TOPICS) if args.topic == "all" else [get_topic(args.topic).key]
     params = dict(args.param or [])
@@ -123,7 +123,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from hepml_nb.core.sweep import format_rows, sweep
+    from hepml_nb.course.sweep import format_rows, sweep
 
     grid: dict[str, list[str]] = {}
     for name, *values in args.param or []:
@@ -143,7 +143,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_student(args: argparse.Namespace) -> int:
-    from hepml_nb.core.teaching import write_student_notebooks
+    from hepml_nb.course.teaching import write_student_notebooks
 
     if args.notebook == "all":
         paths = [notebook_path(key) for key in TOPICS]
@@ -157,8 +157,8 @@ def _cmd_student(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from hepml_nb.core.grading import default_limits, format_summary, grade, write_grades
-    from hepml_nb.core.kernel import KernelLimits
+    from hepml_nb.course.grading import default_limits, format_summary, grade, write_grades
+    from hepml_nb.course.kernel import KernelLimits
 
     out = Path(args.out)
     work = Path(args.work_dir) if args.work_dir else out.with_name(f"{out.stem}-runs")
@@ -191,7 +191,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
-    from hepml_nb.core.book import build_book
+    from hepml_nb.course.book import build_book
 
     result = build_book(
         args.out,
@@ -210,7 +210,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
 
 def _cmd_pack(args: argparse.Namespace) -> int:
-    from hepml_nb.core.pack import build_pack
+    from hepml_nb.course.pack import build_pack
 
     result = build_pack(
         args.out,
@@ -233,7 +233,7 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from hepml_nb.core.sources import copy_notebooks
+    from hepml_nb.course.sources import copy_notebooks
 
     for path in copy_notebooks(args.dir, student=args.student, force=args.force):
         print(path)

@@ -12,7 +12,7 @@ A submission is untrusted code. Grading, step by step:
    reference's solution cells, matched by cell id) are replaced by the reference's, whatever the
    submission holds there; a changed, missing or duplicated checker cell is noted in the CSV. Each
    checker call then becomes an export of its first argument only, the student's answer.
-4. **Execution in a sandbox** (:mod:`hepml_nb.core.kernel`): a private copy in a fresh private folder
+4. **Execution in a sandbox** (:mod:`hepml_nb.course.kernel`): a private copy in a fresh private folder
    (never the submissions folder), a clean environment (no tokens of the grader), a memory limit per
    process and a wall-time limit for the whole submission, the kernel's process group and any
    process it left behind killed at the end. When the grader runs as root, the kernel runs as another
@@ -57,12 +57,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hepml_nb.core import answers
-from hepml_nb.core.catalog import TOPICS, get_topic, notebook_path
 from hepml_nb.core.errors import DataError, HepmlError, ParameterError
 from hepml_nb.core.exercises import verdict_of
-from hepml_nb.core.kernel import KernelLimits, KernelSandbox, kernel_sandbox
 from hepml_nb.core.results import atomic_output
-from hepml_nb.core.runner import launch, prepare_run
+from hepml_nb.course.catalog import TOPICS, get_topic, notebook_path
+from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
+from hepml_nb.course.runner import launch, prepare_run
 
 __all__ = [
     "COLUMNS",

@@ -291,7 +291,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _default_seed(notebook: Path | str | None) -> Any:
     """The ``seed`` default of the notebook's parameters cell (None when it has none)."""
-    from hepml_nb.core.params import read_parameters
+    from hepml_nb.course.params import read_parameters
 
     try:
         declared = read_parameters(notebook) if notebook is not None and Path(notebook).exists() else {}

@@ -6,7 +6,7 @@ jupytext's ``py:percent`` format; the pairing is set in ``notebooks/jupytext.tom
 both read. The ``.py`` is the source of truth that is reviewed and linted; the ``.ipynb``
 is what papermill, nbval and learners open, and is committed without outputs.
 
-``python -m hepml_nb.core.sources --check`` (pre-commit and CI) prints what is wrong and
+``python -m hepml_nb.course.sources --check`` (pre-commit and CI) prints what is wrong and
 how to fix it, and exits 1 when anything is.
 """
 
@@ -92,7 +92,7 @@ def _id_problem(ipynb: Path) -> str | None:
 
 
 def check_notebook_sources(folder: Path | str | None = None) -> list[str]:
-    """Problems with the notebooks of ``folder`` (default: :func:`~hepml_nb.core.catalog.notebooks_dir`).
+    """Problems with the notebooks of ``folder`` (default: :func:`~hepml_nb.course.catalog.notebooks_dir`).
 
     Every ``*.ipynb`` must have its ``py:percent`` text source beside it with the same cells
     (type, source, metadata), carry no outputs, and have unique cell ids; every text
@@ -108,7 +108,7 @@ def check_notebook_sources(folder: Path | str | None = None) -> list[str]:
     OutputError
         When jupytext is not installed (it comes with ``pip install 'hepml-nb[dev]'``).
     """
-    from hepml_nb.core.catalog import notebooks_dir
+    from hepml_nb.course.catalog import notebooks_dir
 
     try:
         import jupytext  # noqa: F401
@@ -138,7 +138,7 @@ def check_notebook_sources(folder: Path | str | None = None) -> list[str]:
 
 
 def _topic_notebooks() -> list[Path]:
-    from hepml_nb.core.catalog import TOPICS, notebooks_dir
+    from hepml_nb.course.catalog import TOPICS, notebooks_dir
 
     folder = notebooks_dir()
     return [folder / topic.notebook for topic in TOPICS.values()]
@@ -164,7 +164,7 @@ def copy_notebooks(out: Path | str, *, student: bool = False, force: bool = Fals
         Folder to copy into; created when missing.
     student
         Also write the student builds (solutions removed, see
-        :func:`hepml_nb.core.teaching.write_student_notebooks`) into ``out/student``.
+        :func:`hepml_nb.course.teaching.write_student_notebooks`) into ``out/student``.
     force
         Replace files in ``out`` that differ from the ones being copied. Without it such a
         file (a notebook you edited) is never replaced and nothing is copied.
@@ -183,7 +183,7 @@ def copy_notebooks(out: Path | str, *, student: bool = False, force: bool = Fals
     with tempfile.TemporaryDirectory() as tmp:
         pairs = [(path, out / path.name) for path in _topic_notebooks()]
         if student:
-            from hepml_nb.core.teaching import write_student_notebooks
+            from hepml_nb.course.teaching import write_student_notebooks
 
             built = write_student_notebooks([source for source, _ in pairs], tmp)
             pairs += [(path, out / "student" / path.name) for path, _ in built]
@@ -199,8 +199,8 @@ def copy_notebooks(out: Path | str, *, student: bool = False, force: bool = Fals
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hepml_nb.core.sources --check [FOLDER]``: print the problems, exit 1 when there are any."""
-    parser = argparse.ArgumentParser(prog="python -m hepml_nb.core.sources", description=__doc__.splitlines()[0])
+    """``python -m hepml_nb.course.sources --check [FOLDER]``: print the problems, exit 1 when there are any."""
+    parser = argparse.ArgumentParser(prog="python -m hepml_nb.course.sources", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--check",
         action="store_true",

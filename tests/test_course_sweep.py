@@ -1,7 +1,7 @@
 import pytest
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.sweep import format_rows, sweep, sweep_grid
+from hepml_nb.course.sweep import format_rows, sweep, sweep_grid
 
 
 def test_sweep_grid_is_cartesian_product():

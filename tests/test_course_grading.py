@@ -1,4 +1,4 @@
-"""Grading student notebooks from their exercise checkers (hepml_nb.core.grading, `hepml-nb grade`)."""
+"""Grading student notebooks from their exercise checkers (hepml_nb.course.grading, `hepml-nb grade`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hepml_nb.core.catalog import notebook_path
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.core.grading import (
+from hepml_nb.course.catalog import notebook_path
+from hepml_nb.course.grading import (
     COLUMNS,
     GradeRow,
     Reference,
@@ -28,7 +28,7 @@ from hepml_nb.core.grading import (
     summarise,
     write_grades,
 )
-from hepml_nb.core.teaching import student_notebook
+from hepml_nb.course.teaching import student_notebook
 
 
 def _half_solved(nb):
@@ -154,7 +154,7 @@ def submissions(dropbox):
 
 @pytest.fixture(scope="module")
 def graded(submissions, tmp_path_factory):
-    from hepml_nb.cli import main
+    from hepml_nb.course.cli import main
 
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
     os.environ["QISKIT_IBM_TOKEN"] = "grader-secret-token"
@@ -231,7 +231,7 @@ def test_read_submission_refuses_links_and_files_outside_the_folder(tmp_path):
 def test_checker_cells_of_the_teacher_notebook_name_the_checker_function():
     nb = nbformat.read(notebook_path("setup"), as_version=4)
     (cell,) = checker_cells(nb)
-    from hepml_nb.core import setup_check
+    from hepml_nb.course import setup_check
 
     assert cell.name == "check_invariant_mass" and cell.function is setup_check.check_invariant_mass.check
     assert nb.cells[cell.index].get("id") == cell.cell_id
@@ -338,7 +338,7 @@ def test_grade_summary_counts_verdicts_and_escapes_names(graded):
 
 
 def test_write_grades_and_summary_of_rows(tmp_path):
-    from hepml_nb.core.grading import GradeRow
+    from hepml_nb.course.grading import GradeRow
 
     rows = [
         GradeRow("ann", "setup", "check_a", "correct", "", "", "ok", "", "a.ipynb"),

@@ -1,4 +1,4 @@
-"""Run cards (hepml_nb.core.runcard) and `hepml-nb list --runs`."""
+"""Run cards (hepml_nb.course.runcard) and `hepml-nb list --runs`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from hepml_nb.core.runcard import (
+from hepml_nb.course.runcard import (
     RUN_CARD_FILE,
     cell_timings,
     device_info,
@@ -61,7 +61,9 @@ def test_source_version_has_version_and_commit_or_none():
 
 
 def test_device_info_does_not_import_torch():
-    code = "import sys; from hepml_nb.core.runcard import device_info; d = device_info(); print('torch' in sys.modules)"
+    code = (
+        "import sys; from hepml_nb.course.runcard import device_info; d = device_info(); print('torch' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     info = device_info()
@@ -81,7 +83,7 @@ def test_peak_child_memory_is_exact_only_when_it_grew():
     # in a fresh process: RUSAGE_CHILDREN keeps the largest child of the whole test session otherwise
     code = (
         "import subprocess, sys\n"
-        "from hepml_nb.core.runcard import peak_child_memory\n"
+        "from hepml_nb.course.runcard import peak_child_memory\n"
         "first = peak_child_memory()\n"
         "subprocess.run([sys.executable, '-c', 'x = bytearray(400_000_000)'], check=True)\n"
         "grown, again = peak_child_memory(), peak_child_memory()\n"
@@ -126,7 +128,7 @@ def test_list_runs_and_format_runs(run_folder, tmp_path):
 
 
 def test_list_runs_command(run_folder, tmp_path, capsys):
-    from hepml_nb.cli import main
+    from hepml_nb.course.cli import main
 
     assert main(["list", "--runs", str(tmp_path / "runs")]) == 0
     assert "setup/r1" in capsys.readouterr().out
@@ -137,7 +139,7 @@ def test_list_runs_command(run_folder, tmp_path, capsys):
 @pytest.mark.slow
 def test_execute_writes_run_card_on_success_and_failure(toy_notebooks, tmp_path):
     from hepml_nb.core.errors import NotebookExecutionError
-    from hepml_nb.core.runner import execute
+    from hepml_nb.course.runner import execute
 
     result = execute("setup", "ci", tmp_path / "ok")
     card = load_run_card(result.run_dir)

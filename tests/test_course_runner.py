@@ -4,7 +4,7 @@ import pytest
 
 import hepml_nb as hn
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
-from hepml_nb.core.runner import execute, prepare_run
+from hepml_nb.course.runner import execute, prepare_run
 
 
 @pytest.mark.slow

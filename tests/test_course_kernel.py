@@ -1,4 +1,4 @@
-"""The sandboxed kernel (hepml_nb.core.kernel) and the runner's plan and launch: isolation from the working
+"""The sandboxed kernel (hepml_nb.course.kernel) and the runner's plan and launch: isolation from the working
 folder, limits, leftovers, stale folders and killed runs (issue #22)."""
 
 import json
@@ -15,11 +15,11 @@ import nbformat
 import pytest
 from conftest import write_notebook
 
-from hepml_nb.cli import main
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
-from hepml_nb.core.kernel import KERNEL_FOLDER_PREFIX, KernelLimits, kernel_argv, kernel_sandbox
-from hepml_nb.core.runcard import read_status, write_status
-from hepml_nb.core.runner import execute, launch, prepare_run
+from hepml_nb.course.cli import main
+from hepml_nb.course.kernel import KERNEL_FOLDER_PREFIX, KernelLimits, kernel_argv, kernel_sandbox
+from hepml_nb.course.runcard import read_status, write_status
+from hepml_nb.course.runner import execute, launch, prepare_run
 
 PARAMS = "n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\nseed = 1  # seed"
 
@@ -47,6 +47,7 @@ as_nobody = pytest.mark.skipif(
     "chmod o+x /root as .ci/run does)",
 )
 
+CLI = "import sys; from hepml_nb.course.cli import main; sys.exit(main())"
 PLANTS = ("ipykernel_launcher", "hepml_nb", "papermill", "numpy", "sitecustomize", "matplotlib_inline")
 
 
@@ -103,7 +104,14 @@ def test_planted_modules_are_not_imported_by_the_command_line(toy_notebooks, tmp
     marker = tmp_path / "pwned"
     _plant(planted, marker)
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from hepml_nb.cli import main; sys.exit(main())", "run", "setup", "-q"],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from hepml_nb.course.cli import main; sys.exit(main())",
+            "run",
+            "setup",
+            "-q",
+        ],
         cwd=planted,
         capture_output=True,
         text=True,
@@ -186,7 +194,7 @@ def test_another_user_needs_root_or_an_existing_account():
 
 
 def test_stale_kernel_folders_of_dead_runners_are_removed(tmp_path):
-    from hepml_nb.core.kernel import _host, remove_stale_kernel_folders
+    from hepml_nb.course.kernel import _host, remove_stale_kernel_folders
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -220,7 +228,7 @@ def test_a_run_killed_with_sigkill_is_listed_as_killed(toy_notebooks, tmp_path, 
         [
             sys.executable,
             "-c",
-            "import sys; from hepml_nb.cli import main; sys.exit(main())",
+            "import sys; from hepml_nb.course.cli import main; sys.exit(main())",
             "run",
             "setup",
             "-q",
