@@ -273,7 +273,7 @@ def _manager_class(sandbox: KernelSandbox) -> type:
             if sandbox.ids is not None:
                 os.chown(self.connection_file, *sandbox.ids)
             await super()._async_launch_kernel(kernel_cmd, **kw)
-            sandbox.started(self.provisioner.process.pid)
+            sandbox.started(self.provisioner.pid)  # type: ignore[union-attr]  # set by the launch above
 
     return SandboxKernelManager
 

@@ -25,11 +25,14 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
 from hepml_nb.core.widgets import HEADLESS_ENV
+
+if TYPE_CHECKING:
+    from papermill.exceptions import PapermillExecutionError
 from hepml_nb.course.catalog import notebook_path, profile_overrides, topic_rules
 from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
 from hepml_nb.course.params import notebook_parameters, validate_parameters
@@ -185,7 +188,9 @@ def _peak_text(box: KernelSandbox) -> str:
     return f"; the kernel and its processes peaked at {peak / 2**20:.0f} MiB" if peak else ""
 
 
-def _execution_error(exc: Exception, nb_path: Path, executed: Path, box: KernelSandbox) -> NotebookExecutionError:
+def _execution_error(
+    exc: PapermillExecutionError, nb_path: Path, executed: Path, box: KernelSandbox
+) -> NotebookExecutionError:
     source = "\n".join("    " + line for line in (exc.source or "").splitlines()[:12])
     trace = _ANSI.sub("", "\n".join(exc.traceback or []))
     tail = "\n".join(trace.splitlines()[-8:])
