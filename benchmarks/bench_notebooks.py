@@ -88,6 +88,7 @@ def _finish(topic: str, profile: str, process: subprocess.Popen, sampler: Memory
         "wall_s": round(wall, 1),
         "peak_process_tree_mib": round(trace.peak_tree / MiB, 1),
         "peak_kernel_tree_mib": memory.get("peak_tree_mib"),
+        "peak_kernel_tree_rss_mib": memory.get("peak_tree_rss_mib"),
         "peak_kernel_mib": memory.get("peak_kernel_mib"),
         "at_peak": memory.get("at_peak", []),
         "peak_cells": sorted(

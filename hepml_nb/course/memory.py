@@ -1,10 +1,12 @@
 """Memory of a run: the kernel's process tree sampled while it runs, and what this machine has free.
 
-:class:`MemorySampler` samples the resident memory of the kernel and of every process it starts
-(generation workers, compilers, forked children) with psutil every 0.2 s; the sum over the tree is
-the figure that must fit a JupyterHub or Binder session (shared pages of forked children are counted
-once per process, so the sum is an upper bound of what a memory cgroup charges). Its
-:class:`MemoryTrace` gives the peak, the processes at the peak and the peak during each cell.
+:class:`MemorySampler` samples the memory of the kernel and of every process it starts (generation
+workers, compilers, forked children) with psutil every 0.2 s. The figure that must fit a JupyterHub or
+Binder session is the sum over the tree of each process's *proportional* resident memory (PSS: a page
+shared by n processes counts 1/n in each), which counts the pages a forked worker shares with the kernel
+once, as the session's memory cgroup does; the plain sum of resident sets (RSS), which counts them once
+per process, is recorded beside it. Its :class:`MemoryTrace` gives the peaks, the processes at the peak
+and the peak during each cell.
 
 :func:`available_memory` is what this session may still use: the cgroup limit minus its usage where
 a limit is set (JupyterHub's spawners and Binder set one), else the free memory of the machine.
@@ -38,28 +40,35 @@ __all__ = [
 MiB = 2**20
 #: what the sampled figure is, for run cards and benchmark records
 MEASURES = (
-    "sum of the resident sets of the kernel and every process it started, sampled every 0.2 s with psutil "
-    "(forked children's shared pages counted once per process: an upper bound of a cgroup's charge)"
+    "sum of the proportional resident memory (PSS) of the kernel and every process it started, sampled every "
+    "0.2 s with psutil: pages shared by forked processes counted once, as a session's memory cgroup charges them "
+    "(peak_tree_rss_mib: the plain sum of resident sets, shared pages once per process)"
 )
 #: smaller profiles to suggest when a profile does not fit
 _SMALLER = {"full": "default", "default": "ci"}
 
 
 class MemorySample(NamedTuple):
-    """One sample: time (s since the epoch), resident memory of the tree and of the kernel alone [bytes]."""
+    """One sample: time (s since the epoch); PSS and RSS summed over the tree, RSS of the kernel alone [bytes]."""
 
     time: float
     tree: int
+    tree_rss: int
     kernel: int
 
 
 class MemoryTrace(NamedTuple):
-    """The samples of a run, its peaks [bytes] and the processes at the tree's peak (command, bytes)."""
+    """The samples of a run, its peaks [bytes] and the processes at the tree's peak (command, PSS bytes)."""
 
     samples: tuple[MemorySample, ...]
     peak_tree: int
     peak_kernel: int
     at_peak: tuple[tuple[str, int], ...]
+
+    @property
+    def peak_tree_rss(self) -> int:
+        """The largest plain sum of resident sets over the tree."""
+        return max((s.tree_rss for s in self.samples), default=0)
 
     def peak_between(self, start: float, end: float) -> int | None:
         """The tree's peak over samples from ``start`` to ``end`` (a short cell: the first sample after it)."""
@@ -77,8 +86,9 @@ class MemoryTrace(NamedTuple):
             row["peak_mib"] = None if peak is None else round(peak / MiB, 1)
         return {
             "peak_tree_mib": round(self.peak_tree / MiB, 1),
+            "peak_tree_rss_mib": round(self.peak_tree_rss / MiB, 1),
             "peak_kernel_mib": round(self.peak_kernel / MiB, 1),
-            "at_peak": [{"command": command, "rss_mib": round(rss / MiB, 1)} for command, rss in self.at_peak],
+            "at_peak": [{"command": command, "pss_mib": round(pss / MiB, 1)} for command, pss in self.at_peak],
             "samples": len(self.samples),
             "measures": MEASURES,
         }
@@ -139,17 +149,18 @@ class MemorySampler:
         sizes = []
         for proc in procs:
             try:
-                sizes.append((proc, proc.memory_info().rss))
+                info = proc.memory_full_info()
             except psutil.Error:
                 continue
+            sizes.append((proc, getattr(info, "pss", info.rss), info.rss))
         if not sizes:
             return
-        tree = sum(rss for _, rss in sizes)
-        kernel = sizes[0][1] if sizes[0][0] is root else 0
+        tree, tree_rss = sum(s[1] for s in sizes), sum(s[2] for s in sizes)
+        kernel = sizes[0][2] if sizes[0][0] is root else 0
         if tree > self._peak:
             self._peak = tree
-            self._at_peak = tuple(sorted(((_command(p), rss) for p, rss in sizes), key=lambda x: -x[1]))[:8]
-        self._samples.append(MemorySample(time.time(), tree, kernel))
+            self._at_peak = tuple(sorted(((_command(p), pss) for p, pss, _ in sizes), key=lambda x: -x[1]))[:8]
+        self._samples.append(MemorySample(time.time(), tree, tree_rss, kernel))
         if self.limit is not None and tree > self.limit and self.on_exceed is not None:
             exceed, self.on_exceed = self.on_exceed, None
             exceed(tree)
