@@ -91,9 +91,10 @@ def render(records: list[dict[str, Any]], topic: str = "all") -> str:
         "",
         f"Measured by `python benchmarks/bench_notebooks.py` ({', '.join(sorted({r['profile'] for r in chosen}))} "
         f"profiles) on {machine['usable_cpus']} CPU cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
-        f"{chosen[0]['date'][:10]}: each run in a fresh process with an empty data cache; the peak is the sum of the "
-        "resident memory of the kernel and every process it starts, sampled five times a second. Budgets: `ci` "
-        "1 GiB; `default` 1.5 GiB and 10 minutes.",
+        f"{chosen[0]['date'][:10]}: each run in a fresh process with an empty data cache; the peak is the sum over the "
+        "kernel and every process it starts of their proportional resident memory (PSS: pages a forked worker "
+        "shares with the kernel counted once, as a session's memory limit counts them), sampled five times a "
+        "second. Budgets: `ci` 1 GiB; `default` 1.5 GiB and 10 minutes.",
     ]
     return "\n".join(lines) + "\n"
 
