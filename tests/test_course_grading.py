@@ -234,7 +234,7 @@ def test_checker_cells_of_the_teacher_notebook_name_the_checker_function():
     from hepml_nb.course import setup_check
 
     assert cell.name == "check_invariant_mass" and cell.function is setup_check.check_invariant_mass.check
-    assert nb.cells[cell.index].get("id") == cell.cell_id
+    assert nb.cells[cell.position].get("id") == cell.cell_id
 
 
 def test_graded_notebook_puts_back_the_reference_checker_cells():

@@ -131,12 +131,25 @@ def test_kernel_sys_path_has_no_working_folder(toy_notebooks, tmp_path, monkeypa
 
 
 @pytest.mark.slow
-def test_memory_limit_gives_a_memory_error_naming_the_limit(toy_notebooks, tmp_path):
+def test_memory_limit_stops_the_kernel_and_names_the_limit(toy_notebooks, tmp_path):
     nb = _toy("import numpy as np\nbig = np.ones(2**28)")  # 2 GiB
     plan = prepare_run("setup", source=nb, out=tmp_path / "run")
-    with pytest.raises(NotebookExecutionError, match=r"(?s)MemoryError.*ran out of memory \(the limit of 512 MiB\)"):
+    with pytest.raises(
+        NotebookExecutionError,
+        match=r"(?s)starting 'import numpy as np'.*used \d+ MiB, above the memory limit of 512 MiB, so it was stopped",
+    ):
         launch(plan, limits=KernelLimits(memory_mib=512))
     assert read_status(tmp_path / "run")["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_memory_error_in_a_cell_is_reported_as_running_out_of_memory(toy_notebooks, tmp_path):
+    nb = _toy("import numpy as np\nbig = np.ones(2**50)")  # 8 PiB: refused at once
+    plan = prepare_run("setup", source=nb, out=tmp_path / "run")
+    with pytest.raises(
+        NotebookExecutionError, match=r"(?s)MemoryError.*ran out of memory \(the memory of this machine"
+    ):
+        launch(plan)
 
 
 @pytest.mark.slow

@@ -143,10 +143,35 @@ def test_execute_writes_run_card_on_success_and_failure(toy_notebooks, tmp_path)
 
     result = execute("setup", "ci", tmp_path / "ok")
     card = load_run_card(result.run_dir)
-    assert card["profile"] == "ci" and card["seed"] == 1 and card["memory"]["peak_rss_mib"] > 0
+    assert card["profile"] == "ci" and card["seed"] == 1 and card["memory"]["peak_tree_mib"] > 0
     assert [c["first_line"] for c in card["timing"]["cells"]][0] == "import hepml_nb as hn"
     executed = nbformat.read(result.run_dir / "00_setup_check.ipynb", as_version=4)
     assert executed.metadata["hepml_nb"]["run_card"]["topic"] == "setup"
     with pytest.raises(NotebookExecutionError):
         execute("setup", "ci", tmp_path / "bad", seed=-1)
     assert (tmp_path / "bad" / RUN_CARD_FILE).exists()
+
+
+@pytest.mark.slow
+def test_run_card_memory_counts_every_process_of_the_kernel_and_each_cell(toy_notebooks, tmp_path):
+    import sys
+
+    from conftest import write_notebook
+
+    from hepml_nb.course.runner import execute
+
+    child = "import numpy as np, time; a = np.ones(40 * 2**20); time.sleep(3)"  # 320 MiB in a child process
+    write_notebook(
+        toy_notebooks / "00_setup_check.ipynb",
+        "n_events = 20  # events\njet_radius = 0.4  # radius\nseed = 1  # seed",
+        "x = 1",
+        f"import subprocess\nsubprocess.run([{sys.executable!r}, '-c', {child!r}], check=True)",
+        "y = 2",
+    )
+    card = load_run_card(execute("setup", out=tmp_path / "run").run_dir)
+    memory = card["memory"]
+    assert memory["peak_tree_rss_mib"] - memory["peak_kernel_mib"] > 250 and memory["peak_tree_mib"] > 400
+    children = [p for p in memory["at_peak"] if "ipykernel" not in p["command"]]
+    assert any(p["command"].startswith("python -c import numpy") and p["pss_mib"] > 300 for p in children)
+    peaks = {c["first_line"]: c["peak_mib"] for c in card["timing"]["cells"]}
+    assert peaks["import subprocess"] == max(peaks.values()) and peaks["import subprocess"] > peaks["y = 2"] + 250

@@ -9,7 +9,7 @@ from typing import Any
 
 from hepml_nb.calo.names import LEVELS
 from hepml_nb.core.rules import Cost, Rule, input_file, one_of, size
-from hepml_nb.core.topics import DEVICE_RULE, topic
+from hepml_nb.core.topics import DEVICE_RULE, Headline, topic
 
 __all__ = ["TOPIC"]
 
@@ -68,4 +68,10 @@ TOPIC = topic(
         "n_challenge": 100000,
         "n_ds2": 20000,
     },
+    headline=(
+        Headline("challenge AUC, high level: GAN", "challenge_auc_high", error="challenge_auc_err_high"),
+        Headline("challenge AUC, high level: flow", "challenge_flow_auc_high", error="challenge_flow_auc_err_high"),
+        Headline("challenge AUC, high level: floor", "challenge_floor_auc_high", error="challenge_floor_auc_err_high"),
+        Headline("tutorial AUC, high level: GAN", "auc_high", error="auc_err_high"),
+    ),
 )

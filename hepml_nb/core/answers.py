@@ -99,7 +99,7 @@ def export(key: str, *args: Any, strict: bool = False, **kwargs: Any) -> None:
         arrays, tree = {}, {"unsupported": f"{exc}, which cannot be graded; give a number, an array or a list"}
     payload = np.frombuffer(json.dumps(tree).encode(), dtype=np.uint8)
     with atomic_output(Path(folder) / f"{key}.npz") as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **{_JSON: payload}, **arrays)
+        np.savez(handle, **{_JSON: payload}, **arrays)  # type: ignore[arg-type]  # numpy's stubs: allow_pickle
 
 
 def _decode(node: Any, arrays: Mapping[str, np.ndarray], objects: bool) -> Any:

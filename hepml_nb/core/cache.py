@@ -229,7 +229,7 @@ def cached_arrays(
 
     def _write(path: Path) -> None:
         with open(path, "wb") as fh:
-            np.savez(fh, **build())
+            np.savez(fh, **build())  # type: ignore[arg-type]  # numpy's stubs take **kwds for allow_pickle
 
     path = cached_file(name, params, version, _write, suffix=".npz")
     with np.load(path) as data:

@@ -37,10 +37,10 @@ class TrainingHistory:
         """A history from records (e.g. a recipe card's ``history``); ``step`` guessed when not given."""
         if isinstance(records, TrainingHistory):
             return records
-        records = [dict(r) for r in records]
+        rows = [dict(r) for r in records]
         if step is None:
-            step = next((k for k in ("epoch", "iteration", "step") if records and k in records[0]), "epoch")
-        return cls(step, records)
+            step = next((k for k in ("epoch", "iteration", "step") if rows and k in rows[0]), "epoch")
+        return cls(step, rows)
 
     def log(self, step: int, **values: Any) -> dict[str, Any]:
         """Append the record ``{self.step: step, **values}`` and return it."""

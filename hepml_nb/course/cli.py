@@ -10,9 +10,10 @@ from typing import Any
 
 from hepml_nb._version import __version__
 from hepml_nb.core.errors import DataError, HepmlError, ParameterError
+from hepml_nb.core.topics import Headline
 from hepml_nb.course.catalog import PROFILES, TOPICS, get_topic, notebook_path
 
-__all__ = ["main", "flatten_metrics"]
+__all__ = ["main", "flatten_metrics", "headline_lines"]
 
 
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -27,12 +28,40 @@ def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, A
     return flat
 
 
-def _print_metrics(metrics: Mapping[str, Any]) -> None:
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _fills(item: Headline, flat: Mapping[str, Any]) -> list[str]:
+    """What the ``*`` of a headline stands for: the names of its first companion pattern (else of its key)."""
+    if "*" not in item.key:
+        return [""] if item.key in flat else []
+    pattern = next(p for p in (item.error, item.low, item.key) if p)
+    prefix, _, suffix = pattern.partition("*")
+    fills = [k[len(prefix) : len(k) - len(suffix)] for k in flat if k.startswith(prefix) and k.endswith(suffix)]
+    return [f for f in fills if item.key.replace("*", f) in flat]
+
+
+def headline_lines(headline: Sequence[Headline], metrics: Mapping[str, Any]) -> list[str]:
+    """The headline figures of a run, one line each: ``label (name): value +- error`` or ``value [low, high]``.
+
+    A ``*`` in a headline's key stands for every name that fills it (every tagger); figures absent
+    from ``metrics`` are left out.
+    """
     flat = flatten_metrics(metrics)
-    width = max((len(k) for k in flat), default=0)
-    for key, value in flat.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
-        print(f"  {key:<{width}}  {shown}")
+    lines = []
+    for item in headline:
+        for fill in _fills(item, flat):
+            key = item.key.replace("*", fill)
+            value = _shown(flat[key])
+            if item.error and flat.get(item.error.replace("*", fill)) is not None:
+                value += f" +- {_shown(flat[item.error.replace('*', fill)])}"
+            low = flat.get(item.low.replace("*", fill)) if item.low else None
+            if low is not None and item.high:
+                high = flat.get(item.high.replace("*", fill))
+                value += f" [{_shown(low)}, {'inf' if high is None else _shown(high)}]"
+            lines.append(f"  {item.label}{f' ({fill})' if fill else ''}: {value}")
+    return lines
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -71,11 +100,13 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _run_one(plan: Any, args: argparse.Namespace) -> int:
+    from hepml_nb.course.kernel import KernelLimits
     from hepml_nb.course.runner import launch
 
-    result = launch(plan, log_output=not args.quiet)
+    result = launch(plan, log_output=not args.quiet, limits=KernelLimits(memory_mib=args.memory_limit))
     print(f"{plan.topic}: finished, results in {result.run_dir}")
-    _print_metrics(result.metrics)
+    print("\n".join(headline_lines(get_topic(plan.topic).headline, result.metrics)))
+    print(f"every metric: {result.run_dir / 'metrics.json'}")
     _print_exercises(result.run_dir)
     return 0
 
@@ -108,6 +139,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
         for topic in topics
     ]
+    from hepml_nb.course.memory import memory_warning
+
+    for plan in plans:  # before anything starts: a profile measured above the memory this session has
+        warning = memory_warning(plan.topic, plan.profile)
+        if warning:
+            print(warning, file=sys.stderr)
     failed = []
     for plan in plans:
         try:
@@ -270,6 +307,12 @@ def _parser() -> argparse.ArgumentParser:
         "--quiet",
         action="store_true",
         help="do not stream the notebook's output (prints, progress) to the terminal",
+    )
+    run.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MiB",
+        help="memory limit of the kernel and each process it starts (e.g. 1536 to try a 2 GB Binder session)",
     )
     run.add_argument(
         "--student",

@@ -118,7 +118,7 @@ class Submission(NamedTuple):
 class CheckerCell(NamedTuple):
     """A checker cell of the reference notebook: its position, cell id, source and the checker it calls."""
 
-    index: int
+    position: int
     cell_id: str
     source: str
     name: str
@@ -288,7 +288,7 @@ def _export_source(checker: CheckerCell, key: str, *, answer_only: bool) -> str:
         keywords.append(ast.keyword("strict", ast.Constant(True)))
     export = ast.Call(ast.Attribute(ast.Name(_EXPORT), "export"), [ast.Constant(key), *args], keywords)
     lines = checker.source.splitlines()
-    start, end = call.lineno - 1, call.end_lineno - 1
+    start, end = call.lineno - 1, (call.end_lineno or call.lineno) - 1
     before, after = lines[start][: call.col_offset], lines[end][call.end_col_offset :]
     new = [*lines[:start], before + ast.unparse(export) + after, *lines[end + 1 :]]
     return f"import hepml_nb.core.answers as {_EXPORT}\n" + "\n".join(new)
@@ -321,8 +321,8 @@ def graded_notebook(submission: Any, reference: Reference) -> tuple[Any, list[st
         if not where:
             notes.append(f"checker cell of {checker.name} missing: put back")
             ids = [c.get("id") for c in cells]
-            anchors = [ids.index(i) for i in ref_ids[: checker.index][::-1] if i in ids]
-            cells.insert(anchors[0] + 1 if anchors else min(checker.index, len(cells)), new)
+            anchors = [ids.index(i) for i in ref_ids[: checker.position][::-1] if i in ids]
+            cells.insert(anchors[0] + 1 if anchors else min(checker.position, len(cells)), new)
     seen: set[str] = set()
     for cell in cells:  # duplicated ids (a copied cell) would make the notebook invalid: fresh ones
         if not cell.get("id") or cell["id"] in seen:
@@ -394,7 +394,7 @@ def reference_run(
     checkers = checker_cells(nb)
     exporting = nbformat.from_dict(nb)
     for position, checker in enumerate(checkers):
-        exporting.cells[checker.index].source = _export_source(checker, _key(checker, position), answer_only=False)
+        exporting.cells[checker.position].source = _export_source(checker, _key(checker, position), answer_only=False)
     plan = prepare_run(topic, profile, params, out=folder, force=True, source=exporting, record={"reference": True})
     with _answering_sandbox(KernelLimits(clean_environment=True), cache) as (box, answers_dir):
         launch(plan, sandbox=box, cell_timeout=cell_timeout)
@@ -406,7 +406,9 @@ def _keys(checkers: Sequence[CheckerCell]) -> list[str]:
     return [_key(c, i) for i, c in enumerate(checkers)]
 
 
-def _verdict_row(checker: CheckerCell, key: str, found: Mapping[str, Any], reference: Reference, error: str):
+def _verdict_row(
+    checker: CheckerCell, key: str, found: Mapping[str, Any], reference: Reference, error: str
+) -> tuple[str, str, str]:
     """(verdict, reason, hint) of one exercise from the student's exported answer and the reference arguments."""
     if key not in found:
         if error:
@@ -620,9 +622,9 @@ def write_grades(rows: Sequence[GradeRow], out: Path | str) -> tuple[Path, Path]
         writer.writerow(COLUMNS)
         writer.writerows([_safe(v) for v in r] for r in rows)
     with atomic_output(summary_path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, SUMMARY_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: _safe(v) for k, v in s.items()} for s in summarise(rows))
+        table = csv.DictWriter(handle, SUMMARY_COLUMNS)
+        table.writeheader()
+        table.writerows({k: _safe(v) for k, v in s.items()} for s in summarise(rows))
     return out, summary_path
 
 

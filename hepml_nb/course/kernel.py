@@ -44,6 +44,7 @@ import psutil
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.results import RUN_DIR_ENV, process_alive
+from hepml_nb.course.memory import MemorySampler, MemoryTrace
 
 __all__ = [
     "KERNEL_FOLDER_PREFIX",
@@ -71,8 +72,11 @@ class KernelLimits:
         Run the kernel as this user (name or uid); needs a root runner. The kernel cannot read
         the runner's files then (answer keys, other submissions) unless they are readable by all.
     memory_mib
-        ``RLIMIT_DATA`` of the kernel and of every process it starts [MiB]: an allocation beyond
-        it fails with ``MemoryError`` in the cell.
+        Memory of the kernel and every process it starts, together [MiB]: their resident memory is
+        sampled five times a second and the kernel is stopped when the sum goes above it, as the
+        memory limit of a JupyterHub or Binder session would. Each process also gets an address-space
+        backstop (``RLIMIT_DATA`` of four times the limit, at least the limit plus 4 GiB) against an
+        allocation too fast to sample.
     wall_seconds
         The whole execution is stopped (the kernel killed) after this many seconds.
     clean_environment
@@ -130,6 +134,9 @@ class KernelSandbox:
         self.created = time.time()
         self.timed_out = False
         self.pgid: int | None = None
+        self.out_of_memory = 0  # the tree's resident memory [bytes] when it went above the memory limit
+        limit = None if limits.memory_mib is None else int(limits.memory_mib) * 2**20
+        self._memory = MemorySampler(limit=limit, on_exceed=self._exceeded)
         self._extra_env = dict(env)
         self._timer: threading.Timer | None = None
         for path in (self.private, self.work, self.work / "tmp", self.work / "run"):
@@ -169,7 +176,8 @@ class KernelSandbox:
         if self.ids is not None:
             options.update(user=self.ids[0], group=self.ids[1], extra_groups=[])
         if self.limits.memory_mib is not None:
-            options["preexec_fn"] = _memory_limit(int(self.limits.memory_mib) * 2**20)
+            limit = int(self.limits.memory_mib) * 2**20
+            options["preexec_fn"] = _memory_limit(max(4 * limit, limit + 4 * 2**30))
         return options
 
     def manager_class(self) -> type:
@@ -180,10 +188,15 @@ class KernelSandbox:
         """Record the kernel's process (its own session) and start the wall-time clock."""
         with contextlib.suppress(OSError):
             self.pgid = os.getpgid(pid)
+        self._memory.start(pid)
         if self.limits.wall_seconds is not None and self._timer is None:
             self._timer = threading.Timer(float(self.limits.wall_seconds), self._expire)
             self._timer.daemon = True
             self._timer.start()
+
+    def _exceeded(self, tree: int) -> None:
+        self.out_of_memory = tree
+        self.kill_leftovers()
 
     def _expire(self) -> None:
         self.timed_out = True
@@ -212,7 +225,12 @@ class KernelSandbox:
                 continue
         return killed
 
+    def memory(self) -> MemoryTrace:
+        """The resident memory of the kernel's process tree sampled so far (:mod:`hepml_nb.course.memory`)."""
+        return self._memory.trace()
+
     def close(self) -> None:
+        self._memory.stop()
         if self._timer is not None:
             self._timer.cancel()
         self.kill_leftovers()
@@ -255,7 +273,7 @@ def _manager_class(sandbox: KernelSandbox) -> type:
             if sandbox.ids is not None:
                 os.chown(self.connection_file, *sandbox.ids)
             await super()._async_launch_kernel(kernel_cmd, **kw)
-            sandbox.started(self.provisioner.process.pid)
+            sandbox.started(self.provisioner.pid)  # type: ignore[union-attr]  # set by the launch above
 
     return SandboxKernelManager
 

@@ -357,7 +357,8 @@ def check_injection(values: Mapping[str, Any]) -> None:
         code = f"{name} = {PythonTranslator.translate(value)}"
         try:
             tree = ast.parse(code)
-            back = ast.literal_eval(tree.body[0].value) if len(tree.body) == 1 else object()
+            single = tree.body[0] if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign) else None
+            back = ast.literal_eval(single.value) if single is not None else object()
         except (SyntaxError, ValueError):
             back = object()
         if back != value or type(back) is not type(value):

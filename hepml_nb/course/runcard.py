@@ -14,13 +14,12 @@ records:
 - ``timing``: the wall time of the whole run (from writing ``params.json`` to the card: kernel
   start and shutdown included), the kernel's execution time and the time of every cell, from the
   start / end times papermill writes into the executed notebook;
-- ``memory``: the peak resident memory of the run's processes, from
-  ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` in the process that ran papermill: the largest
-  resident set of any finished child process (the kernel, or a compiler the kernel ran; the
-  figure of the kernel includes everything it imported). The figure is cumulative over the
-  lifetime of that process: when an earlier run in the same process peaked higher, this run's
-  peak is only known to be at most that figure (``exact: false``); one ``hepml-nb run TOPIC``
-  per process gives the exact figure.
+- ``memory``: the resident memory of the kernel and every process it started, sampled every 0.2 s
+  while the run goes (:mod:`hepml_nb.course.memory`): the peak of the tree and of the kernel, the
+  processes at the peak, and the peak during each cell (``timing.cells[i].peak_mib``). A card
+  written without that trace has ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` instead: the
+  largest finished child of the runner process (``exact: false`` when an earlier run of the same
+  process peaked higher).
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ import psutil
 
 from hepml_nb._version import __version__
 from hepml_nb.core.results import atomic_output, process_alive, write_json_atomic
+from hepml_nb.course.memory import MemoryTrace
 
 __all__ = [
     "RUN_CARD_FILE",
@@ -206,6 +206,8 @@ def cell_timings(nb: Any) -> list[dict[str, Any]]:
                 "first_line": first[:80],
                 "seconds": None if seconds is None else round(seconds, 3),
                 "status": pm.get("status"),
+                "start": pm.get("start_time"),
+                "end": pm.get("end_time"),
             }
         )
     return rows
@@ -300,8 +302,14 @@ def _default_seed(notebook: Path | str | None) -> Any:
     return declared["seed"].default if "seed" in declared else None
 
 
-def run_card(folder: Path | str, notebook: Path | str | None = None) -> dict[str, Any]:
-    """The run card of a run folder (see the module doc); ``notebook`` is the executed notebook, if any."""
+def run_card(
+    folder: Path | str, notebook: Path | str | None = None, *, memory: MemoryTrace | None = None
+) -> dict[str, Any]:
+    """The run card of a run folder (see the module doc); ``notebook`` is the executed notebook, if any.
+
+    ``memory`` is the trace of the kernel's process tree sampled during the run; without it the
+    card has the peak of the runner's finished children.
+    """
     import nbformat
 
     folder = Path(folder)
@@ -328,17 +336,19 @@ def run_card(folder: Path | str, notebook: Path | str | None = None) -> dict[str
         "packages": package_versions(),
         "device": device_info(),
         "timing": timing,
-        "memory": peak_child_memory(),
+        "memory": memory.card(timing.get("cells")) if memory is not None and memory.samples else peak_child_memory(),
     }
 
 
-def write_run_card(folder: Path | str, notebook: Path | str | None = None) -> dict[str, Any] | None:
+def write_run_card(
+    folder: Path | str, notebook: Path | str | None = None, *, memory: MemoryTrace | None = None
+) -> dict[str, Any] | None:
     """Write ``run_card.json`` into ``folder`` and the card into the executed notebook's metadata.
 
     Never raises (it runs after a notebook failed, too): a problem is printed and None returned.
     """
     try:
-        card = run_card(folder, notebook)
+        card = run_card(folder, notebook, memory=memory)
         write_json_atomic(Path(folder) / RUN_CARD_FILE, card)
         if notebook is not None and Path(notebook).exists():
             import nbformat
@@ -401,7 +411,7 @@ def list_runs(folder: Path | str = "runs") -> list[dict[str, Any]]:
                 "status": status.get("status", "unknown"),
                 "started": started,
                 "wall_s": card.get("timing", {}).get("wall_s"),
-                "peak_rss_mib": card.get("memory", {}).get("peak_rss_mib"),
+                "peak_rss_mib": card.get("memory", {}).get("peak_tree_mib", card.get("memory", {}).get("peak_rss_mib")),
                 "metrics": _key_metrics(metrics),
                 "error": status.get("error", ""),
             }

@@ -25,11 +25,14 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
 from hepml_nb.core.results import METRICS_FILE, RUN_DIR_ENV, load_metrics, write_json_atomic
 from hepml_nb.core.widgets import HEADLESS_ENV
+
+if TYPE_CHECKING:
+    from papermill.exceptions import PapermillExecutionError
 from hepml_nb.course.catalog import notebook_path, profile_overrides, topic_rules
 from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
 from hepml_nb.course.params import notebook_parameters, validate_parameters
@@ -180,14 +183,25 @@ def _first_line(source: str) -> str:
     return lines[0] if lines else ""
 
 
-def _execution_error(exc: Exception, nb_path: Path, executed: Path, limits: KernelLimits) -> NotebookExecutionError:
+def _peak_text(box: KernelSandbox) -> str:
+    peak = box.memory().peak_tree
+    return f"; the kernel and its processes peaked at {peak / 2**20:.0f} MiB" if peak else ""
+
+
+def _execution_error(
+    exc: PapermillExecutionError, nb_path: Path, executed: Path, box: KernelSandbox
+) -> NotebookExecutionError:
     source = "\n".join("    " + line for line in (exc.source or "").splitlines()[:12])
     trace = _ANSI.sub("", "\n".join(exc.traceback or []))
     tail = "\n".join(trace.splitlines()[-8:])
     memory = ""
     if exc.ename == "MemoryError":
+        limits = box.limits
         limit = f"the limit of {limits.memory_mib} MiB" if limits.memory_mib else "the memory of this machine"
-        memory = f"\n  the kernel ran out of memory ({limit}): use a smaller profile (--profile ci) or smaller sizes"
+        memory = (
+            f"\n  the kernel ran out of memory ({limit}{_peak_text(box)}): use a smaller profile (--profile ci) "
+            "or smaller sizes"
+        )
     return NotebookExecutionError(
         f"{nb_path.name}: the cell [{exc.exec_count}] starting {_first_line(exc.source)!r} failed with "
         f"{exc.ename}: {exc.evalue}{memory}\n  cell source:\n{source}\n  traceback (last lines):\n{tail}\n"
@@ -212,15 +226,20 @@ def _kernel_death(exc: Exception, box: KernelSandbox, nb_path: Path, executed: P
     number = f" [{count}]" if count is not None else ""
     where = f"while running the cell{number} starting {first!r}" if first else "while starting"
     limits = box.limits
-    if box.timed_out:
+    if box.out_of_memory:
+        why = (
+            f"the kernel and its processes used {box.out_of_memory / 2**20:.0f} MiB, above the memory limit of "
+            f"{limits.memory_mib} MiB, so it was stopped (a JupyterHub or Binder session stops a kernel the same way); "
+            "use a smaller profile (--profile ci) or smaller sizes"
+        )
+    elif box.timed_out:
         why = f"it was stopped after the wall-time limit of {limits.wall_seconds:g} s"
     elif type(exc).__name__ == "CellTimeoutError":
         why = "the cell ran longer than the per-cell timeout"
     else:
-        limit = f" (memory limit {limits.memory_mib} MiB)" if limits.memory_mib else ""
         why = (
-            f"it died{limit}: most often the system killed it for using too much memory; use a smaller profile "
-            "(--profile ci) or smaller sizes"
+            f"it died{_peak_text(box)}: most often the system killed it for using too much memory; use a "
+            "smaller profile (--profile ci) or smaller sizes"
         )
     return NotebookExecutionError(f"{nb_path.name}: the kernel stopped {where}: {why}; see {executed}")
 
@@ -284,7 +303,7 @@ def launch(
                 **streams,
             )
         except PapermillExecutionError as exc:
-            error = _execution_error(exc, plan.notebook, executed, box.limits)
+            error = _execution_error(exc, plan.notebook, executed, box)
             write_status(
                 folder, "failed", cell=exc.exec_count, cell_first_line=_first_line(exc.source), error=str(error)
             )
@@ -300,7 +319,7 @@ def launch(
             write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
-            write_run_card(folder, executed if executed.exists() else None)
+            write_run_card(folder, executed if executed.exists() else None, memory=box.memory())
     write_status(folder, "ok")
     return RunResult(folder, plan.params, load_metrics(folder))
 

@@ -7,6 +7,7 @@ participant sees the whole table, with the fix for every failure, in one run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import platform
@@ -91,7 +92,7 @@ def check_imports(packages: tuple[str, ...] = PACKAGES) -> list[Check]:
         module = importlib.import_module(pkg)
         return f"version {getattr(module, '__version__', '?')}"
 
-    return [_guarded(f"import {pkg}", PIP_FIX, lambda pkg=pkg: one(pkg)) for pkg in packages]
+    return [_guarded(f"import {pkg}", PIP_FIX, functools.partial(one, pkg)) for pkg in packages]
 
 
 def check_hardware() -> list[Check]:

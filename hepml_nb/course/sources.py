@@ -126,8 +126,8 @@ def check_notebook_sources(folder: Path | str | None = None) -> list[str]:
                 f"`jupytext --sync {_shown(ipynb)}` (pairing from {folder.name}/jupytext.toml)"
             )
         else:
-            problems.append(_pair_problem(ipynb, text))
-        problems += [_output_problem(ipynb), _id_problem(ipynb)]
+            problems.append(_pair_problem(ipynb, text) or "")
+        problems += [_output_problem(ipynb) or "", _id_problem(ipynb) or ""]
     for text in sorted(folder.glob("*.py")):
         if not text.with_suffix(".ipynb").is_file():
             problems.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hepml_nb.core.rules import Cost, between, size
-from hepml_nb.core.topics import topic
+from hepml_nb.core.topics import Headline, topic
 
 __all__ = ["TOPIC"]
 
@@ -18,4 +18,5 @@ TOPIC = topic(
     rules={"n_events": size(1, 100_000, _PP_EVENT), "jet_radius": between(0.05, 2.0)},
     ci={"n_events": 5},
     full={"n_events": 200},
+    headline=(Headline("checks", "n_checks"), Headline("failed", "n_failed")),
 )

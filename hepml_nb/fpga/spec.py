@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hepml_nb.core.rules import Cost, Rule, between, matching, one_of, size
-from hepml_nb.core.topics import topic
+from hepml_nb.core.topics import Headline, topic
 from hepml_nb.fpga.names import STRATEGIES, SYNTHESIS_MODES
 
 __all__ = ["TOPIC", "HLS4ML_TYPE"]
@@ -113,4 +113,12 @@ TOPIC = topic(
         "synthesize_scan": True,
         "place_route": True,
     },
+    headline=(
+        Headline("accuracy, float", "float_accuracy"),
+        Headline("accuracy, fixed point (reference precision)", "reference_accuracy"),
+        Headline("latency [ns] (hls4ml model)", "latency_ns"),
+        Headline("latency [ns] (simulated RTL)", "rtl_sim_latency_ns"),
+        Headline("DSPs", "dsp"),
+        Headline("LUTs", "lut"),
+    ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hepml_nb.core.rules import Cost, Rule, at_least, between, input_file, one_of, size
-from hepml_nb.core.topics import DEVICE_RULE, topic
+from hepml_nb.core.topics import DEVICE_RULE, Headline, topic
 from hepml_nb.jets.names import BASELINES, DETECTORS, FEATURE_SET_NAMES, TAGGERS, TASKS
 
 __all__ = ["TOPIC"]
@@ -71,4 +71,8 @@ TOPIC = topic(
         "epochs": 30,
         "patience": 5,
     },
+    headline=(
+        Headline("AUC", "auc_*"),
+        Headline("1/eps_B at eps_S = 50 %", "rej50_*", low="rej50_low_*", high="rej50_high_*"),
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from hepml_nb.core.rules import Cost, Rule, between, one_of, size, window
-from hepml_nb.core.topics import topic
+from hepml_nb.core.topics import Headline, topic
 from hepml_nb.qml.names import BACKGROUNDS, ENTANGLEMENTS, ORIGIN_SIMULATORS, PREPARE_METHODS
 
 __all__ = ["TOPIC"]
@@ -77,4 +77,10 @@ TOPIC = topic(
         "shot_n_train": 1000,
         "device_n_events": 100,
     },
+    headline=(
+        Headline("AUC quantum-kernel SVM (exact)", "auc_quantum_exact", error="auc_quantum_exact_std"),
+        Headline("AUC RBF SVM", "auc_rbf_svm", error="auc_rbf_svm_std"),
+        Headline("AUC gradient-boosted trees", "auc_gbt", error="auc_gbt_std"),
+        Headline("AUC on the noisy device model", "device_auc_noisy", error="device_auc_noisy_std"),
+    ),
 )
