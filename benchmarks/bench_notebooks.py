@@ -36,7 +36,7 @@ from typing import Any
 
 import psutil
 
-from hepml_nb.core.results import write_json_atomic
+from hepml_nb.core.results import flatten_metrics, write_json_atomic
 from hepml_nb.course.catalog import PROFILES, TOPICS
 from hepml_nb.course.memory import MEASURES, MemorySampler
 from hepml_nb.course.runcard import device_info, load_run_card, source_version
@@ -161,16 +161,10 @@ def _read_only(cache: Path) -> None:
         path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-def _physics(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Metrics without timings (flattened)."""
-    flat: dict[str, Any] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_physics(value, f"{name}."))
-        elif not any(word in name for word in TIMING_WORDS):
-            flat[name] = value
-    return flat
+def _physics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics without timings (flattened, lists kept)."""
+    flat = flatten_metrics(metrics, lists=True)
+    return {k: v for k, v in flat.items() if not any(word in k for word in TIMING_WORDS)}
 
 
 def concurrent(topics: list[str], work: Path, command: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from hepml_nb.course.cli import flatten_metrics, main
+from hepml_nb.core.results import flatten_metrics
+from hepml_nb.course.cli import main
 
 
 def test_list_shows_every_topic(capsys):

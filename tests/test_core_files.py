@@ -129,3 +129,18 @@ def test_check_input_file_symlink_to_text_named_without_its_content(tmp_path):
     (tmp_path / "blob.h5").write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DataError, match=r"blob\.h5 is not an HDF5 file \(no HDF5 signature\): it holds binary data"):
         check_input_file(tmp_path / "blob.h5", kind="hdf5", what="shower file")
+
+
+def test_read_regular_file_refuses_links_folders_and_large_files(tmp_path):
+    from hepml_nb.core.files import read_regular_file
+
+    target = tmp_path / "a.txt"
+    target.write_bytes(b"12345")
+    assert read_regular_file(target, limit=5, what="the file") == b"12345"
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(DataError, match=r"the file .*link cannot be opened .*: a link or an unreadable file"):
+        read_regular_file(tmp_path / "link", limit=5, what="the file")
+    with pytest.raises(DataError, match="is not a regular file of at most 4 bytes"):
+        read_regular_file(target, limit=4, what="the file")
+    with pytest.raises(DataError, match="is not a regular file"):
+        read_regular_file(tmp_path, limit=4, what="the file")

@@ -18,7 +18,6 @@ import io
 import json
 import math
 import os
-import stat
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.core.files import read_regular_file
 from hepml_nb.core.results import atomic_output
 
 __all__ = ["ANSWERS_ENV", "MAX_ANSWER_BYTES", "export", "load"]
@@ -141,19 +141,6 @@ def _decode_object(node: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) ->
     return cls(**_decode(node["fields"], arrays, True))
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of ``path``: a regular file (not a link) of at most ``limit`` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as exc:
-        raise DataError(f"the answer file {path.name} cannot be opened ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            raise DataError(f"the answer file {path.name} is not a regular file of at most {limit} bytes")
-        return handle.read(limit + 1)
-
-
 def load(path: Path | str, *, objects: bool = False, limit: int = MAX_ANSWER_BYTES) -> tuple[list, dict[str, Any]]:
     """Read an answer file written by :func:`export`: ``(args, kwargs)``.
 
@@ -164,7 +151,7 @@ def load(path: Path | str, *, objects: bool = False, limit: int = MAX_ANSWER_BYT
         answer file, holds pickled objects, a value :func:`export` declared unsupported, or
         (unless ``objects``) an object.
     """
-    data = _read_regular_file(Path(path), limit)
+    data = read_regular_file(path, limit=limit, what="the answer file")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > limit:

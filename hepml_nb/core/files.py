@@ -15,12 +15,21 @@ points at.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from pathlib import Path
 
 from hepml_nb.core.errors import DataError
 
-__all__ = ["FILE_KINDS", "HDF5_MAGIC", "ROOT_MAGIC", "ROOT_BEGIN", "check_input_file", "describe_start"]
+__all__ = [
+    "FILE_KINDS",
+    "HDF5_MAGIC",
+    "ROOT_MAGIC",
+    "ROOT_BEGIN",
+    "check_input_file",
+    "describe_start",
+    "read_regular_file",
+]
 
 #: first bytes of every ROOT file
 ROOT_MAGIC = b"root"
@@ -179,3 +188,28 @@ def check_input_file(path: str | os.PathLike, *, kind: str, what: str, schema: s
             f"(an interrupted download or copy?); copy or write it again"
         )
     return path.resolve()
+
+
+def read_regular_file(path: str | os.PathLike, *, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, opened without following a link: a regular file of at most ``limit`` bytes.
+
+    For files another user may have planted (answers a kernel exported, submitted notebooks).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a link, cannot be opened, is not a regular file or is larger than ``limit``
+        (the message names ``what`` and the file).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise DataError(
+            f"{what} {path} cannot be opened ({exc.strerror or exc}): a link or an unreadable file"
+        ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        raise DataError(f"{what} {path} is not a regular file of at most {limit:,} bytes")
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(limit + 1)

@@ -35,6 +35,7 @@ __all__ = [
     "remove_stale_temporaries",
     "to_jsonable",
     "process_alive",
+    "flatten_metrics",
 ]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
@@ -233,3 +234,15 @@ def save_figure(fig, name: str, *, formats: tuple[str, ...] = ("png",), dpi: int
     for fmt in formats:
         with atomic_output(run_dir() / f"{name}.{fmt}") as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
+
+
+def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "", *, lists: bool = False) -> dict[str, Any]:
+    """Nested metrics as ``{"a.b": value}``: scalars (str, number, bool, None), and lists too with ``lists``."""
+    flat: dict[str, Any] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_metrics(value, f"{name}.", lists=lists))
+        elif isinstance(value, (int, float, str, bool)) or value is None or (lists and isinstance(value, list)):
+            flat[name] = value
+    return flat

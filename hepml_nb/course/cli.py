@@ -10,22 +10,11 @@ from typing import Any
 
 from hepml_nb._version import __version__
 from hepml_nb.core.errors import DataError, HepmlError, ParameterError
+from hepml_nb.core.results import flatten_metrics
 from hepml_nb.core.topics import Headline
 from hepml_nb.course.catalog import PROFILES, TOPICS, get_topic, notebook_path
 
-__all__ = ["main", "flatten_metrics", "headline_lines"]
-
-
-def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested metrics as ``{"a.b": value}`` with scalar values only (lists are skipped)."""
-    flat: dict[str, Any] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten_metrics(value, f"{name}."))
-        elif isinstance(value, (int, float, str, bool)) or value is None:
-            flat[name] = value
-    return flat
+__all__ = ["main", "headline_lines"]
 
 
 def _shown(value: Any) -> str:

@@ -48,7 +48,6 @@ import inspect
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import uuid
@@ -59,6 +58,7 @@ from typing import Any, NamedTuple
 from hepml_nb.core import answers
 from hepml_nb.core.errors import DataError, HepmlError, ParameterError
 from hepml_nb.core.exercises import verdict_of
+from hepml_nb.core.files import read_regular_file
 from hepml_nb.core.results import atomic_output
 from hepml_nb.course.catalog import TOPICS, get_topic, notebook_path
 from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
@@ -194,15 +194,7 @@ def read_submission(submission: Submission, root: Path | None = None) -> Any:
     path = submission.path
     if root is not None and not path.resolve().is_relative_to(root.resolve()):
         raise DataError(f"{path} leads outside the folder {root} (a link?); submit the notebook file itself")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as exc:
-        raise DataError(f"{path} cannot be opened ({exc.strerror or exc}): a link or an unreadable file") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SUBMISSION_BYTES:
-            raise DataError(f"{path} is not a regular file of at most {MAX_SUBMISSION_BYTES // 2**20} MB")
-        data = handle.read(MAX_SUBMISSION_BYTES + 1)
+    data = read_regular_file(path, limit=MAX_SUBMISSION_BYTES, what="the submission")
     try:
         return nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as exc:  # noqa: BLE001 - any parse failure of the student's file is a row, not a crash

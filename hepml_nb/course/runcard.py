@@ -42,7 +42,7 @@ from typing import Any
 import psutil
 
 from hepml_nb._version import __version__
-from hepml_nb.core.results import atomic_output, process_alive, write_json_atomic
+from hepml_nb.core.results import atomic_output, flatten_metrics, process_alive, write_json_atomic
 from hepml_nb.course.memory import MemoryTrace
 
 __all__ = [
@@ -372,18 +372,8 @@ def load_run_card(folder: Path | str) -> dict[str, Any]:
 _KEY_METRICS = ("auc", "accuracy", "rejection", "jsd", "separation", "latency", "n_failed", "all_ok")
 
 
-def _flat_numbers(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    flat: dict[str, float] = {}
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            flat.update(_flat_numbers(value, f"{prefix}{key}."))
-        elif isinstance(value, (int, float)):
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _key_metrics(metrics: dict[str, Any], limit: int = 3) -> dict[str, Any]:
-    flat = _flat_numbers(metrics)
+    flat = {k: v for k, v in flatten_metrics(metrics).items() if isinstance(v, (int, float))}
     ranked = sorted(
         flat, key=lambda k: next((i for i, word in enumerate(_KEY_METRICS) if word in k.lower()), len(_KEY_METRICS))
     )
