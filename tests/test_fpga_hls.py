@@ -15,7 +15,7 @@ import pytest
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.fpga import hls
 from hepml_nb.fpga.fixed import quantize_fixed
-from hepml_nb.fpga.model import build_tagger
+from hepml_nb.fpga.models import build_tagger
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_quantized_mlp_rejects_signed_activation(net_483):
 
 
 def test_quantize_tagger_per_layer_values_checked():
-    from hepml_nb.fpga.model import build_tagger
+    from hepml_nb.fpga.models import build_tagger
 
     with pytest.raises(ParameterError, match="weight_bits needs one value or 2 values"):
         rtl.quantize_tagger(build_tagger(4, 3, hidden=(8,)), weight_bits=[4, 4, 4])

@@ -24,7 +24,8 @@ import numpy as np
 
 from hepml_nb.core.cache import native_dir
 from hepml_nb.core.errors import DataError
-from hepml_nb.fpga.hls import HLSBuild, compile_or_reuse, emulate
+from hepml_nb.fpga.hls import HLSBuild, compile_or_reuse, emulate, project_key
+from hepml_nb.fpga.names import Backend
 from hepml_nb.fpga.rtl import QuantizedMLP, parse_fixed_type
 
 __all__ = [
@@ -82,7 +83,7 @@ def _type(text: str, mode: str = "") -> str:
     return f"ap_{'' if signed else 'u'}fixed<{width},{integer}{mode}>"
 
 
-def hls_config_for(net: QuantizedMLP, model, *, backend: str = "Vitis") -> dict:
+def hls_config_for(net: QuantizedMLP, model, *, backend: Backend = "Vitis") -> dict:
     """hls4ml configuration that reproduces ``net``'s arithmetic exactly (see the module docstring)."""
     import hls4ml
 
@@ -109,8 +110,6 @@ def convert_network(
 ) -> HLSBuild:
     """Convert ``net`` with hls4ml (exact configuration unless ``config`` is given), compile it or reuse it."""
     import hls4ml
-
-    from hepml_nb.fpga.hls import project_key
 
     model = network_to_torch(net, softmax=softmax)
     config = config if config is not None else hls_config_for(net, model)

@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -35,7 +35,18 @@ from hepml_nb.core.cache import key_lock, native_dir
 from hepml_nb.core.errors import DataError, OutputError, ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.core.trust import is_private
-from hepml_nb.fpga.names import STRATEGIES, SYNTHESIS_MODES
+from hepml_nb.fpga.names import (
+    BACKENDS,
+    IO_TYPES,
+    OVERFLOW_MODES,
+    STRATEGIES,
+    SYNTHESIS_MODES,
+    Backend,
+    IoType,
+    Overflow,
+    Strategy,
+    SynthesisMode,
+)
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
@@ -61,9 +72,10 @@ __all__ = [
     "synthesize",
 ]
 
-HLS_TOOLS = {"vitis-run": "Vitis", "vivado_hls": "Vivado"}  # the commands hls4ml 1.3 runs, and their backend
-BACKENDS = ("Vitis", "Vivado")
-IO_TYPES = ("io_parallel", "io_stream")
+HLS_TOOLS: dict[str, Backend] = {
+    "vitis-run": "Vitis",
+    "vivado_hls": "Vivado",
+}  # the commands hls4ml 1.3 runs, and their backend
 DEFAULT_PART = "xcvu9p-flgb2104-2-e"  # Virtex UltraScale+ VU9P, the part of arXiv:2006.10159
 SOFTMAX_TABLE_SIZE = 4096
 SOFTMAX_TABLE_TYPE = "ap_fixed<18,8,AP_RND,AP_SAT>"
@@ -88,7 +100,7 @@ def find_hls_tool() -> str | None:
     return None
 
 
-def synthesis_backend() -> str:
+def synthesis_backend() -> Backend:
     """hls4ml backend for the tool on PATH: ``Vitis`` for ``vitis-run``, ``Vivado`` for ``vivado_hls``."""
     return HLS_TOOLS[Path(require_hls_tool()).name]
 
@@ -111,7 +123,7 @@ def require_hls_tool() -> str:
     return tool
 
 
-def resolve_synthesis(mode: str = "auto") -> bool:
+def resolve_synthesis(mode: SynthesisMode = "auto") -> bool:
     """Whether to run vendor synthesis: ``auto`` (when a tool is on PATH), ``always`` or ``never``.
 
     ``always`` without a tool raises the ParameterError of :func:`require_hls_tool`.
@@ -146,7 +158,10 @@ def fixed_precision(width: int, integer: int) -> str:
     return f"ap_fixed<{width},{integer}>"
 
 
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+_Name = TypeVar("_Name", bound=str)
+
+
+def _choice(value: str, choices: tuple[_Name, ...], what: str) -> _Name:
     for choice in choices:
         if str(value).lower() == choice.lower():
             return choice
@@ -158,10 +173,10 @@ def hls_config(
     *,
     precision: str = "ap_fixed<16,6>",
     reuse_factor: int = 1,
-    strategy: str = "Latency",
-    backend: str = "Vitis",
+    strategy: Strategy = "Latency",
+    backend: Backend = "Vitis",
     layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT",
+    overflow: Overflow = "SAT",
     weight_precision: str | None = None,
 ) -> dict:
     """Per-layer hls4ml configuration: one precision ``ap_fixed<W,I>`` for weights, biases and layer outputs.
@@ -197,7 +212,7 @@ def hls_config(
     if weight_precision is not None:
         parse_precision(weight_precision)
     strategy, backend = _choice(strategy, STRATEGIES, "strategy"), _choice(backend, BACKENDS, "backend")
-    overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, ("SAT", "WRAP"), "overflow mode")]
+    overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, OVERFLOW_MODES, "overflow mode")]
     softmax_layers = {name for name, m in model.named_children() if type(m).__name__ == "Softmax"}
     reuse_factor = check_reuse_factor(reuse_factor)
     n_in = next(m.in_features for m in model.modules() if hasattr(m, "in_features"))
@@ -228,7 +243,7 @@ def _set_layer_precision(
     precision: str,
     overrides: dict,
     *,
-    strategy: str,
+    strategy: Strategy,
     overflow_mode: str,
     softmax_layers: set,
     weight_precision: str | None,
@@ -252,7 +267,7 @@ def _set_layer_precision(
             spec.update(weight=weights, bias=weights, accum="auto")
 
 
-def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
+def project_key(model, config: Mapping, *, backend: Backend, io_type: IoType, part: str, clock_period: float) -> str:
     """Hash of the weights, the hls4ml configuration and the hls4ml version: equal keys give equal firmware."""
     with needs_extra("fpga"):
         import hls4ml
@@ -320,11 +335,11 @@ def convert_tagger(
     *,
     precision: str = "ap_fixed<16,6>",
     reuse_factor: int = 1,
-    strategy: str = "Latency",
-    backend: str = "Vitis",
-    io_type: str = "io_parallel",
+    strategy: Strategy = "Latency",
+    backend: Backend = "Vitis",
+    io_type: IoType = "io_parallel",
     layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT",
+    overflow: Overflow = "SAT",
     weight_precision: str | None = None,
     part: str = DEFAULT_PART,
     clock_period: float = 5.0,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.fpga.names import ECP5_DEVICES, XILINX_FAMILIES, Ecp5Device, XilinxFamily
 from hepml_nb.fpga.rtl import RTLDesign
 from hepml_nb.fpga.tools import require_tool
 
@@ -32,7 +33,7 @@ __all__ = [
     "parse_nextpnr_report",
 ]
 
-FAMILIES = ("xcup", "xcu", "xc7")  # UltraScale+, UltraScale, 7-series
+FAMILIES = XILINX_FAMILIES  # UltraScale+, UltraScale, 7-series (hepml_nb.fpga.names)
 _CELL = re.compile(r"^\s+(?:(\S+)\s+(\d+)|(\d+)\s+(\S+))\s*$")
 
 
@@ -50,7 +51,7 @@ class SynthesisReport(NamedTuple):
     dsp: int
     bram: int
     cells: dict
-    family: str
+    family: XilinxFamily
     seconds: float
     reused: bool
     source: str = "yosys synthesis"
@@ -74,7 +75,7 @@ class PlaceRouteReport(NamedTuple):
     fmax_mhz: float
     target_mhz: float
     utilisation: dict
-    device: str
+    device: Ecp5Device
     seconds: float
     reused: bool
     source: str = "nextpnr-ecp5 place and route"
@@ -118,7 +119,7 @@ def parse_yosys_stat(text: str) -> dict[str, int]:
     raise DataError("no cell counts found in the Yosys statistics; check yosys.log in the synthesis folder")
 
 
-def _group(cells: dict[str, int], family: str, seconds: float, reused: bool) -> SynthesisReport:
+def _group(cells: dict[str, int], family: XilinxFamily, seconds: float, reused: bool) -> SynthesisReport:
     def total(pattern):
         return sum(v for k, v in cells.items() if re.fullmatch(pattern, k))
 
@@ -136,7 +137,7 @@ def _group(cells: dict[str, int], family: str, seconds: float, reused: bool) -> 
     )
 
 
-def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float = 3600.0) -> SynthesisReport:
+def synthesize_rtl(design: RTLDesign, *, family: XilinxFamily = "xcup", timeout_s: float = 3600.0) -> SynthesisReport:
     """Synthesise ``design`` with Yosys for an AMD/Xilinx family (cached under the design hash).
 
     Parameters
@@ -195,7 +196,7 @@ def parse_nextpnr_report(report: dict) -> tuple[float, float, dict]:
 def place_and_route(
     design: RTLDesign,
     *,
-    device: str = "85k",
+    device: Ecp5Device = "85k",
     package: str = "CABGA756",
     freq_mhz: float = 200.0,
     timeout_s: float = 7200.0,
@@ -206,8 +207,8 @@ def place_and_route(
     For the ``full`` profile: the 16-64-32-32-5 tagger takes tens of minutes. ``device`` is
     nextpnr's size flag (``25k``, ``45k``, ``85k``), ``freq_mhz`` the timing target.
     """
-    if device not in ("12k", "25k", "45k", "85k"):
-        raise ParameterError(f"unknown ECP5 size {device!r}; choose one of: 12k, 25k, 45k, 85k")
+    if device not in ECP5_DEVICES:
+        raise ParameterError(f"unknown ECP5 size {device!r}; choose one of: {', '.join(ECP5_DEVICES)}")
     folder = design.path / f"pnr-ecp5-{device}-{package}-{freq_mhz:g}-{seed}"
     cached = folder / "summary.json"
     if cached.exists():
