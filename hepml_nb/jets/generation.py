@@ -72,7 +72,8 @@ __all__ = [
     "init_fastjet",
 ]
 
-GENERATOR_VERSION = "jets-5"  # jets-5: QCD background recipes (dijet, znunu); jets-4: detector, impact parameters
+#: jets-6: Delphes particle flow (track-tower subtraction, helices); jets-5: QCD background recipes (dijet, znunu)
+GENERATOR_VERSION = "jets-6"
 #: hard-process pT range as fractions of the jet-pT window edges
 PTHAT_LOW, PTHAT_HIGH = 0.75, 1.2
 #: jets per event that are candidates (the leading ones, by pT)
@@ -91,8 +92,9 @@ def recipe_notes(detector: str = "cms-like", *, background: str | None = None) -
     else:
         first = (
             f"detector {detector}: our parametrisation of {SPECS[detector].card} ({CARDS_VERSION}): tracking "
-            "efficiency and pT smearing, ECAL/HCAL towers with energy smearing, particle-flow candidates, "
-            "smeared impact parameters; perfect track-tower separation, no pile-up"
+            "efficiency and pT smearing, helices to the calorimeter, ECAL/HCAL towers with energy smearing, "
+            "Delphes particle flow (tracks subtracted from towers, significant excesses as neutral candidates), "
+            "smeared impact parameters; no pile-up"
         )
     return (
         first,
