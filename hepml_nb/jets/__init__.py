@@ -25,6 +25,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "pretrained",
         "jetclass",
         "substructure",
+        "streaming",
     ),
     attributes={
         "generation": (
