@@ -160,3 +160,11 @@ def test_tracking_efficiency_per_eta_and_pt_bin_follows_the_cms_card(pt, eta, ex
     out, _ = detector_response(cols, np.arange(n), n_events=n, detector="cms-like", rng=np.random.default_rng(seed))
     tracked = (out["charge"] != 0).sum() / n
     assert tracked == pytest.approx(expected, abs=4 * np.sqrt(max(expected * (1 - expected), 1e-4) / n))
+
+
+def test_tower_grid_gives_the_cards_calorimeters_and_refuses_none():
+    hcal = tower_grid("cms-like", 1)
+    assert (hcal.energy_min, hcal.significance_min, hcal.neutral_pid) == (1.0, 1.0, 130)
+    assert tower_grid("atlas-like", 1).significance_min == 2.0 and tower_grid("cms-like", 0).neutral_pid == 22
+    with pytest.raises(ParameterError, match="detector 'none' has no calorimeter; choose one of: cms-like, atlas-like"):
+        tower_grid("none", 0)

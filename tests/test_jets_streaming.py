@@ -148,6 +148,13 @@ def test_dense_bytes_per_jet_bounds_load_jets_arrays(files):
         fits_in_memory(10, memory_budget_bytes=0)
     with pytest.raises(ParameterError, match="unknown feature_set 'pid'; choose one of: kin, kinpid, full"):
         dense_bytes_per_jet(100, "pid")
+    with pytest.raises(ParameterError, match="n_jets must be a positive integer, got 0"):
+        fits_in_memory(0, memory_budget_bytes=1e9)
+
+
+def test_write_toy_jetclass_files_rejects_no_files(tmp_path):
+    with pytest.raises(ParameterError, match="n_files must be a positive integer, got 0"):
+        write_toy_jetclass_files(tmp_path, 0, 10, seed=0)
 
 
 _PEAK = """
