@@ -41,6 +41,10 @@ def _files(folder: Path, n_files: int, jets_per_class: int) -> list[Path]:
     return paths
 
 
+def _n(train) -> int:
+    return len(train) if isinstance(train, JetStream) else len(train[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folder", type=Path, required=True)
@@ -50,6 +54,7 @@ def main() -> None:
     parser.add_argument("--tagger", default="particlenet_lite")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--skip-training", action="store_true", help="memory mode: stop once the arrays are built")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     paths = _files(args.folder, args.files, args.jets_per_class)
@@ -65,6 +70,11 @@ def main() -> None:
         train, val = subset(data, order[: len(parts["train"])], model), subset(data, order[-len(parts["val"]) :], model)
         del data
     loaded = time.perf_counter() - start
+    if args.skip_training:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        report = {"mode": args.mode, "train_jets": _n(train), "peak_rss_gb": peak, "prepare_s": round(loaded, 1)}
+        print(json.dumps(report))
+        return
     result = train_tagger(model, train, val, epochs=1, batch_size=args.batch_size, device="cpu", progress=False)
     report = {
         "mode": args.mode,
