@@ -275,7 +275,11 @@ def _concatenate(parts: list[dict]) -> dict:
 
 
 def _take(buffer: dict, index) -> dict:
-    return {k: v[index] for k, v in buffer.items()}
+    """The jets at ``index``, packed: an awkward slice or permutation is a view that keeps the whole buffer
+    alive (and a later concatenation would copy all of it), so the carried-over jets are copied out."""
+    out = {k: v[index] for k, v in buffer.items()}
+    out["particles"] = ak.to_packed(out["particles"])
+    return out
 
 
 def dense_bytes_per_jet(max_particles: int = 100, feature_set: str = "full") -> int:
