@@ -44,6 +44,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--n-workers", type=int, default=2, help="generation worker processes")
     parser.add_argument("--batch-size", type=int, default=32, help="jets per forward pass (small: fewer page faults)")
     parser.add_argument("--json", type=Path, help="write the rows there")
+    parser.add_argument("--outputs", type=Path, help="folder that keeps the model's outputs per file (resumable)")
     return parser.parse_args()
 
 
@@ -59,18 +60,29 @@ def _qcd_counts(args) -> dict[tuple[str, str], int]:
 
 
 class _Outputs:
-    """The model's outputs per generated file, computed once (top files serve both backgrounds)."""
+    """The model's outputs per generated file, computed once (top files serve both backgrounds) and, with
+    ``folder``, kept there (``<file>.<model>.npz``) so that a rerun only computes what is new."""
 
-    def __init__(self, model, batch_size: int):
-        self.model, self.batch_size, self.seen = model, batch_size, {}
+    def __init__(self, model, batch_size: int, folder: Path | None):
+        self.model, self.batch_size, self.folder, self.seen = model, batch_size, folder, {}
+
+    def _compute(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
+        data = load_jets(path, feature_set=self.model.feature_set, max_particles=JETCLASS_MAX_PARTICLES)
+        start = time.perf_counter()
+        probabilities = jetclass_probabilities(self.model, data, batch_size=self.batch_size)
+        print(f"  {len(data)} jets of {path.name}: {len(data) / (time.perf_counter() - start):.0f} jets/s", flush=True)
+        return probabilities, np.abs(np.asarray(data.jets["parton"]))
 
     def __call__(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
         if path not in self.seen:
-            data = load_jets(path, feature_set=self.model.feature_set, max_particles=JETCLASS_MAX_PARTICLES)
-            start = time.perf_counter()
-            probabilities = jetclass_probabilities(self.model, data, batch_size=self.batch_size)
-            print(f"  {len(data)} jets of {path.name}: {len(data) / (time.perf_counter() - start):.0f} jets/s")
-            self.seen[path] = (probabilities, np.abs(np.asarray(data.jets["parton"])))
+            kept = self.folder / f"{path.stem}.{Path(self.model.source).stem}.npz" if self.folder else None
+            if kept is not None and kept.exists():
+                with np.load(kept, allow_pickle=False) as f:
+                    self.seen[path] = (f["probabilities"], f["partons"])
+            else:
+                self.seen[path] = self._compute(path)
+                if kept is not None:
+                    np.savez(kept, probabilities=self.seen[path][0], partons=self.seen[path][1])
         return self.seen[path]
 
 
@@ -116,7 +128,9 @@ def main() -> None:
     torch.set_num_threads(1)
     counts = _qcd_counts(args)
     model = load_jetclass(args.model)
-    outputs, rows = _Outputs(model, args.batch_size), []
+    if args.outputs:
+        args.outputs.mkdir(parents=True, exist_ok=True)
+    outputs, rows = _Outputs(model, args.batch_size, args.outputs), []
     common = {"seed": args.seed, "n_workers": args.n_workers, "progress": False}
     for detector in args.detectors:
         top = generate_jets(args.n_top, process="top", detector=detector, **common)
