@@ -25,9 +25,19 @@ __getattr__, __dir__, __all__ = lazy_module(
         "pretrained",
         "jetclass",
         "substructure",
+        "streaming",
     ),
     attributes={
-        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION", "RECIPE_NOTES", "recipe_notes", "DETECTORS"),
+        "generation": (
+            "generate_jets",
+            "PROCESSES",
+            "GENERATOR_VERSION",
+            "RECIPE_NOTES",
+            "recipe_notes",
+            "DETECTORS",
+            "BACKGROUNDS",
+            "parton_fractions",
+        ),
         "io": (
             "load_jets",
             "write_jetclass",

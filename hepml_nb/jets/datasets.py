@@ -47,7 +47,7 @@ _CLASS_LABELS = {
     "z": "label_Zqq",
     "top": "label_Tbqq",
 }
-_GENERATION_KEYS = ("pt_range", "eta_max", "max_particles", "n_workers", "detector")
+_GENERATION_KEYS = ("pt_range", "eta_max", "max_particles", "n_workers", "detector", "background")
 
 
 class HighLevelDataset(NamedTuple):
@@ -87,7 +87,7 @@ def task_files(task: str, n_per_class: int, *, seed: int = 0, progress: bool = T
     """Paths of the cached files of one tagging task, one file per class in :data:`TASKS` order.
 
     ``generation_kwargs`` go to :func:`~hepml_nb.jets.generation.generate_jets` (``detector``,
-    ``pt_range``, ``eta_max``, ``max_particles``, ``n_workers``). Load them with
+    ``background``, ``pt_range``, ``eta_max``, ``max_particles``, ``n_workers``). Load them with
     :func:`~hepml_nb.jets.io.load_jets`, then :func:`task_labels`.
     """
     classes = _check_task(task)

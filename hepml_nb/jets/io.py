@@ -37,6 +37,7 @@ from hepml_nb.jets.checks import check_labels, check_values
 
 __all__ = [
     "CHECK_ENTRIES",
+    "auto_feature_set",
     "JETCLASS_LABELS",
     "REQUIRED_BRANCHES",
     "JetData",
@@ -45,6 +46,7 @@ __all__ = [
     "check_values",
     "load_jets",
     "read_branches",
+    "read_labels",
     "resolve_jet_files",
     "select_classes",
     "take",
@@ -429,17 +431,38 @@ def check_deta_convention(branches: Mapping, path: Path | str = "the file", *, n
     )
 
 
-def read_branches(path: Path | str, *, feature_set: str | None = None) -> dict[str, ak.Array]:
+def read_branches(
+    path: Path | str,
+    *,
+    feature_set: str | None = None,
+    entry_start: int | None = None,
+    entry_stop: int | None = None,
+) -> dict[str, ak.Array]:
     """Read the branches the loader uses from one file; DataError names any missing one.
 
     The file gets the checks of :func:`resolve_jet_files` first (exists, ROOT, not
     truncated, tree ``tree``, branches, entries), then, on every jet read,
     :func:`check_values` and :func:`check_labels`, and :func:`check_deta_convention` on its
     first jets. ``feature_set`` (a key of :data:`~hepml_nb.jets.features.FEATURE_SETS`)
-    also requires the branches of that input set.
+    also requires the branches of that input set. ``entry_start`` / ``entry_stop`` read one
+    range of jets only (uproot's entry range; a streaming reader's chunk).
     """
     path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
-    return _read_file(path, feature_set)
+    return _read_file(path, feature_set, entry_start=entry_start, entry_stop=entry_stop)
+
+
+def read_labels(path: Path | str) -> dict[str, np.ndarray]:
+    """The ``label_*`` branches of one file (checked one-hot), without reading any particle.
+
+    The file gets the schema checks of :func:`resolve_jet_files`; the result maps each label
+    branch the file has, in JetClass order, to an (n_jets,) int8 array.
+    """
+    path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
+    with _open_root(path) as fin:
+        tree = _jet_tree(fin, path)
+        branches = _read_arrays(tree, [b for b in JETCLASS_LABELS if b in tree.keys()], path)
+    check_labels(branches, path)
+    return {k: np.asarray(ak.to_numpy(v), dtype=np.int8) for k, v in branches.items()}
 
 
 def _check_feature_branches(path: Path, present: set[str], feature_set: str) -> None:
@@ -454,8 +477,9 @@ def _check_feature_branches(path: Path, present: set[str], feature_set: str) -> 
         )
 
 
-def _read_file(path: Path, feature_set: str | None) -> dict[str, ak.Array]:
-    """The branches of one checked file (one open), with every value and label checked."""
+def _read_file(path: Path, feature_set: str | None, **entries) -> dict[str, ak.Array]:
+    """The branches of one checked file (one open), with every value and label checked; ``entries``:
+    uproot's ``entry_start`` / ``entry_stop``."""
     with _open_root(path) as fin:
         tree = _jet_tree(fin, path)
         present = set(tree.keys())
@@ -463,7 +487,7 @@ def _read_file(path: Path, feature_set: str | None) -> dict[str, ak.Array]:
             _check_feature_branches(path, present, feature_set)
         labels = [b for b in JETCLASS_LABELS if b in present]
         wanted = [*REQUIRED_BRANCHES, *(b for b in OPTIONAL_BRANCHES if b in present), *labels]
-        branches = _read_arrays(tree, wanted, path)
+        branches = _read_arrays(tree, wanted, path, **entries)
     check_values(branches, path)
     check_labels(branches, path)
     check_deta_convention(branches, path)
@@ -495,7 +519,9 @@ def _labels(branches: dict) -> tuple[np.ndarray, tuple[str, ...]]:
     return onehot.argmax(axis=1), tuple(names)
 
 
-def _auto_feature_set(fields) -> str:
+def auto_feature_set(fields) -> str:
+    """The largest JetClass input set (``full``, ``kinpid``, else ``kin``) whose branches ``fields`` (particle
+    field names without ``part_``) all have."""
     from hepml_nb.jets.features import FEATURE_SETS, feature_set_branches
 
     for name in ("full", "kinpid"):
@@ -545,7 +571,7 @@ def load_jets(
     if "aux_parton" in branches:
         jets["parton"] = ak.to_numpy(branches["aux_parton"])
     if feature_set == "auto":
-        feature_set = _auto_feature_set(particles.fields)
+        feature_set = auto_feature_set(particles.fields)
     padded = padded_particles(particles, jets, max_particles=int(max_particles), feature_set=feature_set)
     return JetData(particles=particles, jets=jets, labels=labels, label_names=label_names, **padded)
 

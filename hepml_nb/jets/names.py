@@ -20,6 +20,8 @@ __all__ = [
     "TAGGERS",
     "Baseline",
     "BASELINES",
+    "Background",
+    "BACKGROUNDS",
 ]
 
 Task = Literal["top", "w", "z", "multiclass"]
@@ -40,3 +42,6 @@ Tagger = Literal["particlenet_lite", "particlenet", "part_small", "part"]
 TAGGERS: tuple[Tagger, ...] = get_args(Tagger)
 Baseline = Literal["bdt", "mlp"]
 BASELINES: tuple[Baseline, ...] = get_args(Baseline)
+Background = Literal["dijet", "znunu"]
+#: recipes of the QCD (light-quark and gluon) jets: Pythia8 dijets, or Z(->nu nu)+jet as JetClass's QCD class
+BACKGROUNDS: tuple[Background, ...] = get_args(Background)
