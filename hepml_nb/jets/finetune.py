@@ -1,7 +1,7 @@
 """Fine-tuning a published JetClass model on a task: the task's head on the pretrained backbone, the
 backbone at a lower learning rate, BatchNorm statistics frozen.
 
-The Particle Transformer paper (Qu, Li, Qian, arXiv:2202.03772, Sec. 6) fine-tunes its JetClass
+The Particle Transformer paper (Qu, Li, Qian, arXiv:2202.03772) fine-tunes its JetClass
 models on the top-tagging and quark-gluon benchmarks with a new, randomly initialised last layer
 and the pretrained weights at a lower learning rate: particle_transformer's ``train_TopLandscape.sh``
 (``PN-FineTune``, ``ParT-FineTune``) replaces the last fully connected layer and trains it at 50 times
