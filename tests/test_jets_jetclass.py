@@ -24,10 +24,14 @@ from hepml_nb.jets import load_jets, write_jetclass
 from hepml_nb.jets.evaluation import referee, referee_from_probabilities
 from hepml_nb.jets.jetclass import (
     JETCLASS_CLASSES,
+    PUBLISHED_SHA256,
     binary_score,
+    how_to_get,
     jetclass_class,
+    jetclass_discriminant,
     jetclass_probabilities,
     load_jetclass,
+    published_name,
 )
 from hepml_nb.jets.models import build_particlenet
 from hepml_nb.jets.pretrained import save_checkpoint
@@ -421,6 +425,60 @@ def test_binary_score_is_signal_over_signal_plus_qcd():
         binary_score(p[:, :2], "top")
     with pytest.raises(ParameterError, match="class 'higgs' has no JetClass counterpart"):
         jetclass_class("higgs")
+
+
+def test_jetclass_discriminant_scores_signal_and_qcd_jets_of_the_sample():
+    p = np.full((5, 10), 0.05)
+    p[:, JETCLASS_CLASSES.index("Tbqq")] = [0.6, 0.1, 0.3, 0.2, 0.05]
+    p[:, 0] = [0.2, 0.3, 0.1, 0.2, 0.6]
+    labels = np.array([4, 0, 1, 2, 3])  # top, g, q, w, z
+    y, score = jetclass_discriminant(p, labels, ("g", "q", "w", "z", "top"), signal="top")
+    assert y.tolist() == [1, 0, 0]  # the W and Z jets are neither signal nor QCD
+    np.testing.assert_allclose(score, [0.6 / 0.8, 0.1 / 0.4, 0.3 / 0.4])
+    y, score = jetclass_discriminant(p[:2], [1, 0], ("qcd", "w"), signal="w")
+    np.testing.assert_allclose(score, binary_score(p[:2], "Wqq"))
+    assert y.tolist() == [1, 0]
+    with pytest.raises(ParameterError, match="signal 'top' is not a class of the sample; its classes: qcd, w"):
+        jetclass_discriminant(p[:2], [1, 0], ("qcd", "w"), signal="top")
+
+
+def test_how_to_get_names_the_repository_and_every_sha256():
+    text = how_to_get()
+    assert "github.com/jet-universe/particle_transformer" in text and "models/" in text
+    for name, digest in PUBLISHED_SHA256.items():
+        assert f"{name}  {digest}" in text and len(digest) == 64
+
+
+def test_published_name_knows_a_file_by_its_sha256(tmp_path):
+    other = tmp_path / "ParticleNet_full.pt"
+    torch.save({"w": torch.zeros(2)}, other)
+    assert published_name(other) is None  # the name alone does not make it the published file
+    if (SHARED / "ParticleNet_full.pt").is_file():
+        assert [published_name(SHARED / name) for name in PUBLISHED_SHA256] == list(PUBLISHED_SHA256)
+
+
+def test_prepare_run_checks_jetclass_model_before_the_kernel(tmp_path):
+    from hepml_nb.course.runner import prepare_run
+
+    text = tmp_path / "notes.pt"
+    text.write_text("not weights")
+    with pytest.raises(DataError, match=r"parameter 'jetclass_model': .*notes.pt is not a PyTorch weights file"):
+        prepare_run("particlenet", "ci", {"jetclass_model": str(text)})
+    with pytest.raises(DataError, match=r"parameter 'jetclass_model': JetClass model .*missing.pt not found"):
+        prepare_run("particlenet", "ci", {"jetclass_model": str(tmp_path / "missing.pt")})
+    assert prepare_run("particlenet", "ci").params.get("jetclass_model") is None
+
+
+@needs_shared
+def test_prepare_run_refuses_a_jetclass_model_of_another_input_set():
+    from hepml_nb.course.runner import prepare_run
+
+    kin = str(SHARED / "ParticleNet_kin.pt")
+    with pytest.raises(DataError, match=r"parameter 'jetclass_model': .*trained on JetClass's 'kin' inputs .*'full'"):
+        prepare_run("particlenet", "ci", {"jetclass_model": kin})
+    assert (
+        prepare_run("particlenet", "ci", {"jetclass_model": kin, "feature_set": "kin"}).params["jetclass_model"] == kin
+    )
 
 
 class _Fixed(torch.nn.Module):

@@ -4,7 +4,7 @@ Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`): ``import
 imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``, ``features``,
 ``substructure``, ``datasets``, ``models``, ``transformer`` (Particle Transformer), ``training``,
 ``baseline``, ``evaluation``, ``export``, ``pretrained``, ``jetclass`` (the published JetClass models),
-``plots`` and ``exercises``.
+``finetune`` (fine-tuning them on a task), ``plots`` and ``exercises``.
 Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
@@ -24,6 +24,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "exercises",
         "pretrained",
         "jetclass",
+        "finetune",
         "substructure",
         "streaming",
     ),

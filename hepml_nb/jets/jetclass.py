@@ -31,8 +31,9 @@ The files are never shipped or downloaded: a user passes the path of their copy.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,12 @@ __all__ = [
     "PUBLISHED_SHA256",
     "SOURCE",
     "binary_score",
+    "how_to_get",
     "jetclass_class",
+    "jetclass_discriminant",
     "jetclass_probabilities",
     "load_jetclass",
+    "published_name",
 ]
 
 #: the 10 JetClass classes, in the order of the models' outputs (the yamls' ``labels``)
@@ -342,6 +346,52 @@ def binary_score(probabilities: np.ndarray, signal: str) -> np.ndarray:
     return s / np.maximum(s + p[:, 0], 1e-30)
 
 
+def jetclass_discriminant(
+    probabilities: np.ndarray, labels: np.ndarray, class_names: Sequence[str], *, signal: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and JetClass scores ``p_s / (p_s + p_QCD)`` of the signal jets and the QCD jets of a sample.
+
+    The published model's counterpart of :func:`~hepml_nb.jets.evaluation.signal_vs_background`: its
+    outputs are JetClass's 10 classes, the sample's labels the project's.
+
+    Parameters
+    ----------
+    probabilities
+        (N, 10) outputs of a published model (:func:`jetclass_probabilities`).
+    labels
+        (N,) index of each jet's true class in ``class_names``.
+    class_names
+        The sample's classes (``data.label_names``: ``qcd, top``; ``g, q, w, z, top``; ...).
+    signal
+        The signal class, one of ``class_names``; the background are the classes JetClass calls QCD
+        (``qcd``, ``g``, ``q``); jets of other classes are dropped.
+
+    Returns
+    -------
+    (y_true, score)
+        ``y_true`` 1 for signal jets, 0 for QCD jets, and their scores.
+    """
+    names, labels = tuple(class_names), np.asarray(labels)
+    if signal not in names:
+        raise ParameterError(f"signal {signal!r} is not a class of the sample; its classes: {', '.join(names)}")
+    qcd = [i for i, name in enumerate(names) if jetclass_class(name) == "QCD" and name != signal]
+    keep = np.isin(labels, [names.index(signal), *qcd])
+    y = (labels[keep] == names.index(signal)).astype(int)
+    return y, binary_score(np.asarray(probabilities)[keep], signal)
+
+
+def how_to_get() -> str:
+    """Where the published models are and the sha256 of each file, for a user who has none."""
+    lines = [f"The published JetClass models are in {SOURCE} (files <model>_<inputs>.pt).", "sha256 of the files:"]
+    return "\n".join([*lines, *(f"  {name}  {digest}" for name, digest in PUBLISHED_SHA256.items())])
+
+
+def published_name(path: Path | str) -> str | None:
+    """The name of the published file whose sha256 ``path`` has (:data:`PUBLISHED_SHA256`), or None."""
+    digest = hashlib.sha256(Path(path).expanduser().read_bytes()).hexdigest()
+    return next((name for name, known in PUBLISHED_SHA256.items() if known == digest), None)
+
+
 def _check_jets(model: nn.Module, data) -> None:
     """The jets have the model's input set and are padded long enough that no jet lost particles."""
     wanted = FEATURE_SETS[model.feature_set]
@@ -367,6 +417,9 @@ def jetclass_probabilities(model: nn.Module, data, *, batch_size: int = 64, devi
 
     Parameters
     ----------
+    model
+        A :func:`load_jetclass` model, or its copy fine-tuned on a task
+        (:func:`~hepml_nb.jets.finetune.fine_tune`: the task's classes instead of the 10).
     data
         A :class:`~hepml_nb.jets.io.JetData` loaded with ``feature_set=model.feature_set`` and
         ``max_particles=128``.

@@ -38,6 +38,15 @@ def _check_jet_files(value: Any, **extra: Any) -> Any:
     return resolve_jet_files(value, **extra)
 
 
+def _check_jetclass_model(value: Any, *, feature_set: str) -> Any:
+    """``jetclass_model``: a published JetClass ParticleNet or ParT trained on the run's ``feature_set``,
+    read with ``torch.load(weights_only=True)`` (imports torch and the jets code only when called)."""
+    from hepml_nb.jets.jetclass import load_jetclass
+
+    load_jetclass(value, feature_set=feature_set)
+    return value
+
+
 TOPIC = topic(
     "particlenet",
     "01_particlenet_jet_tagging.ipynb",
@@ -54,6 +63,7 @@ TOPIC = topic(
         "pt_max": at_least(1),
         "eta_max": at_least(0),
         "data_path": input_file(_check_jet_files),
+        "jetclass_model": input_file(_check_jetclass_model, needs=("feature_set",)),
         "max_particles": size(1, 512, _PARTICLE_SLOT),
         "epochs": size(0, 1000, _JET_EPOCH),
         "batch_size": size(1, 8192, _JET_IN_BATCH),

@@ -17,7 +17,9 @@ improvement and the best weights are restored.
 from __future__ import annotations
 
 import copy
+import re
 import time
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -184,6 +186,7 @@ def train_tagger(
     seed: int = 0,
     progress: bool = True,
     shuffle: bool = True,
+    lr_scales: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train`` and keep the weights with the lowest validation loss.
 
@@ -213,6 +216,11 @@ def train_tagger(
         Shuffle the training jets each epoch (a stream shuffles its chunks across files and the
         jets within each group of chunks); False keeps their order, so the same jets in memory
         and streamed give the same batches.
+    lr_scales
+        ``{pattern: factor}``: a parameter whose name matches a regular expression (in full; the
+        first that matches counts) trains at ``factor * lr`` (weaver's ``lr_mult``), the others at
+        ``lr``; e.g. ``{"head.3.*": 1.0, ".*": 0.02}`` trains all but the last layer 50 times
+        slower. None: one learning rate.
     """
     _check_training(epochs, batch_size, lr, patience)
     device = resolve_device(device)
@@ -229,15 +237,31 @@ def train_tagger(
             device=device,
             rng=np.random.default_rng(seed) if shuffle else None,
             progress=progress,
+            lr_scales=lr_scales or {},
         )
 
 
-def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress) -> TrainResult:
+def _param_groups(model: torch.nn.Module, lr: float, lr_scales: Mapping[str, float]) -> list[dict]:
+    """AdamW parameter groups, one per learning-rate factor of ``lr_scales`` (see :func:`train_tagger`),
+    the parameters in the model's order; the first group is the one at ``lr`` when there is one."""
+    factors: dict[float, list[torch.nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        factor = next((float(f) for p, f in lr_scales.items() if re.fullmatch(p, name)), 1.0)
+        factors.setdefault(factor, []).append(parameter)
+    order = sorted(factors, key=lambda f: f != 1.0)  # the group at lr first (stable: model order otherwise)
+    return [{"params": factors[f], "lr": lr * f} for f in order]
+
+
+def _train(
+    model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress, lr_scales
+) -> TrainResult:
     """The loop of :func:`train_tagger` (arguments checked, random state forked and seeded there)."""
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.AdamW(_param_groups(model, lr, lr_scales), lr=lr, weight_decay=weight_decay)
     steps = epochs * max(1, -(-_n_jets(train) // batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=steps, pct_start=0.2
+    )
     history = TrainingHistory("epoch")
     best = _evaluate(model, val, 512, device)[0]  # fine-tuning must beat the starting weights
     best_state, best_epoch, seen, train_time = copy.deepcopy(model.state_dict()), -1, 0, 0.0
