@@ -171,17 +171,16 @@ def test_student_setup_notebook_runs_under_papermill(tmp_path):
 
 
 @pytest.mark.slow
-def test_student_setup_notebook_runs_under_nbclient(tmp_path, monkeypatch):
+def test_student_setup_notebook_runs_under_nbclient(tmp_path):
     from nbclient import NotebookClient
 
-    from hepml_nb.course.runner import private_kernel
+    from hepml_nb.course.kernel import kernel_sandbox
 
     nb = nbformat.read(_student_setup(tmp_path), as_version=4)
     params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     params.source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in SMALL_SETUP.items())
-    monkeypatch.setenv("HEPML_NB_RUN_DIR", str(tmp_path / "run"))
-    monkeypatch.setenv("HEPML_NB_HEADLESS", "1")
-    with private_kernel() as (kernel, folder):
-        monkeypatch.setenv("JUPYTER_PATH", str(folder))
-        NotebookClient(nb, kernel_name=kernel, timeout=300).execute()
+    (tmp_path / "run").mkdir()
+    with kernel_sandbox(env={"HEPML_NB_RUN_DIR": str(tmp_path / "run"), "HEPML_NB_HEADLESS": "1"}) as box:
+        client = NotebookClient(nb, kernel_name=box.kernel_name, kernel_manager_class=box.manager_class(), timeout=300)
+        client.execute()
     _assert_ran_to_the_end_unattempted(nb, tmp_path / "run")

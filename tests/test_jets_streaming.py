@@ -157,8 +157,9 @@ def test_write_toy_jetclass_files_rejects_no_files(tmp_path):
         write_toy_jetclass_files(tmp_path, 0, 10, seed=0)
 
 
-_PEAK = """
-    import json, resource, sys
+_PEAK = r"""
+    import json, re, sys
+    from pathlib import Path
     import numpy as np, torch
     from hepml_nb.jets import load_jets, select_classes
     from hepml_nb.jets.models import ParticleNet
@@ -169,13 +170,18 @@ _PEAK = """
     files, mode = json.loads(sys.argv[1]), sys.argv[2]
     classes = ("label_QCD", "label_Tbqq")
     model = ParticleNet(17, k=4, blocks=((8, 8),), fc=(16, 0.1))
+    # what the data costs, not the interpreter and its libraries (their size differs between machines):
+    # the resident memory now is the baseline, and the kernel's high-water mark restarts from it
+    Path("/proc/self/clear_refs").write_text("5")
+    base_kb = int(re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
     val = JetStream(files[:1], classes=classes, feature_set="full", entry_fraction=(0.0, 0.05))
     if mode == "stream":
         train = JetStream(files, classes=classes, feature_set="full", chunk_size=500, chunks_at_once=4)
     else:
         train = subset(select_classes(load_jets(files, feature_set="full"), classes), slice(None), model)
     train_tagger(model, train, val, epochs=1, batch_size=128, device="cpu", progress=False)
-    print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    peak_kb = int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+    print(json.dumps({"peak_kb": peak_kb - base_kb}))
 """
 
 
@@ -193,5 +199,8 @@ def test_streamed_training_peak_memory_is_flat_in_the_number_of_files(tmp_path):
     paths = write_toy_jetclass_files(tmp_path, 8, 3000, seed=7)
     one, eight = _peak_kb(paths[:1], "stream"), _peak_kb(paths, "stream")
     in_memory = _peak_kb(paths, "memory")
-    assert eight < 1.15 * one, (one, eight)
-    assert in_memory > 1.3 * eight, (in_memory, eight)  # the check would see a loader that reads everything
+    # measured on the 2-core machine [kB over the baseline]: 128k, 172k and 1,451k. The stream's growth from
+    # 1 to 8 files is a small fraction of what reading all 8 costs (a stream that kept each chunk's buffer
+    # alive grew by 164 MB here), and reading everything costs several times what streaming does
+    assert eight - one < 0.08 * in_memory, (one, eight, in_memory)
+    assert in_memory > 4 * eight, (in_memory, eight)

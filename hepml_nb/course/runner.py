@@ -304,9 +304,8 @@ def launch(
             )
         except PapermillExecutionError as exc:
             error = _execution_error(exc, plan.notebook, executed, box)
-            write_status(
-                folder, "failed", cell=exc.exec_count, cell_first_line=_first_line(exc.source), error=str(error)
-            )
+            short = f"{exc.ename}: {exc.evalue}"  # the full message (cell source, traceback) is in the raised error
+            write_status(folder, "failed", cell=exc.exec_count, cell_first_line=_first_line(exc.source), error=short)
             raise error from None
         except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
             if type(exc) is RuntimeError and "died" not in str(exc):  # jupyter_client: "Kernel died before ..."
