@@ -3,7 +3,7 @@
 ``benchmarks/bench_notebooks.py`` writes one record per topic and profile into ``benchmarks/results/``.
 This script renders them into every markdown file that holds a marked block::
 
-    <!-- BEGIN bench_notebooks: all -->        (or the key of one topic)
+    <!-- BEGIN bench_notebooks: all -->        (or the key of one topic, or ``concurrent``, or ``referee``)
     ...the generated table...
     <!-- END bench_notebooks -->
 
@@ -135,8 +135,26 @@ def render_concurrent(folder: Path = RESULTS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_referee(folder: Path = RESULTS, model: str = "ParticleNet_full") -> str:
+    """The published JetClass model as a referee of the project's jets (``scripts/referee_table.py --json``)."""
+    from hepml_nb.jets.evaluation import referee_markdown
+
+    path = folder / f"referee-{model}.json"
+    if not path.exists():
+        return f"(no referee record yet: run `python scripts/referee_table.py --json {_shown(path)}`)\n"
+    r = json.loads(path.read_text())
+    return referee_markdown(r["rows"]) + (
+        f"\nThe published `{r['model']}` (sha256 `{r['model_sha256'][:12]}`) on jets of generator `{r['generator_version']}`: "
+        f"`{r['command']}` (commit `{(r['commit'].get('commit') or '?')[:8]}`, {r['date'][:10]}).\n"
+    )
+
+
 def _block(what: str, records: list[dict[str, Any]]) -> str:
-    return render_concurrent() if what == "concurrent" else render(records, what)
+    if what == "concurrent":
+        return render_concurrent()
+    if what == "referee":
+        return render_referee()
+    return render(records, what)
 
 
 def _rewritten(text: str, records: list[dict[str, Any]]) -> str:

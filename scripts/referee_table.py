@@ -18,16 +18,21 @@ Usage (the guide's table; generation about 4 ms per event, run it niced)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
+from hepml_nb.course.runcard import source_version
 from hepml_nb.jets import BACKGROUNDS, DETECTORS, generate_jets, load_jets, parton_fractions
-from hepml_nb.jets.evaluation import referee_from_probabilities
+from hepml_nb.jets.evaluation import referee_from_probabilities, referee_markdown
+from hepml_nb.jets.generation import GENERATOR_VERSION
 from hepml_nb.jets.jetclass import JETCLASS_MAX_PARTICLES, binary_score, jetclass_probabilities, load_jetclass
 
 
@@ -106,23 +111,6 @@ def _row(background: str, detector: str, top, qcd) -> dict:
     return row
 
 
-def _markdown(rows: list[dict]) -> str:
-    head = ("| background | detector | QCD jets | QCD gluon frac. | top: argmax Tbqq | top: mean p(Tbqq) | "
-            "QCD: argmax QCD | (gluon / quark jets) | QCD: argmax Hgg | QCD: mean p(QCD) | AUC | 1/eps_B at 50 % "
-            "(68 % CP) | passing |")  # fmt: skip
-    lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in rows:
-        limit = ">" if r["rej50_lower_limit"] else ""
-        lines.append(
-            f"| {r['background']} | {r['detector']} | {r['n_qcd']} | {r['qcd_gluon_fraction']:.2f} | "
-            f"{r['top_right']:.3f} | {r['top_p_Tbqq']:.3f} | {r['qcd_right']:.3f} | "
-            f"{r['qcd_right_gluon']:.3f} / {r['qcd_right_quark']:.3f} | {r['qcd_argmax']['Hgg']:.3f} | "
-            f"{r['qcd_p_QCD']:.3f} | {r['auc']:.4f} | {limit}{r['rej50']:.0f} ({r['rej50_low']:.0f}-"
-            f"{r['rej50_high']:.0f}) | {r['rej50_n_pass']} / {r['n_qcd']} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     args = _arguments()
     torch.set_num_threads(1)
@@ -139,9 +127,18 @@ def main() -> None:
             print(f"{background} / {detector}: {args.n_top} top and {n_qcd} QCD jets", flush=True)
             qcd = generate_jets(n_qcd, process="qcd", background=background, detector=detector, **common)
             rows.append(_row(background, detector, outputs(top), outputs(qcd)))
-    print(_markdown(rows))
-    if args.json:
-        args.json.write_text(json.dumps({"model": str(args.model), "rows": rows}, indent=1))
+    print(referee_markdown(rows))
+    if args.json:  # a record for benchmarks/tables.py (the guide's table is generated from it)
+        record = {
+            "command": "python scripts/referee_table.py " + " ".join(sys.argv[1:]),
+            "model": Path(args.model).name,
+            "model_sha256": hashlib.sha256(Path(args.model).read_bytes()).hexdigest(),
+            "generator_version": GENERATOR_VERSION,
+            "commit": source_version(),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rows": rows,
+        }
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

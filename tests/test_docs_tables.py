@@ -95,3 +95,12 @@ def test_no_cgroup_limit_means_the_free_memory_of_the_machine(tmp_path):
     assert (
         memory.available_memory()[1] in ("the free memory of this machine",) or "limit" in memory.available_memory()[1]
     )
+
+
+def test_referee_block_is_the_scripts_record(tmp_path):
+    record = json.loads((ROOT / "benchmarks" / "results" / "referee-ParticleNet_full.json").read_text())
+    text = tables.render_referee()
+    first = record["rows"][0]
+    assert f"| {first['background']} | {first['detector']} | {first['n_qcd']:,} |" in text
+    assert f"{first['auc']:.4f}" in text and record["command"] in text
+    assert tables.render_referee(tmp_path).startswith("(no referee record yet")

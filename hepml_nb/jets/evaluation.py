@@ -38,6 +38,7 @@ __all__ = [
     "RefereeResult",
     "referee",
     "referee_from_probabilities",
+    "referee_markdown",
 ]
 
 #: top-tagging reference dataset (Kasieczka et al., arXiv:1902.09914; Qu & Gouskos, arXiv:1902.08570):
@@ -370,3 +371,27 @@ def referee(model, data, *, batch_size: int = 64, device: str = "cpu") -> Refere
 
     probabilities = jetclass_probabilities(model, data, batch_size=batch_size, device=device)
     return referee_from_probabilities(probabilities, data.labels, data.label_names)
+
+
+def referee_markdown(rows: Sequence[Mapping]) -> str:
+    """The referee table (``scripts/referee_table.py``) in markdown, one row per QCD recipe and detector.
+
+    Each row holds the fractions of top jets called ``Tbqq`` and of QCD jets called ``QCD`` by the
+    model's largest output (the QCD ones also for gluon- and quark-matched jets apart, and the
+    fraction it calls ``Hgg``), the AUC of JetClass's top-vs-QCD discriminant and ``1/eps_B`` at
+    eps_S = 50 % with its 68 % Clopper-Pearson interval and the number of QCD jets passing.
+    """
+    head = (
+        "| QCD background | detector | QCD jets | gluon fraction | top: argmax Tbqq | QCD: argmax QCD "
+        "(gluon / quark jets) | QCD: argmax Hgg | AUC top vs QCD | 1/eps_B at 50 % (68 % CP) | QCD jets passing |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        limit = ">" if r["rej50_lower_limit"] else ""
+        lines.append(
+            f"| {r['background']} | {r['detector']} | {r['n_qcd']:,} | {r['qcd_gluon_fraction']:.2f} | "
+            f"{r['top_right']:.3f} | {r['qcd_right']:.3f} ({r['qcd_right_gluon']:.3f} / {r['qcd_right_quark']:.3f}) | "
+            f"{r['qcd_argmax']['Hgg']:.3f} | {r['auc']:.4f} | {limit}{r['rej50']:,.0f} ({r['rej50_low']:,.0f}-"
+            f"{r['rej50_high']:,.0f}) | {r['rej50_n_pass']} of {r['n_qcd']:,} |"
+        )
+    return "\n".join(lines) + "\n"
