@@ -144,7 +144,8 @@ def render_referee(folder: Path = RESULTS, model: str = "ParticleNet_full") -> s
         return f"(no referee record yet: run `python scripts/referee_table.py --json {_shown(path)}`)\n"
     r = json.loads(path.read_text())
     return referee_markdown(r["rows"]) + (
-        f"\nThe published `{r['model']}` (sha256 `{r['model_sha256'][:12]}`) on jets of generator `{r['generator_version']}`: "
+        f"\nThe published `{r['model']}` (sha256 `{r['model_sha256'][:12]}`) on jets of generator "
+        f"`{r['generator_version']}`: "
         f"`{r['command']}` (commit `{(r['commit'].get('commit') or '?')[:8]}`, {r['date'][:10]}).\n"
     )
 
