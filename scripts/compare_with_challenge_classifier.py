@@ -13,7 +13,8 @@ For each level (``high``: ``evaluate.py -m cls-high``; ``low``: ``-m cls-low``) 
    against :mod:`hepml_nb.calo.classifier_inputs`);
 2. runs ``evaluate.py`` on the pair (in a fresh folder per run, where it also writes its pickled
    reference features and its log);
-3. runs the preset on the same pair (:func:`hepml_nb.calo.classifier.shower_classifier_test`);
+3. runs the preset on the same pair (the steps of :func:`hepml_nb.calo.classifier.shower_classifier_test`:
+   :func:`~hepml_nb.calo.classifier.preset_inputs` of each file, the challenge's split, the classifier test);
 
 and prints AUC and JSD side by side, with the learning curves (BCE and accuracy of the raw output on
 the selection set after each epoch: ``evaluate.py``'s "test" set, the preset's validation set).
@@ -44,8 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hepml_nb.calo.classifier import PRESETS, shower_classifier_test
-from hepml_nb.calo.classifier_inputs import challenge_threshold_mev, high_level_inputs, low_level_inputs
+from hepml_nb.calo.classifier import PRESETS, classifier_test, preset_inputs
+from hepml_nb.calo.classifier_inputs import challenge_split, challenge_threshold_mev
 from hepml_nb.calo.gflash import ShowerSet, sample_incident_energies, simulate_showers
 from hepml_nb.calo.io import read_challenge_h5, write_challenge_h5
 
@@ -112,9 +113,7 @@ def check_inputs(code: Path, files: dict[str, Path], level: str, n: int, work: P
         if done.returncode != 0:
             raise SystemExit(f"the challenge's input code failed on {small}:\n{done.stderr[-2000:]}")
         theirs = np.load(out, allow_pickle=False)
-        make = low_level_inputs if level == "low" else high_level_inputs
-        kind = {"representation": PRESETS["challenge"].low_level if level == "low" else "challenge"}
-        ours = make(read_challenge_h5(small), threshold_mev=threshold, **kind)
+        ours = preset_inputs(read_challenge_h5(small), level=level, preset="challenge")
         if ours.shape != theirs.shape:
             raise SystemExit(f"{level}-level inputs differ in shape: challenge {theirs.shape}, hepml_nb {ours.shape}")
         worst = max(worst, float(np.max(np.abs(ours.astype(np.float64) - theirs))))
@@ -135,13 +134,15 @@ def run_challenge(code: Path, files: dict[str, Path], level: str, epochs: int, w
     command += ["-r", str(run / "reference.hdf5"), "-m", MODES[level], "-d", dataset, "--output_dir", str(run)]
     command += ["--cls_n_epochs", str(epochs)] + (["--no_cuda"] if device == "cpu" else [])
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=code, capture_output=True, text=True)
+    with open(run / "stdout.txt", "w") as log:  # written as it runs: follow it with tail -f
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        done = subprocess.run(command, cwd=code, stdout=log, stderr=subprocess.STDOUT, env=env)
     seconds = time.perf_counter() - start
-    (run / "stdout.txt").write_text(done.stdout + done.stderr)
-    final = re.search(r"Final result of classifier test \(AUC / JSD\):\s*([-\d.]+) / ([-\d.]+)", done.stdout)
+    output = (run / "stdout.txt").read_text()
+    final = re.search(r"Final result of classifier test \(AUC / JSD\):\s*([-\d.]+) / ([-\d.]+)", output)
     if done.returncode != 0 or final is None:
         raise SystemExit(f"evaluate.py failed (exit {done.returncode}); its output is in {run / 'stdout.txt'}")
-    during = done.stdout.split("Now looking at independent dataset:")[0]
+    during = output.split("Now looking at independent dataset:")[0]
     accuracy = _floats(r"^Accuracy on test set is ([\d.]+)", during)
     return {
         "auc": float(final.group(1)),
@@ -155,12 +156,19 @@ def run_challenge(code: Path, files: dict[str, Path], level: str, epochs: int, w
 
 
 def run_preset(files: dict[str, Path], level: str, epochs: int, seed: int, device: str) -> dict:
-    """The project's challenge preset on the pair."""
-    reference, generated = (read_challenge_h5(files[k]) for k in ("reference", "generated"))
+    """The project's challenge preset on the pair: what shower_classifier_test does, each file's showers
+    dropped once its inputs are built (two 100k dataset-2 files hold 5.2 GB of cells)."""
+    inputs, n = {}, {}
+    for name, path in files.items():
+        showers = read_challenge_h5(path)
+        geometry, n[name] = showers.geometry, len(showers)
+        inputs[name] = preset_inputs(showers, level=level, preset="challenge")
+        del showers
+    split = challenge_split(geometry, min(n.values()))
     start = time.perf_counter()
-    res = shower_classifier_test(
-        reference, generated, level=level, preset="challenge", epochs=epochs, seed=seed, threads=None,
-        device=device, progress=False,
+    res = classifier_test(
+        inputs["reference"], inputs["generated"], preset="challenge", epochs=epochs, split=split, seed=seed,
+        threads=None, device=device, progress=False,
     )  # fmt: skip
     return {
         "auc": res.auc,
@@ -171,7 +179,6 @@ def run_preset(files: dict[str, Path], level: str, epochs: int, seed: int, devic
         "accuracy": res.history["val_accuracy"],
         "best_epoch": res.best_epoch,
         "seconds": time.perf_counter() - start,
-        "split": (res.n_train // 2, res.n_val // 2, res.n_test // 2),
     }
 
 

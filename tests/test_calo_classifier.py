@@ -12,6 +12,7 @@ from hepml_nb.calo.classifier import (
     high_level_inputs,
     jsd_from_bce,
     low_level_inputs,
+    preset_inputs,
     shower_classifier_test,
 )
 from hepml_nb.calo.classifier_inputs import CHALLENGE_SPLITS, challenge_split
@@ -269,6 +270,23 @@ def test_challenge_high_level_inputs_in_the_calogan_geometry_use_the_same_scalin
     np.testing.assert_allclose(x[:, 4], f["ce_x_0"] / 100, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(x[:, 16], np.log10(f["etot_over_einc"] * e_mev + 1e-8), rtol=1e-6)
     np.testing.assert_allclose(x[:, 17:], np.column_stack([f[f"sparsity_{i}"] for i in range(3)]), rtol=1e-6)
+
+
+def test_preset_inputs_are_each_presets_representation_and_threshold():
+    s = _toy_showers("dataset2", n=30, n_cells=6480, seed=9)
+    thr = CHALLENGE_THRESHOLD_MEV
+    np.testing.assert_array_equal(
+        preset_inputs(s, level="high", preset="challenge"),
+        high_level_inputs(s, representation="challenge", threshold_mev=thr),
+    )
+    np.testing.assert_array_equal(
+        preset_inputs(s, level="low", preset="challenge"),
+        low_level_inputs(s, representation="fraction", threshold_mev=thr),
+    )
+    np.testing.assert_array_equal(preset_inputs(s, level="high"), high_level_inputs(s))
+    np.testing.assert_array_equal(preset_inputs(s, level="low"), low_level_inputs(s))
+    with pytest.raises(ParameterError, match="unknown classifier input level 'cells'; choose 'low' or 'high'"):
+        preset_inputs(s, level="cells")
 
 
 def test_challenge_split_is_evaluate_py_fixed_counts():

@@ -68,6 +68,7 @@ __all__ = [
     "default_threshold_mev",
     "classifier_network",
     "classifier_test",
+    "preset_inputs",
     "shower_classifier_test",
     "jsd_from_bce",
 ]
@@ -442,6 +443,26 @@ def classifier_test(
     )
 
 
+def preset_inputs(
+    showers: ShowerSet, *, level: str = "high", preset: str = "tutorial", threshold_mev: float | None = None
+) -> np.ndarray:
+    """The classifier inputs of ``showers`` as ``preset`` defines them: float32 array (N, n_inputs).
+
+    ``level``: ``low`` (cells, :func:`low_level_inputs`) or ``high`` (features,
+    :func:`high_level_inputs`), in the preset's representation; ``threshold_mev``: ``None`` takes
+    :func:`default_threshold_mev`. Building each sample's inputs on its own lets a caller drop the
+    showers before the classifier trains (a 100k-shower dataset-2 sample holds 2.6 GB of cells).
+    """
+    cfg = _get_preset(preset)
+    if threshold_mev is None:
+        threshold_mev = default_threshold_mev(showers.geometry, cfg)
+    if level == "low":
+        return low_level_inputs(showers, representation=cfg.low_level, threshold_mev=threshold_mev)
+    if level == "high":
+        return high_level_inputs(showers, representation=cfg.high_level, threshold_mev=threshold_mev)
+    raise ParameterError(f"unknown classifier input level {level!r}; choose 'low' or 'high'")
+
+
 def shower_classifier_test(
     reference: ShowerSet,
     generated: ShowerSet,
@@ -454,10 +475,10 @@ def shower_classifier_test(
     """The classifier test on showers, with the inputs, voxel threshold and split of ``preset``.
 
     ``level``: ``low`` (cells) or ``high`` (features), in the preset's representation
-    (``challenge``: ``evaluate.py``'s ``cls-low`` and ``cls-high``). ``threshold_mev``: cells
-    below it [MeV] are set to 0 in both samples; ``None`` takes :func:`default_threshold_mev`
-    (``challenge``: 15.15 keV on datasets 2 and 3, 1 MeV on dataset 1). The ``challenge``
-    preset splits ``evaluate.py``'s fixed counts where it has them
+    (:func:`preset_inputs`; ``challenge``: ``evaluate.py``'s ``cls-low`` and ``cls-high``).
+    ``threshold_mev``: cells below it [MeV] are set to 0 in both samples; ``None`` takes
+    :func:`default_threshold_mev` (``challenge``: 15.15 keV on datasets 2 and 3, 1 MeV on
+    dataset 1). The ``challenge`` preset splits ``evaluate.py``'s fixed counts where it has them
     (:func:`~hepml_nb.calo.classifier_inputs.challenge_split`: 60k/20k/20k showers per class of
     100k on datasets 2 and 3). Other keyword arguments go to :func:`classifier_test`; the
     level and the threshold are recorded in the result's ``settings``.
@@ -467,14 +488,11 @@ def shower_classifier_test(
         raise ParameterError(f"cannot compare showers of geometry {reference.geometry!r} with {generated.geometry!r}")
     if threshold_mev is None:
         threshold_mev = default_threshold_mev(reference.geometry, cfg)
-    if level == "low":
-        make = lambda s: low_level_inputs(s, representation=cfg.low_level, threshold_mev=threshold_mev)  # noqa: E731
-    elif level == "high":
-        make = lambda s: high_level_inputs(s, representation=cfg.high_level, threshold_mev=threshold_mev)  # noqa: E731
-    else:
-        raise ParameterError(f"unknown classifier input level {level!r}; choose 'low' or 'high'")
+    x_ref, x_gen = (
+        preset_inputs(s, level=level, preset=preset, threshold_mev=threshold_mev) for s in (reference, generated)
+    )
     if cfg.split == "challenge":
         kwargs.setdefault("split", challenge_split(reference.geometry, min(len(reference), len(generated))))
-    res = classifier_test(make(reference), make(generated), preset=preset, **kwargs)
+    res = classifier_test(x_ref, x_gen, preset=preset, **kwargs)
     res.settings.update(level=level, threshold_mev=float(threshold_mev))
     return res
