@@ -24,7 +24,7 @@
 
 # %%
 import hepml_nb as hn
-from hepml_nb.core import setup_check
+from hepml_nb.course import setup_check
 
 # %% tags=["parameters"]
 n_events = 20  # Pythia8 pp -> dijet events to generate and cluster

@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -66,6 +66,7 @@ eta_max = 2.0  # largest jet |eta|
 data_path = None  # glob of JetClass ROOT files to read instead of generating, e.g. "/data/JetClass/*.root"
 max_particles = 100  # particles per jet given to ParticleNet (padding length)
 use_pretrained = True  # start from the shipped checkpoints where one fits (top task, full inputs)
+jetclass_model = None  # path to a published JetClass model (.pt), e.g. ParticleNet_full.pt; None skips the section
 epochs = 3  # training epochs (0 evaluates the pretrained models as they are)
 batch_size = 128  # jets per mini-batch
 learning_rate = 0.003  # peak learning rate (divided by 10 when fine-tuning the pretrained model)
@@ -340,6 +341,83 @@ for name, model in models.items():
         hn.save_figure(jets.plots.plot_history(result.history).figure, f"training_history_{name}")
 
 # %% [markdown]
+# ### A model trained on 100 million jets
+#
+# The networks above learn from a few thousand jets. The authors of the Particle Transformer trained
+# ParticleNet and ParT on **JetClass**, 100 million jets of ten classes (QCD; $H \to b\bar b, c\bar c, gg,
+# 4q, \ell\nu q q'$; $Z$, $W \to q\bar q$; $t \to bq\bar q'$, $t \to b\ell\nu$), and published the
+# weights. `jets.jetclass.load_jetclass` builds the project's own ParticleNet (or ParT) in the paper's
+# configuration ($k = 16$; 64, 128, 256 channels) and maps the published weights into it (the tests check
+# that it gives weaver-core's scores to $10^{-5}$). Give its path as `jetclass_model`; the file is read as
+# tensors only (`torch.load(weights_only=True)`), and the parameter check refuses, before any kernel starts,
+# a file that is not such a model or was trained on another input set than this run's `feature_set`: the
+# comparison below is between taggers that see the same information per particle (for the `kin` inputs,
+# run with `feature_set = "kin"` and `ParticleNet_kin.pt`).
+#
+# We use it twice:
+#
+# 1. **as published**: its ten outputs give JetClass's own discriminant, $p_s / (p_s + p_{\rm QCD})$
+#    ($p_{\rm Tbqq}$ for top jets). It reads the jets padded to JetClass's 128 particles, so we load them once
+#    more (the same jets in the same order: the same split);
+# 2. **fine-tuned** on this run's task, as the ParT paper fine-tunes its JetClass models on the top-tagging
+#    dataset (particle_transformer's `train_TopLandscape.sh`: the last layer trained at 50 times the learning
+#    rate of the rest): the last layer at `learning_rate`, the rest of the network at 1/50 of it, for `epochs`
+#    epochs on this run's training jets, keeping the best validation loss. The paper starts from a new random
+#    last layer; with a few thousand jets and a few epochs on a CPU we keep the published rows of the task's
+#    classes instead (QCD and Tbqq for top tagging), so that fine-tuning starts from the published tagger
+#    (`head="new"` of `jets.finetune.fine_tune` is the paper's choice). The BatchNorm statistics stay the
+#    published ones: weaver, which trained them, counts the padded slots in the batch statistics, the
+#    project's networks only the real particles, so the two agree only in evaluation mode, and fine-tuning
+#    keeps BatchNorm there.
+#
+# Their rows join the comparison in section 5.
+
+# %%
+jetclass_labels, jetclass_results = {}, {}
+if jetclass_model is None:
+    print("jetclass_model = None: no published JetClass model, this section is skipped.")
+    print(jets.jetclass.how_to_get())
+else:
+    published = jets.jetclass.load_jetclass(jetclass_model, feature_set=feature_set)
+    known = jets.jetclass.published_name(jetclass_model)
+    print(f"{published.name}: {jets.models.count_parameters(published):,} parameters, {feature_set!r} inputs;")
+    print(f"  the published {known} (sha256 checked)" if known else "  not one of the published files (sha256)")
+    arch = jets.models.TAGGER_LABELS[published.name.removesuffix("_jetclass")]
+    jetclass_labels = {"jetclass": f"{arch} (JetClass)", "jetclass_finetuned": f"{arch} (JetClass, fine-tuned)"}
+
+# %%
+if jetclass_model is not None:
+    start = time.perf_counter()
+    padding = {"max_particles": jets.jetclass.JETCLASS_MAX_PARTICLES, "feature_set": feature_set}
+    data_128 = jets.task_labels(jets.load_jets(files, **padding), task)
+    assert np.array_equal(data_128.labels, data.labels), "the same jets in the same order"
+    test_128 = [jets.take(data_128, split["test"])] + ([jets.load_jets(extra_files, **padding)] if extra else [])
+    probs = np.concatenate([jets.jetclass.jetclass_probabilities(published, d, device=device) for d in test_128])
+    jetclass_results["jetclass"] = jets.jetclass.jetclass_discriminant(probs, labels_eval, classes, signal=signal)
+    timings["jetclass_inference_s"] = time.perf_counter() - start
+    auc = hn.auc(*jetclass_results["jetclass"])
+    print(f"published model, {signal} vs QCD: AUC {auc:.4f} ({timings['jetclass_inference_s']:.0f} s)")
+    assert auc > 0.9, f"the published model's AUC {auc:.3f} is too low: are these jets like JetClass's?"
+
+# %%
+if jetclass_model is not None and epochs > 0:
+    train_128, val_128 = (jets.training.subset(data_128, split[k], published) for k in ("train", "val"))
+    tuned = jets.finetune.fine_tune(
+        published, train_128, val_128, task=task, epochs=epochs, lr=learning_rate, batch_size=batch_size,
+        patience=patience, device=device, seed=seed,
+    )  # fmt: skip
+    results_train["jetclass_finetuned"] = tuned
+    timings["training_s_jetclass_finetuned"] = tuned.seconds
+    timings["train_jets_per_s_jetclass_finetuned"] = tuned.per_second
+    print(f"fine-tuned: best epoch {tuned.best_epoch + 1} (0: the published weights), {tuned.per_second:.0f} jets/s")
+    hn.save_figure(jets.plots.plot_history(tuned.history).figure, "training_history_jetclass_finetuned")
+    probs = np.concatenate([jets.jetclass.jetclass_probabilities(tuned.model, d, device=device) for d in test_128])
+    jetclass_results["jetclass_finetuned"] = discriminant(probs, labels_eval)
+    del train_128, val_128
+if jetclass_model is not None:
+    del data_128, test_128  # the jets padded to 128 particles are no longer needed
+
+# %% [markdown]
 # ## 5. Evaluation
 #
 # We compare the taggers on the test jets: the ROC curve (signal efficiency $\varepsilon_S$
@@ -366,6 +444,7 @@ for name, model in models.items():
         probs = np.concatenate([probs, jets.training.predict_scores(model, *inputs, device=device)])
     results[label[name]] = discriminant(probs, labels_eval)
     test_scores[name] = discriminant(probs[: len(labels_test)], labels_test)[1]
+results.update({jetclass_labels[n]: r for n, r in jetclass_results.items()})  # the JetClass models, when given
 results[f"baseline ({baseline_kind})"] = discriminant(probs_baseline, labels_eval)
 y_eval = results[f"baseline ({baseline_kind})"][0]
 print(f"test set: {int(y_eval.sum())} {signal} jets, {int((y_eval == 0).sum())} QCD jets")
@@ -472,6 +551,7 @@ for name, model in models.items():
 # %%
 # 1/eps_B with its 68 % Clopper-Pearson interval and bootstrap percentiles, per tagger
 summaries = {name: jets.tagger_summary(*results[label[name]], n_boot=100, seed=seed) for name in taggers}
+summaries.update({n: jets.tagger_summary(*r, n_boot=100, seed=seed) for n, r in jetclass_results.items()})
 summaries["baseline"] = jets.tagger_summary(*results[f"baseline ({baseline_kind})"], n_boot=100, seed=seed)
 rel_err50 = {n: (s.rej50_high - s.rej50_low) / (2 * s.rej50) for n, s in summaries.items()}
 for name, summary in summaries.items():
@@ -486,6 +566,7 @@ metrics = hn.record_metrics(
     n_test=len(y_test),
     n_test_qcd_extra=len(extra) if extra else 0,
     use_pretrained=use_pretrained,
+    jetclass_model=(known or os.path.basename(jetclass_model)) if jetclass_model else None,
     **{f"rej50_rel_err_{n}": v for n, v in rel_err50.items()},
     **{k: v for n, s in summaries.items() for k, v in s.metrics(suffix=f"_{n}").items()},  # auc_<tagger>, rej50_...
     epochs_run={n: len(r.history) for n, r in results_train.items()},

@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -37,11 +37,10 @@
 # 6. compare with the latency of the same network on this CPU (PyTorch and ONNX Runtime).
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 
 import hepml_nb as hn
 from hepml_nb import fpga
@@ -121,7 +120,7 @@ trained = fpga.train_tagger(
 model = trained.model
 float_metrics = fpga.classification_metrics(data.y_test, fpga.predict_proba(model, data.X_test), data.class_names)
 print({k: round(v, 3) for k, v in float_metrics.items()})
-assert float_metrics["accuracy"] > 0.4 and trained.loss[-1] < trained.loss[0]
+assert float_metrics["accuracy"] > 0.4 and trained.history["loss"][-1] < trained.history["loss"][0]
 
 # %% [markdown]
 # ## 3. Fixed point: what `ap_fixed<W,I>` does to a number
@@ -201,15 +200,11 @@ exercises.check_integer_bits(needed_bits, fc4_max)
 X_emu, y_emu = data.X_test[:n_emulate], data.y_test[:n_emulate]
 float_emu = fpga.classification_metrics(y_emu, fpga.predict_proba(model, X_emu), data.class_names)
 build = fpga.convert_tagger(model, precision=reference_precision, strategy=strategy, clock_period=1e3 / clock_mhz)
-start = time.perf_counter()
-scores = fpga.emulate(build.hls_model, X_emu)
-emulation_rate = len(X_emu) / (time.perf_counter() - start)
-ref_metrics = fpga.classification_metrics(y_emu, scores, data.class_names)
-print(
-    f"{reference_precision}: accuracy {ref_metrics['accuracy']:.4f} (float {float_emu['accuracy']:.4f}); "
-    f"{'reused' if build.reused else 'compiled'} in {build.seconds:.1f} s; emulation {emulation_rate:,.0f} jets/s"
+reference = fpga.emulation_check(  # runs build.hls_model.predict: the firmware's arithmetic, compiled
+    build, X_emu, y_emu, data.class_names, precision=reference_precision, float_metrics=float_emu
 )
-assert abs(ref_metrics["accuracy"] - float_emu["accuracy"]) <= 0.01
+print(reference.summary())
+assert abs(reference.accuracy_drop) <= 0.01
 
 # %% [markdown]
 # ## 5. Bit-width scan
@@ -230,9 +225,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
 plots.plot_precision_scan(scan, float_accuracy=float_emu["accuracy"], ax=axes[0])
 plots.plot_auc_scan(scan, data.class_names, float_metrics=float_emu, ax=axes[1])
 hn.save_figure(fig, "precision_scan")
-good = scan[scan["accuracy"] >= float_emu["accuracy"] - 0.01]
-min_width = int(good["width"].min()) if len(good) else None
-print("smallest width within 1 % of the float accuracy:", min_width)
+print("smallest width within 1 % of the float accuracy:", fpga.min_width_within(scan, float_emu["accuracy"]))
 assert scan["accuracy"].iloc[-1] >= scan["accuracy"].iloc[0] - 0.01
 
 # %% [markdown]
@@ -267,15 +260,10 @@ hn.save_figure(fig, "precision_scan_profiled")
 scan_profiled[["precision", "weight_precision", "accuracy", "mean_auc", "agreement"]].round(4)
 
 # %%
-common = sorted(set(scan["width"]) & set(scan_profiled["width"]))
-for w in common:
-    uniform = scan.set_index("width").loc[w, "accuracy"]
-    profiled = scan_profiled.set_index("width").loc[w, "accuracy"]
-    print(f"W = {w:2d}: uniform {uniform:.3f}, profile-guided {profiled:.3f}")
-assert all(
-    scan_profiled.set_index("width").loc[w, "accuracy"] >= scan.set_index("width").loc[w, "accuracy"] - 0.02
-    for w in common
-)
+precision_study = fpga.PrecisionStudy(scan, scan_profiled, float_accuracy=float_emu["accuracy"])
+side_by_side = precision_study.comparison()  # accuracy at the widths both scans share
+assert (side_by_side["profile_guided"] >= side_by_side["uniform"] - 0.02).all()
+side_by_side.round(3)
 
 # %% [markdown]
 # ## 6. Latency and resources
@@ -441,6 +429,23 @@ for name, path in rtl_tools.items():
     print(f"{name:13s} {path or 'not found: ' + fpga.tools.HARDWARE_TOOLS[name].install}")
 
 # %% [markdown]
+# ### The straight-through estimator
+#
+# Rounding has zero gradient almost everywhere, so QAT cannot train through it as it stands. Its
+# fake quantisation (`fpga.fake_fixed`, applied to the inputs and to every hidden activation in the
+# forward pass; the weights get the same treatment on their own grid) returns
+# `x + (q(x) - x).detach()`: the rounded value `q(x)` forward, and the gradient of `x` itself
+# backward. Only where the value saturates is the gradient zero. Here it is on a few numbers in
+# `ap_fixed<4,2>` (steps of 0.25 from -2 to 1.75):
+
+# %%
+x = torch.linspace(-2.6, 2.4, 11, requires_grad=True)
+q = fpga.fake_fixed(x, "ap_fixed<4,2>")  # forward: truncate and saturate, as the hardware does
+q.sum().backward()  # backward: dq/dx = 1 inside the range, 0 where it saturated
+np.testing.assert_array_equal(q.detach().numpy(), fpga.quantize_fixed(x.detach().numpy(), 4, 2, overflow="SAT"))
+pd.DataFrame({"x": x.detach().numpy(), "q(x)": q.detach().numpy(), "dq/dx": x.grad.numpy()})
+
+# %% [markdown]
 # ### Post-training quantisation against QAT
 #
 # One design point per method and weight width. PTQ rounds the float model's weights. QAT
@@ -466,16 +471,13 @@ fig, ax = plt.subplots(figsize=(6, 4.5))
 cost = "synth_lut" if synthesize_scan else "est_lut"
 plots.plot_pareto(rtl_scan, cost=cost, float_accuracy=float_metrics["accuracy"], ax=ax)
 hn.save_figure(fig, "pareto_ptq_qat")
-qat_rows, ptq_rows = rtl_scan[rtl_scan["method"] == "QAT"], rtl_scan[rtl_scan["method"] == "PTQ"]
-for bits, ptq_acc, qat_acc, ptq_lut, qat_lut in zip(
-    rtl_weight_bits, ptq_rows["accuracy"], qat_rows["accuracy"], ptq_rows["est_lut"], qat_rows["est_lut"], strict=True
-):
-    print(f"{bits} bits: PTQ accuracy {ptq_acc:.3f} ({ptq_lut:,.0f} LUT), QAT {qat_acc:.3f} ({qat_lut:,.0f} LUT)")
+methods = fpga.compare_methods(rtl_scan)  # PTQ beside QAT, one row per weight width
 print(f"float model: {float_metrics['accuracy']:.3f}")
-assert (qat_rows["est_lut"].to_numpy() < ptq_rows["est_lut"].to_numpy()).all() and (rtl_scan["accuracy"] > 0.3).all()
+assert (methods.table["qat_est_lut"] < methods.table["ptq_est_lut"]).all() and (rtl_scan["accuracy"] > 0.3).all()
+methods.table.round(3)
 
 # %% [markdown]
-# The printout above compares the two methods at each width: QAT with most weights pruned needs a
+# The table above compares the two methods at each width: QAT with most weights pruned needs a
 # fraction of the logic of PTQ, and with enough fine-tuning epochs it keeps the accuracy of the
 # float model to lower widths. We take the `default_weight_bits` QAT design through the whole flow:
 # Verilog, RTL simulation of `n_rtl_sim` test jets compared bit for bit with a numpy fixed-point
@@ -502,21 +504,9 @@ for step, why in flow.skipped.items():
 
 # %%
 shipped = fpga.shipped_reports()
-sim = flow.simulation.metrics() if flow.simulation else shipped["simulation"]
-syn = flow.synthesis.metrics() if flow.synthesis else shipped["synthesis"]
-source = {
-    "simulation": "this run" if flow.simulation else shipped["label"],
-    "synthesis": "this run (Yosys, synth_xilinx -family xcup)" if flow.synthesis else shipped["label"],
-}
-print(
-    f"RTL simulation ({source['simulation']}): {sim['rtl_sim_n_jets']} jets bit-exact against numpy and da4ml; "
-    f"latency {sim['rtl_sim_latency_cycles']} cycles = {sim['rtl_sim_latency_ns']:g} ns at {clock_mhz:g} MHz"
-)
-print(
-    f"synthesis ({source['synthesis']}): LUT {syn['synth_lut']:,} (+{syn['synth_inv']:,} INV), "
-    f"FF {syn['synth_ff']:,}, CARRY4 {syn['synth_carry']:,}, DSP {syn['synth_dsp']} in {syn['synth_seconds']:.0f} s"
-)
-assert flow.simulation is None or sim["rtl_sim_latency_cycles"] == flow.design.n_stages
+rtl = fpga.rtl_outcome(flow, net, data, shipped=shipped)  # a step that did not run: its shipped report, labelled
+print(rtl.summary())
+assert flow.simulation is None or rtl.simulation["rtl_sim_latency_cycles"] == flow.design.n_stages
 
 # %% [markdown]
 # The latency above is measured, not modelled: the number of clock edges between a jet entering
@@ -589,44 +579,19 @@ lut_check[["design", "est_lut", "synth_lut_inv", "raw_rel_error", "loo_rel_error
 # The key numbers go into `metrics.json` of the run folder.
 
 # %%
-ref_hw = fpga.HardwareFigures.from_row(reuse.iloc[0])  # the smallest reuse factor
 metrics = hn.record_metrics(
-    n_train=len(data.X_train),
-    n_test=len(data.X_test),
-    n_emulated=len(X_emu),
-    float_accuracy=float_emu["accuracy"],
-    float_mean_auc=float_emu["mean_auc"],
-    reference_precision=reference_precision,
-    reference_accuracy=ref_metrics["accuracy"],
-    reference_mean_auc=ref_metrics["mean_auc"],
-    reference_accuracy_drop=float_emu["accuracy"] - ref_metrics["accuracy"],
-    min_width_within_1pct=min_width,
-    scan_widths=scan["width"].tolist(),
-    scan_accuracy=scan["accuracy"].tolist(),
-    profiled_widths=scan_profiled["width"].tolist(),
-    profiled_accuracy=scan_profiled["accuracy"].tolist(),
-    compile_seconds=build.seconds,
-    emulation_jets_per_s=emulation_rate,
-    **ref_hw.metrics(),  # latency_ns, latency_cycles, dsp, lut, ff, bram, hardware_source
-    hls_tool=tool,
-    estimator_fit_within_published_range=bool(fitted["within_range"].all()),  # in-sample, not an accuracy
-    cpu_torch_us=cpu["torch"],
-    cpu_onnxruntime_us=cpu["onnxruntime"],
-    rtl_key=flow.design.key,
-    rtl_pipeline_stages=flow.design.n_stages,
-    rtl_n_nonzero=net.n_nonzero(),
-    rtl_accuracy=fpga.quantized_metrics(net, data.X_test, data.y_test, data.class_names)["accuracy"],
-    rtl_sim_latency_cycles=sim["rtl_sim_latency_cycles"],
-    rtl_sim_latency_ns=sim["rtl_sim_latency_ns"],
-    rtl_sim_bit_exact=flow.simulation is not None,
-    rtl_sim_source=source["simulation"],
-    synth_lut=syn["synth_lut"],
-    synth_ff=syn["synth_ff"],
-    synth_source=source["synthesis"],
-    rtl_weight_bits=rtl_weight_bits,
-    qat_accuracy=qat_rows["accuracy"].tolist(),
-    ptq_accuracy=ptq_rows["accuracy"].tolist(),
-    hls_vs_rtl_bit_exact=agree_exact.bit_exact_fraction,
-    lut_estimate_max_abs_error=float(lut_check["raw_rel_error"].abs().max()),
+    fpga.study_metrics(
+        data,
+        reference=reference,
+        precision=precision_study,
+        reuse=reuse,  # its first row, the smallest reuse factor, is the design recorded
+        hls_tool=tool,
+        fitted=fitted,
+        cpu=cpu,
+        methods=methods,
+        rtl=rtl,
+        hls_vs_rtl=agree_exact,
+        lut_check=lut_check,
+    )
 )
 print({k: metrics[k] for k in ("float_accuracy", "reference_accuracy", "latency_ns", "dsp", "hardware_source")})

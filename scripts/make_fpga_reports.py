@@ -27,7 +27,7 @@ from hepml_nb.fpga import (
     train_tagger,
     validate_resource_model,
 )
-from hepml_nb.fpga.study import design_point
+from hepml_nb.fpga.quantization import design_point
 
 OUT = Path(__file__).resolve().parents[1] / "hepml_nb" / "fpga" / "reports"
 DEFAULT = {

@@ -82,6 +82,15 @@ def seed() -> int:
 
 
 @pytest.fixture
+def feature_blobs(seed):
+    """600 jets of 16 shifted features in 5 Gaussian classes (X float32 (600, 16), y (600,)), for the fpga tagger."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 5, 600)
+    centres = rng.normal(scale=3.0, size=(5, 16))
+    return (centres[y] + rng.normal(size=(600, 16)) * 2 + 10).astype(np.float32), y
+
+
+@pytest.fixture
 def one_torch_thread():
     """Tiny tensors: one torch thread avoids OpenMP spin-waiting on a shared CPU."""
     from hepml_nb.core.devices import torch_threads
@@ -104,7 +113,7 @@ def ci_run(tmp_path_factory):
     import contextlib
     import io
 
-    from hepml_nb.core.runner import execute
+    from hepml_nb.course.runner import execute
 
     done: dict[str, tuple[Path, dict] | BaseException] = {}
     base = tmp_path_factory.mktemp("ci_runs")
@@ -168,7 +177,7 @@ def toy_notebooks(tmp_path, monkeypatch):
 def net_483(seed):
     """A 4-8-3 quantised network with random weights (4-bit weights, 6-bit activations), for the RTL tests."""
     from hepml_nb.fpga import rtl
-    from hepml_nb.fpga.model import build_tagger
+    from hepml_nb.fpga.models import build_tagger
 
     model = build_tagger(4, 3, hidden=(8,), seed=seed)
     return rtl.quantize_tagger(

@@ -1,4 +1,4 @@
-"""The tutorial website (hepml_nb.core.book, `hepml-nb book`)."""
+"""The tutorial website (hepml_nb.course.book, `hepml-nb book`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from conftest import write_notebook
 
-from hepml_nb.core.book import build_book, execution_key, parameter_table
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
+from hepml_nb.course.book import build_book, execution_key, parameter_table
 
 _TOY_PARAMS = (
     "n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\n"
@@ -20,7 +20,8 @@ _TOY_PARAMS = (
 def test_parameter_table_lists_every_parameter_with_profiles():
     table = parameter_table("setup")
     assert (
-        "| `n_events` | Pythia8 pp -> dijet events to generate and cluster | int | `20` | `5` | `200` | >= 1 |" in table
+        "| `n_events` | Pythia8 pp -> dijet events to generate and cluster | int | `20` | `5` | `200` | 1 to 100000 |"
+        in table
     )
     assert table.count("\n| `") == 5 and "hepml-nb run setup --profile ci" in table
 
@@ -78,7 +79,7 @@ def test_build_book_broken_notebook_fails_the_build(toy_notebooks, tmp_path):
 
 @pytest.mark.slow
 def test_build_book_error_output_fails_the_build(toy_notebooks, tmp_path):
-    from hepml_nb.core.book import executed_run_dir
+    from hepml_nb.course.book import executed_run_dir
 
     build_book(tmp_path / "site", profile="ci", build_dir=tmp_path / "build", topics=["setup"])
     executed = executed_run_dir(tmp_path / "build", "setup", "ci") / "00_setup_check.ipynb"
@@ -91,7 +92,7 @@ def test_build_book_error_output_fails_the_build(toy_notebooks, tmp_path):
 
 @pytest.mark.slow
 def test_book_command_builds_real_setup_notebook_in_ci_profile(tmp_path, capsys):
-    from hepml_nb.cli import main
+    from hepml_nb.course.cli import main
 
     assert (
         main(

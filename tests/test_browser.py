@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hepml_nb.core.catalog import TOPICS
+from hepml_nb.course.catalog import TOPICS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def site(tmp_path_factory):
     """The whole book built in the ci profile (every topic)."""
     _playwright()
-    from hepml_nb.core.book import build_book
+    from hepml_nb.course.book import build_book
 
     build = Path(os.environ.get("HEPML_NB_TEST_BOOK_DIR") or tmp_path_factory.mktemp("book-build"))
     out = tmp_path_factory.mktemp("site")
@@ -186,14 +186,14 @@ def jupyterlab(tmp_path_factory):
 
     import papermill
 
-    from hepml_nb.core.catalog import notebook_path
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.catalog import notebook_path
+    from hepml_nb.course.runner import prepare_run
 
     _playwright()
     root = tmp_path_factory.mktemp("lab")
     names = {}
     for key in TOPICS:
-        _, merged = prepare_run(key, "ci")
+        merged = prepare_run(key, "ci").params
         names[key] = notebook_path(key).name
         papermill.execute_notebook(
             str(notebook_path(key)), str(root / names[key]), parameters=merged, prepare_only=True, progress_bar=False

@@ -131,7 +131,9 @@ def test_read_showers_unknown_format_and_missing_file(tmp_path):
     with pytest.raises(DataError, match="not found"):
         read_showers(tmp_path / "nope.h5")
     (tmp_path / "text.h5").write_text("hello")
-    with pytest.raises(DataError, match=r"shower file .*text\.h5 is not an HDF5 file \(it starts with b'hello'\)"):
+    with pytest.raises(
+        DataError, match=r"shower file .*text\.h5 is not an HDF5 file \(no HDF5 signature\): it looks like a text"
+    ):
         read_showers(tmp_path / "text.h5")
 
 
@@ -353,3 +355,16 @@ def test_file_samples_splits_any_layout_into_disjoint_samples(tmp_path, geometry
     assert not np.all(np.diff(split.reference.e_inc) > 0)  # shuffled, not in file order
     with pytest.raises(DataError, match="holds 260 showers but 262 are needed"):
         file_samples(path, n_eval=(260 - MIN_TRAIN_SHOWERS) // 2 + 1, n_train=500)
+
+
+def test_check_reference_file_names_a_symlink_to_a_text_file_without_its_content(tmp_path):
+    from hepml_nb.calo.io import check_reference_file
+
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (tmp_path / "showers.h5").symlink_to(tmp_path / "passwd")
+    with pytest.raises(DataError) as info:
+        check_reference_file(tmp_path / "showers.h5", n_eval=10)
+    text = str(info.value)
+    assert "root:x" not in text and "a ROOT file" not in text  # today: the first bytes, "it is a ROOT file"
+    assert f"{tmp_path / 'showers.h5'} (a symbolic link to {tmp_path / 'passwd'}) is not an HDF5 file" in text
+    assert "(no HDF5 signature): it looks like a text file; give an HDF5 file" in text

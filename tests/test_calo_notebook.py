@@ -63,7 +63,7 @@ def test_calo_notebook_data_path_trains_and_validates_on_the_file(tmp_path, layo
     from conftest import toy_showers
 
     from hepml_nb.calo import gflash, io
-    from hepml_nb.core.runner import execute
+    from hepml_nb.course.runner import execute
 
     if layout == "calogan":
         showers, _ = gflash.reference_showers(1500, seed=77)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hepml_nb.core.exercises import EXERCISES_FILE, Incorrect, checker, expect_close, expect_shape, load_verdicts
-from hepml_nb.core.setup_check import check_invariant_mass
+from hepml_nb.course.setup_check import check_invariant_mass
 
 P1, P2 = np.array([62.5, 0.0, 40.0, 48.0]), np.array([70.0, 0.0, -56.0, 42.0])
 RIGHT = float(np.sqrt((P1 + P2)[0] ** 2 - (P1 + P2)[1:] @ (P1 + P2)[1:]))

@@ -65,11 +65,11 @@ def test_check_input_file_rejects_text_file(tmp_path):
     (tmp_path / "notes.root").write_text("hello world")
     with pytest.raises(
         DataError,
-        match=r"is not a ROOT file \(it starts with b'hello world'\); give a ROOT file "
+        match=r"is not a ROOT file \(no ROOT file header\): it looks like a text file; give a ROOT file "
         r"written by uproot or ROOT \(JetClass schema, tree 'tree'\)",
     ):
         check_input_file(tmp_path / "notes.root", kind="root", what="jet file", schema="JetClass schema, tree 'tree'")
-    with pytest.raises(DataError, match=r"is not an HDF5 file \(it starts with b'hello world'\)"):
+    with pytest.raises(DataError, match=r"is not an HDF5 file \(no HDF5 signature\): it looks like a text file"):
         check_input_file(tmp_path / "notes.root", kind="hdf5", what="shower file")
 
 
@@ -98,3 +98,49 @@ def test_check_input_file_rejects_truncated_root(root_file, tmp_path):
 def test_check_input_file_rejects_unknown_kind(root_file):
     with pytest.raises(DataError, match="unknown file kind 'parquet'; choose one of: root, hdf5"):
         check_input_file(root_file, kind="parquet", what="jet file")
+
+
+# --- issue 22: a symlink to a text file is named with its target; content is never echoed
+
+
+PASSWD = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+
+
+def test_check_input_file_text_starting_with_root_is_not_root(tmp_path):
+    (tmp_path / "passwd").write_text(PASSWD)
+    (tmp_path / "jets.root").symlink_to(tmp_path / "passwd")
+    with pytest.raises(DataError) as info:
+        check_input_file(tmp_path / "jets.root", kind="root", what="jet file")
+    text = str(info.value)
+    assert "root:x" not in text and "bin/bash" not in text and "truncated" not in text  # today: "truncated"
+    assert f"jet file {tmp_path / 'jets.root'} (a symbolic link to {tmp_path / 'passwd'})" in text
+    assert "is not a ROOT file (no ROOT file header): it looks like a text file" in text
+
+
+def test_check_input_file_symlink_to_text_named_without_its_content(tmp_path):
+    (tmp_path / "passwd").write_text(PASSWD)
+    (tmp_path / "showers.h5").symlink_to(tmp_path / "passwd")
+    with pytest.raises(DataError) as info:
+        check_input_file(tmp_path / "showers.h5", kind="hdf5", what="shower file")
+    text = str(info.value)
+    assert "root:x" not in text and "a ROOT file" not in text  # today: b'root:x:0:0:root:/' ...: it is a ROOT file
+    assert f"shower file {tmp_path / 'showers.h5'} (a symbolic link to {tmp_path / 'passwd'})" in text
+    assert "is not an HDF5 file (no HDF5 signature): it looks like a text file" in text
+    (tmp_path / "blob.h5").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataError, match=r"blob\.h5 is not an HDF5 file \(no HDF5 signature\): it holds binary data"):
+        check_input_file(tmp_path / "blob.h5", kind="hdf5", what="shower file")
+
+
+def test_read_regular_file_refuses_links_folders_and_large_files(tmp_path):
+    from hepml_nb.core.files import read_regular_file
+
+    target = tmp_path / "a.txt"
+    target.write_bytes(b"12345")
+    assert read_regular_file(target, limit=5, what="the file") == b"12345"
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(DataError, match=r"the file .*link cannot be opened .*: a link or an unreadable file"):
+        read_regular_file(tmp_path / "link", limit=5, what="the file")
+    with pytest.raises(DataError, match="is not a regular file of at most 4 bytes"):
+        read_regular_file(target, limit=4, what="the file")
+    with pytest.raises(DataError, match="is not a regular file"):
+        read_regular_file(tmp_path, limit=4, what="the file")

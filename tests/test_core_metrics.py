@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from hepml_nb.core.metrics import auc, bootstrap_auc, rejection_at, roc, tagging_summary
+from hepml_nb.core.metrics import (
+    auc,
+    bootstrap_auc,
+    compare_intervals,
+    compare_values,
+    rejection_at,
+    roc,
+    tagging_summary,
+)
 
 
 @pytest.fixture
@@ -98,3 +106,27 @@ def test_rejection_summary_keys(scores):
     out = rejection_summary(*scores)
     assert out["rej50_n_background"] == 2000 and out["rej50_low"] < out["rej50_high"]
     assert {"rej30_low", "rej30_high", "rej30_n_pass", "rej30_lower_limit"} <= set(out)
+
+
+@pytest.mark.parametrize(
+    "value,error,expected",
+    [
+        (0.95, 0.01, "higher than"),
+        (0.85, 0.01, "lower than"),
+        (0.92, 0.01, "compatible with"),
+        (0.95, 0, "higher than"),
+    ],
+)
+def test_compare_values_is_the_two_sigma_rule(value, error, expected):
+    assert compare_values(value, error, 0.90, 0.01) == expected
+
+
+def test_compare_values_without_uncertainty_is_not_comparable():
+    assert compare_values(0.95, 0.0, 0.90, 0.0) == "not comparable with"
+    assert compare_values(0.95, float("nan"), 0.90, 0.01) == "not comparable with"
+
+
+def test_compare_intervals_needs_them_apart():
+    assert compare_intervals(10, 20, 1, 9) == "higher than"
+    assert compare_intervals(1, 9, 10, 20) == "lower than"
+    assert compare_intervals(5, 12, 10, float("inf")) == "compatible with"

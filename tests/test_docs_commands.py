@@ -26,8 +26,8 @@ from typing import NamedTuple
 
 import pytest
 
-from hepml_nb.cli import _parser
-from hepml_nb.core.catalog import TOPICS, get_topic
+from hepml_nb.course.catalog import TOPICS, get_topic
+from hepml_nb.course.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "tutorials").rglob("*.md"), *(ROOT / "docs").rglob("*.md")])
@@ -106,7 +106,7 @@ def _parse(command: Command) -> argparse.Namespace:
 @pytest.fixture
 def no_input_file_checks(monkeypatch):
     """Rule: input-file parameters in the docs are the reader's own files; do not check that they exist."""
-    import hepml_nb.core.runner as runner
+    import hepml_nb.course.runner as runner
 
     real = runner.topic_rules
 
@@ -121,7 +121,7 @@ def no_input_file_checks(monkeypatch):
 
 def _validate_run(command: Command, topic: str, profile: str, params: dict[str, str]) -> None:
     from hepml_nb.core.errors import HepmlError
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     if _placeholder(topic) or any(_placeholder(k) or _placeholder(v) for k, v in params.items()):
         pytest.skip(f"{command}: placeholder, parsed only")
@@ -174,7 +174,7 @@ def test_placeholders_and_mentions_are_recognised():
 def test_wrongly_quoted_string_parameter_is_rejected():
     """A shell-quoted ``'"particlenet"'`` reaches the runner with its quotes: not a valid model name."""
     from hepml_nb.core.errors import ParameterError
-    from hepml_nb.core.runner import prepare_run
+    from hepml_nb.course.runner import prepare_run
 
     args = _parser().parse_args(shlex.split("""run particlenet -p task '"top"'"""))
     with pytest.raises(ParameterError, match="task"):

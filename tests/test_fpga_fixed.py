@@ -60,7 +60,7 @@ def test_integer_bits_needed_rejects_negative():
 
 
 def test_numerical_profile_rows_and_bits(seed):
-    from hepml_nb.fpga.model import build_tagger
+    from hepml_nb.fpga.models import build_tagger
 
     model = build_tagger(4, 3, hidden=(8,), seed=seed)
     X = np.random.default_rng(seed).normal(scale=5.0, size=(200, 4)).astype(np.float32)
@@ -74,7 +74,7 @@ def test_numerical_profile_rows_and_bits(seed):
 
 
 def test_numerical_profile_rejects_1d():
-    from hepml_nb.fpga.model import build_tagger
+    from hepml_nb.fpga.models import build_tagger
 
     with pytest.raises(DataError, match=r"must be \(N, F\)"):
         numerical_profile(build_tagger(4, 2, hidden=(3,)), np.zeros(4))

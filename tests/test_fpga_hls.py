@@ -3,7 +3,11 @@
 import os
 import shutil
 import stat
+import subprocess
+import tempfile
+import types
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +15,7 @@ import pytest
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.fpga import hls
 from hepml_nb.fpga.fixed import quantize_fixed
-from hepml_nb.fpga.model import build_tagger
+from hepml_nb.fpga.models import build_tagger
 
 
 @pytest.fixture
@@ -130,9 +134,8 @@ def test_hls_config_rejects_bad_options(kwargs, match):
         hls.hls_config(build_tagger(seed=0), **kwargs)
 
 
-@pytest.fixture(scope="module")
-def linear_build(tmp_path_factory):
-    """One dense layer 4 -> 3 with representable weights, compiled once for the module (~10 s)."""
+def _linear_model(bias: float = 0.1):
+    """One dense layer 4 -> 3 with representable weights."""
     import torch
 
     model = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(4, 3))).eval()
@@ -140,7 +143,14 @@ def linear_build(tmp_path_factory):
         model.fc1.weight.copy_(
             torch.tensor([[0.5, -0.25, 0.125, 1.0], [0.75, 0.0, -1.5, 0.0625], [-0.3, 0.3, 0.7, -0.9]])
         )
-        model.fc1.bias.copy_(torch.tensor([0.1, -0.2, 0.0]))
+        model.fc1.bias.copy_(torch.tensor([bias, -0.2, 0.0]))
+    return model
+
+
+@pytest.fixture(scope="module")
+def linear_build(tmp_path_factory):
+    """The linear model compiled once for the module (~10 s)."""
+    model = _linear_model()
     root = tmp_path_factory.mktemp("hls_projects")
     build = hls.convert_tagger(model, precision="ap_fixed<10,4>", project_root=root)
     return model, root, build
@@ -242,3 +252,164 @@ def test_convert_tagger_rebuilds_a_moved_project(linear_build, tmp_path):
     assert not moved.reused
     X = np.linspace(-2, 2, 40, dtype=np.float32).reshape(10, 4)
     np.testing.assert_array_equal(hls.emulate(moved.hls_model, X), hls.emulate(first.hls_model, X))
+
+
+# issue #22: native code from a shared cache, planted lock files -------------------------------------------
+
+NOBODY = 65534
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="files owned by another user can only be made as root"
+)
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="the planted library is compiled with gcc")
+_PLANTED_C = (
+    "#include <stdio.h>\n"
+    "__attribute__((constructor)) static void planted(void) {\n"
+    '    FILE *f = fopen(MARKER, "w");\n'
+    '    if (f) { fputs("loaded", f); fclose(f); }\n'
+    "}\n"
+)
+
+
+def _plant_project(project_dir: Path, marker: Path) -> None:
+    """What another user of a group-writable cache can leave: a 'compiled' project whose library writes ``marker``."""
+    firmware = project_dir / "firmware"
+    firmware.mkdir(parents=True)
+    source = project_dir / "planted.c"
+    source.write_text(_PLANTED_C)
+    lib = firmware / "myproject-planted.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", f'-DMARKER="{marker}"', "-o", str(lib), str(source)], check=True)
+    source.unlink()
+    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+    for path in (project_dir, firmware, lib, project_dir / ".compiled"):
+        os.lchown(path, NOBODY, NOBODY)
+        path.chmod(0o775)
+
+
+@pytest.fixture
+def shared_cache(tmp_path, monkeypatch):
+    """A cache warmed with umask 002 (group-writable), as HEPML_NB_CACHE; the user's own cache in tmp_path."""
+    folder = Path(tempfile.mkdtemp(prefix="hepml-nb-shared-"))
+    (folder / "hls4ml").mkdir()
+    for path in (folder, folder / "hls4ml"):
+        path.chmod(0o775)
+    monkeypatch.setenv("HEPML_NB_CACHE", str(folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _key(model) -> str:
+    config = hls.hls_config(model, precision="ap_fixed<10,4>")
+    return hls.project_key(
+        model, config, backend="Vitis", io_type="io_parallel", part=hls.DEFAULT_PART, clock_period=5.0
+    )
+
+
+@needs_root
+@needs_gcc
+def test_load_compiled_never_loads_a_library_another_user_wrote(shared_cache, tmp_path):
+    marker = tmp_path / "planted-library-ran"
+    project = shared_cache / "hls4ml" / "0123456789abcdef"
+    _plant_project(project, marker)
+    assert not hls._load_compiled(types.SimpleNamespace(), project)
+    assert not marker.exists()
+
+
+@needs_gcc
+def test_load_compiled_reuses_a_library_in_a_private_chain(tmp_path):
+    """The same kind of library, built by you in your own cache, is reused (this is what the cache is for)."""
+    marker = tmp_path / "own-library-ran"
+    project = tmp_path / "hls4ml" / "0123456789abcdef"
+    _plant_project(project, marker)
+    for path in (project, project / "firmware", *project.rglob("*")):
+        os.lchown(path, os.getuid(), os.getgid())
+        path.chmod(0o755)
+    model = types.SimpleNamespace()
+    assert hls._load_compiled(model, project) and marker.read_text() == "loaded"
+    assert model._top_function_lib is not None
+
+
+@pytest.mark.slow  # g++: hls4ml compiles the linear model
+@needs_root
+@needs_gcc
+def test_convert_tagger_rebuilds_privately_instead_of_loading_a_planted_library(shared_cache, tmp_path, capsys):
+    model = _linear_model(bias=0.125)
+    marker = tmp_path / "planted-library-ran"
+    _plant_project(shared_cache / "hls4ml" / _key(model), marker)
+    build = hls.convert_tagger(model, precision="ap_fixed<10,4>")
+    assert not marker.exists() and not build.reused
+    assert build.project_dir.is_relative_to(tmp_path / "home-cache")
+    assert "is writable by its group" in capsys.readouterr().err
+    X = np.linspace(-2, 2, 40, dtype=np.float32).reshape(10, 4)
+    w, b = (
+        quantize_fixed(model.fc1.weight.detach().numpy(), 10, 4),
+        quantize_fixed(model.fc1.bias.detach().numpy(), 10, 4),
+    )
+    expected = quantize_fixed(quantize_fixed(X, 10, 4, overflow="SAT") @ w.T + b, 10, 4, overflow="SAT")
+    np.testing.assert_array_equal(hls.emulate(build.hls_model, X), expected)
+    assert hls.convert_tagger(model, precision="ap_fixed<10,4>").reused  # the private build is reused
+
+
+@pytest.mark.slow  # g++: hls4ml compiles the linear model
+@needs_root
+def test_convert_tagger_never_writes_through_a_planted_lock_symlink(shared_cache, tmp_path):
+    model = _linear_model(bias=-0.125)
+    victim = tmp_path / "victim-secret.txt"
+    victim.write_text("secret")
+    victim.chmod(0o600)
+    key = _key(model)
+    for name in (f"{key}.lock", f".{key}.lock"):
+        link = shared_cache / "hls4ml" / name
+        link.symlink_to(victim)
+        os.lchown(link, NOBODY, NOBODY)
+    build = hls.convert_tagger(model, precision="ap_fixed<10,4>")
+    assert victim.read_text() == "secret" and stat.S_IMODE(victim.stat().st_mode) == 0o600
+    assert not build.project_dir.is_relative_to(shared_cache)
+
+
+def test_build_lock_refuses_a_planted_symlink(tmp_path):
+    victim = tmp_path / "victim-secret.txt"
+    victim.write_text("secret")
+    victim.chmod(0o600)
+    for name in ("abc.lock", ".abc.lock"):
+        (tmp_path / name).symlink_to(victim)
+    with pytest.raises(DataError, match=r"cannot write hls4ml projects under .*symbolic link"):
+        with hls._build_lock(tmp_path, "abc"):
+            pass
+    assert victim.read_text() == "secret"
+
+
+@needs_root
+@needs_gcc
+def test_load_compiled_as_another_user_trusts_only_what_root_or_they_own(tmp_path):
+    """A library root built (a cache warmed in an image) is loaded by every user; one a third user owns is not."""
+    import sys
+
+    shared = Path(tempfile.mkdtemp(prefix="hepml-nb-image-"))
+    try:
+        shared.chmod(0o755)
+        outbox = shared / "outbox"
+        outbox.mkdir()
+        outbox.chmod(0o777)
+        by_root, by_other = shared / "hls4ml" / "0000000000000001", shared / "hls4ml" / "0000000000000002"
+        _plant_project(by_root, outbox / "root-library-ran")
+        _plant_project(by_other, outbox / "other-library-ran")
+        for path in [shared / "hls4ml", by_root, *by_root.rglob("*")]:
+            os.lchown(path, 0, 0)
+            path.chmod(0o755)
+        for path in [by_other, *by_other.rglob("*")]:
+            os.lchown(path, 1, 1)  # daemon: a user other than the one loading
+            path.chmod(0o755)
+        code = (
+            "import os, sys, types\nfrom pathlib import Path\nfrom hepml_nb.fpga import hls\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "print([hls._load_compiled(types.SimpleNamespace(), Path(p)) for p in sys.argv[1:]])\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(by_root), str(by_other)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[True, False]"
+        assert (outbox / "root-library-ran").exists() and not (outbox / "other-library-ran").exists()
+    finally:
+        shutil.rmtree(shared)

@@ -51,7 +51,7 @@ def test_train_qat_learns_and_prunes(blobs, one_torch_thread):
 
 
 def test_train_qat_fine_tunes_a_float_model(blobs, one_torch_thread):
-    from hepml_nb.fpga.model import train_tagger
+    from hepml_nb.fpga.training import train_tagger
 
     X, y = blobs
     float_model = train_tagger(X, y, hidden=(8,), epochs=20, progress=False).model
@@ -81,3 +81,20 @@ def test_pareto_front_keeps_undominated_points():
     assert list(front["lut"]) == [100, 200, 300]
     with pytest.raises(ParameterError, match="column 'ff' not in the table"):
         qat.pareto_front(table, cost="ff")
+
+
+@pytest.mark.parametrize("type_text", ["ap_fixed<4,2>", "ap_ufixed<4,2>"])
+def test_fake_fixed_rounds_forward_and_passes_the_gradient_inside_the_range(type_text):
+    import torch
+
+    x = torch.linspace(-5, 5, 41, dtype=torch.float64, requires_grad=True)
+    q = qat.fake_fixed(x, type_text)
+    q.sum().backward()
+    signed, width, integer = rtl.parse_fixed_type(type_text)
+    sign_bit = 1 if signed else 0  # ap_ufixed<W,I> holds the values of ap_fixed<W+1,I+1> from 0 up
+    top = 2.0 ** (integer - sign_bit)
+    low, high = (-top if signed else 0.0), top - 2.0 ** (integer - width)
+    expected = quantize_fixed(np.clip(x.detach().numpy(), low, high), width + 1 - sign_bit, integer + 1 - sign_bit)
+    np.testing.assert_array_equal(q.detach().numpy(), expected)
+    inside = (x.detach().numpy() >= low) & (x.detach().numpy() <= high)
+    np.testing.assert_array_equal(x.grad.numpy(), inside.astype(float))

@@ -1,6 +1,9 @@
 """Tests of the RTL flow: quantised network, numpy reference, da4ml Verilog, Icarus simulation, Yosys, guards."""
 
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,7 +52,7 @@ def test_quantized_mlp_rejects_signed_activation(net_483):
 
 
 def test_quantize_tagger_per_layer_values_checked():
-    from hepml_nb.fpga.model import build_tagger
+    from hepml_nb.fpga.models import build_tagger
 
     with pytest.raises(ParameterError, match="weight_bits needs one value or 2 values"):
         rtl.quantize_tagger(build_tagger(4, 3, hidden=(8,)), weight_bits=[4, 4, 4])
@@ -321,3 +324,68 @@ def test_simulate_rtl_rejects_unknown_simulator_and_missing_verilator(net_483, j
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ParameterError, match="RTL simulation .*needs Verilator"):
         rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets), simulator="verilator")
+
+
+# issue #22: Verilog is code the simulator runs: never from a folder another user can change -------------------
+
+NOBODY = 65534
+needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="files owned by another user can only be made as root"
+)
+
+
+@pytest.fixture
+def shared_cache(tmp_path, monkeypatch):
+    """A cache warmed with umask 002 (group-writable), as HEPML_NB_CACHE; the user's own cache in tmp_path."""
+    folder = Path(tempfile.mkdtemp(prefix="hepml-nb-shared-"))
+    folder.chmod(0o775)
+    monkeypatch.setenv("HEPML_NB_CACHE", str(folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def _plant_design(design: rtl.RTLDesign, where, marker) -> None:
+    """Copy ``design`` to ``where`` with a wrapper that writes ``marker`` when simulated, owned by nobody."""
+    shutil.copytree(design.path, where)
+    wrapper = where / "src" / f"{design.name}_wrapper.v"
+    text = wrapper.read_text()
+    end = text.rindex("endmodule")
+    payload = f'  integer planted_fd;\n  initial begin planted_fd = $fopen("{marker}", "w"); $fclose(planted_fd); end\n'
+    wrapper.write_text(text[:end] + payload + text[end:])
+    for path in [where, *where.rglob("*")]:
+        os.lchown(path, NOBODY, NOBODY)
+        path.chmod(0o775)
+
+
+@pytest.mark.slow
+@needs_root
+@needs_iverilog
+def test_simulation_never_runs_verilog_another_user_planted_in_a_shared_cache(net_483, jets, shared_cache, tmp_path):
+    marker = tmp_path / "planted-verilog-ran"
+    staged = rtl.write_verilog(net_483, root=tmp_path / "staging")
+    (shared_cache / "rtl").mkdir(mode=0o775)
+    _plant_design(staged, shared_cache / "rtl" / staged.key, marker)
+    design = rtl.write_verilog(net_483)  # the default root is the shared cache
+    sim = rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets[:20]))
+    assert not marker.exists() and not design.reused
+    assert design.path.is_relative_to(tmp_path / "home-cache")
+    np.testing.assert_array_equal(sim.outputs, rtl.reference_logits(net_483, jets[:20]))
+
+
+@needs_root
+@needs_iverilog
+def test_simulate_rtl_refuses_a_design_folder_others_can_change(net_483, jets, shared_cache, tmp_path):
+    marker = tmp_path / "planted-verilog-ran"
+    staged = rtl.write_verilog(net_483, root=tmp_path / "staging")
+    _plant_design(staged, shared_cache / staged.key, marker)
+    shared_cache.chmod(0o755)  # only the design folder, owned by nobody, is the problem here
+    design = staged._replace(path=shared_cache / staged.key)
+    with pytest.raises(DataError, match=r"not simulated: .*owned by uid 65534.*write_verilog"):
+        rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets[:5]))
+    with pytest.raises(DataError, match="not simulated"):
+        rtlsim.rtl_waveform(design, net_483.quantize_inputs(jets[:1]))
+    if tools.find_tool("yosys") is not None:
+        with pytest.raises(DataError, match="not synthesised: .*owned by uid 65534"):
+            synth.synthesize_rtl(design)
+    assert not marker.exists() and not (design.path / "synth-xcup").exists()

@@ -6,7 +6,8 @@ import pytest
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga import scans
-from hepml_nb.fpga.model import prepare_data, train_tagger
+from hepml_nb.fpga.data import prepare_data
+from hepml_nb.fpga.training import train_tagger
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,14 @@
 """Delphes-like detector response: track smearing and efficiency, towers, impact parameters, errors."""
 
+import math
+
 import awkward as ak
 import numpy as np
 import pytest
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.jets.detector import SPECS, apply_detector, detector_response, track_resolution
+from hepml_nb.jets.detector import SPECS, apply_detector, detector_response, tower_grid, track_resolution
+from hepml_nb.jets.particleflow import C_LIGHT_GEV, calorimeter_entry, energy_fraction
 
 
 def _columns(n, **kw):
@@ -16,15 +19,84 @@ def _columns(n, **kw):
 
 
 def test_detector_response_track_pt_resolution_matches_the_card(seed):
+    # muons deposit nothing in the calorimeters, so their tracks keep the card's smearing (MuonMomentumSmearing)
     n = 40_000
-    cols = _columns(n, px=np.full(n, 50.0), e=np.full(n, 50.0), charge=np.ones(n))  # eta = 0
+    cols = _columns(n, px=np.full(n, 50.0), e=np.full(n, 50.0), charge=np.ones(n), pid=np.full(n, 13))  # eta = 0
     out, _ = detector_response(cols, np.arange(n), n_events=n, detector="cms-like", rng=np.random.default_rng(seed))
     track = out["charge"] != 0
     pt = np.hypot(out["px"], out["py"])[track]
-    expected = float(track_resolution(SPECS["cms-like"], "hadron", np.array([50.0]), np.array([0.0]))[0])
-    assert expected == pytest.approx(np.hypot(0.06, 1.3e-3 * 50))
+    expected = float(track_resolution(SPECS["cms-like"], "muon", np.array([50.0]), np.array([0.0]))[0])
+    assert expected == pytest.approx(np.hypot(0.01, 1.0e-4 * 50))
     assert np.std(pt) / 50.0 == pytest.approx(expected, rel=0.03)
-    assert track.mean() == pytest.approx(0.95, abs=0.005)  # card efficiency, |eta| <= 1.5, pT > 1 GeV
+    assert track.sum() / n == pytest.approx(0.99, abs=0.003)  # card efficiency, |eta| <= 1.5, 1 < pT <= 1000 GeV
+    assert track.all()  # no calorimeter deposit, no neutral candidate
+
+
+def _pions(n, pt, rng, charge=1.0):
+    phi = rng.uniform(-np.pi, np.pi, n)
+    return _columns(n, px=pt * np.cos(phi), py=pt * np.sin(phi), e=np.full(n, np.hypot(pt, 0.1396)),
+                    charge=np.full(n, charge))  # fmt: skip
+
+
+@pytest.mark.parametrize("detector, significance", [("cms-like", 1.0), ("atlas-like", 2.0)])
+def test_detector_response_subtracts_tracks_from_towers_as_delphes(detector, significance, seed):
+    # one 50 GeV pi+ per event at eta 0: its HCAL tower minus its track is a neutral candidate when the excess is
+    # above EnergyMin and EnergySignificanceMin x sigma (CMS card 1.0, ATLAS 2.0); otherwise the track is rescaled
+    # to the inverse-variance mean of track and tower, whose spread is below the track's own resolution. A pion
+    # without a track (5 %, the card's efficiency) leaves all its energy as a neutral candidate.
+    n, rng = 40_000, np.random.default_rng(seed)
+    out, event = detector_response(_pions(n, 50.0, rng), np.arange(n), n_events=n, detector=detector, rng=rng)
+    track, neutral = out["charge"] != 0, out["pid"] == 130
+    assert set(np.unique(out["pid"])) <= {211, 130} and not np.any(out["pid"] == 22)
+    with_neutral = np.isin(np.arange(n), event[neutral])
+    fraction = with_neutral.mean()
+    spec = SPECS[detector]
+    sigma_track = float(track_resolution(spec, "hadron", np.array([50.0]), np.array([0.0]))[0]) * 50.0
+    sigma_calo = float(tower_grid(detector, 1).sigma(np.array([50.0]), np.array([0.0]))[0])
+    tail = 0.5 * math.erfc(significance / math.sqrt(2))  # excess > significance x sigma, a Gaussian guess
+    assert 0.05 + 0.95 * 0.6 * tail < fraction < 0.05 + 0.95 * 1.4 * tail, (fraction, tail)
+    assert np.all(out["e"][neutral] > 1.0)  # EnergyMin of the HCAL
+    pt = np.hypot(out["px"], out["py"])[track & ~np.isin(event, event[neutral])]
+    combined = 1 / np.hypot(1 / sigma_track, 1 / sigma_calo)
+    assert np.std(pt) < 0.97 * sigma_track and np.std(pt) == pytest.approx(combined, rel=0.15)
+
+
+def test_detector_response_finds_a_neutral_hadron_under_a_track(seed):
+    # a 40 GeV K0L where a 50 GeV pi+ reaches the HCAL: the excess over the track is the K0L's energy
+    n, rng = 5_000, np.random.default_rng(seed)
+    pions = _pions(n, 50.0, rng)
+    eta, phi = calorimeter_entry(pions, radius_m=1.29, half_length_m=3.0, bz_tesla=3.8)
+    k0l = _columns(n, px=40.0 * np.cos(phi), py=40.0 * np.sin(phi), e=np.full(n, 40.0), pid=np.full(n, 130))
+    cols = {k: np.concatenate([pions[k], k0l[k]]) for k in pions}
+    out, event = detector_response(cols, np.tile(np.arange(n), 2), n_events=n, detector="cms-like", rng=rng)
+    neutral = out["pid"] == 130
+    assert len(np.unique(event[neutral])) > 0.9 * n  # found in almost every event
+    assert np.median(out["e"][neutral]) == pytest.approx(40.0, rel=0.1)
+    assert np.all(np.bincount(event[out["charge"] != 0], minlength=n) <= 1)  # the pion stays one track
+
+
+def test_calorimeter_entry_follows_helices_in_the_solenoid_field():
+    # from the origin at eta 0: a 1 GeV pi+ in 3.8 T reaches R = 1.29 m at phi = -asin(0.3 B R / 2 pT),
+    # a pi- at +asin(...), a photon where it points; a 0.5 GeV pion curls up (2 r < R) and leaves through
+    # the endcap at |z| = 3 m; a photon from (10, 0, 0) mm along +y leaves at x = 10 mm
+    cols = _columns(
+        5, px=[1.0, 1.0, 1.0, 0.5, 0.0], py=[0.0, 0.0, 0.0, 0.0, 1.0], pz=[0.0, 0.0, 0.0, 0.3, 0.0],
+        charge=[1.0, -1.0, 0.0, 1.0, 0.0], vx=[0.0, 0.0, 0.0, 0.0, 10.0],
+    )  # fmt: skip
+    eta, phi = calorimeter_entry(cols, radius_m=1.29, half_length_m=3.0, bz_tesla=3.8)
+    bend = math.asin(C_LIGHT_GEV * 3.8 * 1.29 / 2)
+    np.testing.assert_allclose(phi[:3], [-bend, bend, 0.0], atol=1e-9)
+    np.testing.assert_allclose(eta[:3], 0.0, atol=1e-9)
+    assert eta[3] > math.asinh(3.0 / 1.29)  # the endcap, beyond the barrel's corner
+    assert phi[4] == pytest.approx(math.atan2(math.sqrt(1.29**2 - 0.01**2), 0.01))
+
+
+@pytest.mark.parametrize(
+    "pid, ecal, hcal", [(22, 1.0, 0.0), (-11, 1.0, 0.0), (211, 0.0, 1.0), (2112, 0.0, 1.0), (13, 0.0, 0.0),
+                        (14, 0.0, 0.0), (310, 0.3, 0.7)],
+)  # fmt: skip
+def test_energy_fraction_follows_the_cards(pid, ecal, hcal):
+    assert energy_fraction(np.array([pid]), 0)[0] == ecal and energy_fraction(np.array([pid]), 1)[0] == hcal
 
 
 def test_detector_response_merges_photons_in_one_tower_only(seed):
@@ -88,3 +160,11 @@ def test_tracking_efficiency_per_eta_and_pt_bin_follows_the_cms_card(pt, eta, ex
     out, _ = detector_response(cols, np.arange(n), n_events=n, detector="cms-like", rng=np.random.default_rng(seed))
     tracked = (out["charge"] != 0).sum() / n
     assert tracked == pytest.approx(expected, abs=4 * np.sqrt(max(expected * (1 - expected), 1e-4) / n))
+
+
+def test_tower_grid_gives_the_cards_calorimeters_and_refuses_none():
+    hcal = tower_grid("cms-like", 1)
+    assert (hcal.energy_min, hcal.significance_min, hcal.neutral_pid) == (1.0, 1.0, 130)
+    assert tower_grid("atlas-like", 1).significance_min == 2.0 and tower_grid("cms-like", 0).neutral_pid == 22
+    with pytest.raises(ParameterError, match="detector 'none' has no calorimeter; choose one of: cms-like, atlas-like"):
+        tower_grid("none", 0)

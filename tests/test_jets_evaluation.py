@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from hepml_nb.core.catalog import notebook_path
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
-from hepml_nb.core.params import read_parameters
+from hepml_nb.course.catalog import notebook_path
+from hepml_nb.course.params import read_parameters
 from hepml_nb.jets.evaluation import (
     TaggerSummary,
     balanced_accuracy,

@@ -6,7 +6,7 @@ import pytest
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets import generate_jets, generation, load_jets
-from hepml_nb.jets.generation import generate_chunk
+from hepml_nb.jets.generation import generate_chunk, parton_fractions, pythia_settings, recipe_notes
 
 
 @pytest.mark.slow  # Pythia8 generates the jets
@@ -197,3 +197,65 @@ def test_generate_chunk_leading_jets_fill_the_pt_window(seed):
         counts, _ = np.histogram(np.asarray(out["jet_pt"]), bins=4, range=(550.0, 650.0))
         # falling but smooth: no hole at the lower edge from the hard-process pT cut
         assert counts[0] >= 0.8 * counts[1] and counts.min() >= 0.25 * counts.max(), (process, counts)
+
+
+def test_pythia_settings_znunu_background_is_z_plus_jet_with_invisible_z():
+    lines = pythia_settings("qcd", pt_range=(550.0, 650.0), seed=1, background="znunu")
+    for switch in ("WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on", "23:onMode = off",
+                   "23:onIfAny = 12 14 16", "WeakZ0:gmZmode = 2", "PhaseSpace:pTHatMin = 412.5"):  # fmt: skip
+        assert switch in lines
+    assert "HardQCD:all = on" not in lines
+    assert "HardQCD:all = on" in pythia_settings("g", pt_range=(550.0, 650.0), seed=1)  # dijet by default
+    # signal processes keep their own switches whatever the background
+    top = pythia_settings("top", pt_range=(550.0, 650.0), seed=1, background="znunu")
+    assert top == pythia_settings("top", pt_range=(550.0, 650.0), seed=1)
+
+
+def test_recipe_notes_name_the_qcd_recipe():
+    assert not any("QCD jets" in note for note in recipe_notes("cms-like"))
+    (note,) = [n for n in recipe_notes("none", background="znunu") if n.startswith("QCD jets")]
+    assert "Z(->nu nu)+jet" in note and "JetClass" in note
+    assert "dijets" in recipe_notes("none", background="dijet")[-1]
+
+
+def test_parton_fractions_groups_gluons_light_and_heavy_quarks():
+    fractions = parton_fractions(np.array([21, 21, 1, -2, 3, 4, -5, 0]))
+    assert fractions == {"gluon": 0.25, "light_quark": 0.375, "heavy_quark": 0.25, "unmatched": 0.125}
+    with pytest.raises(ParameterError, match="parton_fractions needs at least one jet"):
+        parton_fractions([])
+
+
+def test_generate_jets_rejects_unknown_background():
+    match = "unknown background 'zjets' for the QCD jets; choose one of: dijet, znunu"
+    with pytest.raises(ParameterError, match=match):
+        generate_jets(10, process="qcd", background="zjets")
+
+
+@pytest.mark.slow  # Pythia8 generates the jets
+def test_generate_chunk_znunu_jets_are_mostly_quark_jets(seed):
+    # JetClass's QCD class (Z+jet) is mostly quark jets; dijets in the same window are about half gluon jets
+    kwargs = {"seed": seed, "pt_range": (550.0, 650.0), "detector": "none", "max_particles": 30}
+    znunu = parton_fractions(generate_chunk("qcd", 200, background="znunu", **kwargs)["aux_parton"])
+    dijet = parton_fractions(generate_chunk("qcd", 200, background="dijet", **kwargs)["aux_parton"])
+    assert znunu["gluon"] < 0.3 and znunu["light_quark"] > 0.6, znunu
+    assert dijet["gluon"] > 0.4, dijet
+
+
+@pytest.mark.slow  # Pythia8 generates the jets
+def test_generate_jets_records_the_background_and_keys_the_cache_by_it(tmp_path, monkeypatch, seed):
+    import json
+
+    import uproot
+
+    monkeypatch.setenv("HEPML_NB_CACHE", str(tmp_path))
+    kwargs = {"seed": seed, "pt_range": (300.0, 400.0), "detector": "none", "n_workers": 1, "progress": False}
+    znunu = generate_jets(12, process="qcd", background="znunu", **kwargs)
+    dijet = generate_jets(12, process="qcd", **kwargs)
+    assert znunu != dijet
+    with uproot.open(znunu) as f:
+        notes = json.loads(str(f["hepml_nb_metadata"]))
+    assert notes["background"] == "znunu" and any("Z(->nu nu)+jet" in d for d in notes["deviations"])
+    assert set(notes["parton_fractions"]) == {"gluon", "light_quark", "heavy_quark", "unmatched"}
+    # a top file does not depend on the QCD recipe: both calls give the same cached file
+    top = generate_jets(5, process="top", **kwargs)
+    assert generate_jets(5, process="top", background="znunu", **kwargs) == top

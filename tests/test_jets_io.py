@@ -214,8 +214,8 @@ def test_load_jets_rejects_text_file(tmp_path):
     (tmp_path / "jets.root").write_text("hello, these are my jets")
     with pytest.raises(
         DataError,
-        match=r"jet file .*jets\.root is not a ROOT file \(it starts with b'hello, these a"
-        r"re'\); give a ROOT file written by uproot or ROOT \(JetClass schema",
+        match=r"jet file .*jets\.root is not a ROOT file \(no ROOT file header\): it looks like a text file; "
+        r"give a ROOT file written by uproot or ROOT \(JetClass schema",
     ):
         load_jets(tmp_path / "jets.root")
 
@@ -440,3 +440,98 @@ def test_feature_set_missing_branch_names_branch_set_and_file(tmp_path):
     assert load_jets(path).feature_names == FEATURE_SETS["kinpid"]  # 'auto' falls back
     with pytest.raises(DataError, match="unknown feature_set 'pid'; choose one of 'kin', 'kinpid', 'full'"):
         load_jets(path, feature_set="pid")
+
+
+# --- issue 22: values and labels are checked when reading (and on a first chunk before the kernel)
+
+
+def _file_with(path, *, part=None, jets=None, label="label_QCD"):
+    """Three jets of two particles (our writer), with some particle or jet values replaced."""
+    values = {k: [[3.0, 1.0], [3.0, 1.0], [3.0, 1.0]] for k in ("px", "py", "pz", "energy", "dphi")}
+    values["deta"] = [[_eta(3.0, 3.0, 3.0), _eta(1.0, 1.0, 1.0)]] * 3  # jet_eta = 0
+    for (name, jet, particle), value in (part or {}).items():
+        values[name] = [list(row) for row in values[name]]
+        values[name][jet][particle] = value
+    arrays = {
+        "part": {k: ak.Array(v) for k, v in values.items()},
+        "jet_pt": np.full(3, 600.0),
+        "jet_eta": np.zeros(3),
+        "jet_phi": np.zeros(3),
+        "jet_energy": np.full(3, 700.0),
+    }
+    for (name, jet), value in (jets or {}).items():
+        arrays[name] = arrays[name].copy()
+        arrays[name][jet] = value
+    return write_jetclass(path, arrays, label=label)
+
+
+@pytest.mark.parametrize(
+    "part,jets,match",
+    [
+        ({("px", 1, 1): np.nan}, None, r"branch 'part_px' is nan \(not finite\) at entry 1, particle 1"),
+        (None, {("jet_pt", 2): np.inf}, r"branch 'jet_pt' is inf \(not finite\) at entry 2;"),
+        ({("energy", 2, 0): -5.0}, None, r"branch 'part_energy' is -5 \(negative\) at entry 2, particle 0"),
+        (None, {("jet_energy", 0): -700.0}, r"branch 'jet_energy' is -700 \(negative\) at entry 0"),
+        (None, {("jet_pt", 1): 0.0}, r"branch 'jet_pt' is 0 \(not positive\) at entry 1"),
+    ],
+)
+def test_load_jets_rejects_bad_values_naming_file_branch_and_entry(tmp_path, part, jets, match):
+    path = _file_with(tmp_path / "bad.root", part=part, jets=jets)
+    with pytest.raises(DataError, match=rf"jet file .*bad\.root: {match}"):
+        load_jets(path)  # today: NaN ends in an AssertionError of the notebook, inf and negatives pass
+    with pytest.raises(DataError, match=match):
+        resolve_jet_files(str(path))  # before any kernel: the first jets of every file
+
+
+def test_prepare_run_rejects_nan_jets_before_the_kernel(tmp_path):
+    from hepml_nb.course.runner import prepare_run
+
+    path = _file_with(tmp_path / "nan.root", part={("pz", 0, 0): np.nan})
+    with pytest.raises(DataError, match=r"parameter 'data_path': jet file .*nan\.root: branch 'part_pz' is nan"):
+        prepare_run("particlenet", "ci", {"data_path": str(path)})
+
+
+def test_resolve_jet_files_rejects_labels_not_one_hot_naming_file_and_entry(tmp_path):
+    path = tmp_path / "twohot.root"
+    _hand_written_file(path)
+    with uproot.update(path) as f:
+        del f["tree"]
+    branches = {f"part_{k}": ak.Array([[1.0]] * 3) for k in ("px", "py", "pz", "energy", "dphi")}
+    branches["part_deta"] = ak.Array([[_eta(1.0, 1.0, 1.0) - 1.0]] * 3)  # jet_eta = 1
+    branches.update({b: np.ones(3) for b in JET_BRANCHES[:4]})
+    with uproot.update(path) as f:
+        f["tree"] = {**branches, "label_QCD": np.array([1, 0, 1], bool), "label_Tbqq": np.array([0, 0, 1], bool)}
+    match = (
+        r"jet file .*twohot\.root: the label_\* branches are not one-hot at entry 1 \(none set\); 2 of 3 jets; "
+        r"each jet needs exactly one of label_QCD, label_Tbqq set to 1"
+    )
+    with pytest.raises(DataError, match=match):
+        resolve_jet_files(path)  # today: only load_jets, inside the kernel, without the file
+    with pytest.raises(DataError, match=match):
+        load_jets(path)
+    with uproot.update(path) as f:
+        del f["tree"]
+    with uproot.update(path) as f:
+        f["tree"] = {**branches, "label_QCD": np.array([1.0, 0.5, 1.0]), "label_Tbqq": np.zeros(3)}
+    with pytest.raises(
+        DataError, match=r"branch 'label_QCD' is 0\.5 \(not 0 or 1\) at entry 1; .* label branches hold 0 or 1"
+    ):
+        resolve_jet_files(path)
+
+
+def test_resolve_jet_files_reads_a_first_chunk_so_corrupt_baskets_fail_before_the_kernel(tmp_path):
+    data = _our_file(tmp_path / "good.root").read_bytes()
+    basket = data.index(b"ZL")  # the first compressed basket
+    (tmp_path / "basket.root").write_bytes(data[:basket] + b"XX" + data[basket + 2 :])
+    with pytest.raises(DataError, match=r"jet file .*basket\.root: its branches cannot be read .*probably corrupt"):
+        resolve_jet_files(tmp_path / "basket.root")  # today: passes, and the kernel fails later
+
+
+def test_resolve_jet_files_names_a_symlink_to_a_text_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("root of the problem: these are not jets\n" * 10)
+    (tmp_path / "jets.root").symlink_to(tmp_path / "notes.txt")
+    with pytest.raises(DataError) as info:
+        resolve_jet_files(str(tmp_path / "*.root"))
+    text = str(info.value)
+    assert "truncated" not in text and "these are not jets" not in text  # today: "is truncated"
+    assert f"{tmp_path / 'jets.root'} (a symbolic link to {tmp_path / 'notes.txt'}) is not a ROOT file" in text

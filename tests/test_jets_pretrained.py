@@ -38,7 +38,25 @@ def test_shipped_checkpoints_were_trained_on_the_current_generator(name):
     assert info["data"]["generator_version"] == GENERATOR_VERSION
     assert info["data"]["detector"] == "cms-like" and info["data"]["feature_set"] == "full"
     assert tuple(info["feature_names"]) == FEATURE_SETS["full"]
-    metrics = info["metrics"]
+
+
+@pytest.mark.parametrize("name", ["particlenet_lite", "part_small"])
+def test_instructor_notes_quote_the_shipped_cards(name):
+    """The figures the instructor notes give for a checkpoint are its card's (retraining must update both)."""
+    from pathlib import Path
+
+    notes = (Path(__file__).parents[1] / "tutorials" / "particlenet" / "INSTRUCTOR_NOTES.md").read_text()
+    card = json.loads(pretrained_path(name).with_suffix(".json").read_text())
+    metrics, best = card["metrics"], card["best_epoch"]
+    quoted = f"best epoch {best}, AUC {metrics['auc']:.4f}, accuracy {metrics['accuracy']:.3f}"
+    assert quoted in " ".join(notes.split()), quoted
+    assert f"1/eps_B = {metrics['rej50']:.0f} at" in notes and f"{metrics['rej50_n_pass']} " in notes
+    assert f"generator `{card['data']['generator_version']}`" in notes
+
+
+@pytest.mark.parametrize("name", ["particlenet_lite", "part_small"])
+def test_shipped_cards_carry_intervals(name):
+    metrics = json.loads(pretrained_path(name).with_suffix(".json").read_text())["metrics"]
     assert metrics["rej50_low"] < metrics["rej50"] < metrics["rej50_high"] and metrics["rej50_n_pass"] > 0
 
 

@@ -68,6 +68,36 @@ def test_train_tagger_is_reproducible(seed):
     assert runs[0] == runs[1]
 
 
+def test_train_tagger_lr_scales_set_each_parameters_learning_rate(seed):
+    """Two AdamW steps (the second at 1e-4 of the first's rate) move each weight by about its peak learning
+    rate x 0.69 (the one-cycle schedule's first value): the first matching pattern's factor x lr."""
+    train = _clouds(64, seed)
+    torch.manual_seed(seed)
+    model = build_particlenet(input_dims=5)
+    start = {k: v.detach().clone() for k, v in model.named_parameters()}
+    scales = {r"head\.3\..*": 1.0, r"blocks\.0\..*": 0.5, r".*": 0.1}
+    result = train_tagger(
+        model,
+        train,
+        train,
+        epochs=1,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.0,
+        lr_scales=scales,
+        device="cpu",
+        seed=seed,
+        progress=False,
+    )
+    assert result.best_epoch == 0  # the steps were kept
+    moved = {k: float((v.detach() - start[k]).abs().max()) for k, v in model.named_parameters()}
+    head = moved["head.3.weight"]
+    assert head == pytest.approx(0.69 * 1e-3, rel=0.01)
+    assert moved["blocks.0.linears.0.weight"] / head == pytest.approx(0.5, rel=1e-3)
+    assert moved["blocks.1.linears.0.weight"] / head == pytest.approx(0.1, rel=1e-3)
+    assert moved["head.0.weight"] / head == pytest.approx(0.1, rel=1e-3)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

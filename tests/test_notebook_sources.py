@@ -12,11 +12,11 @@ import nbformat
 import pytest
 import yaml
 
-from hepml_nb.cli import main as cli_main
-from hepml_nb.core.catalog import TOPICS
 from hepml_nb.core.errors import OutputError
-from hepml_nb.core.sources import check_notebook_sources, copy_notebooks
-from hepml_nb.core.sources import main as sources_main
+from hepml_nb.course.catalog import TOPICS
+from hepml_nb.course.cli import main as cli_main
+from hepml_nb.course.sources import check_notebook_sources, copy_notebooks
+from hepml_nb.course.sources import main as sources_main
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -180,7 +180,8 @@ def test_pyproject_lists_every_package_folder():
 def test_environment_has_dev_tools():
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
     conda = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-    assert {r for r in extra if not r.startswith("hepml-nb")} <= {d for d in conda if isinstance(d, str)}
+    pip = next(d["pip"] for d in conda if isinstance(d, dict) and "pip" in d)  # PyPI-only tools (weaver-core)
+    assert {r for r in extra if not r.startswith("hepml-nb")} <= {d for d in conda if isinstance(d, str)} | set(pip)
 
 
 @pytest.mark.slow
@@ -202,7 +203,8 @@ def test_wheel_ships_notebooks_and_pretrained_files(tmp_path):
     target = tmp_path / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)], check=True)
     probe = (
-        "import json, hepml_nb; from hepml_nb.core.catalog import notebooks_dir; from importlib.resources import files;"
+        "import json, hepml_nb; from hepml_nb.course.catalog import notebooks_dir;"
+        "from importlib.resources import files;"
         "d = notebooks_dir(); p = files('hepml_nb');"
         "print(json.dumps({'file': hepml_nb.__file__, 'dir': str(d), 'version': hepml_nb.__version__,"
         "'notebooks': sorted(x.name for x in d.iterdir()),"
@@ -227,8 +229,8 @@ def test_wheel_ships_notebooks_and_pretrained_files(tmp_path):
 
 
 def test_notebooks_dir_environment_overrides(tmp_path, monkeypatch):
-    from hepml_nb.core.catalog import notebooks_dir
     from hepml_nb.core.errors import ParameterError
+    from hepml_nb.course.catalog import notebooks_dir
 
     monkeypatch.setenv("HEPML_NB_NOTEBOOKS", str(tmp_path))
     assert notebooks_dir() == tmp_path
@@ -238,7 +240,7 @@ def test_notebooks_dir_environment_overrides(tmp_path, monkeypatch):
 
 
 def test_notebooks_dir_of_a_checkout_is_the_repository_folder(monkeypatch):
-    from hepml_nb.core.catalog import notebooks_dir
+    from hepml_nb.course.catalog import notebooks_dir
 
     monkeypatch.delenv("HEPML_NB_NOTEBOOKS", raising=False)
     assert notebooks_dir() == NOTEBOOKS

@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hepml_nb.core.catalog import PROFILES, TOPICS, notebook_path, notebooks_dir
-from hepml_nb.core.params import read_parameters
-from hepml_nb.core.runner import prepare_run
+from hepml_nb.course.catalog import PROFILES, TOPICS, notebook_path, notebooks_dir
+from hepml_nb.course.params import read_parameters
+from hepml_nb.course.runner import prepare_run
 
 HERE = Path(__file__).parent
 ALL_NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
@@ -98,7 +98,7 @@ def test_notebook_reproduces_under_nbval(topic, ci_run, tmp_path):
 def test_notebook_solutions_pass_their_checkers(topic, ci_run):
     """Every exercise's checker ran with the notebook's own solution and recorded "correct"."""
     from hepml_nb.core.exercises import load_verdicts
-    from hepml_nb.core.teaching import student_notebook
+    from hepml_nb.course.teaching import student_notebook
 
     _, count = student_notebook(nbformat.read(_existing(topic), as_version=4))
     folder, _ = ci_run(topic)

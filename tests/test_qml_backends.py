@@ -1,43 +1,39 @@
-"""Circuit kernels: the compute-uncompute circuit, the noisy fake device and the guarded hardware path."""
+"""Kernels on devices: device names, transpiled depths, the device kernel and the guarded hardware path."""
 
 import numpy as np
 import pytest
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.qml import backends as bk
-from hepml_nb.qml.devices import BackendTooSmallError, TokenError
-from hepml_nb.qml.kernels import entangling_pairs, exact_kernel, project_psd
+from hepml_nb.qml import ibm
+from hepml_nb.qml.devices import IBM_TOKEN_ENV, BackendTooSmallError
+from hepml_nb.qml.kernels import exact_kernel, project_psd
 
 FAKE_TOKEN = "fake-token-4f2a9c0e-do-not-print"
 
 
-@pytest.mark.parametrize("entanglement", ["linear", "full"])
-def test_compute_uncompute_circuit_overlap_is_exact_fidelity(entanglement, seed):
-    from qiskit.quantum_info import Statevector
-
-    x = np.random.default_rng(seed).uniform(0, np.pi, (2, 4))
-    circuit = bk.compute_uncompute_circuit(4, reps=2, entanglement=entanglement).remove_final_measurements(
-        inplace=False
-    )
-    values = bk._parameter_values(
-        circuit, x[:1], x[1:], (np.array([0]), np.array([0])), alpha=0.7, entangled=entangling_pairs(4, entanglement)
-    )
-    state = Statevector(circuit.assign_parameters(values[0]))
-    expected = exact_kernel(x[:1], x[1:], alpha=0.7, entanglement=entanglement)[0, 0]
-    assert abs(state.data[0]) ** 2 == pytest.approx(expected, abs=1e-12)
+def test_resolve_quantum_device_names_and_old_bare_names():
+    assert bk.resolve_quantum_device("fake:fake_lagos", n_qubits=6).name == "fake:fake_lagos"
+    assert bk.resolve_quantum_device("fake_lagos", n_qubits=6).name == "fake:fake_lagos"
+    sim = bk.resolve_quantum_device("origin-sim:noisy", n_qubits=6)
+    assert (sim.name, sim.provider, sim.hardware) == ("origin-sim:noisy", "origin", False)
+    with pytest.raises(ParameterError, match="unknown device 'qasm'.*fake:<name>, ibm:<name>, origin-sim:noisy"):
+        bk.resolve_quantum_device("qasm", n_qubits=6)
 
 
-def test_circuit_estimate_counts_training_and_test_pairs():
-    assert bk.circuit_estimate(50) == {"circuits": 1225, "shots_per_circuit": 1024, "total_shots": 1225 * 1024}
-    assert bk.circuit_estimate(10, 20, shots=100)["circuits"] == 200
-    i, j = bk.kernel_pairs(4)
-    assert len(i) == 6 and np.all(i < j)
+def test_transpiled_depths_full_entanglement_is_deeper_on_a_sparse_device():
+    table = bk.transpiled_depths("fake:fake_lagos", n_qubits=6, entanglements=("linear", "full"))
+    assert list(table.index) == ["linear", "full"]
+    assert {"depth", "two_qubit_depth", "two_qubit_gates"} <= set(table.columns)
+    assert table.loc["full", "two_qubit_depth"] > 2 * table.loc["linear", "two_qubit_depth"]
+    logical = bk.transpiled_depths("origin-sim:noisy", n_qubits=6)
+    assert logical.loc["linear", "two_qubit_gates"] == 2 * 2 * 2 * 5  # reps x (compute, uncompute) x CX pair x pairs
 
 
 def test_device_kernel_on_fake_backend_tracks_exact_kernel(seed):
     x = np.random.default_rng(seed).uniform(0, np.pi, (6, 6))
     settings = dict(alpha=0.5, entanglement="linear")
-    noisy = bk.device_kernel(x, backend=bk.fake_backend("fake_lagos"), shots=2048, seed=seed, **settings)
+    noisy = bk.device_kernel(x, backend=ibm.fake_backend("fake_lagos"), shots=2048, seed=seed, **settings)
     exact = exact_kernel(x, **settings)
     assert np.allclose(np.diag(noisy), 1.0) and np.allclose(noisy, noisy.T)
     off = np.triu_indices(6, 1)
@@ -45,24 +41,8 @@ def test_device_kernel_on_fake_backend_tracks_exact_kernel(seed):
     assert np.sqrt(np.mean((noisy[off] - exact[off]) ** 2)) > 0.005  # ... and it is really noisy
 
 
-@pytest.mark.parametrize(
-    "name, error, match",
-    [
-        ("fake_nowhere", ParameterError, "unknown fake backend 'fake_nowhere'"),
-        (
-            "fake_manila",
-            BackendTooSmallError,
-            "'fake:fake_manila' has 5 qubits, fewer than the 6 .*choose a larger device",
-        ),
-    ],
-)
-def test_fake_backend_rejects_unknown_or_small_devices(name, error, match):
-    with pytest.raises(error, match=match):
-        bk.fake_backend(name, n_qubits=6)
-
-
 def test_hardware_kernel_refuses_without_confirmation_and_prints_estimate(capsys, monkeypatch):
-    monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
+    monkeypatch.setenv(IBM_TOKEN_ENV, FAKE_TOKEN)
     x = np.zeros((4, 6))
     with pytest.raises(ParameterError, match="confirm_hardware_submission=True"):
         bk.hardware_kernel(x, backend="ibm_brisbane", shots=100)
@@ -71,13 +51,13 @@ def test_hardware_kernel_refuses_without_confirmation_and_prints_estimate(capsys
 
 
 def test_hardware_kernel_runs_the_same_path_on_a_fake_backend(capsys, monkeypatch, seed):
-    monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
+    monkeypatch.setenv(IBM_TOKEN_ENV, FAKE_TOKEN)
     rng = np.random.default_rng(seed)
     x, z = rng.uniform(0, np.pi, (4, 6)), rng.uniform(0, np.pi, (3, 6))
     kernel = bk.hardware_kernel(
         z,
         x,
-        backend=bk.fake_backend("fake_lagos"),
+        backend=ibm.fake_backend("fake_lagos"),
         shots=256,
         confirm_hardware_submission=True,
         alpha=0.5,
@@ -118,7 +98,7 @@ def test_hardware_kernel_session_closed_and_small_backend_are_clear_errors(monke
         def run(self, pubs):
             raise RuntimeError("The session is closed. Session ID abc")
 
-    monkeypatch.setattr(bk, "_sampler", lambda backend, shots, seed: ClosedSampler())
+    monkeypatch.setattr(ibm, "_sampler", lambda backend, shots, seed: ClosedSampler())
     x = np.random.default_rng(seed).uniform(0, np.pi, (3, 6))
     with pytest.raises(
         SessionClosedError, match="session on 'ibm:ibm_kyiv' was closed.*run again with the same record"
@@ -128,59 +108,12 @@ def test_hardware_kernel_session_closed_and_small_backend_are_clear_errors(monke
         bk.hardware_kernel(x, backend=_StubIBM(num_qubits=4), shots=10, confirm_hardware_submission=True)
 
 
-def test_ibm_adapter_batches_within_the_device_limit_and_transpiles_once(seed, monkeypatch):
-    import qiskit.transpiler
-
-    from hepml_nb.qml import devices as dv
-    from hepml_nb.qml.records import DeviceRecord
-
-    calls = []
-    original = qiskit.transpiler.generate_preset_pass_manager
-    monkeypatch.setattr(
-        qiskit.transpiler, "generate_preset_pass_manager", lambda **kw: calls.append(kw) or original(**kw)
-    )
-    backend = bk.fake_backend("fake_lagos")
-    x = np.random.default_rng(seed).uniform(0, np.pi, (4, 6))
-    device = dv.resolve_device(backend, n_qubits=6, entanglement="linear", seed=seed)
-    record = DeviceRecord.in_memory(device)
-    bk.device_kernel(
-        x, backend=device, shots=32, seed=seed, entanglement="linear", record=record, max_circuits_per_job=4
-    )
-    bk.device_kernel(
-        x[:2], x, backend=device, shots=32, seed=seed, entanglement="linear", record=record, max_circuits_per_job=4
-    )
-    batches = record.data["kernels"]["train"]["batches"]
-    assert [(b["start"], b["stop"]) for b in batches] == [(0, 4), (4, 6)]  # 6 circuits in jobs of 4
-    assert all(b["job_id"] and len(b["counts"]) == b["stop"] - b["start"] for b in batches)
-    assert len(record.data["kernels"]["test"]["batches"]) == 2
-    assert len(calls) <= 1  # one transpilation for both kernels (cached per backend and settings)
-
-
-def test_ibm_backend_uses_env_token_and_never_shows_it(monkeypatch):
-    seen = {}
-
-    class FailingService:
-        def __init__(self, **kwargs):
-            seen.update(kwargs)
-            raise RuntimeError(f"login refused for token {kwargs.get('token')}")
-
-    import qiskit_ibm_runtime
-
-    monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", FailingService)
-    monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
-    with pytest.raises(TokenError, match="ibm rejected the credential.*set \\$QISKIT_IBM_TOKEN") as info:
-        bk.ibm_backend("ibm_test")
-    assert seen["token"] == FAKE_TOKEN
-    assert FAKE_TOKEN not in str(info.value) and info.value.__cause__ is None
-
-
 def test_records_and_run_folders_never_contain_the_tokens(monkeypatch, tmp_path, seed):
     """With both providers' tokens in the environment, a recorded run writes neither of them."""
-    from hepml_nb.qml import records
     from hepml_nb.qml.devices import ORIGIN_TOKEN_ENV
     from hepml_nb.qml.features import FeatureSet
 
-    monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
+    monkeypatch.setenv(IBM_TOKEN_ENV, FAKE_TOKEN)
     monkeypatch.setenv(ORIGIN_TOKEN_ENV, FAKE_TOKEN + "-origin")
     rng = np.random.default_rng(seed)
     fs = FeatureSet(
@@ -191,7 +124,7 @@ def test_records_and_run_folders_never_contain_the_tokens(monkeypatch, tmp_path,
         tuple("abcdef"),
     )
     for backend in ("fake:fake_lagos", "origin-sim:noisy"):
-        records.record_device_run(
+        bk.record_device_run(
             fs,
             backend=backend,
             path=tmp_path / f"{backend.replace(':', '_')}.json",
@@ -203,12 +136,6 @@ def test_records_and_run_folders_never_contain_the_tokens(monkeypatch, tmp_path,
     assert len(files) == 2
     for path in files:
         assert b"fake-token" not in path.read_bytes(), path
-
-
-def test_token_status_reports_source_without_the_token(monkeypatch):
-    monkeypatch.setenv(bk.TOKEN_ENV, FAKE_TOKEN)
-    status = bk.token_status()
-    assert bk.TOKEN_ENV in status and FAKE_TOKEN not in status
 
 
 def test_check_hardware_request_skips_or_requires_confirmation(capsys):

@@ -9,6 +9,7 @@ from hepml_nb.core.errors import ParameterError
 from hepml_nb.qml import backends as bk
 from hepml_nb.qml import devices as dv
 from hepml_nb.qml import origin
+from hepml_nb.qml.circuits import angle_matrix, kernel_pairs
 from hepml_nb.qml.kernels import entangling_pairs, exact_kernel
 
 FAKE_KEY = "fake-origin-key-91c3e7-never-print"
@@ -16,9 +17,7 @@ SETTINGS = dict(n_qubits=4, reps=2, entanglement="linear", optimization_level=1,
 
 
 def _angles(x, entanglement="linear"):
-    return dv.angle_matrix(
-        x, x, bk.kernel_pairs(len(x)), alpha=0.5, entangled=entangling_pairs(x.shape[1], entanglement)
-    )
+    return angle_matrix(x, x, kernel_pairs(len(x)), alpha=0.5, entangled=entangling_pairs(x.shape[1], entanglement))
 
 
 @pytest.mark.parametrize("entanglement", ["linear", "full"])
@@ -50,9 +49,9 @@ def test_origin_simulator_noisy_kernel_is_seeded_and_shrinks_towards_uniform_flo
 
 def test_origin_simulator_rejects_unknown_mode():
     with pytest.raises(ParameterError, match="unknown Origin simulator mode 'fast'; choose one of: origin-sim:noisy"):
-        dv.resolve_device("origin-sim:fast", n_qubits=4)
+        bk.resolve_quantum_device("origin-sim:fast", n_qubits=4)
     with pytest.raises(ParameterError, match="unknown device 'rigetti:aspen'.*origin-sim:noisy"):
-        dv.resolve_device("rigetti:aspen", n_qubits=4)
+        bk.resolve_quantum_device("rigetti:aspen", n_qubits=4)
 
 
 class _StubCloud:
@@ -137,7 +136,6 @@ def cloud(monkeypatch):
 
 def test_origin_cloud_needs_confirmation_prints_cost_and_hides_the_key(cloud, capsys, tmp_path, seed):
     from hepml_nb.qml.features import FeatureSet
-    from hepml_nb.qml.records import record_device_run
 
     x = np.random.default_rng(seed).uniform(0, np.pi, (4, 4))
     with pytest.raises(ParameterError, match="confirm_hardware_submission=True"):
@@ -156,7 +154,7 @@ def test_origin_cloud_needs_confirmation_prints_cost_and_hides_the_key(cloud, ca
     out = capsys.readouterr().out
     assert "6 circuits x 64 shots" in out and FAKE_KEY not in out
     fs = FeatureSet(x, x, np.array([0, 1, 0, 1]), np.array([1, 0, 1, 0]), tuple("abcd"))
-    record_device_run(
+    bk.record_device_run(
         fs,
         backend="origin:WK_C102_400",
         path=tmp_path / "run.json",
@@ -173,7 +171,7 @@ def test_origin_cloud_interrupted_run_resumes_from_checkpointed_job_ids(cloud, t
     from hepml_nb.qml.records import DeviceRecord
 
     x = np.random.default_rng(seed).uniform(0, np.pi, (5, 4))  # 10 training circuits
-    device = dv.resolve_device("origin:WK_C102_400", n_qubits=4, entanglement="linear")
+    device = bk.resolve_quantum_device("origin:WK_C102_400", n_qubits=4, entanglement="linear")
     options = dict(
         backend=device, shots=64, entanglement="linear", confirm_hardware_submission=True, max_circuits_per_job=4
     )
@@ -204,22 +202,21 @@ def test_origin_cloud_expired_token_is_a_clear_error_without_the_key(cloud, mess
 def test_origin_cloud_small_chip_and_missing_key(cloud, monkeypatch):
     cloud.qubits = 3
     with pytest.raises(dv.BackendTooSmallError, match="'origin:WK_C102_400' has 3 qubits, fewer than the 4"):
-        dv.resolve_device("origin:WK_C102_400", n_qubits=4)
+        bk.resolve_quantum_device("origin:WK_C102_400", n_qubits=4)
     monkeypatch.delenv(dv.ORIGIN_TOKEN_ENV)
     with pytest.raises(ParameterError, match=r"no Origin Quantum API key: set \$ORIGIN_QCLOUD_API_KEY"):
-        dv.resolve_device("origin:WK_C102_400", n_qubits=4)
-    assert "not shown" not in dv.origin_token_status()
+        bk.resolve_quantum_device("origin:WK_C102_400", n_qubits=4)
+    assert "not shown" not in origin.origin_token_status()
     monkeypatch.setenv(dv.ORIGIN_TOKEN_ENV, FAKE_KEY)
-    assert FAKE_KEY not in dv.origin_token_status() and "(not shown)" in dv.origin_token_status()
+    assert FAKE_KEY not in origin.origin_token_status() and "(not shown)" in origin.origin_token_status()
 
 
 def test_record_device_run_on_hardware_prints_cost_and_needs_confirmation(cloud, capsys, tmp_path, seed):
     from hepml_nb.qml.features import FeatureSet
-    from hepml_nb.qml.records import record_device_run
 
     x = np.random.default_rng(seed).uniform(0, np.pi, (4, 4))
     fs = FeatureSet(x, x[:2], np.array([0, 1, 0, 1]), np.array([1, 0]), tuple("abcd"))
     with pytest.raises(ParameterError, match="hardware submission not confirmed: 14 circuits"):
-        record_device_run(fs, backend="origin:WK_C102_400", path=tmp_path / "r.json", shots=8)
+        bk.record_device_run(fs, backend="origin:WK_C102_400", path=tmp_path / "r.json", shots=8)
     assert "origin:WK_C102_400: 14 circuits x 8 shots" in capsys.readouterr().out
     assert cloud.submitted == [] and not (tmp_path / "r.json").exists()

@@ -9,6 +9,7 @@ import pytest
 
 from hepml_nb.core.errors import DataError
 from hepml_nb.qml import records
+from hepml_nb.qml.backends import record_device_run
 from hepml_nb.qml.features import FeatureSet
 
 _REPLAY = """
@@ -45,7 +46,7 @@ def _replay_in_fresh_process(path, tmp_path):
 def test_recorded_fake_backend_run_replays_bit_for_bit_in_a_fresh_process(tmp_path, seed):
     fs = _features(seed, n=4)
     path = tmp_path / "run.json"
-    run = records.record_device_run(
+    run = record_device_run(
         fs, backend="fake:fake_lagos", path=path, shots=128, seed=seed, entanglement="linear", label="fake backend test"
     )
     data = json.loads(path.read_text())
@@ -82,14 +83,14 @@ def test_bundled_fake_backend_record_replays_to_its_results():
 def test_record_resumes_instead_of_recomputing(tmp_path, seed, monkeypatch):
     fs = _features(seed, n=4)
     path = tmp_path / "run.json"
-    first = records.record_device_run(fs, backend="origin-sim:noisy", path=path, shots=64, seed=seed)
+    first = record_device_run(fs, backend="origin-sim:noisy", path=path, shots=64, seed=seed)
     from hepml_nb.qml import origin
 
     monkeypatch.setattr(origin.OriginSimulator, "submit", lambda *a, **k: pytest.fail("resubmitted a finished batch"))
-    again = records.record_device_run(fs, backend="origin-sim:noisy", path=path, shots=64, seed=seed)
+    again = record_device_run(fs, backend="origin-sim:noisy", path=path, shots=64, seed=seed)
     assert np.array_equal(first.k_train, again.k_train) and np.array_equal(first.k_test, again.k_test)
     with pytest.raises(DataError, match="belongs to origin-sim:noisy with settings.*give another path"):
-        records.record_device_run(fs, backend="origin-sim:noisy", path=path, shots=32, seed=seed)
+        record_device_run(fs, backend="origin-sim:noisy", path=path, shots=32, seed=seed)
 
 
 def test_replay_rejects_foreign_and_incomplete_records(tmp_path):

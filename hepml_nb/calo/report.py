@@ -19,6 +19,7 @@ import pandas as pd
 from hepml_nb.calo.classifier import ClassifierResult, shower_classifier_test
 from hepml_nb.calo.features import cell_energy_spectrum, shower_features
 from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.calo.names import LEVELS
 from hepml_nb.calo.validation import PhysicsDistance, feature_separation, physics_distances, separation_power
 from hepml_nb.core.errors import ParameterError
 
@@ -39,8 +40,6 @@ PUBLISHED_AUC = {
     "CaloFlow (CaloChallenge ds1)": (0.733, 0.636),
     "GAN entries (CaloChallenge ds1)": (0.93, 0.96),
 }
-
-LEVELS = ("low", "high")
 
 
 class ValidationReport(NamedTuple):

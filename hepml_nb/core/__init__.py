@@ -1,7 +1,10 @@
-"""Shared machinery: catalog, parameters, runner, results, cache, metrics, plots, widgets, teaching."""
+"""The runtime kit that topics and notebooks use: errors, lazy topic packages, cache, results, checkpoints,
+devices, training history, metrics, plots, widgets, exercise checkers, input files and parameter rules.
+
+It imports nothing from ``hepml_nb.course`` (the catalog, runner, grading, book and pack) or from a topic.
+"""
 
 from hepml_nb.core.cache import cache_dir, cached_arrays, cached_file
-from hepml_nb.core.catalog import TOPICS, get_topic
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed
 from hepml_nb.core.errors import DataError, HepmlError, NotebookExecutionError, OutputError, ParameterError
@@ -13,8 +16,6 @@ from hepml_nb.core.results import record_metrics, run_dir, save_figure
 from hepml_nb.core.widgets import explore, is_headless
 
 __all__ = [
-    "TOPICS",
-    "get_topic",
     "cache_dir",
     "cached_arrays",
     "cached_file",

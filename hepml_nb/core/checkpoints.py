@@ -65,7 +65,7 @@ def versions() -> dict[str, str]:
     import numpy as np
     import torch
 
-    from hepml_nb import __version__
+    from hepml_nb._version import __version__
 
     return {
         "python": platform.python_version(),

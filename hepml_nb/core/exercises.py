@@ -44,6 +44,7 @@ __all__ = [
     "expect_shape",
     "expect_true",
     "load_verdicts",
+    "verdict_of",
     "EXERCISES_FILE",
     "VERDICTS",
 ]
@@ -100,7 +101,11 @@ def _answer(fn: Callable[..., None], args: tuple, kwargs: dict) -> Any:
     return kwargs.get(first) if first is not None else None
 
 
-def _verdict(fn: Callable[..., None], args: tuple, kwargs: dict) -> tuple[str, str, str]:
+def verdict_of(fn: Callable[..., None], args: tuple, kwargs: dict) -> tuple[str, str, str]:
+    """``(verdict, reason, hint)`` of the raising check function ``fn`` called with these arguments; never raises.
+
+    The answer is the first argument: None is "not attempted".
+    """
     if _answer(fn, args, kwargs) is None:
         return "not attempted", "your answer is still None", "write your code where it says `# YOUR CODE HERE`"
     try:
@@ -119,7 +124,7 @@ def checker(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        verdict, reason, hint = _verdict(fn, args, kwargs)
+        verdict, reason, hint = verdict_of(fn, args, kwargs)
         if verdict == "correct":
             print("Correct!")
         elif verdict == "not attempted":
@@ -128,6 +133,7 @@ def checker(fn: Callable[..., None]) -> Callable[..., None]:
             print(f"Incorrect: {reason}" + (f"\nHint: {hint}" if hint else ""))
         _record(fn.__name__, verdict, reason, hint)
 
+    wrapper.check = fn  # type: ignore[attr-defined]  # the raising function, for graders
     return wrapper
 
 

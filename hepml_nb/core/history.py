@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
-__all__ = ["TrainingHistory"]
+__all__ = ["TrainingHistory", "TrainResult"]
 
 
 @dataclass
@@ -37,10 +37,10 @@ class TrainingHistory:
         """A history from records (e.g. a recipe card's ``history``); ``step`` guessed when not given."""
         if isinstance(records, TrainingHistory):
             return records
-        records = [dict(r) for r in records]
+        rows = [dict(r) for r in records]
         if step is None:
-            step = next((k for k in ("epoch", "iteration", "step") if records and k in records[0]), "epoch")
-        return cls(step, records)
+            step = next((k for k in ("epoch", "iteration", "step") if rows and k in rows[0]), "epoch")
+        return cls(step, rows)
 
     def log(self, step: int, **values: Any) -> dict[str, Any]:
         """Append the record ``{self.step: step, **values}`` and return it."""
@@ -96,3 +96,27 @@ class TrainingHistory:
         import pandas as pd
 
         return pd.DataFrame(self.records, columns=[self.step, *self.names])
+
+
+class TrainResult(NamedTuple):
+    """What every training function returns: the trained model and how its training went.
+
+    Attributes
+    ----------
+    model
+        The trained model (in eval mode).
+    history
+        Losses and metrics per epoch or iteration.
+    seconds
+        Wall time of the training [s].
+    best_epoch
+        The epoch whose weights the model holds, when the best one was kept (early stopping).
+    per_second
+        Training examples (jets, showers) seen per second, where the loop counts them.
+    """
+
+    model: Any
+    history: TrainingHistory
+    seconds: float = 0.0
+    best_epoch: int | None = None
+    per_second: float | None = None

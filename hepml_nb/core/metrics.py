@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
 __all__ = [
+    "compare_values",
+    "compare_intervals",
     "RocCurve",
     "Rejection",
     "roc",
@@ -221,3 +223,23 @@ def bootstrap_auc(
         if np.unique(y_true[idx]).size == 2:
             values.append(roc_auc_score(y_true[idx], score[idx]))
     return auc(y_true, score), float(np.std(values, ddof=1))
+
+
+def compare_values(
+    value: float, error: float, reference: float, reference_error: float, *, n_sigma: float = 2.0
+) -> str:
+    """How ``value +- error`` compares with ``reference +- reference_error``, the project's one rule.
+
+    ``"higher than"`` / ``"lower than"`` when the difference exceeds ``n_sigma`` times the two
+    uncertainties added in quadrature, ``"compatible with"`` otherwise, and ``"not comparable with"``
+    when there is no uncertainty.
+    """
+    diff, err = value - reference, float(np.hypot(error, reference_error))
+    if not np.isfinite(err) or err == 0:
+        return "not comparable with"
+    return "higher than" if diff > n_sigma * err else "lower than" if diff < -n_sigma * err else "compatible with"
+
+
+def compare_intervals(low: float, high: float, reference_low: float, reference_high: float) -> str:
+    """``"higher than"`` / ``"lower than"`` when two intervals do not overlap, else ``"compatible with"``."""
+    return "higher than" if low > reference_high else "lower than" if high < reference_low else "compatible with"

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from hepml_nb.core.errors import OutputError
+from hepml_nb.core.trust import is_private
 
 __all__ = [
     "run_dir",
@@ -32,6 +34,8 @@ __all__ = [
     "atomic_output",
     "remove_stale_temporaries",
     "to_jsonable",
+    "process_alive",
+    "flatten_metrics",
 ]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
@@ -98,15 +102,63 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
     The file gets the mode a plain ``open()`` would give it (``0o666 & ~umask``), not the
     owner-only mode of temporary files, so that a cache or results folder shared with a
     group stays readable. The temporary name carries host and process id, so that
-    :func:`remove_stale_temporaries` can tell the leftovers of a killed writer.
+    :func:`remove_stale_temporaries` can tell the leftovers of a killed writer. It is
+    created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (never an existing file or a link).
+    Where another user could swap that name for a symbolic link while the block writes
+    (the folder is not private, see :func:`hepml_nb.core.trust.why_not_private`), the block
+    writes into a private staging folder instead and the result is copied in through the
+    descriptor of the new temporary file, so nothing is ever written through a planted link.
 
     Raises
     ------
     OutputError
         The folder cannot be created or written to (names the folder).
     """
-    path = Path(path)
-    _make_folder(path.parent)
+    _make_folder(Path(path).parent)
+    path = Path(os.path.realpath(Path(path).parent)) / Path(path).name  # no link on the way can be re-pointed
+    fd, tmp = _temporary(path)
+    if is_private(path.parent):
+        os.close(fd)
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return
+    staging = Path(tempfile.mkdtemp(prefix="hepml-nb-staging-"))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            staged = staging / path.name
+            staged.touch()
+            yield staged
+            with staged.open("rb") as src:
+                shutil.copyfileobj(src, out)
+            _check_still_ours(tmp, out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_still_ours(tmp: Path, fd: int) -> None:
+    """Raise OutputError when the name ``tmp`` no longer refers to the file open as ``fd`` (someone swapped it)."""
+    mine = os.fstat(fd)
+    try:
+        now = os.lstat(tmp)
+    except OSError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
+        raise OutputError(
+            f"the temporary file {tmp} was replaced by someone else while it was written; nothing was written "
+            f"through it. Other users can write in {tmp.parent}: choose a folder only you can write to"
+        )
+
+
+def _temporary(path: Path) -> tuple[int, Path]:
+    """A new temporary file beside ``path`` (``mkstemp``: O_EXCL, O_NOFOLLOW) with the umask's mode, open."""
     prefix = f".{path.name}.{TMP_TAG}-{socket.gethostname()}-{os.getpid()}-"
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=f".tmp{path.suffix}")
@@ -115,15 +167,8 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
             f"cannot write in the folder {path.parent} ({type(exc).__name__}: "
             f"{exc.strerror or exc}); choose a folder you can write to"
         ) from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        if Path(tmp).is_file():
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, Path(tmp)
 
 
 def remove_stale_temporaries(folder: Path | str) -> list[Path]:
@@ -135,7 +180,7 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     host, removed = socket.gethostname(), []
     for tmp in Path(folder).glob(f".*.{TMP_TAG}-*"):
         match = re.search(rf"\.{TMP_TAG}-(?P<host>.+)-(?P<pid>\d+)-[^-]*$", tmp.name)
-        if not match or match["host"] != host or _process_alive(int(match["pid"])):
+        if not match or match["host"] != host or process_alive(int(match["pid"])):
             continue
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -143,7 +188,8 @@ def remove_stale_temporaries(folder: Path | str) -> list[Path]:
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True when a process with this id runs on this host (whoever owns it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -188,3 +234,15 @@ def save_figure(fig, name: str, *, formats: tuple[str, ...] = ("png",), dpi: int
     for fmt in formats:
         with atomic_output(run_dir() / f"{name}.{fmt}") as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
+
+
+def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "", *, lists: bool = False) -> dict[str, Any]:
+    """Nested metrics as ``{"a.b": value}``: scalars (str, number, bool, None), and lists too with ``lists``."""
+    flat: dict[str, Any] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_metrics(value, f"{name}.", lists=lists))
+        elif isinstance(value, (int, float, str, bool)) or value is None or (lists and isinstance(value, list)):
+            flat[name] = value
+    return flat

@@ -1,9 +1,14 @@
 """FPGA latency study: the 16-64-32-32-5 jet tagger, hls4ml emulation, and real RTL with open-source tools.
 
-The RTL flow (da4ml Verilog, Icarus simulation, Yosys synthesis, nextpnr place and
-route) lives in ``rtl``, ``rtlsim``, ``synth``, ``flow`` and ``tools``; quantisation-aware
-training in ``qat``. Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`),
-so ``import hepml_nb.fpga`` imports no heavy dependency. Missing dependencies:
+The topic's layout: ``names`` (its vocabularies), ``spec`` (notebook, profiles, rules),
+``data`` (the jet features), ``models`` (the MLP), ``training``, ``study`` (the notebook's
+records, each with ``.metrics()``), ``plots`` and ``exercises``. hls4ml conversion and
+emulation live in ``hls`` and ``compare``, fixed point in ``fixed``, the analytic estimate in
+``estimate``, the scans in ``scans``; the RTL flow (da4ml Verilog, Icarus simulation, Yosys
+synthesis, nextpnr place and route) in ``rtl``, ``rtlsim``, ``synth``, ``flow`` and ``tools``;
+quantisation-aware training in ``qat`` and the PTQ/QAT design points in ``quantization``.
+Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
+``import hepml_nb.fpga`` imports no heavy dependency. Missing dependencies:
 ``pip install 'hepml-nb[fpga]'``.
 """
 
@@ -29,17 +34,9 @@ __getattr__, __dir__, __all__ = lazy_module(
             "resolve_synthesis",
             "synthesize",
         ),
-        "model": (
-            "TaggerData",
-            "TrainResult",
-            "build_tagger",
-            "classification_metrics",
-            "dense_layer_sizes",
-            "load_jet_data",
-            "predict_proba",
-            "prepare_data",
-            "train_tagger",
-        ),
+        "data": ("TaggerData", "load_jet_data", "prepare_data"),
+        "models": ("build_tagger", "classification_metrics", "dense_layer_sizes", "predict_proba"),
+        "training": ("train_tagger",),
         "rules": ("check_fixed_point", "check_widths", "check_reuse_factor", "check_reuse_factors"),
         "scans": (
             "HardwareFigures",
@@ -52,8 +49,19 @@ __getattr__, __dir__, __all__ = lazy_module(
         ),
         "compare": ("Agreement", "compare_outputs", "convert_network", "emulate_network", "hls_config_for"),
         "flow": ("SHIPPED_LABEL", "RTLFlowResult", "run_rtl_flow", "shipped_reports"),
-        "study": ("design_point", "quantization_scan"),
-        "qat": ("QATResult", "pareto_front", "quantized_metrics", "train_qat"),
+        "quantization": ("design_point", "quantization_scan"),
+        "study": (
+            "EmulationCheck",
+            "MethodComparison",
+            "PrecisionStudy",
+            "RTLOutcome",
+            "compare_methods",
+            "emulation_check",
+            "min_width_within",
+            "rtl_outcome",
+            "study_metrics",
+        ),
+        "qat": ("QATResult", "fake_fixed", "pareto_front", "quantized_metrics", "train_qat"),
         "rtl": (
             "QuantizedMLP",
             "RTLDesign",

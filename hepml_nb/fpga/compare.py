@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.cache import cache_dir
+from hepml_nb.core.cache import native_dir
 from hepml_nb.core.errors import DataError
-from hepml_nb.fpga.hls import HLSBuild, _build_lock, _load_compiled, emulate
+from hepml_nb.fpga.hls import HLSBuild, compile_or_reuse, emulate, project_key
+from hepml_nb.fpga.names import Backend
 from hepml_nb.fpga.rtl import QuantizedMLP, parse_fixed_type
 
 __all__ = [
@@ -82,7 +83,7 @@ def _type(text: str, mode: str = "") -> str:
     return f"ap_{'' if signed else 'u'}fixed<{width},{integer}{mode}>"
 
 
-def hls_config_for(net: QuantizedMLP, model, *, backend: str = "Vitis") -> dict:
+def hls_config_for(net: QuantizedMLP, model, *, backend: Backend = "Vitis") -> dict:
     """hls4ml configuration that reproduces ``net``'s arithmetic exactly (see the module docstring)."""
     import hls4ml
 
@@ -110,12 +111,9 @@ def convert_network(
     """Convert ``net`` with hls4ml (exact configuration unless ``config`` is given), compile it or reuse it."""
     import hls4ml
 
-    from hepml_nb.fpga.hls import project_key
-
     model = network_to_torch(net, softmax=softmax)
     config = config if config is not None else hls_config_for(net, model)
-    root = Path(project_root) if project_root is not None else cache_dir() / "hls4ml"
-    root.mkdir(parents=True, exist_ok=True)
+    root = native_dir("hls4ml", project_root)
     key = project_key(model, config, backend="Vitis", io_type="io_parallel", part="rtl-compare", clock_period=5.0)
     project_dir = root / key
     start = time.perf_counter()
@@ -124,13 +122,7 @@ def convert_network(
         hls_model = hls4ml.converters.convert_from_pytorch_model(
             model, hls_config=config, output_dir=str(project_dir), backend="Vitis", io_type="io_parallel"
         )
-        reused = _load_compiled(hls_model, project_dir)
-        if not reused:
-            with _build_lock(root, key):
-                reused = _load_compiled(hls_model, project_dir)
-                if not reused:
-                    hls_model.compile()
-                    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+        reused = compile_or_reuse(hls_model, project_dir)
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
 
 

@@ -48,6 +48,7 @@ import pandas as pd
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.fpga.fixed import quantize_fixed
+from hepml_nb.fpga.names import STRATEGIES, Strategy
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
@@ -79,7 +80,7 @@ class PublishedDesign(NamedTuple):
     layers: tuple[tuple[int, int], ...]
     precision: tuple[int, int]
     reuse_factor: int
-    strategy: str
+    strategy: Strategy
     clock_mhz: float
     latency_cycles: tuple[float, float]
     latency_ns: tuple[float, float]
@@ -127,7 +128,7 @@ def dsp_per_product(width: int) -> int:
 
 
 def layer_cycles(
-    n_in: int, *, width: int, reuse_factor: int = 1, strategy: str = "Latency", clock_mhz: float = 200.0
+    n_in: int, *, width: int, reuse_factor: int = 1, strategy: Strategy = "Latency", clock_mhz: float = 200.0
 ) -> int:
     """Clock cycles of one dense layer (output register, multiplier, adder tree, reuse)."""
     period = 1e3 / clock_mhz
@@ -145,13 +146,13 @@ def effective_products(weights: np.ndarray, *, width: int, integer: int) -> int:
     return int(np.sum(~power_of_two))
 
 
-def _check(layers, width: int, integer: int, reuse_factor: int, strategy: str, clock_mhz: float) -> None:
+def _check(layers, width: int, integer: int, reuse_factor: int, strategy: Strategy, clock_mhz: float) -> None:
     if not layers or any(len(pair) != 2 or min(pair) < 1 for pair in layers):
         raise ParameterError(f"layers must be a non-empty list of (n_in, n_out) pairs, got {layers!r}")
     check_fixed_point(width, integer)
     check_reuse_factor(reuse_factor)
-    if strategy not in ("Latency", "Resource"):
-        raise ParameterError(f"unknown strategy {strategy!r}; choose one of: Latency, Resource")
+    if strategy not in STRATEGIES:
+        raise ParameterError(f"unknown strategy {strategy!r}; choose one of: {', '.join(STRATEGIES)}")
     if not 10.0 <= clock_mhz <= 1000.0:
         raise ParameterError(f"clock_mhz must be within 10-1000 MHz, got {clock_mhz}")
 
@@ -161,7 +162,7 @@ def fpga_estimate(
     *,
     precision: tuple[int, int] = (16, 6),
     reuse_factor: int = 1,
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
     softmax: bool = True,
     weights: Sequence[np.ndarray] | None = None,

@@ -17,16 +17,14 @@ import pandas as pd
 
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+from hepml_nb.fpga.names import OVERFLOW_MODES, ROUNDING_MODES, Overflow, Rounding
 from hepml_nb.fpga.rules import check_fixed_point
 
 __all__ = ["ROUNDING_MODES", "OVERFLOW_MODES", "quantize_fixed", "integer_bits_needed", "numerical_profile"]
 
-ROUNDING_MODES = ("TRN", "RND")
-OVERFLOW_MODES = ("WRAP", "SAT")
-
 
 def quantize_fixed(
-    x: np.ndarray, width: int, integer: int, *, rounding: str = "TRN", overflow: str = "WRAP"
+    x: np.ndarray, width: int, integer: int, *, rounding: Rounding = "TRN", overflow: Overflow = "WRAP"
 ) -> np.ndarray:
     """Round ``x`` to ``ap_fixed<width,integer>`` as the HLS types do; returns floats (same shape).
 

@@ -15,8 +15,9 @@ from typing import NamedTuple
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.fpga.names import Simulator
 from hepml_nb.fpga.rtl import QuantizedMLP, RTLDesign, write_verilog
-from hepml_nb.fpga.rtlsim import RTLSimulation, verify_rtl
+from hepml_nb.fpga.rtlsim import RTLSimulation, simulator_tools, verify_rtl
 from hepml_nb.fpga.synth import PlaceRouteReport, SynthesisReport, place_and_route, synthesize_rtl
 from hepml_nb.fpga.tools import require_tool
 
@@ -60,7 +61,7 @@ def run_rtl_flow(
     simulate: bool = True,
     synthesize: bool = True,
     place_route: bool = False,
-    simulator: str = "icarus",
+    simulator: Simulator = "icarus",
     latency_cutoff: float = 5.0,
     clock_period_ns: float = 5.0,
     synth_timeout_s: float = 3600.0,
@@ -70,9 +71,9 @@ def run_rtl_flow(
     Raises :class:`hepml_nb.fpga.RTLMismatchError` if the simulation differs from the
     references; a missing tool is not an error (the step lands in ``skipped``).
     """
+    sim_tools = simulator_tools(simulator)  # a bad name fails before the Verilog is written
     design = write_verilog(net, latency_cutoff=latency_cutoff, clock_period_ns=clock_period_ns)
     skipped: dict[str, str] = {}
-    sim_tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
     sim = (
         verify_rtl(net, design, X, simulator=simulator)
         if simulate and _step(skipped, "simulation", sim_tools)

@@ -5,7 +5,10 @@
 weights, biases and layer outputs (accumulators are lossless, as hls4ml infers them),
 compiles it with g++ and returns a model whose ``predict`` is bit-accurate to the firmware (Duarte et al.,
 arXiv:1804.06913; Fahim et al., arXiv:2103.05579). Compiled projects are kept in the
-cache under a hash of the weights and the hls4ml configuration and reused.
+cache under a hash of the weights and the hls4ml configuration and reused. A compiled
+library is native code: it is loaded only from a folder no other user can change
+(:func:`hepml_nb.core.cache.native_dir`), so a cache shared with others gets its projects
+built in the user's own folder instead.
 
 Synthesis (latency and resource reports) needs a vendor HLS tool; :func:`find_hls_tool`
 is the guard, and :func:`synthesize` refuses to run without one.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import hashlib
 import io
 import json
@@ -25,13 +27,26 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from hepml_nb.core.cache import cache_dir
-from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.cache import key_lock, native_dir
+from hepml_nb.core.errors import DataError, OutputError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+from hepml_nb.core.trust import is_private
+from hepml_nb.fpga.names import (
+    BACKENDS,
+    IO_TYPES,
+    OVERFLOW_MODES,
+    STRATEGIES,
+    SYNTHESIS_MODES,
+    Backend,
+    IoType,
+    Overflow,
+    Strategy,
+    SynthesisMode,
+)
 from hepml_nb.fpga.rules import check_fixed_point, check_reuse_factor
 
 __all__ = [
@@ -52,15 +67,15 @@ __all__ = [
     "hls_config",
     "project_key",
     "convert_tagger",
+    "compile_or_reuse",
     "emulate",
     "synthesize",
 ]
 
-HLS_TOOLS = {"vitis-run": "Vitis", "vivado_hls": "Vivado"}  # the commands hls4ml 1.3 runs, and their backend
-BACKENDS = ("Vitis", "Vivado")
-STRATEGIES = ("Latency", "Resource")
-IO_TYPES = ("io_parallel", "io_stream")
-SYNTHESIS_MODES = ("auto", "always", "never")
+HLS_TOOLS: dict[str, Backend] = {
+    "vitis-run": "Vitis",
+    "vivado_hls": "Vivado",
+}  # the commands hls4ml 1.3 runs, and their backend
 DEFAULT_PART = "xcvu9p-flgb2104-2-e"  # Virtex UltraScale+ VU9P, the part of arXiv:2006.10159
 SOFTMAX_TABLE_SIZE = 4096
 SOFTMAX_TABLE_TYPE = "ap_fixed<18,8,AP_RND,AP_SAT>"
@@ -85,7 +100,7 @@ def find_hls_tool() -> str | None:
     return None
 
 
-def synthesis_backend() -> str:
+def synthesis_backend() -> Backend:
     """hls4ml backend for the tool on PATH: ``Vitis`` for ``vitis-run``, ``Vivado`` for ``vivado_hls``."""
     return HLS_TOOLS[Path(require_hls_tool()).name]
 
@@ -108,7 +123,7 @@ def require_hls_tool() -> str:
     return tool
 
 
-def resolve_synthesis(mode: str = "auto") -> bool:
+def resolve_synthesis(mode: SynthesisMode = "auto") -> bool:
     """Whether to run vendor synthesis: ``auto`` (when a tool is on PATH), ``always`` or ``never``.
 
     ``always`` without a tool raises the ParameterError of :func:`require_hls_tool`.
@@ -143,7 +158,10 @@ def fixed_precision(width: int, integer: int) -> str:
     return f"ap_fixed<{width},{integer}>"
 
 
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+_Name = TypeVar("_Name", bound=str)
+
+
+def _choice(value: str, choices: tuple[_Name, ...], what: str) -> _Name:
     for choice in choices:
         if str(value).lower() == choice.lower():
             return choice
@@ -155,10 +173,10 @@ def hls_config(
     *,
     precision: str = "ap_fixed<16,6>",
     reuse_factor: int = 1,
-    strategy: str = "Latency",
-    backend: str = "Vitis",
+    strategy: Strategy = "Latency",
+    backend: Backend = "Vitis",
     layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT",
+    overflow: Overflow = "SAT",
     weight_precision: str | None = None,
 ) -> dict:
     """Per-layer hls4ml configuration: one precision ``ap_fixed<W,I>`` for weights, biases and layer outputs.
@@ -194,7 +212,7 @@ def hls_config(
     if weight_precision is not None:
         parse_precision(weight_precision)
     strategy, backend = _choice(strategy, STRATEGIES, "strategy"), _choice(backend, BACKENDS, "backend")
-    overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, ("SAT", "WRAP"), "overflow mode")]
+    overflow_mode = {"SAT": "AP_SAT", "WRAP": "AP_WRAP"}[_choice(overflow, OVERFLOW_MODES, "overflow mode")]
     softmax_layers = {name for name, m in model.named_children() if type(m).__name__ == "Softmax"}
     reuse_factor = check_reuse_factor(reuse_factor)
     n_in = next(m.in_features for m in model.modules() if hasattr(m, "in_features"))
@@ -225,7 +243,7 @@ def _set_layer_precision(
     precision: str,
     overrides: dict,
     *,
-    strategy: str,
+    strategy: Strategy,
     overflow_mode: str,
     softmax_layers: set,
     weight_precision: str | None,
@@ -249,7 +267,7 @@ def _set_layer_precision(
             spec.update(weight=weights, bias=weights, accum="auto")
 
 
-def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str, clock_period: float) -> str:
+def project_key(model, config: Mapping, *, backend: Backend, io_type: IoType, part: str, clock_period: float) -> str:
     """Hash of the weights, the hls4ml configuration and the hls4ml version: equal keys give equal firmware."""
     with needs_extra("fpga"):
         import hls4ml
@@ -272,24 +290,44 @@ def project_key(model, config: Mapping, *, backend: str, io_type: str, part: str
 
 
 def _project_root(project_root: Path | str | None) -> Path:
-    root = Path(project_root) if project_root is not None else cache_dir() / "hls4ml"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """Where projects are built and loaded: ``project_root`` or the cache's ``hls4ml``, when private."""
+    return native_dir("hls4ml", project_root)
 
 
 def _load_compiled(hls_model, project_dir: Path) -> bool:
-    """Link an already compiled library into ``hls_model``; False when there is none.
+    """Link an already compiled library into ``hls_model``; False when there is none or it is not private.
 
     The library reads its weights from the absolute path it was built in, so a project
-    copied or moved elsewhere (a cache copied into an image) is rebuilt, not reused.
+    copied or moved elsewhere (a cache copied into an image) is rebuilt, not reused. A
+    library another user could have written (:func:`hepml_nb.core.trust.is_private`, checked
+    up to the project root) is never loaded.
     """
     libs = sorted((project_dir / "firmware").glob("*.so"))
     marker = project_dir / ".compiled"
     if not marker.exists() or len(libs) != 1 or marker.read_text().strip() != str(project_dir.resolve()):
         return False
+    if not is_private(libs[0], project_dir.parent):
+        return False
     # hls4ml has no public "load compiled library" call; compile() would rebuild for ~10 s.
     hls_model._top_function_lib = ctypes.cdll.LoadLibrary(str(libs[0]))
     return True
+
+
+def compile_or_reuse(hls_model, project_dir: Path) -> bool:
+    """Load the compiled library of ``project_dir`` (private, see :func:`_load_compiled`) or compile it.
+
+    Builds hold a lock per project, so two runs never write one folder at once; returns
+    True when an existing library was reused (a read-only warmed folder works too).
+    """
+    if _load_compiled(hls_model, project_dir):
+        return True
+    with _build_lock(project_dir.parent, project_dir.name):
+        if _load_compiled(hls_model, project_dir):  # built meanwhile by another run?
+            return True
+        shutil.rmtree(project_dir, ignore_errors=True)
+        hls_model.compile()
+        (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+    return False
 
 
 def convert_tagger(
@@ -297,11 +335,11 @@ def convert_tagger(
     *,
     precision: str = "ap_fixed<16,6>",
     reuse_factor: int = 1,
-    strategy: str = "Latency",
-    backend: str = "Vitis",
-    io_type: str = "io_parallel",
+    strategy: Strategy = "Latency",
+    backend: Backend = "Vitis",
+    io_type: IoType = "io_parallel",
     layer_precision: Mapping[str, str] | None = None,
-    overflow: str = "SAT",
+    overflow: Overflow = "SAT",
     weight_precision: str | None = None,
     part: str = DEFAULT_PART,
     clock_period: float = 5.0,
@@ -310,7 +348,9 @@ def convert_tagger(
     """Convert ``model`` with hls4ml, compile it with g++ (or reuse a compiled project) and return it.
 
     The project folder is ``<project_root>/<key>`` (default root: the hepml-nb cache,
-    ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration.
+    ``$HEPML_NB_CACHE/hls4ml``), where the key hashes weights and configuration. Where
+    another user could change that root, projects go to the user's own private folder
+    (:func:`hepml_nb.core.cache.native_dir`; a notice says so).
     ``clock_period`` is in ns (5 ns = 200 MHz); it matters only for synthesis.
     """
     with needs_extra("fpga"):
@@ -343,29 +383,21 @@ def convert_tagger(
             part=part,
             clock_period=clock_period,
         )
-        reused = _load_compiled(hls_model, project_dir)  # a read-only warmed cache works too
-        if not reused:
-            with _build_lock(root, key):
-                reused = _load_compiled(hls_model, project_dir)  # built meanwhile by another run?
-                if not reused:
-                    shutil.rmtree(project_dir, ignore_errors=True)
-                    hls_model.compile()
-                    (project_dir / ".compiled").write_text(str(project_dir.resolve()))
+        reused = compile_or_reuse(hls_model, project_dir)
     return HLSBuild(hls_model, project_dir, reused, time.perf_counter() - start)
 
 
 @contextlib.contextmanager
 def _build_lock(root: Path, key: str):
-    """Exclusive lock for building project ``key``, so two runs never write the same folder at once."""
-    try:
-        handle = open(root / f"{key}.lock", "w")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write hls4ml projects under {root} ({exc.strerror}); set HEPML_NB_CACHE "
-            "to a writable folder or pass project_root="
-        ) from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Exclusive lock for building project ``key`` (:func:`hepml_nb.core.cache.key_lock`, no link followed)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(key_lock(root, key))
+        except OutputError as exc:
+            raise DataError(
+                f"cannot write hls4ml projects under {root} ({exc}); set HEPML_NB_CACHE "
+                "to a writable folder or pass project_root="
+            ) from None
         yield
 
 

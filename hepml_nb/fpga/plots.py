@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 
 from hepml_nb.core.plotting import axes_or_new
 from hepml_nb.fpga.estimate import fpga_estimate
+from hepml_nb.fpga.names import Strategy
 
 __all__ = [
     "plot_precision_scan",
@@ -94,7 +95,7 @@ def design_figure(
     scan: pd.DataFrame,
     layers: Sequence[tuple[int, int]],
     integer_bits: int = 6,
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
     float_accuracy: float | None = None,
 ):

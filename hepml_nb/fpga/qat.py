@@ -19,11 +19,12 @@ import pandas as pd
 
 from hepml_nb.core.devices import torch_threads
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.lazy import needs_extra
 from hepml_nb.fpga.fixed import integer_bits_needed
-from hepml_nb.fpga.model import DEFAULT_HIDDEN, classification_metrics
+from hepml_nb.fpga.models import DEFAULT_HIDDEN, classification_metrics
 from hepml_nb.fpga.rtl import QuantizedMLP, _kif, _per_layer, parse_fixed_type, quantize_tagger, reference_logits
 
-__all__ = ["QATResult", "train_qat", "quantized_metrics", "pareto_front"]
+__all__ = ["QATResult", "fake_fixed", "train_qat", "quantized_metrics", "pareto_front"]
 
 
 class QATResult(NamedTuple):
@@ -48,9 +49,22 @@ def _fake_weight(w, bits: int):
     return _ste(w, q), bits - integer
 
 
-def _fake_fixed(x, type_text: str):
-    """Truncate to ``ap_fixed``/``ap_ufixed`` with saturation (ReLU included for ``ap_ufixed``)."""
-    import torch
+def fake_fixed(x, type_text: str):
+    """``x`` (a torch tensor) rounded to ``type_text`` forward, the identity backward (inside its range).
+
+    The forward value is truncated to ``ap_fixed<W,I>`` / ``ap_ufixed<W,I>`` with saturation
+    (ReLU included for ``ap_ufixed``), as the hardware computes it; the gradient passes through
+    the rounding unchanged (straight-through estimator) and is zero where the value saturates.
+
+    Parameters
+    ----------
+    x
+        Tensor of any shape.
+    type_text
+        ``ap_fixed<W,I>`` or ``ap_ufixed<W,I>`` (:func:`hepml_nb.fpga.parse_fixed_type`).
+    """
+    with needs_extra("fpga"):
+        import torch
 
     k, i, f = _kif(type_text)
     scale, high = 2.0**f, 2.0**i - 2.0**-f
@@ -69,7 +83,7 @@ def _make_module(sizes, weight_bits, input_type, activation_types):
             self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
         def forward(self, x):
-            x = _fake_fixed(x, input_type)
+            x = fake_fixed(x, input_type)
             f_in = _kif(input_type)[2]
             for n, layer in enumerate(self.layers):
                 w, f_w = _fake_weight(layer.weight, weight_bits[n])
@@ -77,7 +91,7 @@ def _make_module(sizes, weight_bits, input_type, activation_types):
                 b = _ste(layer.bias, torch.round(layer.bias * grid) / grid)
                 x = x @ w.T + b
                 if n < len(activation_types):
-                    x = _fake_fixed(x, activation_types[n])
+                    x = fake_fixed(x, activation_types[n])
                     f_in = _kif(activation_types[n])[2]
             return x
 

@@ -34,8 +34,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hepml_nb.core.cache import cache_dir
+from hepml_nb.core.cache import native_dir
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.trust import why_not_private
 from hepml_nb.fpga.fixed import integer_bits_needed, quantize_fixed
 from hepml_nb.fpga.hls import parse_precision
 
@@ -370,6 +371,25 @@ class RTLDesign(NamedTuple):
         files = sorted((self.path / "src").glob("*.v")) + sorted((self.path / "src" / "static").glob("*.v"))
         return [f for f in files if f.name != "lookup_table.v"]
 
+    def trusted_path(self, what: str) -> Path:
+        """The project folder, after checking that no other user can change it (its Verilog is code).
+
+        A simulator runs the design's Verilog (Icarus can write files with ``$fopen``, Verilator
+        can run commands with ``$system``), and the tools write their outputs into the folder.
+
+        Raises
+        ------
+        DataError
+            Another user could change the folder (:func:`hepml_nb.core.trust.why_not_private`).
+        """
+        reason = why_not_private(self.path)
+        if reason is not None:
+            raise DataError(
+                f"the RTL design in {self.path} is not {what}: {reason}, and its Verilog is code the tools run. "
+                "Regenerate the design with write_verilog (it builds in a folder only you can change)"
+            )
+        return Path(os.path.realpath(self.path))
+
     def comb(self):
         """da4ml's ``CombLogic`` of the design (its software model), loaded from the project."""
         require_da4ml()
@@ -397,6 +417,8 @@ def write_verilog(
         Target clock written into the constraint files (and used to quote latency in ns).
     root
         Where projects live (default: ``<hepml-nb cache>/rtl``); the folder is ``<root>/<key>``.
+        Where another user could change it, the user's own private folder is used instead
+        (:func:`hepml_nb.core.cache.native_dir`; a notice says so): the Verilog is code.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ParameterError(f"module name {name!r} is not a Verilog identifier; use letters, digits and _")
@@ -407,12 +429,11 @@ def write_verilog(
         json.dumps([net.key(), name, float(latency_cutoff), float(clock_period_ns), da4ml.__version__]).encode()
     )
     key = digest.hexdigest()[:16]
-    base = Path(root) if root is not None else cache_dir() / "rtl"
+    base = native_dir("rtl", root)
     path = base / key
     start = time.perf_counter()
     if (path / "metadata.json").exists():
         return _design(path, name, key, time.perf_counter() - start, True)
-    base.mkdir(parents=True, exist_ok=True)
     from da4ml.codegen import RTLModel
 
     comb = trace_network(net)

@@ -19,11 +19,13 @@ from typing import NamedTuple
 import numpy as np
 
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.fpga.rtl import RTLDesign
+from hepml_nb.fpga.names import SIMULATORS, Simulator
+from hepml_nb.fpga.rtl import RTLDesign, da4ml_predict, reference_logits
 from hepml_nb.fpga.tools import require_tool
 
 __all__ = [
     "SIMULATORS",
+    "simulator_tools",
     "RTLSimulation",
     "RTLMismatchError",
     "io_layout",
@@ -52,7 +54,7 @@ class RTLSimulation(NamedTuple):
     latency_ns: float
     build_seconds: float
     run_seconds: float
-    simulator: str
+    simulator: Simulator
 
     @property
     def jets_per_second(self) -> float:
@@ -133,14 +135,27 @@ endmodule
 """
 
 
-SIMULATORS = ("icarus", "verilator")
+_SIMULATOR_TOOLS: dict[Simulator, tuple[str, ...]] = {"icarus": ("iverilog", "vvp"), "verilator": ("verilator",)}
+
+
+def simulator_tools(simulator: Simulator) -> tuple[str, ...]:
+    """The commands ``simulator`` needs (:mod:`hepml_nb.fpga.tools` names).
+
+    Raises
+    ------
+    ParameterError
+        For a simulator not in :data:`~hepml_nb.fpga.names.SIMULATORS`, naming them.
+    """
+    if simulator not in SIMULATORS:
+        raise ParameterError(f"unknown simulator {simulator!r}; choose one of: {', '.join(SIMULATORS)}")
+    return _SIMULATOR_TOOLS[simulator]
 
 
 def simulate_rtl(
     design: RTLDesign,
     X_quantized: np.ndarray,
     *,
-    simulator: str = "icarus",
+    simulator: Simulator = "icarus",
     max_latency: int | None = None,
     expected: np.ndarray | None = None,
 ) -> RTLSimulation:
@@ -166,10 +181,7 @@ def simulate_rtl(
     RTLSimulation
         Outputs aligned with the inputs, and the measured latency.
     """
-    if simulator not in SIMULATORS:
-        raise ParameterError(f"unknown simulator {simulator!r}; choose one of: {', '.join(SIMULATORS)}")
-    tools = ("iverilog", "vvp") if simulator == "icarus" else ("verilator",)
-    for tool in tools:
+    for tool in simulator_tools(simulator):
         require_tool(tool)
     comb = design.comb()
     X = np.asarray(X_quantized, dtype=np.float64)
@@ -203,7 +215,7 @@ def _testbench(design: RTLDesign, X: np.ndarray, tag: str, cycles: int, *, dump:
     ibits, ifrac, _ = io_layout(comb.inp_qint)
     obits, *_ = io_layout(comb.out_qint)
     digest = hashlib.sha256(X.tobytes() + f"{cycles}{dump}".encode()).hexdigest()[:12]
-    work = design.path / "sim" / f"{tag}-{digest}"
+    work = design.trusted_path("simulated") / "sim" / f"{tag}-{digest}"
     work.mkdir(parents=True, exist_ok=True)
     (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
     (work / "tb.v").write_text(
@@ -295,7 +307,7 @@ def check_bit_exact(outputs: np.ndarray, reference: np.ndarray, *, label: str = 
         )
 
 
-def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icarus") -> RTLSimulation:
+def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: Simulator = "icarus") -> RTLSimulation:
     """Simulate ``design`` on ``X`` and check it bit for bit against numpy and da4ml's model of ``net``.
 
     Also checks that the measured latency equals the design's pipeline depth.
@@ -305,8 +317,6 @@ def verify_rtl(net, design: RTLDesign, X: np.ndarray, *, simulator: str = "icaru
     RTLMismatchError
         At the first jet and output where the RTL differs from either reference.
     """
-    from hepml_nb.fpga.rtl import da4ml_predict, reference_logits
-
     Xq = net.quantize_inputs(X)
     reference = reference_logits(net, X)
     sim = simulate_rtl(design, Xq, simulator=simulator, expected=reference)

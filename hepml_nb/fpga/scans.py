@@ -28,7 +28,8 @@ from hepml_nb.fpga.hls import (
     synthesis_backend,
     synthesize,
 )
-from hepml_nb.fpga.model import classification_metrics, dense_layer_sizes, predict_proba
+from hepml_nb.fpga.models import classification_metrics, dense_layer_sizes, predict_proba
+from hepml_nb.fpga.names import CPU_BACKENDS, CpuBackend, Strategy, SynthesisMode
 from hepml_nb.fpga.rules import check_reuse_factors, check_widths
 
 __all__ = [
@@ -83,9 +84,9 @@ def check_study_parameters(
     profiled_widths: Sequence[int] = (),
     weight_integer_bits: int = 1,
     reuse_factors: Sequence[int] = (1,),
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
-    run_synthesis: str = "auto",
+    run_synthesis: SynthesisMode = "auto",
 ) -> bool:
     """Validate the notebook's study parameters before any jet is generated; return whether to synthesise.
 
@@ -113,7 +114,7 @@ def precision_scan(
     integer_bits: int = 6,
     weight_integer_bits: int | None = None,
     reuse_factor: int = 1,
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     progress: bool = True,
     project_root=None,
 ) -> pd.DataFrame:
@@ -166,7 +167,7 @@ def hardware_figures(
     *,
     precision: tuple[int, int] = (16, 6),
     reuse_factor: int = 1,
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
     synthesis: bool = False,
 ) -> dict:
@@ -198,7 +199,7 @@ def reuse_scan(
     *,
     reuse_factors: Sequence[int] = (1, 2, 4, 8, 16),
     precision: tuple[int, int] = (16, 6),
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
     synthesis: bool = False,
 ) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def study_table(
     *,
     reuse_factors: Sequence[int] = (1,),
     integer_bits: int = 6,
-    strategy: str = "Latency",
+    strategy: Strategy = "Latency",
     clock_mhz: float = 200.0,
     synthesis: bool = False,
 ) -> pd.DataFrame:
@@ -269,7 +270,7 @@ def cpu_latency(
     n_features: int = 16,
     n_repeat: int = 300,
     threads: int = 1,
-    backends: Sequence[str] = ("torch", "onnxruntime"),
+    backends: Sequence[CpuBackend] = CPU_BACKENDS,
     seed: int = 0,
 ) -> dict[str, float]:
     """Median batch-1 inference latency in microseconds on this CPU, per backend.
@@ -277,10 +278,11 @@ def cpu_latency(
     ``torch`` runs the model under ``torch.inference_mode``; ``onnxruntime`` runs its ONNX
     export (TorchScript exporter) with ``threads`` intra-op threads.
     """
-    unknown = sorted(set(backends) - {"torch", "onnxruntime"})
+    unknown = sorted(set(backends) - set(CPU_BACKENDS))
     if unknown or n_repeat < 10:
         raise ParameterError(
-            f"backends must be among torch, onnxruntime (got unknown {unknown}) and n_repeat >= 10 (got {n_repeat})"
+            f"backends must be among {', '.join(CPU_BACKENDS)} (got unknown {unknown}) "
+            f"and n_repeat >= 10 (got {n_repeat})"
         )
     with needs_extra("fpga"):
         import torch

@@ -5,6 +5,8 @@ CARRY4 — Yosys 0.23 has no CARRY8 — FDRE, DSP48E2) and counts the mapped cel
 tools give no timing for Xilinx parts, so a real Fmax comes from ``place_and_route``:
 ``synth_ecp5`` then ``nextpnr-ecp5`` (its timing analysis after routing). Every result
 is cached under the design hash; a synthesis of the 16-64-32-32-5 tagger takes minutes.
+A cached report (plain JSON) is read wherever the design lies; the tools run only in a
+design folder no other user can change (:meth:`~hepml_nb.fpga.rtl.RTLDesign.trusted_path`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.fpga.names import ECP5_DEVICES, XILINX_FAMILIES, Ecp5Device, XilinxFamily
 from hepml_nb.fpga.rtl import RTLDesign
 from hepml_nb.fpga.tools import require_tool
 
@@ -30,7 +33,7 @@ __all__ = [
     "parse_nextpnr_report",
 ]
 
-FAMILIES = ("xcup", "xcu", "xc7")  # UltraScale+, UltraScale, 7-series
+FAMILIES = XILINX_FAMILIES  # UltraScale+, UltraScale, 7-series (hepml_nb.fpga.names)
 _CELL = re.compile(r"^\s+(?:(\S+)\s+(\d+)|(\d+)\s+(\S+))\s*$")
 
 
@@ -48,7 +51,7 @@ class SynthesisReport(NamedTuple):
     dsp: int
     bram: int
     cells: dict
-    family: str
+    family: XilinxFamily
     seconds: float
     reused: bool
     source: str = "yosys synthesis"
@@ -72,7 +75,7 @@ class PlaceRouteReport(NamedTuple):
     fmax_mhz: float
     target_mhz: float
     utilisation: dict
-    device: str
+    device: Ecp5Device
     seconds: float
     reused: bool
     source: str = "nextpnr-ecp5 place and route"
@@ -116,7 +119,7 @@ def parse_yosys_stat(text: str) -> dict[str, int]:
     raise DataError("no cell counts found in the Yosys statistics; check yosys.log in the synthesis folder")
 
 
-def _group(cells: dict[str, int], family: str, seconds: float, reused: bool) -> SynthesisReport:
+def _group(cells: dict[str, int], family: XilinxFamily, seconds: float, reused: bool) -> SynthesisReport:
     def total(pattern):
         return sum(v for k, v in cells.items() if re.fullmatch(pattern, k))
 
@@ -134,7 +137,7 @@ def _group(cells: dict[str, int], family: str, seconds: float, reused: bool) -> 
     )
 
 
-def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float = 3600.0) -> SynthesisReport:
+def synthesize_rtl(design: RTLDesign, *, family: XilinxFamily = "xcup", timeout_s: float = 3600.0) -> SynthesisReport:
     """Synthesise ``design`` with Yosys for an AMD/Xilinx family (cached under the design hash).
 
     Parameters
@@ -152,6 +155,7 @@ def synthesize_rtl(design: RTLDesign, *, family: str = "xcup", timeout_s: float 
         saved = json.loads(cached.read_text())
         return _group(saved["cells"], family, saved["seconds"], True)
     yosys = require_tool("yosys")
+    folder = design.trusted_path("synthesised") / folder.name  # the tools write here
     folder.mkdir(exist_ok=True)
     script = (
         f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "
@@ -192,7 +196,7 @@ def parse_nextpnr_report(report: dict) -> tuple[float, float, dict]:
 def place_and_route(
     design: RTLDesign,
     *,
-    device: str = "85k",
+    device: Ecp5Device = "85k",
     package: str = "CABGA756",
     freq_mhz: float = 200.0,
     timeout_s: float = 7200.0,
@@ -203,8 +207,8 @@ def place_and_route(
     For the ``full`` profile: the 16-64-32-32-5 tagger takes tens of minutes. ``device`` is
     nextpnr's size flag (``25k``, ``45k``, ``85k``), ``freq_mhz`` the timing target.
     """
-    if device not in ("12k", "25k", "45k", "85k"):
-        raise ParameterError(f"unknown ECP5 size {device!r}; choose one of: 12k, 25k, 45k, 85k")
+    if device not in ECP5_DEVICES:
+        raise ParameterError(f"unknown ECP5 size {device!r}; choose one of: {', '.join(ECP5_DEVICES)}")
     folder = design.path / f"pnr-ecp5-{device}-{package}-{freq_mhz:g}-{seed}"
     cached = folder / "summary.json"
     if cached.exists():
@@ -218,6 +222,7 @@ def place_and_route(
             True,
         )
     yosys, nextpnr = require_tool("yosys"), require_tool("nextpnr-ecp5")
+    folder = design.trusted_path("placed and routed") / folder.name  # the tools write here
     folder.mkdir(exist_ok=True)
     script = (
         f"read_verilog {' '.join(str(p) for p in design.verilog_sources())}; "

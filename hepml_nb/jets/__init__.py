@@ -3,7 +3,8 @@
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`): ``import hepml_nb.jets``
 imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``, ``features``,
 ``substructure``, ``datasets``, ``models``, ``transformer`` (Particle Transformer), ``training``,
-``baseline``, ``evaluation``, ``export``, ``pretrained``, ``plots`` and ``exercises``.
+``baseline``, ``evaluation``, ``export``, ``pretrained``, ``jetclass`` (the published JetClass models),
+``finetune`` (fine-tuning them on a task), ``plots`` and ``exercises``.
 Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
@@ -22,10 +23,22 @@ __getattr__, __dir__, __all__ = lazy_module(
         "plots",
         "exercises",
         "pretrained",
+        "jetclass",
+        "finetune",
         "substructure",
+        "streaming",
     ),
     attributes={
-        "generation": ("generate_jets", "PROCESSES", "GENERATOR_VERSION", "RECIPE_NOTES", "recipe_notes", "DETECTORS"),
+        "generation": (
+            "generate_jets",
+            "PROCESSES",
+            "GENERATOR_VERSION",
+            "RECIPE_NOTES",
+            "recipe_notes",
+            "DETECTORS",
+            "BACKGROUNDS",
+            "parton_fractions",
+        ),
         "io": (
             "load_jets",
             "write_jetclass",

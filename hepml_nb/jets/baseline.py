@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets.names import BASELINES
 
 __all__ = ["BASELINES", "train_baseline", "baseline_scores"]
-
-BASELINES = ("bdt", "mlp")
 
 
 def train_baseline(X: np.ndarray, y: np.ndarray, *, kind: str = "bdt", seed: int = 0, max_iter: int = 300):

@@ -23,6 +23,7 @@ from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.jets.features import HIGH_LEVEL_FEATURES, high_level_features
 from hepml_nb.jets.generation import GENERATOR_VERSION, generate_jets
 from hepml_nb.jets.io import JetData, load_jets, select_classes, take
+from hepml_nb.jets.names import TASKS
 
 __all__ = [
     "HighLevelDataset",
@@ -37,13 +38,6 @@ __all__ = [
 
 #: class name -> process of :func:`generate_jets`
 CLASS_PROCESSES = {"g": "g", "q": "q", "w": "w", "z": "z", "t": "top", "top": "top", "qcd": "qcd"}
-#: tagging task -> its classes, in label order (the signal of a two-class task is label 1)
-TASKS = {
-    "top": ("qcd", "top"),
-    "w": ("qcd", "w"),
-    "z": ("qcd", "z"),
-    "multiclass": ("g", "q", "w", "z", "top"),  # the FPGA topic's five classes
-}
 #: the JetClass label branch of each class (gluon and light-quark jets are both label_QCD)
 _CLASS_LABELS = {
     "qcd": "label_QCD",
@@ -53,7 +47,7 @@ _CLASS_LABELS = {
     "z": "label_Zqq",
     "top": "label_Tbqq",
 }
-_GENERATION_KEYS = ("pt_range", "eta_max", "max_particles", "n_workers", "detector")
+_GENERATION_KEYS = ("pt_range", "eta_max", "max_particles", "n_workers", "detector", "background")
 
 
 class HighLevelDataset(NamedTuple):
@@ -93,7 +87,7 @@ def task_files(task: str, n_per_class: int, *, seed: int = 0, progress: bool = T
     """Paths of the cached files of one tagging task, one file per class in :data:`TASKS` order.
 
     ``generation_kwargs`` go to :func:`~hepml_nb.jets.generation.generate_jets` (``detector``,
-    ``pt_range``, ``eta_max``, ``max_particles``, ``n_workers``). Load them with
+    ``background``, ``pt_range``, ``eta_max``, ``max_particles``, ``n_workers``). Load them with
     :func:`~hepml_nb.jets.io.load_jets`, then :func:`task_labels`.
     """
     classes = _check_task(task)

@@ -5,25 +5,31 @@ with the track impact-parameter resolutions of ``trackResolutionCMS.tcl`` and
 ``trackResolutionATLAS.tcl`` (Delphes 3.5.1-16, commit 0ee14ba7add6, github.com/delphes/delphes):
 
 - particles produced outside the tracker cylinder (``ParticlePropagator`` Radius, HalfLength)
-  are dropped, as Delphes does;
+  are dropped, as Delphes does; the others are followed to the cylinder's surface, charged
+  ones on helices in the solenoid field (``Bz``: 3.8 T CMS, 2 T ATLAS), and deposit where they
+  arrive (:func:`hepml_nb.jets.particleflow.calorimeter_entry`);
 - charged particles are tracks with the card's efficiency (``*TrackingEfficiency``) and
   log-normal pT smearing (``*MomentumSmearing``, relative resolution capped at 1);
-  an untracked charged hadron (inefficiency, or outside the tracker, |eta| > 2.5) goes to
-  the HCAL, an untracked electron to the ECAL, an untracked muon is lost;
-- photons and electrons deposit in the ECAL, neutral hadrons in the HCAL; deposits in one
-  tower (the card's eta x phi grid) are summed, the tower energy is smeared log-normally
-  with the card's resolution and kept above ``EnergyMin`` and ``EnergySignificanceMin``;
-  its direction is uniform inside the tower (``SmearTowerCenter``). A tower is a massless
-  particle-flow candidate: a photon (ECAL) or a neutral hadron (HCAL, id 130);
+- every particle, tracked or not, deposits the card's ``EnergyFraction`` of its energy in the
+  ECAL (photons, electrons) or the HCAL (hadrons; muons and neutrinos deposit nothing); the
+  deposits of one tower (the card's eta x phi grid) are summed and smeared log-normally with
+  the card's resolution, and the tower is kept above ``EnergyMin`` and
+  ``EnergySignificanceMin`` (``SimpleCalorimeter`` ``ECal`` and ``HCal``);
+- particle flow as the cards' calorimeters do it (:func:`hepml_nb.jets.particleflow.calorimeter_eflow`):
+  the tracks pointing to a tower are subtracted from it; a significant excess is a massless
+  neutral candidate (a photon in the ECAL, a neutral hadron, id 130, in the HCAL) at a uniform
+  point of the tower (``SmearTowerCenter``), otherwise the tracks are rescaled to the combined
+  track-calorimeter energy. Untracked charged hadrons thus become neutral hadrons, and
+  calorimeter fluctuations above a track make neutral candidates too (``EFlowMerger``);
 - tracks carry transverse and longitudinal impact parameters from the production vertex,
   ``d0 = (x py - y px) / pT`` and ``dz = z - (x px + y py) / pT * pz / pT`` (straight
   lines: the helix curvature over a few mm is negligible at these momenta), smeared with
   Gaussians of the card's resolution, which is stored as ``d0err`` / ``dzerr`` (mm).
 
-Simplifications: perfect particle flow (tracked particles deposit nothing in the
-calorimeters, so no track-tower subtraction); K0S and Lambda are decayed by Pythia, so the
-cards' fractional ECAL/HCAL sharing for them does not arise; no pile-up, no magnetic bending
-of loopers. With ``detector="none"`` the particles pass unchanged, tracks with their true
+Simplifications: K0S and Lambda are decayed by Pythia, so the cards' fractional ECAL/HCAL
+sharing for them does not arise; the efficiency and resolution formulas take the momentum's
+eta (Delphes takes the calorimeter entry point's, which differs for bent low-pT tracks); no
+pile-up. With ``detector="none"`` the particles pass unchanged, tracks with their true
 impact parameters and zero errors.
 """
 
@@ -35,10 +41,11 @@ import awkward as ak
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets.names import DETECTORS
+from hepml_nb.jets.particleflow import TowerGrid, calorimeter_eflow, calorimeter_entry, energy_fraction
 
-__all__ = ["DETECTORS", "DetectorSpec", "SPECS", "check_detector", "detector_response", "apply_detector"]
+__all__ = ["DETECTORS", "DetectorSpec", "SPECS", "check_detector", "detector_response", "apply_detector", "tower_grid"]
 
-DETECTORS = ("none", "cms-like", "atlas-like")
 CARDS_VERSION = "Delphes 3.5.1-16 (commit 0ee14ba7add6)"
 #: columns of a particle batch (flat numpy arrays); v* is the production vertex in mm
 COLUMNS = ("px", "py", "pz", "e", "pid", "charge", "vx", "vy", "vz")
@@ -59,6 +66,7 @@ class DetectorSpec:
     card: str
     radius_m: float
     half_length_m: float
+    bz_tesla: float
     eff_eta_edges: tuple[float, ...]
     eff: dict  # species -> (pt_edges, table)
     muon_falloff: bool  # CMS: muon efficiency x exp(0.5 - pT 5e-4) above 1 TeV
@@ -153,6 +161,7 @@ SPECS: dict[str, DetectorSpec] = {
         card="delphes_card_CMS.tcl + trackResolutionCMS.tcl",
         radius_m=1.29,
         half_length_m=3.00,
+        bz_tesla=3.8,
         eff_eta_edges=(1.5, 2.5),
         eff=_EFF_CMS,
         muon_falloff=True,
@@ -171,6 +180,7 @@ SPECS: dict[str, DetectorSpec] = {
         card="delphes_card_ATLAS.tcl + trackResolutionATLAS.tcl",
         radius_m=1.15,
         half_length_m=3.51,
+        bz_tesla=2.0,
         eff_eta_edges=(1.5, 2.5),
         eff={**_EFF_CMS, "muon": ((0.1, 1.0, np.inf), ((0.75, 0.99), (0.70, 0.98)))},
         muon_falloff=False,
@@ -264,60 +274,19 @@ def _impact(c: dict) -> tuple[np.ndarray, np.ndarray]:
     return d0, dz
 
 
-def _towers(c, event, calo, n_events, spec, detector, rng):
-    """Sum deposits per (event, tower), smear, threshold; massless candidates (flat columns, event)."""
-    grid = spec.ecal_grid if calo == 0 else spec.hcal_grid
-    edges, nphi = np.asarray(grid[0]), np.asarray(grid[1])
-    pt = np.hypot(c["px"], c["py"])
-    eta = np.arcsinh(c["pz"] / np.maximum(pt, 1e-12))
-    phi = np.arctan2(c["py"], c["px"])
-    ieta = np.searchsorted(edges, eta, side="right") - 1
-    inside = (ieta >= 0) & (ieta < len(nphi))
-    ieta, e, ev = ieta[inside], c["e"][inside], event[inside]
-    n = nphi[ieta]
-    iphi = np.minimum(((phi[inside] + np.pi) / (2 * np.pi) * n).astype(np.int64), n - 1)
-    key = (ev.astype(np.int64) * len(nphi) + ieta) * 360 + iphi  # 360: the finest phi binning
-    keys, inverse = np.unique(key, return_inverse=True)
-    energy = np.bincount(inverse, weights=e, minlength=len(keys))
-    tev, rest = np.divmod(keys, len(nphi) * 360)
-    tieta, tiphi = np.divmod(rest, 360)
-    tn = nphi[tieta]
-    lo, hi = edges[tieta], edges[tieta + 1]
-    t_eta = lo + (hi - lo) * rng.random(len(keys))  # SmearTowerCenter: uniform inside the tower
-    t_phi = -np.pi + 2 * np.pi * (tiphi + rng.random(len(keys))) / tn
-    sigma = CALO_RESOLUTION[detector][calo](energy, np.abs(0.5 * (lo + hi)))
-    smeared = _lognormal(energy, sigma, rng)
+def tower_grid(detector: str, calo: int) -> TowerGrid:
+    """The ECAL (``calo=0``) or HCAL (``calo=1``) of ``detector``, a :class:`~hepml_nb.jets.particleflow.TowerGrid`."""
+    spec = SPECS[check_detector(detector)] if detector != "none" else None
+    if spec is None:
+        raise ParameterError("detector 'none' has no calorimeter; choose one of: cms-like, atlas-like")
+    eta, nphi = spec.ecal_grid if calo == 0 else spec.hcal_grid
     e_min, significance = spec.ecal_thresholds if calo == 0 else spec.hcal_thresholds
-    keep = (smeared > e_min) & (smeared > significance * sigma)
-    e_out, t_eta, t_phi = smeared[keep], t_eta[keep], t_phi[keep]
-    t_pt = e_out / np.cosh(t_eta)
-    out = {"px": t_pt * np.cos(t_phi), "py": t_pt * np.sin(t_phi), "pz": t_pt * np.sinh(t_eta), "e": e_out}
-    out["pid"] = np.full(len(e_out), 22 if calo == 0 else 130, dtype=np.int32)
-    return out, tev[keep]
+    return TowerGrid(np.asarray(eta), np.asarray(nphi), CALO_RESOLUTION[detector][calo], e_min, significance,
+                     22 if calo == 0 else 130)  # fmt: skip
 
 
-def detector_response(
-    columns: dict[str, np.ndarray], event: np.ndarray, *, n_events: int, detector: str, rng: np.random.Generator
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The detector response on flat particle columns (:data:`COLUMNS`) with their event index.
-
-    Returns particle-flow candidates as flat columns (:data:`OUT_COLUMNS`, impact parameters
-    in mm) and their event index, ordered by event (tracks first, then ECAL, then HCAL towers).
-    """
-    detector = check_detector(detector)
-    c = {k: np.asarray(columns[k]) for k in COLUMNS}
-    event = np.asarray(event)
-    d0, dz = _impact(c)
-    charged = c["charge"] != 0
-    if detector == "none":
-        out = {k: c[k] for k in ("px", "py", "pz", "e", "pid", "charge")}
-        zero = np.zeros(len(event))
-        out.update(d0val=np.where(charged, d0, 0.0), d0err=zero, dzval=np.where(charged, dz, 0.0), dzerr=zero)
-        return out, event
-    spec = SPECS[detector]
-    inside = (np.hypot(c["vx"], c["vy"]) <= 1e3 * spec.radius_m) & (np.abs(c["vz"]) <= 1e3 * spec.half_length_m)
-    c, event, d0, dz, charged = ({k: v[inside] for k, v in c.items()}, event[inside], d0[inside], dz[inside],
-                                 charged[inside])  # fmt: skip
+def _tracks(c, charged, spec, rng):
+    """Tracks of the charged particles: which are found, their smeared momenta, resolution and impact parameters."""
     apid = np.abs(c["pid"])
     pt = np.hypot(c["px"], c["py"])
     aeta = np.abs(np.arcsinh(c["pz"] / np.maximum(pt, 1e-12)))
@@ -330,23 +299,68 @@ def detector_response(
     tracked = charged & (rng.random(len(pt)) < eff)
     scale = _lognormal(pt[tracked], res[tracked] * pt[tracked], rng) / np.maximum(pt[tracked], 1e-12)
     tr = {k: c[k][tracked] * scale for k in ("px", "py", "pz")}
-    m2 = np.maximum(c["e"][tracked] ** 2 - pt[tracked] ** 2 - c["pz"][tracked] ** 2, 0.0)
-    tr["e"] = np.sqrt(tr["px"] ** 2 + tr["py"] ** 2 + tr["pz"] ** 2 + m2)
-    tr["charge"] = c["charge"][tracked]
+    tr["m2"] = np.maximum(c["e"][tracked] ** 2 - pt[tracked] ** 2 - c["pz"][tracked] ** 2, 0.0)
+    tr["charge"], tr["resolution"] = c["charge"][tracked], res[tracked]
     hadron = species[tracked] == 0  # a charged-hadron candidate is a pion, as in particle flow
     tr["pid"] = np.where(hadron, 211 * np.sign(tr["charge"]), c["pid"][tracked]).astype(np.int32)
+    d0, dz = _impact({k: v[tracked] for k, v in c.items()})
     d0err = impact_resolution(spec, pt[tracked], aeta[tracked])
     dzerr = impact_resolution(spec, pt[tracked], aeta[tracked], dz=True)
-    tr.update(d0val=rng.normal(d0[tracked], d0err), d0err=d0err, dzval=rng.normal(dz[tracked], dzerr), dzerr=dzerr)
-    to_ecal = ~tracked & ((apid == 22) | (apid == 11))
-    to_hcal = ~tracked & ~to_ecal & (apid != 13)
+    tr.update(d0val=rng.normal(d0, d0err), d0err=d0err, dzval=rng.normal(dz, dzerr), dzerr=dzerr)
+    return tracked, tr
+
+
+def _particle_flow(c, event, tracked, tr, detector, spec, rng):
+    """ECAL then HCAL with track subtraction: neutral candidates per calorimeter and the tracks' pT scale."""
+    entry = calorimeter_entry(c, radius_m=spec.radius_m, half_length_m=spec.half_length_m, bz_tesla=spec.bz_tesla)
+    track_scale, neutrals = np.ones(int(tracked.sum())), []
+    for calo in (0, 1):
+        fraction = energy_fraction(c["pid"], calo)
+        dep, on_track = fraction > 0, fraction[tracked] > 0
+        deposits = {"energy": (c["e"] * fraction)[dep], "eta": entry[0][dep], "phi": entry[1][dep], "event": event[dep]}
+        e_track = np.sqrt(tr["px"] ** 2 + tr["py"] ** 2 + tr["pz"] ** 2 + tr["m2"]) * track_scale * fraction[tracked]
+        tracks = {"energy": e_track[on_track], "resolution": tr["resolution"][on_track],
+                  "eta": entry[0][tracked][on_track], "phi": entry[1][tracked][on_track],
+                  "event": event[tracked][on_track]}  # fmt: skip
+        flow = calorimeter_eflow(tower_grid(detector, calo), deposits, tracks, rng=rng)
+        track_scale[on_track] *= flow.track_scale
+        neutrals.append(flow)
+    return neutrals, track_scale
+
+
+def detector_response(
+    columns: dict[str, np.ndarray], event: np.ndarray, *, n_events: int, detector: str, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The detector response on flat particle columns (:data:`COLUMNS`) with their event index.
+
+    Returns particle-flow candidates as flat columns (:data:`OUT_COLUMNS`, impact parameters
+    in mm) and their event index, ordered by event (tracks first, then the ECAL's and the HCAL's
+    neutral candidates). ``n_events`` is the number of events of the batch (kept for the callers;
+    the event index alone locates the particles).
+    """
+    detector = check_detector(detector)
+    c = {k: np.asarray(columns[k]) for k in COLUMNS}
+    event = np.asarray(event)
+    charged = c["charge"] != 0
+    if detector == "none":
+        d0, dz = _impact(c)
+        out = {k: c[k] for k in ("px", "py", "pz", "e", "pid", "charge")}
+        zero = np.zeros(len(event))
+        out.update(d0val=np.where(charged, d0, 0.0), d0err=zero, dzval=np.where(charged, dz, 0.0), dzerr=zero)
+        return out, event
+    spec = SPECS[detector]
+    inside = (np.hypot(c["vx"], c["vy"]) <= 1e3 * spec.radius_m) & (np.abs(c["vz"]) <= 1e3 * spec.half_length_m)
+    c, event, charged = {k: v[inside] for k, v in c.items()}, event[inside], charged[inside]
+    tracked, tr = _tracks(c, charged, spec, rng)
+    neutrals, track_scale = _particle_flow(c, event, tracked, tr, detector, spec, rng)
+    for k in ("px", "py", "pz"):
+        tr[k] = tr[k] * track_scale  # Delphes rescales pT at fixed direction and mass
+    tr["e"] = np.sqrt(tr["px"] ** 2 + tr["py"] ** 2 + tr["pz"] ** 2 + tr["m2"])
     parts, events = [tr], [event[tracked]]
-    for calo, sel in ((0, to_ecal), (1, to_hcal)):
-        towers, tev = _towers({k: v[sel] for k, v in c.items()}, event[sel], calo, n_events, spec, detector, rng)
-        zero = np.zeros(len(tev))
-        towers.update(charge=zero, d0val=zero, d0err=zero, dzval=zero, dzerr=zero)
-        parts.append(towers)
-        events.append(tev)
+    for flow in neutrals:
+        zero = np.zeros(len(flow.neutral_event))
+        parts.append({**flow.neutral, "charge": zero, "d0val": zero, "d0err": zero, "dzval": zero, "dzerr": zero})
+        events.append(flow.neutral_event)
     all_events = np.concatenate(events)
     order = np.argsort(all_events, kind="stable")
     out = {k: np.concatenate([p[k] for p in parts])[order] for k in OUT_COLUMNS}

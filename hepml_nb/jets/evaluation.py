@@ -1,4 +1,5 @@
-"""Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B with uncertainties) next to published numbers.
+"""Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B with uncertainties) next to published numbers,
+and the published JetClass model as a referee of simulated jets.
 
 Every ``1/eps_B`` comes with its Clopper-Pearson interval on the number of background jets
 passing the cut (:func:`hepml_nb.core.metrics.rejection_interval`); when none passes, the
@@ -7,7 +8,8 @@ value is a lower limit set by the size of the test set and is shown as ``"> N"``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -16,6 +18,8 @@ import pandas as pd
 from hepml_nb.core.metrics import (
     bootstrap_auc,
     bootstrap_rejection,
+    compare_intervals,
+    compare_values,
     format_rejection,
     rejection_interval,
     rejection_summary,
@@ -31,6 +35,9 @@ __all__ = [
     "signal_vs_background",
     "verdict",
     "reference_table",
+    "RefereeResult",
+    "referee",
+    "referee_from_probabilities",
 ]
 
 #: top-tagging reference dataset (Kasieczka et al., arXiv:1902.09914; Qu & Gouskos, arXiv:1902.08570):
@@ -184,6 +191,14 @@ def signal_vs_background(
     return (labels[keep] == signal).astype(int), p_s / np.maximum(p_s + p_b, 1e-30)
 
 
+_VERDICT_WORDS = {
+    "higher than": "beats",
+    "lower than": "is below",
+    "compatible with": "is compatible with",
+    "not comparable with": "cannot be compared (no bootstrap uncertainty) with",
+}
+
+
 def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
     """One sentence per tagger of a :func:`compare_taggers` table: does it beat ``baseline``?
 
@@ -202,16 +217,8 @@ def verdict(table: pd.DataFrame, *, baseline: str, n_sigma: float = 2.0) -> str:
         if name == baseline:
             continue
         diff, err = row["auc"] - base["auc"], float(np.hypot(row["auc_err"], base["auc_err"]))
-        if not np.isfinite(err) or err == 0:
-            word = "cannot be compared (no bootstrap uncertainty) with"
-        elif diff > n_sigma * err:
-            word = "beats"
-        elif diff < -n_sigma * err:
-            word = "is below"
-        else:
-            word = "is compatible with"
-        low, high = float(row["rej50_low"]), float(row["rej50_high"])
-        rejection = "higher than" if low > base_high else "lower than" if high < base_low else "compatible with"
+        word = _VERDICT_WORDS[compare_values(row["auc"], row["auc_err"], base["auc"], base["auc_err"], n_sigma=n_sigma)]
+        rejection = compare_intervals(float(row["rej50_low"]), float(row["rej50_high"]), base_low, base_high)
         lines.append(
             f"{name} {word} the {baseline} in AUC: {row['auc']:.4f} vs {base['auc']:.4f} "
             f"(difference {diff:+.4f} +/- {err:.4f}); its 1/eps_B at 50 % is {rejection} the baseline's: "
@@ -226,3 +233,140 @@ def reference_table() -> pd.DataFrame:
         {k: {"accuracy": a, "auc": u, "rej50": r50, "rej30": r30} for k, (a, u, r50, r30) in REFERENCE_RESULTS.items()},
         orient="index",
     )
+
+
+@dataclass(frozen=True)
+class RefereeResult:
+    """What a published JetClass model says about each true class of a sample (:func:`referee`).
+
+    Attributes
+    ----------
+    class_names
+        The sample's true classes (``data.label_names``: ``qcd``, ``top`` or ``label_QCD``, ...).
+    jetclass_names
+        The JetClass class each one is (``top`` -> ``Tbqq``, ``w`` -> ``Wqq``, ``z`` -> ``Zqq``, QCD -> ``QCD``).
+    output_names
+        The model's 10 outputs, :data:`~hepml_nb.jets.jetclass.JETCLASS_CLASSES`.
+    counts
+        (n_classes,) jets per true class.
+    mean_outputs
+        (n_classes, 10) mean softmax output of the jets of each true class.
+    argmax_fractions
+        (n_classes, 10) fraction of the jets of each true class whose largest output is each class.
+    probabilities, labels
+        (N, 10) outputs and (N,) true class index of every jet, for ROC curves
+        (:func:`~hepml_nb.jets.jetclass.binary_score`).
+    """
+
+    class_names: tuple[str, ...]
+    jetclass_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    counts: np.ndarray
+    mean_outputs: np.ndarray
+    argmax_fractions: np.ndarray
+    probabilities: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def right_fractions(self) -> np.ndarray:
+        """(n_classes,) fraction of each true class that the model puts in its JetClass class."""
+        cols = [self.output_names.index(j) for j in self.jetclass_names]
+        return self.argmax_fractions[np.arange(len(cols)), cols]
+
+    def metrics(self, prefix: str = "referee_") -> dict[str, float]:
+        """Flat dict for ``record_metrics``: per true class ``c`` (without a ``label_`` prefix)
+        ``{prefix}{c}_right`` (argmax fraction in its JetClass class), ``{prefix}{c}_n`` and the mean
+        outputs ``{prefix}{c}_p_{QCD, Hbb, ...}``."""
+        out: dict[str, float] = {}
+        for i, name in enumerate(self.class_names):
+            key = f"{prefix}{name.removeprefix('label_')}"
+            out[f"{key}_right"] = float(self.right_fractions[i])
+            out[f"{key}_n"] = int(self.counts[i])
+            out.update({f"{key}_p_{o}": float(v) for o, v in zip(self.output_names, self.mean_outputs[i], strict=True)})
+        return out
+
+    def table(self, *, what: str = "mean") -> pd.DataFrame:
+        """One row per true class: its JetClass class, number of jets, the argmax fraction in that
+        class, then the 10 mean outputs (``what="mean"``) or argmax fractions (``what="argmax"``)."""
+        if what not in ("mean", "argmax"):
+            raise ValueError(f"what must be 'mean' or 'argmax', got {what!r}")
+        values = self.mean_outputs if what == "mean" else self.argmax_fractions
+        frame = pd.DataFrame(values, index=list(self.class_names), columns=list(self.output_names))
+        frame.insert(0, "argmax right", self.right_fractions)
+        frame.insert(0, "jets", self.counts)
+        frame.insert(0, "JetClass class", list(self.jetclass_names))
+        return frame
+
+
+def referee_from_probabilities(
+    probabilities: np.ndarray, labels: np.ndarray, class_names: Sequence[str]
+) -> RefereeResult:
+    """The :class:`RefereeResult` of already computed JetClass outputs.
+
+    Parameters
+    ----------
+    probabilities
+        (N, 10) softmax outputs of a published JetClass model, in JetClass's class order.
+    labels
+        (N,) index of each jet's true class in ``class_names``.
+    class_names
+        The true classes (project names ``qcd, g, q, w, z, top`` or ``label_*`` branches).
+
+    Raises
+    ------
+    ParameterError
+        A class has no JetClass counterpart, the shapes do not fit, or a class has no jet.
+    """
+    from hepml_nb.core.errors import ParameterError
+    from hepml_nb.jets.jetclass import JETCLASS_CLASSES, jetclass_class
+
+    p, labels = np.asarray(probabilities, dtype=float), np.asarray(labels)
+    names = tuple(class_names)
+    jetclass_names = tuple(jetclass_class(n) for n in names)
+    if p.ndim != 2 or p.shape[1] != len(JETCLASS_CLASSES) or len(p) != len(labels):
+        raise ParameterError(
+            f"probabilities must be (N, {len(JETCLASS_CLASSES)}) with N = len(labels) = {len(labels)}, got {p.shape}"
+        )
+    counts = np.bincount(labels, minlength=len(names))
+    if len(counts) > len(names) or not counts.all():
+        raise ParameterError(
+            f"every class of {names} needs at least one jet and labels must index them; "
+            f"jets per label: {counts.tolist()}"
+        )
+    top = np.eye(len(JETCLASS_CLASSES))[p.argmax(axis=1)]
+    mean = np.stack([p[labels == i].mean(axis=0) for i in range(len(names))])
+    argmax = np.stack([top[labels == i].mean(axis=0) for i in range(len(names))])
+    return RefereeResult(names, jetclass_names, JETCLASS_CLASSES, counts, mean, argmax, p, labels)
+
+
+def referee(model, data, *, batch_size: int = 64, device: str = "cpu") -> RefereeResult:
+    """The published JetClass model as a referee of simulated jets: per true class, its mean 10-class
+    output and the fraction of jets whose largest output is the right JetClass class.
+
+    Jets made like JetClass's get JetClass-like answers (a top jet is called ``Tbqq``, a QCD jet
+    ``QCD``); where the simulation differs (the QCD sample's quark/gluon mix, the detector's
+    particle flow) the outputs move, class by class.
+
+    Parameters
+    ----------
+    model
+        A :func:`~hepml_nb.jets.jetclass.load_jetclass` model.
+    data
+        A :class:`~hepml_nb.jets.io.JetData` loaded with ``feature_set=model.feature_set`` and
+        ``max_particles=128``; its ``label_names`` are project classes (after
+        :func:`~hepml_nb.jets.datasets.task_labels`) or ``label_*`` branches.
+    batch_size, device
+        Passed to :func:`~hepml_nb.jets.jetclass.jetclass_probabilities`.
+
+    Raises
+    ------
+    DataError
+        The jets have another input set than the model, or are cut to fewer particles than
+        JetClass keeps.
+    ParameterError
+        A class of the sample has no JetClass counterpart.
+    """
+    from hepml_nb.jets.jetclass import jetclass_probabilities
+
+    probabilities = jetclass_probabilities(model, data, batch_size=batch_size, device=device)
+    return referee_from_probabilities(probabilities, data.labels, data.label_names)

@@ -18,6 +18,7 @@ import awkward as ak
 import numpy as np
 
 from hepml_nb.core.errors import DataError
+from hepml_nb.jets.names import FEATURE_SET_NAMES
 
 __all__ = [
     "FEATURE_SETS",
@@ -33,11 +34,13 @@ _KIN = ("pt_log", "e_log", "logptrel", "logerel", "deltaR")
 _PID = ("charge", "isChargedHadron", "isNeutralHadron", "isPhoton", "isElectron", "isMuon")
 _TRACK = ("d0", "d0err", "dz", "dzerr")
 #: JetClass's particle input sets, in the column order of its yaml configurations
-FEATURE_SETS: dict[str, tuple[str, ...]] = {
-    "kin": (*_KIN, "deta", "dphi"),
-    "kinpid": (*_KIN, *_PID, "deta", "dphi"),
-    "full": (*_KIN, *_PID, *_TRACK, "deta", "dphi"),
-}
+FEATURE_SETS: dict[str, tuple[str, ...]] = dict(
+    zip(
+        FEATURE_SET_NAMES,  # kin, kinpid, full
+        ((*_KIN, "deta", "dphi"), (*_KIN, *_PID, "deta", "dphi"), (*_KIN, *_PID, *_TRACK, "deta", "dphi")),
+        strict=True,
+    )
+)
 #: (shift, scale, clip_min, clip_max) of the standardised inputs, from the JetClass yaml files
 _STANDARDISE = {
     "pt_log": (1.7, 0.7, -5.0, 5.0),

@@ -7,7 +7,14 @@ pile-up, anti-kT jets with R = 0.8; of each event only the two leading jets
 default) and |eta| < 2. A top jet contains a parton-level top (within R of the jet
 axis) and all three decay quarks of *that* top; W and Z jets contain both decay quarks.
 Light-quark and gluon jets are matched to the nearest outgoing parton of the hard
-process; QCD jets are the leading jets of a dijet sample in the window.
+process. QCD jets (processes ``qcd``, ``q``, ``g``) follow one of two recipes, chosen with
+``background`` (:data:`BACKGROUNDS`): ``dijet`` (default), the leading jets of Pythia8 QCD
+dijets (``HardQCD:all``), as in the top-tagging reference dataset; or ``znunu``, the jet
+recoiling against a Z boson that decays to neutrinos (``WeakBosonAndParton:qqbar2gmZg`` and
+``qg2gmZq`` with ``23:onIfAny = 12 14 16``), the process of JetClass's QCD class (its
+``ZJetsToNuNu`` files; Qu, Li, Qian, arXiv:2202.03772, generated there with MadGraph5_aMC@NLO
++ Pythia8). The two differ in their quark/gluon mix (:func:`parton_fractions`): dijets in a
+550-650 GeV window are about half gluon jets, Z+jet mostly quark jets (``qg -> Zq`` dominates).
 
 Between Pythia and clustering a parametrised, Delphes-like detector (``detector``:
 ``cms-like`` by default, ``atlas-like``, or ``none`` for particle-level jets; see
@@ -44,10 +51,16 @@ from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.lazy import needs_extra
 from hepml_nb.jets.detector import CARDS_VERSION, DETECTORS, SPECS, check_detector, detector_response
 from hepml_nb.jets.io import write_jetclass
+from hepml_nb.jets.names import BACKGROUNDS
 from hepml_nb.jets.substructure import ignore_spurious_fastjet_warning, nsubjettiness, softdrop_mass
 
 __all__ = [
     "PROCESSES",
+    "BACKGROUNDS",
+    "QCD_PROCESSES",
+    "check_background",
+    "background_settings",
+    "parton_fractions",
     "GENERATOR_VERSION",
     "RECIPE_NOTES",
     "DETECTORS",
@@ -59,28 +72,35 @@ __all__ = [
     "init_fastjet",
 ]
 
-GENERATOR_VERSION = "jets-4"  # jets-4: detector response (Delphes-like cards), impact parameters, numpy matching
+#: jets-6: Delphes particle flow (track-tower subtraction, helices); jets-5: QCD background recipes (dijet, znunu)
+GENERATOR_VERSION = "jets-6"
 #: hard-process pT range as fractions of the jet-pT window edges
 PTHAT_LOW, PTHAT_HIGH = 0.75, 1.2
 #: jets per event that are candidates (the leading ones, by pT)
 N_LEADING = 2
 
 
-def recipe_notes(detector: str = "cms-like") -> tuple[str, ...]:
-    """How files made with ``detector`` deviate from the reference recipe (Kasieczka et al., arXiv:1902.09914)."""
+def recipe_notes(detector: str = "cms-like", *, background: str | None = None) -> tuple[str, ...]:
+    """How files made with ``detector`` deviate from the reference recipe (Kasieczka et al., arXiv:1902.09914).
+
+    ``background`` (one of :data:`BACKGROUNDS`, for files of QCD jets) adds a note on the QCD recipe.
+    """
     detector = check_detector(detector)
+    qcd = () if background is None else (f"QCD jets: {_QCD_RECIPES[check_background(background)][1]}",)
     if detector == "none":
         first = "no detector simulation: jets of generated stable particles (neutrinos removed), not Delphes E-flow"
     else:
         first = (
             f"detector {detector}: our parametrisation of {SPECS[detector].card} ({CARDS_VERSION}): tracking "
-            "efficiency and pT smearing, ECAL/HCAL towers with energy smearing, particle-flow candidates, "
-            "smeared impact parameters; perfect track-tower separation, no pile-up"
+            "efficiency and pT smearing, helices to the calorimeter, ECAL/HCAL towers with energy smearing, "
+            "Delphes particle flow (tracks subtracted from towers, significant excesses as neutral candidates), "
+            "smeared impact parameters; no pile-up"
         )
     return (
         first,
         f"hard-process pT restricted to {PTHAT_LOW} x pt_min .. {PTHAT_HIGH} x pt_max for speed",
         f"the {N_LEADING} leading jets of each event are candidates",
+        *qcd,
     )
 
 
@@ -99,14 +119,15 @@ _COMMON = (
 _W_HAD = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
 _Z_HAD = ("23:onMode = off", "23:onIfAny = 1 2 3 4 5", "WeakZ0:gmZmode = 2")
 
-#: process -> (Pythia switches, JetClass label branch, human description)
+#: process -> (Pythia switches, JetClass label branch, human description); the QCD processes take the
+#: switches of their ``background`` recipe (:func:`background_settings`), those here are the dijet ones
 PROCESSES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "top": (
         ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *_W_HAD),
         "label_Tbqq",
         "hadronic top, t -> bW -> bqq', all three quarks inside the jet",
     ),
-    "qcd": (("HardQCD:all = on",), "label_QCD", "light-quark and gluon jets of QCD dijets"),
+    "qcd": (("HardQCD:all = on",), "label_QCD", "light-quark and gluon jets (dijets, or Z+jet: see background)"),
     "w": (
         ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *_W_HAD),
         "label_Wqq",
@@ -121,6 +142,23 @@ PROCESSES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "g": (("HardQCD:all = on",), "label_QCD", "QCD jets matched to a gluon"),
 }
 _ALIASES = {"t": "top"}
+#: processes whose jets are QCD jets: their Pythia process is the ``background`` recipe's
+QCD_PROCESSES = ("qcd", "q", "g")
+#: background -> (Pythia switches of the QCD processes, description for the recipe notes)
+_QCD_RECIPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "dijet": (("HardQCD:all = on",), "Pythia8 QCD dijets (HardQCD:all), the leading jets"),
+    "znunu": (
+        (
+            "WeakBosonAndParton:qqbar2gmZg = on",
+            "WeakBosonAndParton:qg2gmZq = on",
+            "23:onMode = off",
+            "23:onIfAny = 12 14 16",
+            "WeakZ0:gmZmode = 2",
+        ),
+        "Z(->nu nu)+jet, the jet recoiling against the Z (Pythia8 qqbar -> Zg, qg -> Zq; the process of "
+        "JetClass's QCD class, made there with MadGraph5_aMC@NLO + Pythia8)",
+    ),
+}
 vector.register_awkward()  # pt, eta, phi of Pythia's Momentum4D records
 _FASTJET_READY = False  # set once this process (or the parent it was forked from) has clustered once
 
@@ -130,6 +168,36 @@ def _check_process(process: str) -> str:
     if process not in PROCESSES:
         raise ParameterError(f"unknown jet process {process!r}; choose one of: {', '.join(PROCESSES)} (or 't' for top)")
     return process
+
+
+def check_background(background: str) -> str:
+    """Return ``background`` if it is one of :data:`BACKGROUNDS`, else raise a ParameterError naming them."""
+    if background not in BACKGROUNDS:
+        raise ParameterError(
+            f"unknown background {background!r} for the QCD jets; choose one of: {', '.join(BACKGROUNDS)} "
+            f"(dijet: Pythia8 dijets; znunu: Z(->nu nu)+jet, as JetClass's QCD class)"
+        )
+    return background
+
+
+def background_settings(process: str, background: str = "dijet") -> tuple[str, ...]:
+    """Pythia8 switches of ``process``: its own, or, for the QCD processes, those of the ``background`` recipe."""
+    process, background = _check_process(process), check_background(background)
+    return _QCD_RECIPES[background][0] if process in QCD_PROCESSES else PROCESSES[process][0]
+
+
+def parton_fractions(partons) -> dict[str, float]:
+    """Fractions of jets matched to a gluon, a light quark (d, u, s), a heavy quark (c, b) or no parton.
+
+    ``partons`` are the PDG ids of the matched partons (``aux_parton`` of a generated file, or
+    ``JetData.jets["parton"]``; 0 where no hard parton lies within R of the jet axis).
+    """
+    ids = np.abs(np.asarray(partons, dtype=np.int64))
+    if ids.size == 0:
+        raise ParameterError("parton_fractions needs at least one jet; got an empty array of parton ids")
+    groups = {"gluon": ids == 21, "light_quark": (ids >= 1) & (ids <= 3), "heavy_quark": (ids == 4) | (ids == 5)}
+    groups["unmatched"] = ~(groups["gluon"] | groups["light_quark"] | groups["heavy_quark"])
+    return {name: float(np.mean(mask)) for name, mask in groups.items()}
 
 
 def _check_window(n_jets: int, pt_range: tuple[float, float], eta_max: float, max_particles: int) -> None:
@@ -144,15 +212,16 @@ def _check_window(n_jets: int, pt_range: tuple[float, float], eta_max: float, ma
         raise ParameterError(f"max_particles must be between 4 and 1000, got {max_particles!r}")
 
 
-def pythia_settings(process: str, *, pt_range: tuple[float, float], seed: int) -> list[str]:
+def pythia_settings(process: str, *, pt_range: tuple[float, float], seed: int, background: str = "dijet") -> list[str]:
     """Pythia8 ``readString`` lines for one process and jet-pT window.
 
     The hard-process pT (``PhaseSpace:pTHatMin/Max``) brackets the window at
     ``PTHAT_LOW`` x low and ``PTHAT_HIGH`` x high: low enough that jets near the window's
     lower edge (which can come from a softer hard process plus initial-state radiation)
-    are not cut away, so the QCD jet-pT spectrum is not sculpted there.
+    are not cut away, so the QCD jet-pT spectrum is not sculpted there. For Z+jet
+    (``background="znunu"``) the hard-process pT is the Z's, which the recoiling jet balances.
     """
-    switches = PROCESSES[_check_process(process)][0]
+    switches = background_settings(process, background)
     lo, hi = pt_range
     return [
         *_COMMON,
@@ -400,13 +469,13 @@ def _constituent_arrays(cands: dict, counts: np.ndarray, jets: dict, max_particl
     }
 
 
-def _init_pythia(process: str, *, pt_range, seed: int):
+def _init_pythia(process: str, *, pt_range, seed: int, background: str):
     """A Pythia8 instance initialised for one process, quiet, with its own seed."""
     with needs_extra("jets"):
         import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)
-    for line in pythia_settings(process, pt_range=pt_range, seed=seed):
+    for line in pythia_settings(process, pt_range=pt_range, seed=seed, background=background):
         if not pythia.readString(line):
             raise RuntimeError(f"Pythia8 rejected the setting {line!r}")
     if not pythia.init():
@@ -437,9 +506,11 @@ def generate_chunk(
     max_particles: int = 128,
     batch_events: int = 200,
     detector: str = "cms-like",
+    background: str = "dijet",
 ) -> dict[str, Any]:
     """Generate ``n_jets`` jets of one process in this process (no cache, no parallelism).
 
+    QCD processes (:data:`QCD_PROCESSES`) use the ``background`` recipe (``dijet`` or ``znunu``).
     The stable particles of each Pythia batch pass through ``detector``
     (:func:`hepml_nb.jets.detector.detector_response`, smeared with a generator seeded by
     ``seed``) before clustering; partons for matching come from Pythia's record.
@@ -455,7 +526,7 @@ def generate_chunk(
     start = time.perf_counter()
     process = _check_process(process)
     detector = check_detector(detector)
-    pythia = _init_pythia(process, pt_range=pt_range, seed=seed)
+    pythia = _init_pythia(process, pt_range=pt_range, seed=seed, background=background)
     charge_of = _charge_lookup(pythia)
     rng = np.random.default_rng([int(seed), 13])
     batch_events = min(batch_events, max(25, 2 * n_jets))  # small requests: small batches
@@ -584,6 +655,7 @@ def generate_jets(
     n_workers: int | None = None,
     progress: bool = True,
     detector: str = "cms-like",
+    background: str = "dijet",
 ) -> Path:
     """Generate ``n_jets`` jets of one process into a cached JetClass-schema ROOT file.
 
@@ -609,6 +681,11 @@ def generate_jets(
     detector
         Detector response between Pythia and clustering, one of :data:`DETECTORS`:
         ``cms-like`` (default), ``atlas-like`` or ``none`` (particle-level jets).
+    background
+        Recipe of the QCD jets (processes ``qcd``, ``q``, ``g``), one of :data:`BACKGROUNDS`:
+        ``dijet`` (default, Pythia8 dijets) or ``znunu`` (Z(->nu nu)+jet, the process of
+        JetClass's QCD class). Other processes ignore it (their files are shared). A QCD file
+        stores it, and its quark/gluon mix (:func:`parton_fractions`), in its metadata.
 
     Returns
     -------
@@ -622,6 +699,7 @@ def generate_jets(
     """
     process = _check_process(process)
     detector = check_detector(detector)
+    background = check_background(background)
     _check_window(n_jets, pt_range, eta_max, max_particles)
     if n_workers is not None and (not isinstance(n_workers, (int, np.integer)) or n_workers < 1):
         raise ParameterError(f"n_workers must be a positive integer or None, got {n_workers!r}")
@@ -631,6 +709,8 @@ def generate_jets(
         "max_particles": int(max_particles),
         "detector": detector,
     }
+    qcd = {"background": background} if process in QCD_PROCESSES else {}  # other processes share their files
+    kwargs.update(qcd)
     params = {"process": process, "n_jets": int(n_jets), "seed": int(seed), "chunk": CHUNK_JETS, **kwargs}
 
     def build(path: Path) -> None:
@@ -641,8 +721,11 @@ def generate_jets(
             "generator": GENERATOR_VERSION,
             "process": process,
             "detector": detector,
-            "deviations": list(recipe_notes(detector)),
+            **qcd,
+            "deviations": list(recipe_notes(detector, background=qcd.get("background"))),
         }
+        if qcd:
+            notes["parton_fractions"] = parton_fractions(arrays["aux_parton"])
         write_jetclass(path, arrays, label=PROCESSES[process][1], parton=process, metadata=notes)
 
     return cached_file("jets", params, GENERATOR_VERSION, build, suffix=".root")

@@ -10,6 +10,12 @@ same loader reads both.
 JetClass stores ``part_deta = (eta_part - eta_jet) * sign(eta_jet)`` (a particle ahead of
 the jet axis, away from the beam line, has positive deta on both sides of the detector);
 :func:`read_branches` checks it on the first jets of every file (:func:`check_deta_convention`).
+
+Values are checked where they are read: every value of a particle or jet branch is finite,
+energies are not negative and jet pT is positive, the labels are one-hot 0/1 values; the
+message names the file, the branch and the first bad entry. :func:`resolve_jet_files`, the
+check before a run, reads the label branches and the first :data:`CHECK_ENTRIES` jets of
+each file for the same checks, in the one open it needs for the schema.
 """
 
 from __future__ import annotations
@@ -27,14 +33,20 @@ import numpy as np
 from hepml_nb.core.errors import DataError
 from hepml_nb.core.files import check_input_file
 from hepml_nb.core.results import atomic_output
+from hepml_nb.jets.checks import check_labels, check_values
 
 __all__ = [
+    "CHECK_ENTRIES",
+    "auto_feature_set",
     "JETCLASS_LABELS",
     "REQUIRED_BRANCHES",
     "JetData",
     "check_deta_convention",
+    "check_labels",
+    "check_values",
     "load_jets",
     "read_branches",
+    "read_labels",
     "resolve_jet_files",
     "select_classes",
     "take",
@@ -97,6 +109,8 @@ _LABEL_DTYPES = {
 _PARTONS = {"top": 6, "w": 24, "z": 23, "g": 21}  # fallback when the arrays carry no aux_parton
 _DETA_ENTRIES = 20  # jets checked per file
 _DETA_TOLERANCE = 0.01
+#: jets of each file whose values :func:`resolve_jet_files` reads and checks before a run
+CHECK_ENTRIES = 1000
 
 
 @dataclass(frozen=True)
@@ -264,6 +278,26 @@ def _jet_tree(fin, path: Path):
     return tree
 
 
+def _read_arrays(tree, names, path: Path, **entries) -> dict[str, ak.Array]:
+    """``tree.arrays(names)`` as a dict; a basket uproot cannot read gives a DataError naming the file."""
+    try:
+        return tree.arrays(list(names), how=dict, **entries)
+    except Exception as exc:  # noqa: BLE001 - corrupt baskets raise ValueError, OSError, zlib.error ...
+        raise DataError(
+            f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
+            f"probably corrupt: copy or write it again"
+        ) from None
+
+
+def _check_content(tree, path: Path) -> None:
+    """Labels of every jet and the values of the first CHECK_ENTRIES jets of an open file (the run's pre-check)."""
+    labels = [b for b in JETCLASS_LABELS if b in tree.keys()]
+    check_labels(_read_arrays(tree, labels, path), path)
+    first = _read_arrays(tree, REQUIRED_BRANCHES, path, entry_stop=CHECK_ENTRIES)
+    check_values(first, path)
+    check_deta_convention(first, path)
+
+
 def _expand(item, seen_as: str) -> list[Path]:
     """One data_path entry: an existing file as it is, otherwise a glob (sorted), otherwise a path."""
     if not isinstance(item, (str, os.PathLike)):
@@ -295,8 +329,32 @@ def _expand(item, seen_as: str) -> list[Path]:
     return [Path(m) for m in matches]
 
 
+def _resolve_paths(data_path) -> list[Path]:
+    """The files named by ``data_path`` (globs expanded), each checked by ``check_input_file`` (not opened as ROOT)."""
+    items = [data_path] if isinstance(data_path, (str, os.PathLike)) else data_path
+    if isinstance(items, Iterable) and not isinstance(items, (bytes, Mapping)):
+        items = list(items)
+    else:
+        raise DataError(
+            f"data_path must be a path, a glob string or a list of them, got {data_path!r} "
+            f'({type(data_path).__name__}); e.g. "/data/JetClass/*.root"'
+        )
+    if not items:
+        raise DataError("no jet files given; pass a path, a glob or a list of paths to JetClass-schema ROOT files")
+    return [
+        check_input_file(p, kind="root", what="jet file", schema=_SCHEMA)
+        for item in items
+        for p in _expand(item, repr(data_path))
+    ]
+
+
 def resolve_jet_files(data_path) -> list[Path]:
-    """The JetClass-schema ROOT files named by ``data_path``, each checked (arrays are not read).
+    """The JetClass-schema ROOT files named by ``data_path``, each checked before any work.
+
+    Each file is opened once: its schema is checked, its label branches are read whole
+    (:func:`check_labels`) and its first :data:`CHECK_ENTRIES` jets are read for
+    :func:`check_values` and :func:`check_deta_convention`, so a run with bad files stops
+    before its kernel starts.
 
     Parameters
     ----------
@@ -314,27 +372,14 @@ def resolve_jet_files(data_path) -> list[Path]:
     ------
     DataError
         Nothing is given, a glob matches no file, or a file is missing, unreadable, empty,
-        not ROOT, truncated or corrupt, has no tree ``tree`` (the trees found are named),
-        lacks a required branch or a ``label_*`` branch, or has no entries.
+        not ROOT, truncated or corrupt (also in the baskets read), has no tree ``tree`` (the
+        trees found are named), lacks a required branch or a ``label_*`` branch, has no
+        entries, labels that are not one-hot, or a bad value in its first jets.
     """
-    items = [data_path] if isinstance(data_path, (str, os.PathLike)) else data_path
-    if isinstance(items, Iterable) and not isinstance(items, (bytes, Mapping)):
-        items = list(items)
-    else:
-        raise DataError(
-            f"data_path must be a path, a glob string or a list of them, got {data_path!r} "
-            f'({type(data_path).__name__}); e.g. "/data/JetClass/*.root"'
-        )
-    if not items:
-        raise DataError("no jet files given; pass a path, a glob or a list of paths to JetClass-schema ROOT files")
-    files = [
-        check_input_file(p, kind="root", what="jet file", schema=_SCHEMA)
-        for item in items
-        for p in _expand(item, repr(data_path))
-    ]
+    files = _resolve_paths(data_path)
     for path in files:
         with _open_root(path) as fin:
-            _jet_tree(fin, path)
+            _check_content(_jet_tree(fin, path), path)
     return files
 
 
@@ -386,26 +431,65 @@ def check_deta_convention(branches: Mapping, path: Path | str = "the file", *, n
     )
 
 
-def read_branches(path: Path | str) -> dict[str, ak.Array]:
+def read_branches(
+    path: Path | str,
+    *,
+    feature_set: str | None = None,
+    entry_start: int | None = None,
+    entry_stop: int | None = None,
+) -> dict[str, ak.Array]:
     """Read the branches the loader uses from one file; DataError names any missing one.
 
     The file gets the checks of :func:`resolve_jet_files` first (exists, ROOT, not
-    truncated, tree ``tree``, branches, entries), then :func:`check_deta_convention` on
-    its first jets.
+    truncated, tree ``tree``, branches, entries), then, on every jet read,
+    :func:`check_values` and :func:`check_labels`, and :func:`check_deta_convention` on its
+    first jets. ``feature_set`` (a key of :data:`~hepml_nb.jets.features.FEATURE_SETS`)
+    also requires the branches of that input set. ``entry_start`` / ``entry_stop`` read one
+    range of jets only (uproot's entry range; a streaming reader's chunk).
+    """
+    path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
+    return _read_file(path, feature_set, entry_start=entry_start, entry_stop=entry_stop)
+
+
+def read_labels(path: Path | str) -> dict[str, np.ndarray]:
+    """The ``label_*`` branches of one file (checked one-hot), without reading any particle.
+
+    The file gets the schema checks of :func:`resolve_jet_files`; the result maps each label
+    branch the file has, in JetClass order, to an (n_jets,) int8 array.
     """
     path = check_input_file(path, kind="root", what="jet file", schema=_SCHEMA)
     with _open_root(path) as fin:
         tree = _jet_tree(fin, path)
+        branches = _read_arrays(tree, [b for b in JETCLASS_LABELS if b in tree.keys()], path)
+    check_labels(branches, path)
+    return {k: np.asarray(ak.to_numpy(v), dtype=np.int8) for k, v in branches.items()}
+
+
+def _check_feature_branches(path: Path, present: set[str], feature_set: str) -> None:
+    from hepml_nb.jets.features import feature_set_branches
+
+    missing = [b for b in feature_set_branches(feature_set) if b not in present]
+    if missing:
+        raise DataError(
+            f"{path}: feature_set {feature_set!r} (JetClass's {feature_set} inputs) needs the branch"
+            f"{'es' if len(missing) > 1 else ''} {', '.join(missing)}, which the file lacks; choose "
+            f"feature_set='kin' (four-vectors only), 'kinpid' (adds part_charge and part_is*) or 'auto'"
+        )
+
+
+def _read_file(path: Path, feature_set: str | None, **entries) -> dict[str, ak.Array]:
+    """The branches of one checked file (one open), with every value and label checked; ``entries``:
+    uproot's ``entry_start`` / ``entry_stop``."""
+    with _open_root(path) as fin:
+        tree = _jet_tree(fin, path)
         present = set(tree.keys())
+        if feature_set not in (None, "auto"):
+            _check_feature_branches(path, present, feature_set)
         labels = [b for b in JETCLASS_LABELS if b in present]
         wanted = [*REQUIRED_BRANCHES, *(b for b in OPTIONAL_BRANCHES if b in present), *labels]
-        try:
-            branches = tree.arrays(wanted, how=dict)
-        except Exception as exc:  # noqa: BLE001 - corrupt baskets raise ValueError, OSError, zlib.error ...
-            raise DataError(
-                f"jet file {path}: its branches cannot be read ({_first_line(exc)}); the file is "
-                f"probably corrupt: copy or write it again"
-            ) from None
+        branches = _read_arrays(tree, wanted, path, **entries)
+    check_values(branches, path)
+    check_labels(branches, path)
     check_deta_convention(branches, path)
     return branches
 
@@ -435,7 +519,9 @@ def _labels(branches: dict) -> tuple[np.ndarray, tuple[str, ...]]:
     return onehot.argmax(axis=1), tuple(names)
 
 
-def _auto_feature_set(fields) -> str:
+def auto_feature_set(fields) -> str:
+    """The largest JetClass input set (``full``, ``kinpid``, else ``kin``) whose branches ``fields`` (particle
+    field names without ``part_``) all have."""
     from hepml_nb.jets.features import FEATURE_SETS, feature_set_branches
 
     for name in ("full", "kinpid"):
@@ -453,7 +539,7 @@ def load_jets(
     ----------
     paths
         One path or glob, or several; their jets are concatenated in the given order (each
-        glob sorted). The files are checked first with :func:`resolve_jet_files`.
+        glob sorted). Each file is opened once, and checked as :func:`read_branches` does.
     max_particles
         Padding length of the dense arrays (ParticleNet uses 100); highest-pT particles kept.
     feature_set
@@ -467,27 +553,17 @@ def load_jets(
     DataError
         A glob matches nothing; a file is missing, not a readable ROOT file, truncated, has
         no tree ``tree``, lacks a required branch (named in the message with the expected
-        schema) or has no entries; the labels are not one-hot; or a file lacks a branch the
-        ``feature_set`` needs (the branch, the set and the file are named).
+        schema) or has no entries; a value is not finite, an energy negative or a jet pT not
+        positive; the labels are not one-hot; or a file lacks a branch the ``feature_set``
+        needs (the file, the branch and the first bad entry, or the set, are named).
     """
     from hepml_nb.jets.features import feature_set_branches, padded_particles
 
     if not isinstance(max_particles, (int, np.integer)) or max_particles < 1:
         raise DataError(f"max_particles must be a positive integer, got {max_particles!r}")
     if feature_set != "auto":
-        needed = feature_set_branches(feature_set)  # an unknown name is an error before any file is read
-    paths = resolve_jet_files(paths)
-    if feature_set != "auto":
-        for path in paths:
-            with _open_root(path) as fin:
-                missing = [b for b in needed if b not in fin["tree"].keys()]
-            if missing:
-                raise DataError(
-                    f"{path}: feature_set {feature_set!r} (JetClass's {feature_set} inputs) needs the branch"
-                    f"{'es' if len(missing) > 1 else ''} {', '.join(missing)}, which the file lacks; choose "
-                    f"feature_set='kin' (four-vectors only), 'kinpid' (adds part_charge and part_is*) or 'auto'"
-                )
-    branches = _concatenate([read_branches(p) for p in paths])
+        feature_set_branches(feature_set)  # an unknown name is an error before any file is read
+    branches = _concatenate([_read_file(p, feature_set) for p in _resolve_paths(paths)])
     labels, label_names = _labels(branches)
     fields = {k[len("part_") :]: branches[k] for k in branches if k.startswith("part_")}
     particles = ak.zip(fields)
@@ -495,7 +571,7 @@ def load_jets(
     if "aux_parton" in branches:
         jets["parton"] = ak.to_numpy(branches["aux_parton"])
     if feature_set == "auto":
-        feature_set = _auto_feature_set(particles.fields)
+        feature_set = auto_feature_set(particles.fields)
     padded = padded_particles(particles, jets, max_particles=int(max_particles), feature_set=feature_set)
     return JetData(particles=particles, jets=jets, labels=labels, label_names=label_names, **padded)
 

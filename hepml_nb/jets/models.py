@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.jets.names import TAGGERS
 
 __all__ = [
     "CONFIGS",
@@ -46,8 +47,6 @@ CONFIGS = {
     "particlenet": {"k": 16, "blocks": ((64, 64, 64), (128, 128, 128), (256, 256, 256)), "fc": (256, 0.1)},
     "particlenet_lite": {"k": 7, "blocks": ((32, 32, 32), (64, 64, 64)), "fc": (128, 0.1)},
 }
-#: every tagger :func:`build_tagger` builds: ParticleNet(-Lite) and the Particle Transformer (small, paper)
-TAGGERS = ("particlenet_lite", "particlenet", "part_small", "part")
 #: their names in tables and plots
 TAGGER_LABELS = {
     "particlenet_lite": "ParticleNet-Lite",

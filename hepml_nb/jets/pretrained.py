@@ -7,6 +7,9 @@ A shipped checkpoint ``pretrained/<name>.pt`` is produced by
 are stored in ``pretrained/<name>.json`` with the test metrics), so a workshop can skip training.
 The checkpoint's ``kind`` (``particlenet`` or ``part``) names the model family and its ``config``
 the keyword arguments that rebuild it.
+
+The models the JetClass authors published (weaver-core state dicts, not hepml_nb checkpoints) load
+with :func:`load_jetclass` (from :mod:`hepml_nb.jets.jetclass`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from torch import nn
 
 from hepml_nb.core import checkpoints as core_checkpoints
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.jets.jetclass import load_jetclass
 from hepml_nb.jets.models import ParticleNet
 from hepml_nb.jets.transformer import ParticleTransformer
 
@@ -28,6 +32,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "load_pretrained",
+    "load_jetclass",
     "card_metrics_text",
 ]
 

@@ -4,6 +4,10 @@ A tagger's ``inputs`` (class attribute) names the :class:`~hepml_nb.jets.io.JetD
 ``forward`` takes; :func:`model_inputs` and :func:`subset` cut those arrays out of a JetData, and
 :func:`train_tagger` and :func:`predict_scores` pass them to the model in that order.
 
+Training data are in-memory arrays or, for data sets larger than memory (JetClass's 100 million
+jets), a :class:`~hepml_nb.jets.streaming.JetStream` that reads the files chunk by chunk and pads
+each batch to its longest jet; unshuffled, both give the same batches and the same weights.
+
 AdamW with a one-cycle learning-rate schedule (20 % warm-up, then cosine decay over
 the planned steps), close to the schedule of the ParticleNet paper. After every epoch
 the validation loss is computed; training stops after ``patience`` epochs without
@@ -13,7 +17,9 @@ improvement and the best weights are restored.
 from __future__ import annotations
 
 import copy
+import re
 import time
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -23,8 +29,17 @@ from tqdm.auto import tqdm
 from hepml_nb.core.devices import resolve_device, torch_seed
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.history import TrainingHistory
+from hepml_nb.jets.streaming import JetStream
 
-__all__ = ["TrainResult", "train_val_test_split", "model_inputs", "subset", "train_tagger", "predict_scores"]
+__all__ = [
+    "TrainResult",
+    "train_val_test_split",
+    "model_inputs",
+    "subset",
+    "train_tagger",
+    "predict_scores",
+    "predict_stream",
+]
 
 #: inputs of a model without an ``inputs`` attribute (ParticleNet's)
 _DEFAULT_INPUTS = ("points", "features", "mask")
@@ -100,14 +115,33 @@ def subset(data, index: np.ndarray, model=None) -> tuple[np.ndarray, ...]:
     return (*model_inputs(model, data, index), np.asarray(data.labels)[index])
 
 
-def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: str):
+def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: str, *, training: bool = False):
     n = len(arrays[0])
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
-        if rng is not None and len(idx) < 2:  # BatchNorm needs two jets
+        if training and len(idx) < 2:  # BatchNorm needs two jets
             continue
         yield tuple(_tensor(a[idx], device) for a in arrays)
+
+
+def _stream_batches(model, stream: JetStream, batch_size: int, rng, device: str, *, training: bool = False):
+    """``(*inputs, labels)`` tensors of a :class:`~hepml_nb.jets.streaming.JetStream`'s padded batches."""
+    for batch in stream.batches(batch_size, shuffle=rng is not None, rng=rng):
+        if training and len(batch.labels) < 2:  # BatchNorm needs two jets
+            continue
+        yield tuple(_tensor(a, device) for a in (*model_inputs(model, batch), batch.labels))
+
+
+def _data_batches(model, data, batch_size: int, rng, device: str, *, training: bool = False):
+    """Batches of in-memory ``(*inputs, labels)`` arrays or of a JetStream; ``rng`` None keeps the order."""
+    if isinstance(data, JetStream):
+        return _stream_batches(model, data, batch_size, rng, device, training=training)
+    return _batches(data, batch_size, rng, device, training=training)
+
+
+def _n_jets(data) -> int:
+    return len(data) if isinstance(data, JetStream) else len(data[0])
 
 
 def _tensor(a: np.ndarray, device: str) -> torch.Tensor:
@@ -116,15 +150,15 @@ def _tensor(a: np.ndarray, device: str) -> torch.Tensor:
     return (t.float() if t.is_floating_point() else t).to(device)
 
 
-def _evaluate(model, arrays, batch_size: int, device: str) -> tuple[float, float]:
+def _evaluate(model, data, batch_size: int, device: str) -> tuple[float, float]:
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
-        for *inputs, y in _batches(arrays, batch_size, None, device):
+        for *inputs, y in _data_batches(model, data, batch_size, None, device):
             logits = model(*inputs)
             loss += float(torch.nn.functional.cross_entropy(logits, y.long(), reduction="sum"))
             correct += int((logits.argmax(1) == y).sum())
-    return loss / len(arrays[0]), correct / len(arrays[0])
+    return loss / _n_jets(data), correct / _n_jets(data)
 
 
 def _check_training(epochs: int, batch_size: int, lr: float, patience: int) -> None:
@@ -151,6 +185,8 @@ def train_tagger(
     device: str = "auto",
     seed: int = 0,
     progress: bool = True,
+    shuffle: bool = True,
+    lr_scales: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train`` and keep the weights with the lowest validation loss.
 
@@ -163,7 +199,9 @@ def train_tagger(
         A tagger from :func:`~hepml_nb.jets.models.build_tagger` (ParticleNet or Particle Transformer).
     train, val
         ``(*inputs, labels (N,))`` numpy arrays, the inputs in ``model.inputs`` order, e.g. from
-        ``subset(data, index, model)`` (ParticleNet: points (N, P, 2), features (N, P, F), mask (N, P)).
+        ``subset(data, index, model)`` (ParticleNet: points (N, P, 2), features (N, P, F), mask (N, P)),
+        or a :class:`~hepml_nb.jets.streaming.JetStream` (files read chunk by chunk, each batch padded
+        to its longest jet) for data sets larger than memory.
     epochs, batch_size, lr, weight_decay
         Optimisation settings (AdamW, one-cycle LR schedule peaking at ``lr``).
     patience
@@ -174,6 +212,15 @@ def train_tagger(
         Seed of the batch order and of the dropout draws. Torch's global random state is
         forked for the run (:func:`~hepml_nb.core.devices.torch_seed`): training draws from its
         own seeded stream and leaves the caller's random state as it was.
+    shuffle
+        Shuffle the training jets each epoch (a stream shuffles its chunks across files and the
+        jets within each group of chunks); False keeps their order, so the same jets in memory
+        and streamed give the same batches.
+    lr_scales
+        ``{pattern: factor}``: a parameter whose name matches a regular expression (in full; the
+        first that matches counts) trains at ``factor * lr`` (weaver's ``lr_mult``), the others at
+        ``lr``; e.g. ``{"head.3.*": 1.0, ".*": 0.02}`` trains all but the last layer 50 times
+        slower. None: one learning rate.
     """
     _check_training(epochs, batch_size, lr, patience)
     device = resolve_device(device)
@@ -188,17 +235,33 @@ def train_tagger(
             weight_decay=weight_decay,
             patience=patience,
             device=device,
-            rng=np.random.default_rng(seed),
+            rng=np.random.default_rng(seed) if shuffle else None,
             progress=progress,
+            lr_scales=lr_scales or {},
         )
 
 
-def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress) -> TrainResult:
+def _param_groups(model: torch.nn.Module, lr: float, lr_scales: Mapping[str, float]) -> list[dict]:
+    """AdamW parameter groups, one per learning-rate factor of ``lr_scales`` (see :func:`train_tagger`),
+    the parameters in the model's order; the first group is the one at ``lr`` when there is one."""
+    factors: dict[float, list[torch.nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        factor = next((float(f) for p, f in lr_scales.items() if re.fullmatch(p, name)), 1.0)
+        factors.setdefault(factor, []).append(parameter)
+    order = sorted(factors, key=lambda f: f != 1.0)  # the group at lr first (stable: model order otherwise)
+    return [{"params": factors[f], "lr": lr * f} for f in order]
+
+
+def _train(
+    model, train, val, *, epochs, batch_size, lr, weight_decay, patience, device, rng, progress, lr_scales
+) -> TrainResult:
     """The loop of :func:`train_tagger` (arguments checked, random state forked and seeded there)."""
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    steps = epochs * max(1, -(-len(train[0]) // batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
+    opt = torch.optim.AdamW(_param_groups(model, lr, lr_scales), lr=lr, weight_decay=weight_decay)
+    steps = epochs * max(1, -(-_n_jets(train) // batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=steps, pct_start=0.2
+    )
     history = TrainingHistory("epoch")
     best = _evaluate(model, val, 512, device)[0]  # fine-tuning must beat the starting weights
     best_state, best_epoch, seen, train_time = copy.deepcopy(model.state_dict()), -1, 0, 0.0
@@ -206,7 +269,7 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
     for epoch in bar:
         model.train()
         start, total = time.perf_counter(), 0.0
-        for *inputs, y in _batches(train, batch_size, rng, device):
+        for *inputs, y in _data_batches(model, train, batch_size, rng, device, training=True):
             loss = torch.nn.functional.cross_entropy(model(*inputs), y.long())
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -219,7 +282,7 @@ def _train(model, train, val, *, epochs, batch_size, lr, weight_decay, patience,
         val_loss, val_acc = _evaluate(model, val, 512, device)
         history.log(
             epoch + 1,
-            train_loss=total / len(train[0]),
+            train_loss=total / _n_jets(train),
             val_loss=val_loss,
             val_accuracy=val_acc,
             lr=opt.param_groups[0]["lr"],
@@ -245,3 +308,18 @@ def predict_scores(model: torch.nn.Module, *inputs, batch_size: int = 512, devic
         for batch in _batches(inputs, batch_size, None, device):
             out.append(torch.softmax(model(*batch), dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 2), np.float32)
+
+
+def predict_stream(
+    model: torch.nn.Module, stream: JetStream, *, batch_size: int = 512, device: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax scores (N, n_classes) of ``model`` on every jet of a :class:`~hepml_nb.jets.streaming.JetStream`
+    (in file order) and their labels (N,)."""
+    device = resolve_device(device)
+    model.to(device).eval()
+    scores, labels = [], []
+    with torch.no_grad():
+        for *batch, y in _stream_batches(model, stream, batch_size, None, device):
+            scores.append(torch.softmax(model(*batch), dim=1).cpu().numpy())
+            labels.append(y.cpu().numpy())
+    return np.concatenate(scores), np.concatenate(labels)

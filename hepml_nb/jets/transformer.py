@@ -157,13 +157,18 @@ class AttentionBlock(nn.Module):
     NormFormer layout as in the paper: LayerNorm, multi-head attention with an additive bias
     (B, H, Q, K) on the logits, per-head scale, LayerNorm, dropout, residual; then LayerNorm,
     Linear (4x) + GELU, LayerNorm, Linear, dropout and a learned scale of the residual.
+    In a class-attention block the query is the normalised class token (CaiT's layout,
+    ``class_query_norm=True``) or the class token as it is (weaver-core's ParT, ``False``);
+    keys and values are the normalised class token and particles either way.
     """
 
-    def __init__(self, dim: int, num_heads: int, *, dropout: float = 0.1, ffn_ratio: int = 4):
+    def __init__(
+        self, dim: int, num_heads: int, *, dropout: float = 0.1, ffn_ratio: int = 4, class_query_norm: bool = True
+    ):
         super().__init__()
         if dim % num_heads:
             raise ParameterError(f"embedding width {dim} is not divisible by num_heads = {num_heads}")
-        self.num_heads, self.dropout = num_heads, dropout
+        self.num_heads, self.dropout, self.class_query_norm = num_heads, dropout, class_query_norm
         self.pre_attn_norm = nn.LayerNorm(dim)
         self.in_proj = nn.Linear(dim, 3 * dim)
         self.out_proj = nn.Linear(dim, dim)
@@ -196,7 +201,7 @@ class AttentionBlock(nn.Module):
         else:
             residual = cls
             u = self.pre_attn_norm(torch.cat([cls, x], dim=1))
-            y = self._attend(u[:, :1], u, bias)
+            y = self._attend(u[:, :1] if self.class_query_norm else cls, u, bias)
         x = self.drop(self.post_attn_norm(y)) + residual
         y = self.drop(nn.functional.gelu(self.fc1(self.pre_fc_norm(x))))
         y = self.drop(self.fc2(self.post_fc_norm(y)))
@@ -221,6 +226,10 @@ class ParticleTransformer(nn.Module):
     dropout
         Dropout in the particle-attention blocks (attention weights, after the attention and in
         the feed-forward part); the class-attention blocks use none, as in the paper.
+    class_query_norm
+        Whether the class-attention query is the LayerNorm-ed class token (True, as in CaiT) or the
+        class token itself (False, as in weaver-core's ParT, which the published JetClass models
+        use: :func:`hepml_nb.jets.jetclass.load_jetclass` builds them so).
 
     See :data:`CONFIGS` for the paper's configuration (``part``) and the small CPU one.
     """
@@ -239,13 +248,17 @@ class ParticleTransformer(nn.Module):
         num_layers: int = 8,
         num_cls_layers: int = 2,
         dropout: float = 0.1,
+        class_query_norm: bool = True,
     ):
         super().__init__()
         dim = embed_dims[-1]
         self.embed = _Embed(input_dims, embed_dims)
         self.pair_embed = _PairEmbed(len(PAIR_FEATURES), [*pair_embed_dims, num_heads])
         self.blocks = nn.ModuleList(AttentionBlock(dim, num_heads, dropout=dropout) for _ in range(num_layers))
-        self.cls_blocks = nn.ModuleList(AttentionBlock(dim, num_heads, dropout=0.0) for _ in range(num_cls_layers))
+        self.cls_blocks = nn.ModuleList(
+            AttentionBlock(dim, num_heads, dropout=0.0, class_query_norm=class_query_norm)
+            for _ in range(num_cls_layers)
+        )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
@@ -259,6 +272,7 @@ class ParticleTransformer(nn.Module):
             "num_layers": num_layers,
             "num_cls_layers": num_cls_layers,
             "dropout": dropout,
+            "class_query_norm": class_query_norm,
         }
         self._init_weights()
 

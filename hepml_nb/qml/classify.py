@@ -2,12 +2,15 @@
 
 The quantum SVM is scikit-learn's ``SVC(kernel="precomputed")`` fed with a fidelity
 kernel (Havlicek et al., arXiv:1804.11326; Fadol et al., arXiv:2209.12788); the classical
-references see exactly the same encoded features and the same balanced splits.
+references see exactly the same encoded features and the same balanced splits. A
+:class:`KernelRun` is a training and a test kernel from one backend; :func:`backend_table`
+scores the quantum SVM on each, which the device records (:mod:`hepml_nb.qml.records`) and
+the studies (:mod:`hepml_nb.qml.study`) both report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -16,21 +19,21 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.svm import SVC
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.metrics import auc
-from hepml_nb.qml.features import balanced_split, prepare_features
+from hepml_nb.core.metrics import bootstrap_auc
+from hepml_nb.qml.features import FeatureSet
 from hepml_nb.qml.kernels import exact_kernel
 
-__all__ = [
-    "MODELS",
-    "kernel_svm_scores",
-    "classical_scores",
-    "compare_models",
-    "auc_vs_training_size",
-    "summarise_aucs",
-    "ModelAucs",
-]
+__all__ = ["MODELS", "KernelRun", "kernel_svm_scores", "classical_scores", "compare_models", "backend_table"]
 
 MODELS = ("quantum", "rbf_svm", "gbt")
+
+
+class KernelRun(NamedTuple):
+    """Training (n_train, n_train) and test (n_test, n_train) kernels and the seconds they took."""
+
+    k_train: np.ndarray
+    k_test: np.ndarray
+    seconds: float
 
 
 def kernel_svm_scores(k_train: np.ndarray, y_train: np.ndarray, k_test: np.ndarray, *, c: float = 1.0) -> np.ndarray:
@@ -77,69 +80,15 @@ def compare_models(
     return scores
 
 
-def auc_vs_training_size(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    sizes: Sequence[int],
-    n_test: int,
-    n_splits: int = 3,
-    seed: int = 0,
-    n_qubits: int = 6,
-    method: str = "pca",
-    feature_range: tuple[float, float] = (0.0, np.pi),
-    progress: bool = True,
-    **kernel_settings,
+def backend_table(
+    runs: Mapping[str, KernelRun], features: FeatureSet, *, n_boot: int = 200, seed: int = 0
 ) -> pd.DataFrame:
-    """Test AUC of every model for each training size over ``n_splits`` random balanced splits.
-
-    Features are re-prepared (scaler, PCA) on each split's training events. Returns a
-    long table with columns ``size``, ``split``, ``model``, ``auc``.
-    """
-    from tqdm.auto import tqdm
-
-    if n_splits < 1:
-        raise ParameterError(f"n_splits must be >= 1, got {n_splits}")
-    rng = np.random.default_rng(seed)
+    """Test AUC (bootstrap uncertainty), kernel RMS deviation from the first run, and time per backend."""
+    reference = next(iter(runs.values()))
     rows = []
-    jobs = [(size, split) for size in sizes for split in range(n_splits)]
-    for size, split in tqdm(jobs, desc="training sizes x splits", disable=not progress, leave=False):
-        train, test = balanced_split(y, n_train=int(size), n_test=int(n_test), seed=rng)
-        fs = prepare_features(x, y, train, test, n_qubits=n_qubits, method=method, feature_range=feature_range)
-        scores = compare_models(fs.x_train, fs.y_train, fs.x_test, seed=split, **kernel_settings)
-        rows += [{"size": int(size), "split": split, "model": m, "auc": auc(fs.y_test, s)} for m, s in scores.items()]
-    return pd.DataFrame(rows)
-
-
-class ModelAucs(NamedTuple):
-    """Mean test AUC and its spread over the splits of the three models at one training size."""
-
-    quantum: float
-    quantum_std: float
-    rbf_svm: float
-    rbf_svm_std: float
-    gbt: float
-    gbt_std: float
-
-    @classmethod
-    def from_summary(cls, summary: pd.DataFrame, size: int | None = None) -> ModelAucs:
-        """The row of :func:`summarise_aucs` at training size ``size`` (default: the largest)."""
-        row = summary.iloc[-1] if size is None else summary.loc[size]
-        return cls(*(row[f"{model}_{stat}"] for model in MODELS for stat in ("mean", "std")))
-
-    def metrics(self, prefix: str = "") -> dict[str, float]:
-        """Flat dict for ``record_metrics``: ``{prefix}auc_quantum_exact``, ``{prefix}auc_rbf_svm``,
-        ``{prefix}auc_gbt``, each with its ``_std``."""
-        names = {"quantum": "auc_quantum_exact", "rbf_svm": "auc_rbf_svm", "gbt": "auc_gbt"}
-        out = {}
-        for model, key in names.items():
-            out[f"{prefix}{key}"] = getattr(self, model)
-            out[f"{prefix}{key}_std"] = getattr(self, f"{model}_std")
-        return out
-
-
-def summarise_aucs(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation of the AUC over splits, one row per size, one column pair per model."""
-    out = table.groupby(["size", "model"])["auc"].agg(["mean", "std"]).unstack("model")
-    out.columns = [f"{model}_{stat}" for stat, model in out.columns]
-    return out.sort_index(axis=1)
+    for name, run in runs.items():
+        scores = kernel_svm_scores(run.k_train, features.y_train, run.k_test)
+        value, std = bootstrap_auc(features.y_test, scores, n_boot=n_boot, seed=seed)
+        rms = float(np.sqrt(np.mean((run.k_test - reference.k_test) ** 2)))
+        rows.append({"backend": name, "auc": value, "auc_std": std, "kernel_rms_vs_exact": rms, "seconds": run.seconds})
+    return pd.DataFrame(rows).set_index("backend")

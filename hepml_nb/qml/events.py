@@ -33,6 +33,7 @@ import numpy as np
 from hepml_nb.core.cache import cached_file
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.lazy import needs_extra
+from hepml_nb.qml.names import BACKGROUNDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +61,6 @@ PROCESSES = {
     "zgamma": ("WeakBosonAndParton:ffbar2gmZgm = on",),
 }
 PROCESS_NAMES = tuple(PROCESSES)
-BACKGROUNDS = ("gammagamma", "zgamma")
 _MHAT_MARGIN = 25.0  # GeV: gamma gamma hard-process mass (after ISR) kept within window +- margin
 GENERATOR_CUTS = {
     "zh": "none",

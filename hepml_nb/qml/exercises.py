@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hepml_nb.core.exercises import checker, expect_close, expect_true
-from hepml_nb.qml.backends import circuit_estimate
+from hepml_nb.qml.circuits import circuit_estimate
 
 __all__ = ["check_recoil_mass", "check_fidelity", "check_circuit_count"]
 

@@ -17,11 +17,11 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.qml.names import PREPARE_METHODS
 
 __all__ = ["FEATURES", "FeatureSet", "diphoton_features", "prepare_features", "balanced_split", "PREPARE_METHODS"]
 
 FEATURES = ("e1", "e2", "cos1", "cos2", "cos_theta_star", "pt_gg", "cos_gg", "m_recoil", "dphi")
-PREPARE_METHODS = ("pca", "select")
 
 
 class FeatureSet(NamedTuple):

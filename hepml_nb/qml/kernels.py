@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.qml.names import ENTANGLEMENTS
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -35,7 +36,6 @@ __all__ = [
     "kernel_target_alignment",
 ]
 
-ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular")
 MAX_QUBITS = 16
 DEFAULT_ALPHA = 0.5
 """Default scale of the ZZ feature-map angles in every kernel of :mod:`hepml_nb.qml` (qiskit's own default is 2.0).

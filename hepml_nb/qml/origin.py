@@ -1,11 +1,11 @@
 """Origin Quantum devices through its SDK ``pyqpanda3``: the local simulator and, opt-in, cloud hardware.
 
 The compute-uncompute circuit of the ZZ feature map is built as a ``pyqpanda3.core.QProg``
-from the angles of :func:`~hepml_nb.qml.devices.angle_matrix` (H, P and CNOT gates, the
+from the angles of :func:`~hepml_nb.qml.circuits.angle_matrix` (H, P and CNOT gates, the
 uncompute half as ``QCircuit.dagger()``).
 
 - ``origin-sim:ideal`` / ``origin-sim:noisy``: ``DensityMatrixSimulator`` without / with a
-  ``NoiseModel`` (depolarising errors after every gate, :data:`~hepml_nb.qml.devices.ORIGIN_NOISE`)
+  ``NoiseModel`` (depolarising errors after every gate, :data:`ORIGIN_NOISE`)
   gives the outcome probabilities exactly; the readout error is applied per qubit, and
   shots are drawn from them with numpy's seeded generator (the SDK's own sampler has no
   seed), so a run is reproducible.
@@ -24,21 +24,37 @@ from typing import Any
 import numpy as np
 
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.qml.devices import (
-    _ORIGIN_MAX_CIRCUITS,
-    ORIGIN_NOISE,
-    ORIGIN_TOKEN_ENV,
-    Device,
-    check_size,
-    origin_token_status,
-    provider_error,
-)
+from hepml_nb.qml.circuits import circuit_depths, compute_uncompute_circuit
+from hepml_nb.qml.devices import ORIGIN_TOKEN_ENV, Device, check_size, provider_error
 from hepml_nb.qml.kernels import entangling_pairs
 
-__all__ = ["SIMULATOR_MODES", "origin_program", "origin_noise_model", "OriginSimulator", "OriginCloud"]
+__all__ = [
+    "SIMULATOR_MODES",
+    "ORIGIN_NOISE",
+    "MAX_CIRCUITS",
+    "origin_token_status",
+    "origin_program",
+    "origin_noise_model",
+    "OriginSimulator",
+    "OriginCloud",
+]
 
 SIMULATOR_MODES = ("noisy", "ideal")
+ORIGIN_NOISE = {"p1": 0.001, "p2": 0.015, "readout": (0.02, 0.05)}
+"""Noise of ``origin-sim:noisy``: depolarising probability after each one-qubit gate (``p1``) and
+each CNOT (``p2``), readout flips P(1|0), P(0|1). Illustrative values of the size Origin quotes
+for its superconducting chips (one-qubit fidelity ~99.9 %, two-qubit ~98-99 %, readout ~95-98 %),
+not a calibration of a particular chip."""
+MAX_CIRCUITS = 200
+"""Circuits per job on Origin Quantum's cloud chips."""
 _SIM_QUBITS = 12  # the local density-matrix simulator: 4**n entries
+
+
+def origin_token_status() -> str:
+    """Where an Origin Quantum cloud API key would come from, without revealing it."""
+    if os.environ.get(ORIGIN_TOKEN_ENV):
+        return f"an Origin Quantum API key is set in ${ORIGIN_TOKEN_ENV} (not shown)"
+    return f"no Origin Quantum API key: set ${ORIGIN_TOKEN_ENV} to use Origin cloud hardware"
 
 
 def _feature_map(core, n_qubits: int, pairs: Sequence[tuple[int, int]], reps: int, theta, phi):
@@ -110,9 +126,8 @@ class _OriginBase:
 
     def depths(self) -> dict[str, int]:
         """Depths of the logical circuit (the local simulator is all-to-all; the cloud maps it on the chip)."""
-        from hepml_nb.qml.backends import _depths, compute_uncompute_circuit  # same counting as for IBM devices
-
-        return _depths(compute_uncompute_circuit(self.n_qubits, reps=self.reps, entanglement=self.pairs).decompose())
+        circuit = compute_uncompute_circuit(self.n_qubits, reps=self.reps, entanglement=self.pairs)
+        return circuit_depths(circuit.decompose())  # the same counting as for IBM devices
 
 
 class OriginSimulator(_OriginBase):
@@ -216,7 +231,7 @@ class OriginCloud(_OriginBase):
         self.num_qubits = num_qubits
 
     def device(self) -> Device:
-        return Device(self.name, "origin", True, self.num_qubits, _ORIGIN_MAX_CIRCUITS, self)
+        return Device(self.name, "origin", True, self.num_qubits, MAX_CIRCUITS, self)
 
     def submit(self, values: np.ndarray, *, shots: int, seed: int):
         from pyqpanda3 import qcloud

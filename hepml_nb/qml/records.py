@@ -7,9 +7,10 @@ submitted) and the counts per circuit (written as soon as a job returns), timest
 software versions, plus the encoded features and labels of the study. The file is
 rewritten atomically after each step (:func:`hepml_nb.core.results.write_json_atomic`),
 so an interrupted hardware run resumes from it: finished batches are kept, submitted
-ones are fetched by job ID, only the missing ones are submitted.
+ones are fetched by job ID, only the missing ones are submitted (:func:`run_circuits`).
 
-:func:`replay` rebuilds the kernels and the AUC table from a record without any
+A record is written by :func:`~hepml_nb.qml.backends.record_device_run` (or by any device
+kernel given one); :func:`replay` rebuilds the kernels and the AUC table from it without any
 device, network or quantum SDK. Credentials are never part of a record.
 """
 
@@ -17,8 +18,7 @@ from __future__ import annotations
 
 import json
 import platform
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,10 +28,11 @@ import pandas as pd
 
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.core.results import write_json_atomic
+from hepml_nb.qml.circuits import kernel_from_counts, kernel_pairs
+from hepml_nb.qml.classify import KernelRun, backend_table
 from hepml_nb.qml.devices import Device, HardwareError, provider_error
 from hepml_nb.qml.features import FeatureSet
-from hepml_nb.qml.kernels import DEFAULT_ALPHA, exact_kernel
-from hepml_nb.qml.study import KernelRun, backend_table
+from hepml_nb.qml.kernels import exact_kernel
 
 __all__ = [
     "RECORD_FORMAT",
@@ -39,7 +40,6 @@ __all__ = [
     "DeviceRecord",
     "Replay",
     "run_circuits",
-    "record_device_run",
     "replay",
     "load_record",
 ]
@@ -127,6 +127,20 @@ class DeviceRecord:
             "batches": [],
         }
         return sections[name]
+
+    def store_features(self, features: FeatureSet) -> None:
+        """Keep the encoded features, labels and feature names of the study (what :func:`replay` needs)."""
+        self.data["features"] = {
+            "x_train": features.x_train.tolist(),
+            "x_test": features.x_test.tolist(),
+            "y_train": np.asarray(features.y_train).tolist(),
+            "y_test": np.asarray(features.y_test).tolist(),
+            "names": list(features.names),
+        }
+
+    def store_results(self, table: pd.DataFrame) -> None:
+        """Keep the backend table of the run (one JSON row per backend, the index as ``backend``)."""
+        self.data["results"] = _jsonable(table.reset_index().to_dict(orient="records"))
 
     def save(self) -> None:
         """Write the record atomically (no-op for an in-memory record)."""
@@ -220,96 +234,6 @@ def run_circuits(
     return counts
 
 
-def record_device_run(
-    features: FeatureSet,
-    *,
-    backend: Any,
-    path: Path | str,
-    shots: int = 1024,
-    seed: int = 0,
-    reps: int = 2,
-    alpha: float = DEFAULT_ALPHA,
-    entanglement: str | Sequence = "full",
-    optimization_level: int = 1,
-    label: str = "",
-    confirm_hardware_submission: bool = False,
-    max_circuits_per_job: int | None = None,
-) -> KernelRun:
-    """Training and test kernels of ``features`` on a device, recorded at ``path`` (resumed if it exists).
-
-    The record also keeps the encoded features, labels and the exact kernel's time, so
-    that :func:`replay` can rebuild the whole backend table offline. Returns the device's
-    :class:`~hepml_nb.qml.study.KernelRun`.
-    """
-    from hepml_nb.qml.backends import device_kernel
-    from hepml_nb.qml.devices import resolve_device
-
-    settings = {"reps": reps, "alpha": alpha, "entanglement": entanglement}
-    device = resolve_device(
-        backend,
-        n_qubits=features.x_train.shape[1],
-        reps=reps,
-        entanglement=entanglement,
-        optimization_level=optimization_level,
-        seed=seed,
-    )
-    if device.hardware:
-        from hepml_nb.qml.backends import announce_hardware, circuit_estimate
-
-        n_train, n_test = len(features.x_train), len(features.x_test)
-        train, test = circuit_estimate(n_train, shots=shots), circuit_estimate(n_test, n_train, shots=shots)
-        announce_hardware(
-            device.name,
-            {k: train[k] + test[k] for k in ("circuits", "total_shots")},
-            shots=shots,
-            confirm_hardware_submission=confirm_hardware_submission,
-            max_circuits_per_job=max_circuits_per_job,
-        )
-    record = DeviceRecord.open(
-        path,
-        device,
-        label=label,
-        settings={
-            **settings,
-            "shots": shots,
-            "seed": seed,
-            "optimization_level": optimization_level,
-            "enforce_psd": True,
-        },
-    )
-    record.data["features"] = {
-        "x_train": features.x_train.tolist(),
-        "x_test": features.x_test.tolist(),
-        "y_train": np.asarray(features.y_train).tolist(),
-        "y_test": np.asarray(features.y_test).tolist(),
-        "names": list(features.names),
-    }
-    start = time.perf_counter()
-    exact = KernelRun(
-        exact_kernel(features.x_train, **settings), exact_kernel(features.x_test, features.x_train, **settings), 0.0
-    )
-    seconds = record.data.setdefault("seconds", {})
-    seconds.setdefault("exact", time.perf_counter() - start)  # a resumed run keeps the first run's times
-    options = dict(
-        backend=device,
-        shots=shots,
-        seed=seed,
-        confirm_hardware_submission=confirm_hardware_submission,
-        record=record,
-        max_circuits_per_job=max_circuits_per_job,
-        **settings,
-    )
-    start = time.perf_counter()
-    k_train = device_kernel(features.x_train, **options)
-    k_test = device_kernel(features.x_test, features.x_train, **options)
-    seconds.setdefault("device", time.perf_counter() - start)
-    run = KernelRun(k_train, k_test, seconds["device"])
-    table = backend_table({"exact": exact._replace(seconds=seconds["exact"]), device.name: run}, features, seed=seed)
-    record.data["results"] = _jsonable(table.reset_index().to_dict(orient="records"))
-    record.save()
-    return run
-
-
 class Replay(NamedTuple):
     """Kernels (exact and device) and the backend table rebuilt from a record, and the record itself."""
 
@@ -348,7 +272,7 @@ def replay(path: Path | str = BUNDLED_RECORD, *, n_boot: int = 200) -> Replay:
 
     The device kernels come from the recorded counts (fraction of all-zero outcomes, the
     training kernel mirrored and projected onto the PSD cone as in the run), the exact
-    kernel from the recorded features; the table is :func:`~hepml_nb.qml.study.backend_table`
+    kernel from the recorded features; the table is :func:`~hepml_nb.qml.classify.backend_table`
     with the run's seed. No quantum SDK, device or network is used. On the machine that
     recorded the run the replay is bit for bit; another BLAS may round the floating-point
     sums differently (seen: the kernel's RMS in the 17th digit).
@@ -358,8 +282,6 @@ def replay(path: Path | str = BUNDLED_RECORD, *, n_boot: int = 200) -> Replay:
     DataError
         If the record is incomplete (an interrupted run: resume it with record_device_run).
     """
-    from hepml_nb.qml.backends import kernel_from_counts, kernel_pairs
-
     data = load_record(path)
     feats, settings = data.get("features"), data["settings"]
     kernels = data.get("kernels", {})

@@ -1,0 +1,192 @@
+"""Write the time and memory tables of the docs from the benchmark's records, never by hand.
+
+``benchmarks/bench_notebooks.py`` writes one record per topic and profile into ``benchmarks/results/``.
+This script renders them into every markdown file that holds a marked block::
+
+    <!-- BEGIN bench_notebooks: all -->        (or the key of one topic)
+    ...the generated table...
+    <!-- END bench_notebooks -->
+
+and writes ``hepml_nb/course/measured.json`` (each topic's measured peak and time per profile, from which
+``hepml-nb run`` warns before a run that will not fit the session's memory).
+
+    python benchmarks/tables.py            # rewrite the blocks and measured.json
+    python benchmarks/tables.py --check    # exit 1 when a block or measured.json differs from the records
+
+``tests/test_docs_tables.py`` runs the check, so a figure typed into a block, or a record newer than
+its block, fails the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MEASURED = ROOT / "hepml_nb" / "course" / "measured.json"
+DOCS = (ROOT / "tutorials" / "README.md", *sorted((ROOT / "tutorials").glob("*/README.md")))
+BLOCK = re.compile(
+    r"(<!-- BEGIN bench_notebooks: (?P<what>[\w-]+) -->\n)(?P<body>.*?)(<!-- END bench_notebooks -->)", re.S
+)
+PROFILE_ORDER = ("ci", "default", "full")
+#: the budgets of issue #23: peak of the kernel and its children [MiB] and wall time [s], per profile
+BUDGETS = {"ci": (1024, None), "default": (1536, 600)}
+
+
+def load_records(folder: Path = RESULTS) -> list[dict[str, Any]]:
+    """The cold-cache records of ``bench_notebooks.py`` (one per topic and profile), in topic and profile order."""
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("notebooks-*.json"))]
+    return _order([r for r in records if "topic" in r and r.get("cache") == "cold"])
+
+
+def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from hepml_nb.course.catalog import TOPICS
+
+    keys = list(TOPICS)
+
+    def order(record: dict[str, Any]) -> tuple[int, int]:
+        topic = keys.index(record["topic"]) if record["topic"] in keys else len(keys)
+        return topic, PROFILE_ORDER.index(record["profile"])
+
+    return sorted(records, key=order)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(round(seconds % 60)):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _budget(record: dict[str, Any]) -> str:
+    peak_budget, time_budget = BUDGETS.get(record["profile"], (None, None))
+    checks = []
+    if peak_budget is not None:
+        checks.append((record["peak_kernel_tree_mib"] or 0) <= peak_budget)
+    if time_budget is not None:
+        checks.append(record["wall_s"] <= time_budget)
+    return "" if not checks else ("yes" if all(checks) else "**no**")
+
+
+def render(records: list[dict[str, Any]], topic: str = "all") -> str:
+    """The markdown table of ``records`` (every topic, or one), with where and when they were measured."""
+    chosen = _order([r for r in records if topic == "all" or r["topic"] == topic])
+    if not chosen:
+        return f"(no benchmark record for {topic!r} yet: run `python benchmarks/bench_notebooks.py`)\n"
+    lines = [
+        "| topic | profile | peak memory, kernel + children | wall time (cold cache) | within budget | commit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in chosen:
+        commit = r["commit"].get("commit") or r["commit"].get("version", "?")
+        dirty = "+" if r["commit"].get("dirty") else ""
+        lines.append(
+            f"| {r['topic']} | {r['profile']} | {r['peak_kernel_tree_mib'] or 0:,.0f} MiB | {_minutes(r['wall_s'])} | "
+            f"{_budget(r)} | `{commit[:8]}{dirty}` |"
+        )
+    machine = chosen[0]["machine"]
+    lines += [
+        "",
+        f"Measured by `python benchmarks/bench_notebooks.py` ({', '.join(sorted({r['profile'] for r in chosen}))} "
+        f"profiles) on {machine['usable_cpus']} CPU cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
+        f"{chosen[0]['date'][:10]}: each run in a fresh process with an empty data cache; the peak is the sum over the "
+        "kernel and every process it starts of their proportional resident memory (PSS: pages a forked worker "
+        "shares with the kernel counted once, as a session's memory limit counts them), sampled five times a "
+        "second. Budgets: `ci` 1 GiB; `default` 1.5 GiB and 10 minutes.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def measured(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """``measured.json``: per topic and profile, the peak of the kernel tree, the wall time and the commit."""
+    table: dict[str, Any] = {}
+    for r in _order(records):
+        table.setdefault(r["topic"], {})[r["profile"]] = {
+            "peak_kernel_tree_mib": r["peak_kernel_tree_mib"],
+            "wall_s": r["wall_s"],
+            "commit": r["commit"].get("commit") or "",
+            "date": r["date"][:10],
+        }
+    return table
+
+
+def render_concurrent(folder: Path = RESULTS) -> str:
+    """The hub-scale check (``bench_notebooks.py --concurrent``) in words and a table."""
+    path = folder / "notebooks-concurrent-ci.json"
+    if not path.exists():
+        return "(no record of the concurrent check yet: run `python benchmarks/bench_notebooks.py --concurrent 4`)\n"
+    r = json.loads(path.read_text())
+    lines = ["| topic | peak memory, kernel + children | wall time | status |", "|---|---|---|---|"]
+    for run in r["runs"]:
+        peak = run["peak_kernel_tree_mib"] or 0
+        lines.append(f"| {run['topic']} | {peak:,.0f} MiB | {_minutes(run['wall_s'])} | {run['status']} |")
+    same = all(r["metrics_as_alone"].values())
+    lines += [
+        "",
+        f"Four `ci` runs at once ({', '.join(r['topics'])}) on {r['machine']['usable_cpus']} CPU cores, sharing one "
+        f"data cache warmed beforehand and made read-only: {'all ended ok' if r['all_ok'] else 'not all ended ok'}, "
+        f"{'each with the metrics it gives alone' if same else 'with metrics that differ from a run alone'}, "
+        f"{'nothing in the cache changed' if r['cache_unchanged'] else 'the cache changed'}; the sum of their peaks "
+        f"was {r['sum_of_peaks_mib']:,.0f} MiB, the last ended after {_minutes(r['wall_s'])} "
+        f"(`{r['command']}`, commit `{(r['commit'].get('commit') or '?')[:8]}`, {r['date'][:10]}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _block(what: str, records: list[dict[str, Any]]) -> str:
+    return render_concurrent() if what == "concurrent" else render(records, what)
+
+
+def _rewritten(text: str, records: list[dict[str, Any]]) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + _block(m.group("what"), records) + m.group(4), text)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def differences(records: list[dict[str, Any]] | None = None) -> list[str]:
+    """The docs blocks and the measured.json that differ from what ``records`` give (empty when all agree)."""
+    records = load_records() if records is None else records
+    stale = [_shown(p) for p in DOCS if p.exists() and _rewritten(p.read_text(), records) != p.read_text()]
+    current = json.loads(MEASURED.read_text()) if MEASURED.exists() else None
+    if current != measured(records):
+        stale.append(_shown(MEASURED))
+    return stale
+
+
+def write(records: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Rewrite every block and measured.json from ``records``; the files changed."""
+    records = load_records() if records is None else records
+    changed = []
+    for path in DOCS:
+        if path.exists():
+            text = _rewritten(path.read_text(), records)
+            if text != path.read_text():
+                path.write_text(text)
+                changed.append(path)
+    table = json.dumps(measured(records), indent=2, sort_keys=True) + "\n"
+    if not MEASURED.exists() or MEASURED.read_text() != table:
+        MEASURED.write_text(table)
+        changed.append(MEASURED)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only check; exit 1 when something is stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = differences()
+        for name in stale:
+            print(f"stale: {name} (run python benchmarks/tables.py)")
+        return 1 if stale else 0
+    for path in write():
+        print(f"wrote {_shown(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""The calogan topic's vocabulary: the fixed sets of names its parameters take, as ``Literal`` types and
+the tuples built from them.
+
+Import-light (only ``typing``): the topic's spec module and its library modules import these names from
+here, so each set is written once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = ["Level", "LEVELS"]
+
+Level = Literal["low", "high"]
+#: inputs of the CaloChallenge classifier test: cells (low) or high-level features (high)
+LEVELS: tuple[Level, ...] = get_args(Level)
