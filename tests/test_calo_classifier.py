@@ -373,9 +373,11 @@ def test_jsd_is_never_shown_negative_but_the_raw_estimate_is_kept():
     assert rep.metrics()["jsd_high"] >= 0
 
 
-def _challenge_floor(a, b):
-    floor = shower_classifier_test(a, b, level="high", preset="challenge", seed=1, threads=None, progress=False)
-    assert floor.preset == "challenge" and floor.n_test == 2 * (len(a) - int(0.8 * len(a)))
+def _challenge_floor(a, b, **kwargs):
+    floor = shower_classifier_test(
+        a, b, level="high", preset="challenge", seed=1, threads=None, progress=False, **kwargs
+    )
+    assert floor.preset.startswith("challenge") and floor.n_test == 2 * (len(a) - int(0.8 * len(a)))
     print(floor.summary(), f"raw AUC {floor.auc_raw:.3f}")
     # 0.50 +- 0.02, or 3 bootstrap standard errors where that is wider (at 2 x 2000 test showers the AUC's
     # standard error is about 0.009, so 0.02 is only 2.2 sigma); the JSD likewise within 0.01 or 3 errors
@@ -385,15 +387,18 @@ def _challenge_floor(a, b):
 
 @pytest.mark.slow
 def test_challenge_preset_reference_vs_reference_and_scaled_cells(two_references):
-    """The challenge preset at 3k vs 3k high-level inputs (about 1.5 min for both on 2 CPU cores): the floor is
-    consistent with 0.5 and a sample with every cell scaled by 1.05 is flagged."""
+    """The challenge's classifier (its unstandardised inputs, float64 3 x 2048) at 2k vs 2k high-level inputs
+    and 20 epochs (a few minutes on 2 CPU cores): the floor is consistent with 0.5 and a sample with every
+    cell scaled by 1.3 is flagged. A scale of 1.05 is not, at this size or at 100k vs 100k in 10 epochs, by
+    the challenge's own evaluate.py either (the guide's side-by-side table): its unstandardised network
+    must learn the difference of log10(E_tot) and log10(E_inc); measured here: 0.677 +- 0.018."""
     a, b = two_references
-    few = np.arange(3000)
-    _challenge_floor(a.subset(few), b.subset(few))
-    scaled = _scaled(b.subset(few), 1.05)
+    few = np.arange(2000)
+    _challenge_floor(a.subset(few), b.subset(few), epochs=20)
     wrong = shower_classifier_test(
-        a.subset(few), scaled, level="high", preset="challenge", seed=1, threads=None, progress=False
-    )
+        a.subset(few), _scaled(b.subset(few), 1.3), level="high", preset="challenge", epochs=20, seed=1,
+        threads=None, progress=False,
+    )  # fmt: skip
     print(wrong.summary())
     assert wrong.auc > 0.6 and wrong.auc - 0.5 > 5 * wrong.auc_err
 
