@@ -50,23 +50,23 @@ def main() -> None:
     start = time.perf_counter()
     a, b = (gflash.reference_showers(args.n, seed=s, progress=False)[0] for s in (101, 202))
     print(f"{'GFlash reference samples (cached after the first run)':58s} {time.perf_counter() - start:8.1f} s")
-    inputs = {
-        "high": (classifier.high_level_inputs(a), classifier.high_level_inputs(b)),
-        "low": (
-            classifier.low_level_inputs(a, representation="fraction"),
-            classifier.low_level_inputs(b, representation="fraction"),
-        ),
-    }
-    for level, (x, y) in inputs.items():
+
+    def inputs(preset: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        cfg = classifier.PRESETS[preset]
+        high = [classifier.high_level_inputs(s, representation=cfg.high_level) for s in (a, b)]
+        low = [classifier.low_level_inputs(s, representation=cfg.low_level) for s in (a, b)]
+        return {"high": tuple(high), "low": tuple(low)}
+
+    for level, (x, y) in inputs("tutorial").items():
         _time(
             f"tutorial preset, {level}-level ({x.shape[1]} inputs), 20 epochs",
             lambda x=x, y=y: classifier.classifier_test(x, y, threads=1, progress=False).summary(),
         )
-    for level, (x, y) in inputs.items():
+    for level, (x, y) in inputs("challenge").items():
         seconds, res = _time(
             f"challenge preset, {level}-level ({x.shape[1]} inputs), {epochs} epochs",
-            lambda x=x, y=y, level=level: classifier.classifier_test(
-                x, y, preset="challenge", epochs=epochs, standardize=level == "high", threads=threads, progress=False
+            lambda x=x, y=y: classifier.classifier_test(
+                x, y, preset="challenge", epochs=epochs, threads=threads, progress=False
             ).summary(),
         )
         if epochs != full_epochs:

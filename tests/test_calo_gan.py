@@ -99,3 +99,25 @@ def test_energy_head_fixes_response_range(small_sample):
     plain_cfg = gan.GanConfig(energy_head=False)
     plain = gan.build_generator(plain_cfg)
     assert plain.net[-1].out_features == 504 and gan.build_generator(gan.GanConfig()).net[-1].out_features == 505
+
+
+class _LinearCritic(torch.nn.Module):
+    """D(x, c) = w . x: its gradient is w everywhere."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = torch.nn.Parameter(w)
+
+    def forward(self, x, c):
+        return x @ self.w
+
+
+@pytest.mark.parametrize("norm,penalty", [(1.0, 0.0), (3.0, 4.0), (0.5, 0.25)])
+def test_gradient_penalty_is_the_squared_distance_of_the_gradient_norm_from_one(norm, penalty):
+    w = torch.randn(6, generator=torch.Generator().manual_seed(0))
+    critic = _LinearCritic(norm * w / w.norm())
+    real, fake, c = torch.randn(32, 6), torch.randn(32, 6), torch.zeros(32, 1)
+    gp = gan.gradient_penalty(critic, real, fake, c, torch.Generator().manual_seed(1))
+    assert gp.item() == pytest.approx(penalty, abs=1e-6)
+    gp.backward()  # differentiable in the critic's weights, as the critic loss needs
+    assert critic.w.grad is not None and (penalty == 0.0 or critic.w.grad.abs().sum() > 0)

@@ -8,7 +8,8 @@ voxel count), ``gan`` (WGAN-GP, pretrained generator), ``flow`` (a CaloFlow-styl
 conditional normalizing flow, pretrained too), ``features`` (high-level features,
 the challenge's own definitions for its datasets), ``validation`` (separation power, chi2,
 verdict, FPD/KPD), ``classifier`` (classifier test, ``tutorial`` and ``challenge``
-presets), ``report`` (the suite, speed), ``plots`` and ``exercises``.
+presets), ``classifier_inputs`` (what each preset's classifier sees), ``report`` (the suite,
+speed), ``plots`` and ``exercises``.
 
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
 ``import hepml_nb.calo`` imports no heavy dependency. Missing dependencies:

@@ -9,23 +9,26 @@ where BCE is the binary cross-entropy of the calibrated probabilities (nats).
 Two presets (:data:`PRESETS`):
 
 ``tutorial`` (default, fast on a laptop CPU)
-    2 x 256 LeakyReLU(0.2) with dropout 0.2, Adam lr 1e-3, batch 256, 20 epochs, inputs
-    standardised with the training split's mean/std; low-level inputs are log-scaled
-    energy fractions ``ln(1 + (E_cell/E_inc)/1e-4)``; the weights of the epoch with the
-    lowest validation loss are kept; the AUC is that of the raw network output.
-``challenge`` (the challenge's ``evaluate.py``, as used for its published AUCs)
-    3 x 2048 LeakyReLU (slope 0.01), no dropout, Adam lr 2e-4, batch 1000, 50 epochs;
-    low-level inputs ``E_cell/E_inc`` and ``log10(E_inc/MeV)``, not standardised; the
-    weights of the epoch with the highest validation *accuracy* are kept (training stops
-    early at a validation accuracy of 1), as ``evaluate.py`` does; the AUC is that of the
-    calibrated output; cells below 15.15 keV are set to 0 on cylindrical (dataset 2/3-like)
-    geometries (:func:`default_threshold_mev`). Our high-level feature set differs from
-    the challenge's (its E_layer, centres and widths in eta/phi, log- or 1/100-scaled), so
-    high-level inputs are standardised with the training split's mean/std instead.
+    2 x 256 LeakyReLU(0.2) with dropout 0.2, Adam lr 1e-3, batch 256, 20 epochs, float32,
+    inputs standardised with the training split's mean/std; low-level inputs are log-scaled
+    energy fractions ``ln(1 + (E_cell/E_inc)/1e-4)``, high-level inputs the project's
+    features with the response ``E_tot/E_inc``; the weights of the epoch with the lowest
+    validation loss are kept; the AUC is that of the raw network output.
+``challenge`` (the challenge's ``evaluate.py`` ``cls-low`` / ``cls-high``, commit 57b3a57)
+    3 x 2048 LeakyReLU (slope 0.01), no dropout, Adam lr 2e-4, batch 1000, 50 epochs, float64
+    network; its inputs, not standardised, and its voxel threshold and split
+    (:mod:`hepml_nb.calo.classifier_inputs`): low level ``log10(E_inc/MeV)`` and
+    ``E_voxel/E_inc``, high level logarithms of the layer and total energies and centres,
+    widths / 100 and sparsities, with no ``E_tot/E_inc``; 60k / 20k / 20k showers per class
+    on 100k-shower dataset-2/3 files; the weights of the epoch with the highest validation
+    *accuracy* are kept (training stops early at a validation accuracy of 1); the AUC is that
+    of the calibrated output.
 
-Both presets split each class 60/20/20 into train / validation (model selection and
-isotonic calibration) / test. A bootstrap over the test set (calibrator and network
-fixed) gives the standard errors ``auc_err`` and ``jsd_err``.
+``evaluate.py`` names its sets train / test / val: its "test" set selects the epoch and
+calibrates, its "val" set gives the result. Here they are train / validation / test. Without
+a fixed split, each class is split 60/20/20. A bootstrap over the test set (calibrator and
+network fixed) gives the standard errors ``auc_err`` and ``jsd_err``; the challenge quotes
+the spread of repeated trainings instead.
 
 The JSD is >= 0 by definition, but its estimator ``1 - BCE/ln 2`` fluctuates below 0
 when the classifier cannot separate the samples (the calibrated BCE on the test set can
@@ -44,7 +47,13 @@ from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
-from hepml_nb.calo.features import feature_matrix, shower_features
+from hepml_nb.calo.classifier_inputs import (
+    CHALLENGE_THRESHOLD_MEV,
+    challenge_split,
+    challenge_threshold_mev,
+    high_level_inputs,
+    low_level_inputs,
+)
 from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
@@ -59,12 +68,10 @@ __all__ = [
     "default_threshold_mev",
     "classifier_network",
     "classifier_test",
+    "preset_inputs",
     "shower_classifier_test",
     "jsd_from_bce",
 ]
-
-#: Voxel threshold of the challenge's evaluation for datasets 2 and 3 [MeV] (15.15 keV).
-CHALLENGE_THRESHOLD_MEV = 0.01515
 
 
 class ClassifierPreset(NamedTuple):
@@ -80,12 +87,31 @@ class ClassifierPreset(NamedTuple):
     select: str  # "loss": lowest validation BCE; "accuracy": highest validation accuracy
     auc_on: str  # "raw" or "calibrated" network output
     low_level: str  # representation of low-level inputs, see low_level_inputs
+    high_level: str  # representation of high-level inputs, see high_level_inputs
+    standardize: bool  # inputs standardised with the training split's mean/std
+    dtype: str  # torch dtype of the network and of its arithmetic: "float32" or "float64"
+    split: str  # "fractions": 60/20/20 per class; "challenge": evaluate.py's counts where it has them
 
 
 PRESETS = {
-    "tutorial": ClassifierPreset("tutorial", (256, 256), 0.2, 0.2, 20, 256, 1e-3, "loss", "raw", "log"),
+    "tutorial": ClassifierPreset(
+        "tutorial", (256, 256), 0.2, 0.2, 20, 256, 1e-3, "loss", "raw", "log", "features", True, "float32", "fractions"
+    ),
     "challenge": ClassifierPreset(
-        "challenge", (2048, 2048, 2048), 0.0, 0.01, 50, 1000, 2e-4, "accuracy", "calibrated", "fraction"
+        "challenge",
+        (2048, 2048, 2048),
+        0.0,
+        0.01,
+        50,
+        1000,
+        2e-4,
+        "accuracy",
+        "calibrated",
+        "fraction",
+        "challenge",
+        False,
+        "float64",
+        "challenge",
     ),
 }
 
@@ -103,7 +129,9 @@ class ClassifierResult(NamedTuple):
     ``challenge`` result is comparable with the challenge's published numbers);
     ``settings``: the hyperparameters used; ``n_val``: validation showers;
     ``best_epoch``: the epoch (1-based) whose weights were kept; ``raw_scores``: the
-    network's uncalibrated test probabilities.
+    network's uncalibrated test probabilities; ``history``: the validation BCE [nats] and
+    accuracy of the raw output after each epoch (``val_bce``, ``val_accuracy``), the
+    learning curve ``evaluate.py`` prints for its selection set.
     """
 
     auc: float
@@ -122,6 +150,7 @@ class ClassifierResult(NamedTuple):
     best_epoch: int = 0
     auc_raw: float = float("nan")
     raw_scores: np.ndarray | None = None
+    history: dict[str, list[float]] | None = None
 
     def summary(self) -> str:
         """One line: AUC and JSD with their bootstrap errors, the raw JSD and the preset."""
@@ -145,78 +174,69 @@ def _get_preset(preset: str | ClassifierPreset) -> ClassifierPreset:
 
 
 def default_threshold_mev(geometry: str, preset: str | ClassifierPreset = "tutorial") -> float:
-    """Voxel threshold [MeV] of a preset: 15.15 keV for ``challenge`` on cylindrical geometries, else 0."""
+    """Voxel threshold [MeV] of a preset: ``challenge``: ``evaluate.py``'s on the challenge's datasets
+    (1 MeV on dataset 1, 15.15 keV on datasets 2 and 3), 0 on calogan; ``tutorial``: 0."""
     if _get_preset(preset).name != "challenge":
         return 0.0
-    from hepml_nb.calo.geometry import get_geometry
-
-    return CHALLENGE_THRESHOLD_MEV if get_geometry(geometry).kind == "cylindrical" else 0.0
+    return challenge_threshold_mev(geometry)
 
 
-def _thresholded(showers: ShowerSet, threshold_mev: float) -> ShowerSet:
-    if threshold_mev < 0:
-        raise ParameterError(f"threshold_mev must be >= 0, got {threshold_mev}")
-    cells = np.maximum(showers.cells, 0.0)
-    if threshold_mev > 0:
-        cells = np.where(cells < threshold_mev, 0.0, cells).astype(showers.cells.dtype)
-    return ShowerSet(showers.e_inc, cells, showers.geometry)
+def _split_counts(n: int, split: tuple[int, int, int] | None) -> tuple[int, int]:
+    """Ends of the training and validation parts of each class's ``n`` showers."""
+    if split is None:
+        return int(0.6 * n), int(0.8 * n)
+    if len(split) != 3 or min(split) < 1 or sum(split) > n:
+        raise ParameterError(
+            f"split {tuple(split)} must be three positive counts (train, validation, test) per class adding up to "
+            f"at most the {n} showers of the smaller sample; give fewer or None for 60/20/20"
+        )
+    return int(split[0]), int(split[0] + split[1])
 
 
-def low_level_inputs(
-    showers: ShowerSet, *, f0: float = 1e-4, representation: str = "log", threshold_mev: float = 0.0
-) -> np.ndarray:
-    """Every cell and the incident energy as classifier inputs: shape (N, n_cells + 1).
+def _gather(reference, generated, ref_idx, gen_idx, order) -> tuple[np.ndarray, np.ndarray]:
+    """``concatenate([reference[ref_idx], generated[gen_idx]])[order]`` and its labels, without the
+    intermediate copies (a dataset-2 low-level split is gigabytes)."""
+    m = len(ref_idx)
+    x = np.empty((len(order), reference.shape[1]), np.float32)
+    is_gen = order >= m
+    x[~is_gen] = reference[ref_idx[order[~is_gen]]]
+    x[is_gen] = generated[gen_idx[order[is_gen] - m]]
+    return x, is_gen.astype(np.float32)
 
-    ``representation="log"`` (tutorial): per cell ``ln(1 + (E_cell/E_inc)/f0)``, then
-    ``log10(E_inc/GeV)``. ``"fraction"`` (challenge): per cell ``E_cell/E_inc``, then
-    ``log10(E_inc/MeV)``. Cells below ``threshold_mev`` [MeV] are set to 0 first.
+
+def _split(reference, generated, rng: np.random.Generator, *, standardize: bool, split=None):
+    """Equal-size classes split into train/validation/test (60/20/20 or ``split``), shuffled; standardised on train.
+
+    Each class is shuffled and cut at the same counts, as ``evaluate.py``'s ``ttv_split``; the
+    showers of a class beyond the three counts are not used.
     """
-    showers = _thresholded(showers, threshold_mev)
-    frac = showers.cells / (1000.0 * showers.e_inc[:, None])
-    if representation == "log":
-        return np.column_stack([np.log1p(frac / f0), np.log10(showers.e_inc)]).astype(np.float32)
-    if representation == "fraction":
-        return np.column_stack([frac, np.log10(1000.0 * showers.e_inc)]).astype(np.float32)
-    raise ParameterError(f"unknown low-level representation {representation!r}; choose 'log' or 'fraction'")
-
-
-def high_level_inputs(showers: ShowerSet, *, threshold_mev: float = 0.0) -> np.ndarray:
-    """High-level features (``shower_features``) and ``log10(E_inc/GeV)``: shape (N, n_features + 1).
-
-    Cells below ``threshold_mev`` [MeV] are set to 0 before the features are computed.
-    """
-    showers = _thresholded(showers, threshold_mev) if threshold_mev > 0 else showers
-    matrix, _ = feature_matrix(shower_features(showers))
-    return np.column_stack([matrix, np.log10(showers.e_inc)]).astype(np.float32)
-
-
-def _split(reference: np.ndarray, generated: np.ndarray, rng: np.random.Generator, *, standardize: bool = True):
-    """Equal-size classes, each split 60/20/20 into train/validation/test, shuffled; standardised on train."""
     n = min(len(reference), len(generated))
-    a, b = int(0.6 * n), int(0.8 * n)
-    ref, gen = reference[rng.permutation(len(reference))[:n]], generated[rng.permutation(len(generated))[:n]]
-    out = []
-    for lo, hi in ((0, a), (a, b), (b, n)):
-        x = np.concatenate([ref[lo:hi], gen[lo:hi]])
-        y = np.concatenate([np.zeros(hi - lo), np.ones(hi - lo)]).astype(np.float32)
-        order = rng.permutation(len(y))
-        out.append([x[order], y[order]])
+    a, b = _split_counts(n, split)
+    c = n if split is None else b + int(split[2])
+    ref_idx, gen_idx = rng.permutation(len(reference))[:n], rng.permutation(len(generated))[:n]
+    out = [
+        _gather(reference, generated, ref_idx[lo:hi], gen_idx[lo:hi], rng.permutation(2 * (hi - lo)))
+        for lo, hi in ((0, a), (a, b), (b, c))
+    ]
     if standardize:
         mean, std = out[0][0].mean(0), out[0][0].std(0) + 1e-6
-        for part in out:
-            part[0] = (part[0] - mean) / std
-    return tuple((np.ascontiguousarray(x, dtype=np.float32), y) for x, y in out)
+        for x, _ in out:
+            x -= mean
+            x /= std
+    return tuple(out)
+
+
+def _logits(net: nn.Module, x: np.ndarray | torch.Tensor, batch: int = 20000) -> torch.Tensor:
+    """The network's logits (N, 1) on ``x``, in chunks cast to the network's dtype and device."""
+    param = next(net.parameters())
+    x = torch.as_tensor(x)
+    with torch.no_grad():
+        return torch.cat([net(x[i : i + batch].to(param.device, param.dtype)) for i in range(0, len(x), batch)])
 
 
 def _predict(net: nn.Module, x: np.ndarray, batch: int = 20000) -> np.ndarray:
-    dev = next(net.parameters()).device
-    with torch.no_grad():
-        return np.concatenate(
-            [
-                torch.sigmoid(net(torch.from_numpy(x[i : i + batch]).to(dev))).cpu().numpy().ravel()
-                for i in range(0, len(x), batch)
-            ]
-        )
+    """The network's probabilities (N,) on ``x``, as float64."""
+    return torch.sigmoid(_logits(net, x, batch)).cpu().double().numpy().ravel()
 
 
 def classifier_network(
@@ -236,14 +256,14 @@ def classifier_network(
     return nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
 
 
-def _fit(train, val, cfg: ClassifierPreset, *, seed, progress, device="cpu") -> tuple[nn.Module, int]:
-    """Build and train the MLP; keep the weights of the best validation epoch."""
+def _fit(train, val, cfg: ClassifierPreset, *, seed, progress, device="cpu") -> tuple[nn.Module, int, dict]:
+    """Build and train the MLP in the preset's dtype; keep the weights of the best validation epoch."""
     # seeded initialisation and dropout: the whole fit draws from its own stream (torch's global
     # generator starts from a random seed in each process), and the caller's random state is left alone
     with torch_seed(seed):
         net = classifier_network(
             train[0].shape[1], hidden=cfg.hidden, dropout=cfg.dropout, negative_slope=cfg.negative_slope
-        ).to(device)
+        ).to(device=device, dtype=getattr(torch, cfg.dtype))
         return _train_mlp(
             net,
             train,
@@ -259,32 +279,38 @@ def _fit(train, val, cfg: ClassifierPreset, *, seed, progress, device="cpu") -> 
 
 def _train_mlp(
     net: nn.Module, train, val, *, epochs, batch_size, lr, seed, progress, select="loss"
-) -> tuple[nn.Module, int]:
+) -> tuple[nn.Module, int, dict[str, list[float]]]:
+    """Adam on BCE in shuffled batches; after each epoch score the validation set (``select``:
+    ``loss``, the lowest BCE, or ``accuracy``, the highest accuracy, stopping at 1) and keep the
+    best epoch's weights (the first of equal scores). Inputs stay float32 and are cast per batch.
+    Returns the network, the kept epoch (1-based) and the validation BCE and accuracy per epoch."""
     opt, loss_fn = torch.optim.Adam(net.parameters(), lr=lr), nn.BCEWithLogitsLoss()
-    dev = next(net.parameters()).device
-    xt, yt = torch.from_numpy(train[0]).to(dev), torch.from_numpy(train[1])[:, None].to(dev)
-    xv, yv = torch.from_numpy(val[0]).to(dev), torch.from_numpy(val[1])[:, None].to(dev)
+    param = next(net.parameters())
+    dev, dtype = param.device, param.dtype
+    xt, yt = torch.from_numpy(train[0]).to(dev), torch.from_numpy(train[1])[:, None].to(dev, dtype)
+    yv = torch.from_numpy(val[1])[:, None].to(dev, dtype)
     gen = torch.Generator().manual_seed(seed)
     best_score, best_state, best_epoch = -np.inf, None, 0
+    history: dict[str, list[float]] = {"val_bce": [], "val_accuracy": []}
     for epoch in tqdm(range(epochs), desc="classifier", disable=not progress, leave=False):
         net.train()
         for idx in torch.randperm(len(xt), generator=gen).to(dev).split(batch_size):
             opt.zero_grad(set_to_none=True)
-            loss_fn(net(xt[idx]), yt[idx]).backward()
+            loss_fn(net(xt[idx].to(dtype)), yt[idx]).backward()
             opt.step()
         net.eval()
-        with torch.no_grad():
-            logits = net(xv)
-            score = (
-                -loss_fn(logits, yv).item() if select == "loss" else ((logits > 0).float() == yv).float().mean().item()
-            )
+        logits = _logits(net, val[0])
+        history["val_bce"].append(loss_fn(logits, yv).item())
+        # evaluate.py's accuracy: the rounded sigmoid, i.e. logit > 0
+        history["val_accuracy"].append(((logits > 0).to(dtype) == yv).double().mean().item())
+        score = -history["val_bce"][-1] if select == "loss" else history["val_accuracy"][-1]
         if score > best_score:
             best_score, best_epoch = score, epoch + 1
             best_state = {k: v.clone() for k, v in net.state_dict().items()}
         if select == "accuracy" and score == 1.0:  # evaluate.py stops at a perfect validation accuracy
             break
     net.load_state_dict(best_state)
-    return net.eval(), best_epoch
+    return net.eval(), best_epoch, history
 
 
 def _bootstrap(labels, raw, calibrated, auc_on_calibrated: bool, n_bootstrap: int, seed: int):
@@ -314,7 +340,8 @@ def classifier_test(
     batch_size: int | None = None,
     lr: float | None = None,
     dropout: float | None = None,
-    standardize: bool = True,
+    standardize: bool | None = None,
+    split: tuple[int, int, int] | None = None,
     n_bootstrap: int = 200,
     seed: int = 0,
     threads: int | None = 1,
@@ -335,8 +362,14 @@ def classifier_test(
         Override the preset's hidden widths, passes over the training split, batch size,
         Adam learning rate and dropout; the result's ``preset`` then reads ``<name>+custom``.
     standardize
-        Standardise the inputs with the training split's mean/std (the challenge does not
-        for its low-level inputs; :func:`shower_classifier_test` sets this).
+        Standardise the inputs with the training split's mean/std; ``None``: the preset's
+        (``tutorial`` does, ``challenge`` does not). Like the options above, a value other
+        than the preset's marks the result ``<name>+custom``.
+    split
+        Showers per class for training, validation (epoch selection and calibration) and
+        test, e.g. ``evaluate.py``'s (60000, 20000, 20000) on dataset 2
+        (:func:`shower_classifier_test` passes the challenge's); ``None``: 60/20/20 of the
+        smaller sample.
     n_bootstrap
         Bootstrap resamples of the test set for ``auc_err``/``jsd_err`` (0: none, errors NaN).
     seed
@@ -352,11 +385,12 @@ def classifier_test(
     -------
     ClassifierResult
         AUC and JSD (isotonic-calibrated, clipped at 0; ``jsd_raw`` unclipped) with bootstrap
-        errors on the 20 % test split; the network is trained on 60 % and selected and
-        calibrated on the 20 % validation split.
+        errors on the test split; the network is trained on the training split and selected
+        and calibrated on the validation split.
     """
     base = _get_preset(preset)
     overrides = {"hidden": hidden, "epochs": epochs, "batch_size": batch_size, "lr": lr, "dropout": dropout}
+    overrides["standardize"] = None if standardize is None else bool(standardize)
     overrides = {k: (tuple(v) if k == "hidden" else v) for k, v in overrides.items() if v is not None}
     cfg = base._replace(**overrides)
     label = base.name if cfg == base else f"{base.name}+custom"
@@ -373,9 +407,11 @@ def classifier_test(
         raise ParameterError(
             f"epochs and batch_size must be >= 1, got epochs={cfg.epochs}, batch_size={cfg.batch_size}"
         )
-    train, val, test = _split(reference, generated, np.random.default_rng(seed), standardize=standardize)
+    train, val, test = _split(
+        reference, generated, np.random.default_rng(seed), standardize=cfg.standardize, split=split
+    )
     with torch_threads(threads):
-        net, best_epoch = _fit(train, val, cfg, seed=seed, progress=progress, device=device)
+        net, best_epoch, history = _fit(train, val, cfg, seed=seed, progress=progress, device=device)
         raw_val, raw = _predict(net, val[0]), _predict(net, test[0])
     iso = IsotonicRegression(y_min=1e-6, y_max=1 - 1e-6, out_of_bounds="clip").fit(raw_val, val[1])
     calibrated = np.clip(iso.predict(raw), 1e-6, 1 - 1e-6)
@@ -385,7 +421,7 @@ def classifier_test(
     auc_raw = float(roc_auc_score(test[1], raw))
     auc = float(roc_auc_score(test[1], calibrated)) if on_cal else auc_raw
     auc_err, jsd_err = _bootstrap(test[1], raw, calibrated, on_cal, n_bootstrap, seed)
-    settings = {**cfg._asdict(), "standardize": bool(standardize), "seed": seed, "device": str(device)}
+    settings = {**cfg._asdict(), "seed": seed, "device": str(device)}
     return ClassifierResult(
         auc,
         max(jsd_raw, 0.0),
@@ -403,7 +439,28 @@ def classifier_test(
         best_epoch=best_epoch,
         auc_raw=auc_raw,
         raw_scores=raw,
+        history=history,
     )
+
+
+def preset_inputs(
+    showers: ShowerSet, *, level: str = "high", preset: str = "tutorial", threshold_mev: float | None = None
+) -> np.ndarray:
+    """The classifier inputs of ``showers`` as ``preset`` defines them: float32 array (N, n_inputs).
+
+    ``level``: ``low`` (cells, :func:`low_level_inputs`) or ``high`` (features,
+    :func:`high_level_inputs`), in the preset's representation; ``threshold_mev``: ``None`` takes
+    :func:`default_threshold_mev`. Building each sample's inputs on its own lets a caller drop the
+    showers before the classifier trains (a 100k-shower dataset-2 sample holds 2.6 GB of cells).
+    """
+    cfg = _get_preset(preset)
+    if threshold_mev is None:
+        threshold_mev = default_threshold_mev(showers.geometry, cfg)
+    if level == "low":
+        return low_level_inputs(showers, representation=cfg.low_level, threshold_mev=threshold_mev)
+    if level == "high":
+        return high_level_inputs(showers, representation=cfg.high_level, threshold_mev=threshold_mev)
+    raise ParameterError(f"unknown classifier input level {level!r}; choose 'low' or 'high'")
 
 
 def shower_classifier_test(
@@ -415,25 +472,27 @@ def shower_classifier_test(
     threshold_mev: float | None = None,
     **kwargs,
 ) -> ClassifierResult:
-    """The classifier test on showers, with the inputs and voxel threshold of ``preset``.
+    """The classifier test on showers, with the inputs, voxel threshold and split of ``preset``.
 
-    ``level``: ``low`` (cells) or ``high`` (features). ``threshold_mev``: cells below it
-    [MeV] are set to 0 in both samples; ``None`` takes :func:`default_threshold_mev`
-    (15.15 keV for ``challenge`` on cylindrical geometries). Other keyword arguments go to
-    :func:`classifier_test`; the threshold is recorded in the result's ``settings``.
+    ``level``: ``low`` (cells) or ``high`` (features), in the preset's representation
+    (:func:`preset_inputs`; ``challenge``: ``evaluate.py``'s ``cls-low`` and ``cls-high``).
+    ``threshold_mev``: cells below it [MeV] are set to 0 in both samples; ``None`` takes
+    :func:`default_threshold_mev` (``challenge``: 15.15 keV on datasets 2 and 3, 1 MeV on
+    dataset 1). The ``challenge`` preset splits ``evaluate.py``'s fixed counts where it has them
+    (:func:`~hepml_nb.calo.classifier_inputs.challenge_split`: 60k/20k/20k showers per class of
+    100k on datasets 2 and 3). Other keyword arguments go to :func:`classifier_test`; the
+    level and the threshold are recorded in the result's ``settings``.
     """
     cfg = _get_preset(preset)
     if reference.geometry != generated.geometry:
         raise ParameterError(f"cannot compare showers of geometry {reference.geometry!r} with {generated.geometry!r}")
     if threshold_mev is None:
         threshold_mev = default_threshold_mev(reference.geometry, cfg)
-    if level == "low":
-        make = lambda s: low_level_inputs(s, representation=cfg.low_level, threshold_mev=threshold_mev)  # noqa: E731
-        kwargs.setdefault("standardize", cfg.low_level != "fraction")
-    elif level == "high":
-        make = lambda s: high_level_inputs(s, threshold_mev=threshold_mev)  # noqa: E731
-    else:
-        raise ParameterError(f"unknown classifier input level {level!r}; choose 'low' or 'high'")
-    res = classifier_test(make(reference), make(generated), preset=preset, **kwargs)
+    x_ref, x_gen = (
+        preset_inputs(s, level=level, preset=preset, threshold_mev=threshold_mev) for s in (reference, generated)
+    )
+    if cfg.split == "challenge":
+        kwargs.setdefault("split", challenge_split(reference.geometry, min(len(reference), len(generated))))
+    res = classifier_test(x_ref, x_gen, preset=preset, **kwargs)
     res.settings.update(level=level, threshold_mev=float(threshold_mev))
     return res

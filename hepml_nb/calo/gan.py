@@ -37,6 +37,7 @@ __all__ = [
     "condition",
     "build_generator",
     "build_critic",
+    "gradient_penalty",
     "train_wgan_gp",
     "generate_showers",
     "save_generator",
@@ -160,9 +161,12 @@ def build_critic(config: GanConfig) -> nn.Module:
     return _Critic(config)
 
 
-def _gradient_penalty(
-    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor, gen: torch.Generator
+def gradient_penalty(
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor, gen: torch.Generator | None = None
 ) -> torch.Tensor:
+    """WGAN-GP's penalty (Gulrajani et al., arXiv:1704.00028): the mean of ``(|grad_x D(x, c)| - 1)^2``
+    over random mixtures ``x`` of each real shower with a fake one (a mixing weight per pair, from ``gen``).
+    The critic loss adds it times ``lambda_gp``; it keeps the critic close to 1-Lipschitz."""
     eps = torch.rand(real.shape[0], 1, generator=gen, device=real.device)
     mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mix, c).sum(), mix, create_graph=True)
@@ -272,7 +276,7 @@ def _train(
             with torch.no_grad():
                 fake = gen_net(torch.cat([torch.randn(batch_size, config.z_dim, generator=tg, device=dev), c], 1))
             w_dist = critic(real, c).mean() - critic(fake, c).mean()
-            gp = _gradient_penalty(critic, real, fake, c, tg)
+            gp = gradient_penalty(critic, real, fake, c, tg)
             loss_c = -w_dist + lambda_gp * gp
             opt_c.zero_grad(set_to_none=True)
             loss_c.backward()

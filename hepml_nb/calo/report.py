@@ -97,9 +97,11 @@ def validate_showers(
     levels
         Classifier inputs to test: any of ``low`` (cells) and ``high`` (features).
     preset
-        ``tutorial`` (fast, 2 x 256 with dropout) or ``challenge`` (the CaloChallenge's
-        protocol: 3 x 2048, 50 epochs, 15.15 keV voxel threshold on its datasets 2 and 3,
-        60/20/20 split, isotonic calibration); see :data:`~hepml_nb.calo.classifier.PRESETS`.
+        ``tutorial`` (fast, 2 x 256 with dropout, standardised inputs with ``E_tot/E_inc``) or
+        ``challenge`` (the CaloChallenge's ``evaluate.py`` ``cls-low``/``cls-high``: its inputs
+        and voxel threshold, 3 x 2048 in float64, 50 epochs, 60k/20k/20k split of 100k-shower
+        dataset-2/3 samples (else 60/20/20), isotonic calibration); see
+        :data:`~hepml_nb.calo.classifier.PRESETS` and :mod:`hepml_nb.calo.classifier_inputs`.
     epochs, threshold_mev
         ``None``: the preset's (an override is recorded as ``<preset>+custom``).
     distances
