@@ -92,18 +92,14 @@ def _part_jets(n: int, seed: int):
     return model, (feats, (p4 * mask[..., None]).astype(np.float32), mask)
 
 
-def test_torch_scores_runs_memory_sized_batches(seed):
-    """The padded ParT's pair tensors grow with batch x P^2: no forward pass sees more than SCORE_BATCH jets,
-    and the batches give the scores of one pass."""
-    from hepml_nb.jets.export import SCORE_BATCH
-
-    n = 2 * SCORE_BATCH + 5
+def test_torch_scores_splits_into_its_batches(seed):
+    n = 13
     model, inputs = _part_jets(n, seed)
     seen = []
     model.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
-    batched = torch_scores(model, *inputs)
-    assert max(seen) == SCORE_BATCH and sum(seen) == n
-    np.testing.assert_array_equal(batched, torch_scores(model, *inputs, batch_size=n))
+    batched = torch_scores(model, *inputs, batch_size=5)
+    assert seen == [5, 5, 3]
+    np.testing.assert_allclose(batched, torch_scores(model, *inputs), rtol=1e-5, atol=1e-6)
 
 
 def test_onnx_scores_batches_give_the_scores_of_one_pass(tmp_path, seed):
