@@ -78,3 +78,45 @@ def test_export_onnx_silences_only_the_legacy_exporter_warnings(tmp_path):
         export_onnx(model, tmp_path / "pn.onnx", n_particles=16)
         warnings.warn("another deprecation", DeprecationWarning, stacklevel=1)  # others still reach the user
     assert [str(w.message) for w in caught] == ["another deprecation"]
+
+
+def _part_jets(n: int, seed: int):
+    """A part_small tagger and ``n`` padded jets of up to 40 particles (features, four-vectors, mask)."""
+    torch.manual_seed(seed)
+    model = build_tagger("part_small", input_dims=9).eval()
+    rng = np.random.default_rng(seed)
+    mask = np.arange(40)[None, :] < rng.integers(1, 40, n)[:, None]
+    feats = (rng.normal(0, 1, (n, 40, 9)) * mask[..., None]).astype(np.float32)
+    pt, eta, phi = rng.uniform(1, 60, (n, 40)), rng.normal(0, 0.3, (n, 40)), rng.normal(0, 0.3, (n, 40))
+    p4 = np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta) + 0.1], -1)
+    return model, (feats, (p4 * mask[..., None]).astype(np.float32), mask)
+
+
+def test_torch_scores_splits_into_its_batches(seed):
+    n = 13
+    model, inputs = _part_jets(n, seed)
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(len(args[0])))
+    batched = torch_scores(model, *inputs, batch_size=5)
+    assert seen == [5, 5, 3]
+    np.testing.assert_allclose(batched, torch_scores(model, *inputs), rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_scores_batches_give_the_scores_of_one_pass(tmp_path, seed):
+    from hepml_nb.jets.export import SCORE_BATCH
+
+    model, inputs = _part_jets(SCORE_BATCH + 7, seed)
+    path = export_onnx(model, tmp_path / "part.onnx", n_particles=40, n_features=9)
+    one = onnx_scores(path, *inputs, batch_size=len(inputs[0]))
+    np.testing.assert_array_equal(onnx_scores(path, *inputs, batch_size=5), one)
+    np.testing.assert_array_equal(onnx_scores(path, *inputs), one)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_scores_reject_bad_batch_size(tmp_path, bad):
+    model, inputs = _part_jets(3, 0)
+    with pytest.raises(ParameterError, match="batch_size must be a positive integer"):
+        torch_scores(model, *inputs, batch_size=bad)
+    path = export_onnx(model, tmp_path / "part.onnx", n_particles=40, n_features=9)
+    with pytest.raises(ParameterError, match="batch_size must be a positive integer"):
+        onnx_scores(path, *inputs, batch_size=bad)

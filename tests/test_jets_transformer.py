@@ -170,3 +170,22 @@ def test_build_part_rejects_unknown_name_and_bad_heads():
     with pytest.raises(ParameterError, match="unknown implementation 'fast'; choose one of: packed, padded"):
         build_part(input_dims=7)(*_batch(0), implementation="fast")
     assert set(CONFIGS) == {"part", "part_small"}
+
+
+def test_part_padded_embeds_pairs_in_chunks_with_the_scores_of_one_pass(seed, monkeypatch):
+    """The padded implementation (ONNX, torch_scores) embeds at most PAIR_CHUNK pairs at a time (its
+    pair tensors grow with batch x P^2) and gives bit for bit the scores of one pass over the batch."""
+    from hepml_nb.jets import transformer
+
+    model = _trained_model(seed).eval()
+    feats, p4, mask = _batch(seed + 7, batch=11, particles=20)
+    sizes = []
+    model.pair_embed.register_forward_pre_hook(lambda module, args: sizes.append(args[0].shape[-1]))
+    with torch.no_grad():
+        one_pass = model(feats, p4, mask, implementation="padded")
+        assert sizes == [11 * 20 * 20]
+        monkeypatch.setattr(transformer, "PAIR_CHUNK", 3 * 20 * 20, raising=False)  # three jets at a time
+        sizes.clear()
+        chunked = model(feats, p4, mask, implementation="padded")
+    assert sizes == [3 * 400, 3 * 400, 3 * 400, 2 * 400]
+    assert torch.equal(chunked, one_pass)

@@ -16,7 +16,10 @@ Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`), so
 ``pip install 'hepml-nb[calo]'``.
 """
 
+from hepml_nb.core.heap import limit_heap_growth
 from hepml_nb.core.lazy import lazy_module
+
+limit_heap_growth()  # freed batch tensors go back to the system instead of fragmenting the heap
 
 __getattr__, __dir__, __all__ = lazy_module(
     __name__,

@@ -20,6 +20,7 @@ transforms, and generated cells below ``threshold`` (30 times the noise) are set
 
 from __future__ import annotations
 
+import gc
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -274,6 +275,7 @@ def generate_showers(
         for start in range(0, e_inc.size, batch_size):
             sl = slice(start, start + batch_size)
             out.append(net.sample(cond[sl].to(dev), noise_energy[sl].to(dev), noise_shape[sl].to(dev)).cpu().numpy())
+            gc.collect(1)  # zuko's transforms hold the batch's tensors in reference cycles: free them now
     n_cells = geo.n_cells
     frac = np.concatenate(out) if out else np.zeros((0, n_cells), np.float32)
     cells = (frac.astype(np.float64) * 1000.0 * e_inc[:, None]).astype(np.float32)

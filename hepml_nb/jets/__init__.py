@@ -8,7 +8,10 @@ imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``
 Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
+from hepml_nb.core.heap import limit_heap_growth
 from hepml_nb.core.lazy import lazy_module
+
+limit_heap_growth()  # freed batch tensors go back to the system instead of fragmenting the heap
 
 __getattr__, __dir__, __all__ = lazy_module(
     __name__,
