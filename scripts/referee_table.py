@@ -30,9 +30,8 @@ import torch
 
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
 from hepml_nb.course.runcard import source_version
-from hepml_nb.jets import BACKGROUNDS, DETECTORS, generate_jets, load_jets, parton_fractions
+from hepml_nb.jets import BACKGROUNDS, DETECTORS, GENERATOR_VERSION, generate_jets, load_jets, parton_fractions
 from hepml_nb.jets.evaluation import referee_from_probabilities, referee_markdown
-from hepml_nb.jets.generation import GENERATOR_VERSION
 from hepml_nb.jets.jetclass import JETCLASS_MAX_PARTICLES, binary_score, jetclass_probabilities, load_jetclass
 
 
