@@ -113,6 +113,26 @@ def test_rtl_waveform_one_jet_moves_one_stage_per_edge(net_483, jets, tmp_path):
         rtlsim.rtl_waveform(design, np.zeros(3))
 
 
+def _tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every entry under ``folder``: (size, modification time in ns), folders included."""
+    return {str(p.relative_to(folder)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@needs_iverilog
+def test_simulation_writes_nothing_into_the_design_folder(net_483, jets, tmp_path, monkeypatch):
+    """A design in a cache shared read-only by a school's image stays as it was (the hub-scale check)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    design = rtl.write_verilog(net_483, root=tmp_path, latency_cutoff=2.0)
+    before = _tree(design.path)
+    sim = rtlsim.simulate_rtl(design, net_483.quantize_inputs(jets[:20]))
+    rtlsim.rtl_waveform(design, net_483.quantize_inputs(jets[:1]))
+    assert _tree(design.path) == before
+    np.testing.assert_array_equal(sim.outputs, rtl.reference_logits(net_483, jets[:20]))
+    assert not list(scratch.iterdir()), "the simulation's temporary folders were left behind"
+
+
 def test_read_vcd_timescale_scopes_and_changes():
     text = """$date Wed Dec 2 06:43:21 2026 $end
 $timescale 1ps $end

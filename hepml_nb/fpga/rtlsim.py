@@ -9,10 +9,12 @@ design that pipelines correctly gives ``d`` equal to its pipeline depth.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import re
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -190,14 +192,14 @@ def simulate_rtl(
         raise DataError(f"simulation inputs must be (N >= 1, {n_in}), got {X.shape}")
     obits, ofrac, osigned = io_layout(comb.out_qint)
     extra = max_latency if max_latency is not None else design.n_stages + 4
-    work = _testbench(design, X, simulator, len(X) + extra)
-    build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
-    start = time.perf_counter()
-    _run(build, work, simulator)
-    built = time.perf_counter()
-    _run(run, work, simulator)
-    ran = time.perf_counter()
-    rows = _decode((work / "outputs.hex").read_text().split(), n_out, obits, ofrac, osigned)
+    with _testbench(design, X, len(X) + extra) as work:
+        build, run = (_icarus if simulator == "icarus" else _verilator)(design, work)
+        start = time.perf_counter()
+        _run(build, work, simulator)
+        built = time.perf_counter()
+        _run(run, work, simulator)
+        ran = time.perf_counter()
+        rows = _decode((work / "outputs.hex").read_text().split(), n_out, obits, ofrac, osigned)
     if expected is None and simulator == "verilator":
         expected = np.asarray(comb.predict(X), dtype=np.float64)
     latency = _measure_latency(rows, len(X), expected)
@@ -205,25 +207,29 @@ def simulate_rtl(
     return RTLSimulation(outputs, latency, latency * design.clock_period_ns, built - start, ran - built, simulator)
 
 
-def _testbench(design: RTLDesign, X: np.ndarray, tag: str, cycles: int, *, dump: str = "") -> Path:
-    """Write the inputs and the testbench of ``cycles`` clock edges into ``design.path/sim/<tag>-<hash>``.
+@contextlib.contextmanager
+def _testbench(design: RTLDesign, X: np.ndarray, cycles: int, *, dump: str = "") -> Iterator[Path]:
+    """A private temporary folder with the inputs and the testbench of ``cycles`` clock edges; removed after use.
 
-    ``dump``: extra testbench statements after the files are opened (a VCD dump, say).
+    The simulator builds and runs there, reading the Verilog from the design's folder (which must be
+    private: :meth:`RTLDesign.trusted_path`) and writing nothing into it, so a design in a shared or
+    read-only cache stays as it was. ``dump``: extra testbench statements after the files are opened
+    (a VCD dump, say).
     """
+    design.trusted_path("simulated")
     comb = design.comb()
     n_in, n_out = comb.shape
     ibits, ifrac, _ = io_layout(comb.inp_qint)
     obits, *_ = io_layout(comb.out_qint)
-    digest = hashlib.sha256(X.tobytes() + f"{cycles}{dump}".encode()).hexdigest()[:12]
-    work = design.trusted_path("simulated") / "sim" / f"{tag}-{digest}"
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
-    (work / "tb.v").write_text(
-        _TESTBENCH.format(
-            iw=ibits * n_in, ow=obits * n_out, n=len(X), cycles=cycles, top=f"{design.name}_wrapper", dump=dump
+    with tempfile.TemporaryDirectory(prefix="hepml-nb-rtlsim-") as folder:
+        work = Path(folder)
+        (work / "inputs.hex").write_text("\n".join(_encode(X, ibits, ifrac)) + "\n")
+        (work / "tb.v").write_text(
+            _TESTBENCH.format(
+                iw=ibits * n_in, ow=obits * n_out, n=len(X), cycles=cycles, top=f"{design.name}_wrapper", dump=dump
+            )
         )
-    )
-    return work
+        yield work
 
 
 def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
@@ -288,7 +294,9 @@ def _measure_latency(rows: np.ndarray, n: int, expected: np.ndarray | None) -> i
         return int(np.argmax(scores))
     defined = np.flatnonzero(np.all(np.isfinite(rows), axis=1))
     if defined.size == 0 or defined[0] > max_shift:
-        raise DataError("the RTL output never became defined; the design did not simulate (see sim/ folder)")
+        raise DataError(
+            "the RTL output never became defined: the design did not simulate; run the simulator on its Verilog by hand"
+        )
     return int(defined[0])
 
 
@@ -413,11 +421,13 @@ def rtl_waveform(design: RTLDesign, x_quantized: np.ndarray, *, extra_cycles: in
     if X.shape[1] != n_in:
         raise DataError(f"one jet with {n_in} inputs is needed for the waveform, got shape {np.shape(x_quantized)}")
     cycles = design.n_stages + 1 + max(int(extra_cycles), 0)
-    work = _testbench(design, X, "wave", cycles, dump='\n    $dumpfile("wave.vcd");\n    $dumpvars(2, dut);')
-    build, run = _icarus(design, work)
-    _run(build, work, "icarus")
-    _run(run, work, "icarus")
-    variables, changes = read_vcd((work / "wave.vcd").read_text())
+    dump = '\n    $dumpfile("wave.vcd");\n    $dumpvars(2, dut);'
+    with _testbench(design, X, cycles, dump=dump) as work:
+        build, run = _icarus(design, work)
+        _run(build, work, "icarus")
+        _run(run, work, "icarus")
+        vcd = (work / "wave.vcd").read_text()
+    variables, changes = read_vcd(vcd)
     # registers of the pipelined top module: the input register of every stage, then the output
     pattern = re.compile(r"hepml_tb\.dut\.[^.]+\.(stage\d+_inp|model_out)$")
     chosen = {m.group(1): variables[name] for name in variables if (m := pattern.match(name))}
@@ -426,7 +436,7 @@ def rtl_waveform(design: RTLDesign, x_quantized: np.ndarray, *, extra_cycles: in
     chosen["model_inp"] = variables["hepml_tb.dut.model_inp"]
     if len(order) != design.n_stages:
         raise DataError(
-            f"the waveform found {len(order)} stage registers in {work / 'wave.vcd'} but the design has "
+            f"the waveform found {len(order)} stage registers of the waveform dump but the design has "
             f"{design.n_stages} pipeline stages; da4ml's module layout may have changed"
         )
     by_code: dict[str, list[tuple[float, str]]] = {}
