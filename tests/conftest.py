@@ -194,8 +194,8 @@ def jets(seed):
 def toy_showers(geometry: str, n: int, *, seed: int, response: float = 0.9):
     """Showers with a depth profile, a radial falloff, empty cells and fluctuations in any layout,
     including those GFlash cannot simulate into (dataset 1): for files the tests write."""
+    from hepml_nb.calo.data import ShowerSet
     from hepml_nb.calo.geometry import get_geometry
-    from hepml_nb.calo.gflash import ShowerSet
 
     geo = get_geometry(geometry)
     rng = np.random.default_rng(seed)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.features import (
     cell_energy_spectrum,
     challenge_features,
@@ -9,7 +10,6 @@ from hepml_nb.calo.features import (
     shower_features,
 )
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import DataError, ParameterError
 
 

@@ -54,7 +54,7 @@ from hepml_nb.calo.classifier_inputs import (
     high_level_inputs,
     low_level_inputs,
 )
-from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
 
