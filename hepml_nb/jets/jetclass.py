@@ -351,7 +351,7 @@ def jetclass_discriminant(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and JetClass scores ``p_s / (p_s + p_QCD)`` of the signal jets and the QCD jets of a sample.
 
-    The published model's counterpart of :func:`~hepml_nb.jets.evaluation.signal_vs_background`: its
+    The published model's counterpart of :func:`~hepml_nb.jets.study.signal_vs_background`: its
     outputs are JetClass's 10 classes, the sample's labels the project's.
 
     Parameters
