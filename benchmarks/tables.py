@@ -57,7 +57,7 @@ def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {int(round(seconds % 60)):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _budget(record: dict[str, Any]) -> str:

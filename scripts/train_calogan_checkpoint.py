@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.model == "flow":
-        return _train_flow(args)
+        _train_flow(args)
+        return
 
     config = gan.GanConfig()
     train, held_out = _samples(config, args)

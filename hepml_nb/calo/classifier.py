@@ -38,6 +38,7 @@ display; the unclipped estimate is :attr:`ClassifierResult.jsd_raw`.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -249,7 +250,7 @@ def classifier_network(
     """
     sizes = [int(n_inputs), *hidden]
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+    for a, b in pairwise(sizes):
         layers += [nn.Linear(a, b), nn.LeakyReLU(negative_slope)]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))

@@ -226,7 +226,7 @@ def _testbench(design: RTLDesign, X: np.ndarray, tag: str, cycles: int, *, dump:
     return work
 
 
-def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:  # noqa: ARG001 - _verilator's signature
     return (
         [
             require_tool("iverilog"),

@@ -185,7 +185,7 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         raise DataError(f"JetClass model {path} not found{where}; {how}")
     with path.open("rb") as fh:
         head = fh.read(4)
-    if not (head.startswith(b"PK\x03\x04") or head.startswith(b"\x80")):
+    if not head.startswith((b"PK\x03\x04", b"\x80")):
         raise DataError(f"{path} is not a PyTorch weights file (it starts with {head!r}); {how}")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
