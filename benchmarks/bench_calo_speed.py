@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hepml_nb.calo import classifier, flow, gan, gflash, report
+from hepml_nb.calo import classifier, data, flow, gan, gflash, study
 
 
 def main() -> None:
@@ -46,9 +46,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     batches = args.batches or ((1, 10, 100, 1000) if args.quick else (1, 10, 100, 1000, 10000))
     n_suite = 10000 if args.quick else 100000
-    energies = lambda n: gflash.sample_incident_energies(n, e_min=1.0, e_max=100.0, seed=1)  # noqa: E731
+    energies = lambda n: data.sample_incident_energies(n, e_min=1.0, e_max=100.0, seed=1)  # noqa: E731
     print(f"torch threads: {torch.get_num_threads()}")
-    net, config, _ = gan.load_pretrained()
+    net, _ = gan.load_pretrained()
     flow_model, _ = flow.load_pretrained()
     devices = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
     makers = {
@@ -58,13 +58,11 @@ def main() -> None:
         ),
     }
     for dev in devices:
-        makers[f"GAN ({dev})"] = lambda n, dev=dev: gan.generate_showers(
-            net, energies(n), config=config, batch_size=n, device=dev
-        )
+        makers[f"GAN ({dev})"] = lambda n, dev=dev: gan.generate_showers(net, energies(n), batch_size=n, device=dev)
         makers[f"flow ({dev})"] = lambda n, dev=dev: flow.generate_showers(
             flow_model, energies(n), batch_size=n, device=dev
         )
-    table = report.speed_table(makers, batch_sizes=batches, reference="GFlash, CaloGAN (cpu)", min_showers=100)
+    table = study.speed_table(makers, batch_sizes=batches, reference="GFlash, CaloGAN (cpu)", min_showers=100)
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.4g}".format):
         print("time per shower [ms] and speed-up over GFlash (CaloGAN geometry) at each batch size:")
         print(table)
@@ -76,10 +74,10 @@ def main() -> None:
     print(
         f"validation suite ({args.preset} preset) on {n_suite:,} vs {n_suite:,} showers, classifier on {suite_device}:"
     )
-    generated = gan.generate_showers(net, reference.e_inc, config=config, seed=1)
+    generated = gan.generate_showers(net, reference.e_inc, seed=1)
     if args.full_suite:
         start = time.perf_counter()
-        result = report.validate_showers(
+        result = study.validate_showers(
             reference, generated, preset=args.preset, seed=1, progress=False, device=suite_device, threads=None
         )
         seconds = time.perf_counter() - start
@@ -100,12 +98,12 @@ def _time_suite_in_parts(reference, generated, preset: str, device: str) -> None
     """Time the suite's fixed parts once and each classifier test at 1 and 3 epochs; print the
     parts and the whole suite extrapolated to the preset's epochs."""
     start = time.perf_counter()
-    report.validate_showers(reference, generated, levels=(), preset=preset, seed=1, progress=False)
+    study.validate_showers(reference, generated, levels=(), preset=preset, seed=1, progress=False)
     fixed = time.perf_counter() - start
     print(f"  features, separation powers, FPD and KPD: {fixed:.1f} s (measured)")
     epochs = classifier.PRESETS[preset].epochs
     total = fixed
-    for level in report.LEVELS:
+    for level in study.LEVELS:
         seconds = []
         for n_epochs in (1, 3):
             start = time.perf_counter()

@@ -63,7 +63,7 @@ def main() -> None:
             lambda x=x, y=y: classifier.classifier_test(x, y, threads=1, progress=False).summary(),
         )
     for level, (x, y) in inputs("challenge").items():
-        seconds, res = _time(
+        seconds, _ = _time(
             f"challenge preset, {level}-level ({x.shape[1]} inputs), {epochs} epochs",
             lambda x=x, y=y: classifier.classifier_test(
                 x, y, preset="challenge", epochs=epochs, threads=threads, progress=False

@@ -57,7 +57,7 @@ def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _minutes(seconds: float) -> str:
-    return f"{int(seconds // 60)} min {int(round(seconds % 60)):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _budget(record: dict[str, Any]) -> str:
@@ -137,7 +137,7 @@ def render_concurrent(folder: Path = RESULTS) -> str:
 
 def render_referee(folder: Path = RESULTS, model: str = "ParticleNet_full") -> str:
     """The published JetClass model as a referee of the project's jets (``scripts/referee_table.py --json``)."""
-    from hepml_nb.jets.evaluation import referee_markdown
+    from hepml_nb.jets.study import referee_markdown
 
     path = folder / f"referee-{model}.json"
     if not path.exists():

@@ -8,7 +8,7 @@ machinery (catalog, runner, sweeps, grading, book, pack, the ``hepml-nb`` comman
 """
 
 from hepml_nb._version import __version__
-from hepml_nb.core import *  # noqa: F401,F403
+from hepml_nb.core import *  # noqa: F403
 from hepml_nb.core import __all__ as _core_all
 
 

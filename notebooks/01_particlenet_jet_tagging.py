@@ -224,7 +224,7 @@ labels_eval = np.concatenate([labels_test, np.full(len(extra) if extra else 0, c
 
 def discriminant(probabilities, labels):
     """(y, score) of the signal class against QCD from class probabilities."""
-    return jets.evaluation.signal_vs_background(
+    return jets.study.signal_vs_background(
         probabilities, labels, signal=classes.index(signal), background=[classes.index(b) for b in background]
     )
 
@@ -465,7 +465,7 @@ results.update({jetclass_labels[n]: r for n, r in jetclass_results.items()})  # 
 results[f"baseline ({baseline_kind})"] = discriminant(probs_baseline, labels_eval)
 y_eval = results[f"baseline ({baseline_kind})"][0]
 print(f"test set: {int(y_eval.sum())} {signal} jets, {int((y_eval == 0).sum())} QCD jets")
-table = jets.evaluation.compare_taggers(results, seed=seed)
+table = jets.study.compare_taggers(results, seed=seed)
 table[["accuracy", "auc", "auc_err", "rej50_text", "rej50_n_pass", "rej30_text", "rej30_n_pass"]]
 
 # %%
@@ -488,14 +488,14 @@ for name in taggers:
 # working points, while $1/\varepsilon_B$ at 50 % or 30 % counts the few QCD jets that look most like tops.
 
 # %%
-print(jets.evaluation.verdict(table, baseline=f"baseline ({baseline_kind})"))
+print(jets.study.verdict(table, baseline=f"baseline ({baseline_kind})"))
 
 # %% [markdown]
 # The published numbers on the reference dataset (which includes a Delphes detector
 # simulation, so jets are less sharp than ours) are shown for orientation:
 
 # %%
-jets.evaluation.reference_table()
+jets.study.reference_table()
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))

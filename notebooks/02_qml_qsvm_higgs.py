@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -454,7 +454,7 @@ side.round(3)
 
 # %%
 hn.record_metrics(
-    n_events=int(len(y_all)),
+    n_events=len(y_all),
     n_qubits=n_qubits,
     max_train=int(max(train_sizes)),
     **best.metrics(),  # auc_quantum_exact, auc_rbf_svm, auc_gbt and their _std
@@ -481,7 +481,7 @@ hn.record_metrics(
     },
     kernel_seconds={
         "exact_train": t_exact,
-        "exact_train_events": int(len(fs.y_train)),
+        "exact_train_events": len(fs.y_train),
         "device": {name: run.seconds for name, run in runs.items()},
     },
 )

@@ -42,7 +42,7 @@ import numpy as np
 
 import hepml_nb as hn
 from hepml_nb import calo
-from hepml_nb.calo import exercises, features, plots, report, validation
+from hepml_nb.calo import exercises, features, plots, study, validation
 from hepml_nb.core.history import TrainingHistory
 from hepml_nb.core.plotting import plot_roc, use_style
 
@@ -201,7 +201,7 @@ if train_gan:
     )
     print(f"trained for {gan_iterations} iterations on {len(train_set)} showers")
 else:
-    generator, config, recipe = calo.load_pretrained()
+    generator, recipe = calo.load_pretrained()  # its GanConfig travels with it: generator.config
     history = TrainingHistory.from_records(recipe.get("history", []), step="iteration")  # as train_wgan_gp's
     print("loaded the pretrained generator; recipe:", recipe.get("command", "unknown"))
 
@@ -257,7 +257,7 @@ print(f"flow: {sum(p.numel() for p in flow_model.parameters()):,} parameters")
 # energy, so all samples have identical energy spectra.
 
 # %%
-generated = calo.generate_showers(generator, reference.e_inc, config=config, seed=seed, device=device)
+generated = calo.generate_showers(generator, reference.e_inc, seed=seed, device=device)
 flow_showers = calo.flow.generate_showers(flow_model, reference.e_inc, seed=seed, device=device)
 gen_features = features.shower_features(generated)
 flow_features = features.shower_features(flow_showers)
@@ -380,41 +380,26 @@ hn.save_figure(ax.figure, "chi2_per_energy")
 #   The guide compares the preset with `evaluate.py` itself on the same files.
 
 # %%
-gan_report = report.validate_showers(reference, generated, epochs=classifier_epochs, seed=seed)
-flow_report = report.validate_showers(reference, flow_showers, epochs=classifier_epochs, seed=seed)
-floor_report = report.validate_showers(reference, reference_2, epochs=classifier_epochs, seed=seed)
-assert abs(floor_report.classifier["high"].auc - 0.5) < 0.06, "reference vs reference must be indistinguishable"
-n_ch = min(n_challenge, len(reference), len(generated), len(reference_2))
-challenge = {
-    name: report.validate_showers(
-        reference.subset(slice(0, n_ch)),
-        other.subset(slice(0, n_ch)),
-        levels=tuple(challenge_levels),
-        preset="challenge",
-        distances=False,
-        seed=seed,
-        progress=False,
-        device=device,
-    )
-    for name, other in (("floor", reference_2), ("GAN", generated), ("flow", flow_showers))
-    if challenge_levels
-}
-labels = {"floor": f"{ref_name} vs {ref_name} (floor)", "GAN": f"GAN vs {ref_name}", "flow": f"flow vs {ref_name}"}
-report.classifier_table(
-    {
-        labels["floor"]: floor_report,
-        labels["GAN"]: gan_report,
-        labels["flow"]: flow_report,
-        **{f"{labels[name]}, {n_ch:,} vs {n_ch:,}": rep for name, rep in challenge.items()},
-    }
+validated = study.validation_study(
+    reference,
+    {"floor": reference_2, "GAN": generated, "flow": flow_showers},
+    reference_name=ref_name,
+    epochs=classifier_epochs,
+    challenge_levels=challenge_levels,
+    n_challenge=n_challenge,
+    seed=seed,
+    device=device,
 )
+reports, labels = validated.reports, validated.labels
+assert abs(reports["floor"].classifier["high"].auc - 0.5) < 0.06, "reference vs reference must be indistinguishable"
+validated.table()
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 5))
 plot_roc(
     {
         f"{name}, {lv}-level": (r.classifier[lv].labels, r.classifier[lv].scores)
-        for name, r in (("GAN", gan_report), ("flow", flow_report), ("floor", floor_report))
+        for name, r in reports.items()
         for lv in ("low", "high")
     },
     ax=ax,
@@ -432,7 +417,7 @@ hn.save_figure(fig, "classifier_roc")
 # quoted as median $\pm$ half the 16-84 % spread. Both are consistent with 0 for identical samples.
 
 # %%
-for name, rep in (("GAN", gan_report), ("flow", flow_report), ("floor", floor_report)):
+for name, rep in reports.items():
     fpd, kpd = rep.distances["fpd"], rep.distances["kpd"]
     print(f"{labels[name]:26s} {fpd}  ({fpd.significance():.1f} sigma)   {kpd}  ({kpd.significance():.1f} sigma)")
 
@@ -441,10 +426,10 @@ for name, rep in (("GAN", gan_report), ("flow", flow_report), ("floor", floor_re
 #
 # A classifier that cannot separate the samples outputs 0.5 everywhere, and its BCE is $\ln 2$
 # nats. Compute the JSD of the high-level classifier of the GAN from its calibrated BCE
-# (`gan_report.classifier["high"].bce`, in nats) as `jsd`.
+# (`reports["GAN"].classifier["high"].bce`, in nats) as `jsd`.
 
 # %%
-bce = gan_report.classifier["high"].bce
+bce = reports["GAN"].classifier["high"].bce
 jsd = None  # JSD from bce
 ### BEGIN SOLUTION
 jsd = (np.log(2.0) - bce) / np.log(2.0)
@@ -472,12 +457,12 @@ if geo.simulable:
     makers["GFlash (cpu)"] = lambda n: calo.simulate_showers(energies(n), geometry=geo.name, seed=seed, progress=False)
 for where in dict.fromkeys(["cpu", device]):  # the networks on the CPU, and on the GPU when there is one
     makers[f"GAN ({where})"] = lambda n, where=where: calo.generate_showers(
-        generator, energies(n), config=config, batch_size=n, device=where
+        generator, energies(n), batch_size=n, device=where
     )
     makers[f"flow ({where})"] = lambda n, where=where: calo.flow.generate_showers(
         flow_model, energies(n), batch_size=n, device=where
     )
-speed = report.speed_table(makers, batch_sizes=speed_batches, reference=next(iter(makers)), min_showers=20)
+speed = study.speed_table(makers, batch_sizes=speed_batches, reference=next(iter(makers)), min_showers=20)
 speed.style.format("{:.3g}")
 
 # %% [markdown]
@@ -510,29 +495,28 @@ print("challenge file read back:", back.cells.shape, "voxels = 45 x 16 x 9 =", 4
 # generator changes.
 
 # %%
-table = validation.verdict_table(gan_report.separation, floor_report.separation)
-flow_table = validation.verdict_table(flow_report.separation, floor_report.separation)
+table = validation.verdict_table(reports["GAN"].separation, reports["floor"].separation)
+flow_table = validation.verdict_table(reports["flow"].separation, reports["floor"].separation)
 print("GAN: ", validation.verdict_summary(table))
 print("flow:", validation.verdict_summary(flow_table))
 table.round(4)
 
 # %% [markdown]
 # The two generator families side by side, from the numbers of this run: the classifier AUCs (with
-# their bootstrap errors) and the time per shower at the largest batch of the speed table.
+# their bootstrap errors) and the time per shower at the largest batch of the speed table. Which one is
+# closer to the reference follows the project's one comparison rule (`hepml_nb.core.metrics.compare_values`):
+# a difference counts when it exceeds twice the two errors added in quadrature.
 
 # %%
 big = f"ms_b{max(speed_batches)}"
-for name, rep, key in (("GAN", gan_report, "GAN (cpu)"), ("flow", flow_report, "flow (cpu)")):
-    high = rep.classifier["high"]
+for name in ("GAN", "flow"):
+    high = reports[name].classifier["high"]
     line = f"{name:5s} tutorial AUC high {high.auc:.3f} +/- {high.auc_err:.3f}"
-    if challenge:
-        ch = challenge[name].classifier[challenge_levels[0]]
+    if validated.challenge:
+        ch = validated.challenge[name].classifier[challenge_levels[0]]
         line += f", challenge AUC {challenge_levels[0]} {ch.auc:.3f} +/- {ch.auc_err:.3f}"
-    print(f"{line}; {speed.loc[key, big]:.3g} ms per shower at batch {max(speed_batches)} on the CPU")
-diff = gan_report.classifier["high"].auc - flow_report.classifier["high"].auc
-err = np.hypot(gan_report.classifier["high"].auc_err, flow_report.classifier["high"].auc_err)
-better = "the flow" if diff > 2 * err else "the GAN" if diff < -2 * err else "neither (within 2 sigma)"
-print(f"closer to {ref_name} in the high-level classifier test: {better} (AUC difference {diff:+.3f} +/- {err:.3f})")
+    print(f"{line}; {speed.loc[f'{name} (cpu)', big]:.3g} ms per shower at batch {max(speed_batches)} on the CPU")
+print(validated.closer("GAN", "flow"))
 
 # %% [markdown]
 # Read the table together with the classifier: a small separation power in every one-dimensional
@@ -542,29 +526,18 @@ print(f"closer to {ref_name} in the high-level classifier test: {better} (AUC di
 # the challenge's protocol: compare them with the `challenge` rows of the table, not the `tutorial` ones.
 
 # %%
-n_bad = int((table["verdict"] == "poor").sum())
 metrics = hn.record_metrics(
-    n_eval=len(reference),
-    data=str(data_path) if data_path else "GFlash",
-    generator="pretrained" if not train_gan else f"trained here on {len(train_set)} showers",
-    response_mean_reference=round(response_mean, 4),
-    response_mean_generated=round(float(gen_features["etot_over_einc"].mean()), 4),
-    geometry=geo.name,
-    **({"gflash_showers_per_s": round(1e3 / speed.loc["GFlash (cpu)", big], 1)} if geo.simulable else {}),
-    gan_showers_per_s_batch1=round(1e3 / speed.loc["GAN (cpu)", f"ms_b{min(speed_batches)}"], 1),
-    speed_table={k: {c: round(float(v), 5) for c, v in row.items()} for k, row in speed.iterrows()},
-    gflash_ds2_showers_per_s=round(ds2_rate, 1),
-    n_features_poor=n_bad,
-    n_features=len(table),
-    chi2_ndf_etot=[round(p.chi2_ndf, 3) for p in chi2["GAN"]],
-    **gan_report.metrics(),
-    **flow_report.metrics(prefix="flow_"),
-    **floor_report.metrics(prefix="floor_"),
-    **(challenge["GAN"].metrics(prefix="challenge_") if challenge else {}),
-    **(challenge["floor"].metrics(prefix="challenge_floor_") if challenge else {}),
-    **(challenge["flow"].metrics(prefix="challenge_flow_") if challenge else {}),
-    n_features_poor_flow=int((flow_table["verdict"] == "poor").sum()),
-    n_challenge=n_ch,
+    study.study_metrics(
+        reference,
+        source=str(data_path) if data_path else "GFlash",
+        generator="pretrained" if not train_gan else f"trained here on {len(train_set)} showers",
+        features={"reference": ref_features, "GAN": gen_features},
+        validation=validated,
+        verdicts={"GAN": table, "flow": flow_table},
+        chi2=chi2["GAN"],
+        speed=speed,
+        ds2_rate=ds2_rate,
+    )
 )
 print({k: metrics[k] for k in ("auc_low", "auc_high", "jsd_high", "floor_auc_high", "n_features_poor")})
 

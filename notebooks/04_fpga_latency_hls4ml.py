@@ -37,6 +37,8 @@
 # 6. compare with the latency of the same network on this CPU (PyTorch and ONNX Runtime).
 
 # %%
+from itertools import pairwise
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -308,7 +310,7 @@ for row in fitted.itertuples():
 layer_sizes = (16, 64, 32, 32, 5)
 n_multipliers = None  # your answer
 ### BEGIN SOLUTION
-n_multipliers = sum(int(np.ceil(a * b / 4)) for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+n_multipliers = sum(int(np.ceil(a * b / 4)) for a, b in pairwise(layer_sizes))
 ### END SOLUTION
 print("multipliers at R = 4:", n_multipliers)
 

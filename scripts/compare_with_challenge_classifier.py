@@ -47,7 +47,8 @@ import numpy as np
 
 from hepml_nb.calo.classifier import PRESETS, classifier_test, preset_inputs
 from hepml_nb.calo.classifier_inputs import challenge_split, challenge_threshold_mev
-from hepml_nb.calo.gflash import ShowerSet, sample_incident_energies, simulate_showers
+from hepml_nb.calo.data import ShowerSet, sample_incident_energies
+from hepml_nb.calo.gflash import simulate_showers
 from hepml_nb.calo.io import read_challenge_h5, write_challenge_h5
 
 #: evaluate.py's name of each hepml_nb geometry, and of each level.

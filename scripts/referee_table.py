@@ -4,7 +4,7 @@ For each QCD recipe (``dijet``, ``znunu``) and detector (``none``, ``cms-like``,
 script generates (or reads from the cache) top and QCD jets with :func:`hepml_nb.jets.generate_jets`,
 runs the published model on them (:func:`hepml_nb.jets.jetclass.jetclass_probabilities`, one torch
 thread, small batches) and reports, per true class, the mean 10-class output and the fraction of
-jets whose largest output is the right JetClass class (:func:`hepml_nb.jets.evaluation.referee_from_probabilities`),
+jets whose largest output is the right JetClass class (:func:`hepml_nb.jets.study.referee_from_probabilities`),
 the QCD argmax fraction for gluon- and quark-matched jets apart, and the top-vs-QCD rejection
 ``1/eps_B`` at eps_S = 50 % of JetClass's discriminant ``p_Tbqq / (p_Tbqq + p_QCD)`` with its 68 %
 Clopper-Pearson interval (:func:`hepml_nb.core.metrics.rejection_interval`). Issue 24, item 5.
@@ -31,8 +31,8 @@ import torch
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
 from hepml_nb.course.runcard import source_version
 from hepml_nb.jets import BACKGROUNDS, DETECTORS, GENERATOR_VERSION, generate_jets, load_jets, parton_fractions
-from hepml_nb.jets.evaluation import referee_from_probabilities, referee_markdown
 from hepml_nb.jets.jetclass import JETCLASS_MAX_PARTICLES, binary_score, jetclass_probabilities, load_jetclass
+from hepml_nb.jets.study import referee_from_probabilities, referee_markdown
 
 
 def _arguments() -> argparse.Namespace:

@@ -27,11 +27,11 @@ import time
 import numpy as np
 import torch
 
-from hepml_nb.calo import features, flow, gan, gflash, validation
+from hepml_nb.calo import data, features, flow, gan, gflash, validation
 from hepml_nb.core.checkpoints import recipe_card
 
 
-def _validator(reference: gflash.ShowerSet, make, seed: int):
+def _validator(reference: data.ShowerSet, make, seed: int):
     """``validate(model)``: separation powers of a few features of ``make(model, e_inc, seed)`` showers."""
     ref_feats = features.shower_features(reference)
     keys = ["etot_over_einc", "efrac_0", "efrac_1", "efrac_2", "width_x_1", "sparsity_1"]
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.model == "flow":
-        return _train_flow(args)
+        _train_flow(args)
+        return
 
     config = gan.GanConfig()
     train, held_out = _samples(config, args)
@@ -77,14 +78,12 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         device=args.device,
         validate_every=args.validate_every,
-        validate=_validator(
-            held_out, lambda m, e, seed: gan.generate_showers(m, e, config=config, seed=seed), args.seed
-        ),
+        validate=_validator(held_out, lambda m, e, seed: gan.generate_showers(m, e, seed=seed), args.seed),
     )
     seconds = time.perf_counter() - start
     last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
     recipe = _recipe(args, last, seconds, history)
-    path = gan.save_generator(generator, config, args.out or gan.PRETRAINED_DIR / "calogan_generator.pt", recipe=recipe)
+    path = gan.save_generator(generator, args.out or gan.PRETRAINED_DIR / "calogan_generator.pt", recipe=recipe)
     _report(path, seconds, last)
 
 
@@ -111,7 +110,7 @@ def _train_flow(args) -> None:
     _report(path, seconds, last)
 
 
-def _samples(config, args) -> tuple[gflash.ShowerSet, gflash.ShowerSet]:
+def _samples(config, args) -> tuple[data.ShowerSet, data.ShowerSet]:
     """The GFlash training showers and 4,000 held-out ones (another seed) in the config's geometry and range."""
     kwargs = {"geometry": config.geometry, "e_min": config.e_min, "e_max": config.e_max}
     train, _ = gflash.reference_showers(args.n_train, seed=args.seed, **kwargs)

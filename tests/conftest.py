@@ -8,12 +8,12 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no spinning threads on shared cores
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 def pytest_addoption(parser):
@@ -131,7 +131,7 @@ def ci_run(tmp_path_factory):
                     result = execute(topic, "ci", base / topic, log_output=True)
                 (result.run_dir / CI_RUN_LOG).write_text(log.getvalue())
                 done[topic] = (result.run_dir, result.metrics)
-            except Exception as exc:  # remember the failure: later requests fail the same way
+            except Exception as exc:  # noqa: BLE001 - remember the failure: later requests fail the same way
                 (base / topic).mkdir(parents=True, exist_ok=True)
                 (base / topic / CI_RUN_LOG).write_text(log.getvalue())
                 done[topic] = exc
@@ -194,8 +194,8 @@ def jets(seed):
 def toy_showers(geometry: str, n: int, *, seed: int, response: float = 0.9):
     """Showers with a depth profile, a radial falloff, empty cells and fluctuations in any layout,
     including those GFlash cannot simulate into (dataset 1): for files the tests write."""
+    from hepml_nb.calo.data import ShowerSet
     from hepml_nb.calo.geometry import get_geometry
-    from hepml_nb.calo.gflash import ShowerSet
 
     geo = get_geometry(geometry)
     rng = np.random.default_rng(seed)

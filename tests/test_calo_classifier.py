@@ -16,9 +16,10 @@ from hepml_nb.calo.classifier import (
     shower_classifier_test,
 )
 from hepml_nb.calo.classifier_inputs import CHALLENGE_SPLITS, challenge_split
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.features import challenge_features, shower_features
-from hepml_nb.calo.gflash import ShowerSet, reference_showers
-from hepml_nb.calo.report import PUBLISHED_AUC, ValidationReport, classifier_table, validate_showers
+from hepml_nb.calo.gflash import reference_showers
+from hepml_nb.calo.study import PUBLISHED_AUC, ValidationReport, classifier_table, validate_showers
 from hepml_nb.calo.validation import separation_power
 from hepml_nb.core.errors import DataError, ParameterError
 

@@ -1,8 +1,8 @@
 import numpy as np
 
 from hepml_nb.calo import exercises
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 
 
 def test_check_shower_max_right_and_unit_mistake(capsys, verdict):

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.features import (
     cell_energy_spectrum,
     challenge_features,
@@ -9,7 +10,6 @@ from hepml_nb.calo.features import (
     shower_features,
 )
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import DataError, ParameterError
 
 
@@ -25,7 +25,7 @@ def _two_cell_shower():
 
 
 def test_shower_features_hand_computed():
-    showers, x, y = _two_cell_shower()
+    showers, x, _ = _two_cell_shower()
     f = shower_features(showers)
     assert f["etot_over_einc"][0] == pytest.approx(2500 / 5000)
     assert f["efrac_1"][0] == pytest.approx(0.4) and f["efrac_0"][0] == pytest.approx(0.1)
@@ -61,7 +61,7 @@ def test_feature_label_units():
 def _one_voxel(name, layer, a, b, energy=100.0):
     geo = get_geometry(name)
     cells = np.zeros((1, geo.n_cells), np.float32)
-    n_alpha, n_r = geo.layer_shapes[layer]
+    _, n_r = geo.layer_shapes[layer]
     cells[0, geo.layer_offsets[layer] + a * n_r + b] = energy
     return geo, cells
 
@@ -151,7 +151,7 @@ def test_shower_features_cylindrical_uses_challenge_features():
     f = shower_features(ShowerSet(np.array([1.0]), cells, "dataset2"))
     assert "E_tot" not in f and next(iter(f)) == "etot_over_einc" and f["etot_over_einc"][0] == pytest.approx(0.5)
     assert f["EC_r_7"][0] == pytest.approx(geo.r_centres(7)[4]) and f["sparsity_7"][0] == pytest.approx(143 / 144)
-    matrix, names = feature_matrix(f)
+    matrix, _ = feature_matrix(f)
     assert matrix.shape == (1, 1 + 45 * 8)
     with pytest.raises(ParameterError, match="'calogan' is cartesian"):
         challenge_features(np.zeros((1, 504)), "calogan")

@@ -48,27 +48,27 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
     net2, _ = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3, progress=False)
     for p, q in zip(net.parameters(), net2.parameters(), strict=True):
         assert torch.equal(p, q)
-    fake = gan.generate_showers(net, small_sample.e_inc[:50], config=gan.GanConfig(), seed=1)
+    fake = gan.generate_showers(net, small_sample.e_inc[:50], seed=1)
     assert fake.cells.shape == (50, 504) and (fake.cells >= 0).all()
 
 
 def test_save_and_load_generator_give_identical_showers(small_sample, tmp_path):
     cfg = gan.GanConfig(hidden=(32, 64))
     net = gan.build_generator(cfg)
-    path = gan.save_generator(net, cfg, tmp_path / "g.pt", recipe={"what": "test"})
-    net2, cfg2 = gan.load_generator(path)
-    assert cfg2 == cfg and (tmp_path / "g.json").exists()
+    path = gan.save_generator(net, tmp_path / "g.pt", recipe={"what": "test"})
+    net2, card = gan.load_generator(path)
+    assert gan.generator_config(net2) == cfg and card["what"] == "test" and (tmp_path / "g.json").exists()
     e = small_sample.e_inc[:20]
-    a = gan.generate_showers(net, e, config=cfg, seed=5)
-    b = gan.generate_showers(net2, e, config=cfg2, seed=5, batch_size=7)
+    a = gan.generate_showers(net, e, seed=5)
+    b = gan.generate_showers(net2, e, seed=5, batch_size=7)
     np.testing.assert_allclose(a.cells, b.cells, rtol=1e-4, atol=1e-3)  # MeV; batched matmul rounding
 
 
 def test_load_pretrained_generator_makes_showers():
-    net, cfg, recipe = gan.load_pretrained()
-    assert cfg.geometry == "calogan" and "command" in recipe and "train_calogan_checkpoint.py" in recipe["command"]
+    net, recipe = gan.load_pretrained()
+    assert net.config.geometry == "calogan" and "train_calogan_checkpoint.py" in recipe["command"]
     assert (gan.PRETRAINED_DIR / "calogan_generator.pt").stat().st_size < 3e6
-    fake = gan.generate_showers(net, np.array([5.0, 50.0, 95.0]), config=cfg, seed=0)
+    fake = gan.generate_showers(net, np.array([5.0, 50.0, 95.0]), seed=0)
     response = fake.cells.sum(1) / (1000 * fake.e_inc)
     assert ((response > 0.5) & (response < 1.5)).all()
 
@@ -77,7 +77,9 @@ def test_gan_errors(small_sample, tmp_path):
     cfg = gan.GanConfig()
     net = gan.build_generator(cfg)
     with pytest.raises(ParameterError, match=r"span \[200, 200\] GeV but the GAN was trained on \[1.0, 100.0\]"):
-        gan.generate_showers(net, np.array([200.0]), config=cfg)
+        gan.generate_showers(net, np.array([200.0]))
+    with pytest.raises(ParameterError, match="Linear carries no GanConfig; make generators with build_generator"):
+        gan.generate_showers(torch.nn.Linear(65, 504), np.array([20.0]))
     with pytest.raises(ParameterError, match="geometry 'calogan' but the GAN is configured for 'dataset2'"):
         gan.train_wgan_gp(small_sample, config=gan.GanConfig(geometry="dataset2"), n_iterations=1)
     with pytest.raises(ParameterError, match="batch_size <= number of showers"):
@@ -93,7 +95,7 @@ def test_gan_errors(small_sample, tmp_path):
 
 def test_energy_head_fixes_response_range(small_sample):
     e = small_sample.e_inc[:200]
-    with_head = gan.generate_showers(gan.build_generator(gan.GanConfig()), e, config=gan.GanConfig(), seed=2)
+    with_head = gan.generate_showers(gan.build_generator(gan.GanConfig()), e, seed=2)
     response = with_head.cells.sum(1) / (1000 * e)
     assert ((response > 0.69) & (response < 1.31)).all()  # 1 + 0.3 tanh(.)
     plain_cfg = gan.GanConfig(energy_head=False)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from hepml_nb.calo import features
+from hepml_nb.calo.data import sample_incident_energies
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import profile_parameters, reference_showers, sample_incident_energies, simulate_showers
+from hepml_nb.calo.gflash import profile_parameters, reference_showers, simulate_showers
 from hepml_nb.core.errors import ParameterError
 
 
@@ -57,16 +58,6 @@ def test_simulate_showers_rejects_bad_options():
         simulate_showers(np.array([0.01]))
     with pytest.raises(ParameterError, match="must be positive"):
         simulate_showers(np.array([10.0]), stochastic=0.0)
-
-
-def test_sample_incident_energies_spectra(seed):
-    e = sample_incident_energies(5000, e_min=1.0, e_max=100.0, spectrum="log-uniform", seed=seed)
-    assert e.min() >= 1.0 and e.max() <= 100.0 and abs(np.median(e) - 10.0) < 1.0
-    assert (sample_incident_energies(3, e_min=7.0, e_max=7.0, spectrum="fixed") == 7.0).all()
-    with pytest.raises(ParameterError, match="unknown energy spectrum 'flat'"):
-        sample_incident_energies(3, spectrum="flat")
-    with pytest.raises(ParameterError, match="at least 1"):
-        sample_incident_energies(0)
 
 
 def test_reference_showers_cached_with_rate(seed):

@@ -2,7 +2,8 @@ import h5py
 import numpy as np
 import pytest
 
-from hepml_nb.calo.gflash import ShowerSet, simulate_showers
+from hepml_nb.calo.data import ShowerSet
+from hepml_nb.calo.gflash import simulate_showers
 from hepml_nb.calo.io import (
     NEGATIVE_CELL_TOLERANCE_MEV,
     VALUE_CHECK_SHOWERS,

@@ -62,12 +62,12 @@ def test_calo_notebook_data_path_trains_and_validates_on_the_file(tmp_path, layo
     not that of the pretrained generator (about 1.0, GFlash's in the CaloGAN geometry)."""
     from conftest import toy_showers
 
-    from hepml_nb.calo import gflash, io
+    from hepml_nb.calo import data, gflash, io
     from hepml_nb.course.runner import execute
 
     if layout == "calogan":
         showers, _ = gflash.reference_showers(1500, seed=77)
-        scaled = gflash.ShowerSet(showers.e_inc, 0.6 * showers.cells, showers.geometry, 0.6 * showers.overflow)
+        scaled = data.ShowerSet(showers.e_inc, 0.6 * showers.cells, showers.geometry, 0.6 * showers.overflow)
         path = io.write_calogan_h5(scaled, tmp_path / "not_gflash.h5")
     else:
         path = io.write_challenge_h5(toy_showers(layout, 1500, seed=77, response=0.6), tmp_path / "ds1.hdf5")

@@ -47,8 +47,8 @@ def test_shown_layers_spreads_over_the_layers_with_cells():
 def test_viewer_draws_cylindrical_voxels_on_polar_axes(seed):
     """A single lit voxel at (alpha bin 0, r bin 2) of dataset-2 layer 0 is drawn at alpha in [-pi, -pi + pi/8)
     and r in [9.3, 13.95) mm."""
+    from hepml_nb.calo.data import ShowerSet
     from hepml_nb.calo.geometry import get_geometry
-    from hepml_nb.calo.gflash import ShowerSet
 
     geo = get_geometry("dataset2")
     cells = np.zeros((1, geo.n_cells), np.float32)

@@ -10,9 +10,8 @@ def test_torch_threads_sets_and_restores():
     with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-    with pytest.raises(ParameterError, match="threads must be a positive number or None, got 0"):
-        with torch_threads(0):
-            pass
+    with pytest.raises(ParameterError, match="threads must be a positive number or None, got 0"), torch_threads(0):
+        pass
 
 
 def test_resolve_device_auto_and_cpu():

@@ -6,7 +6,7 @@ from hepml_nb.core.plotting import axes_or_new, plot_rejection, plot_roc, use_st
 
 
 def test_axes_or_new_passes_given_axes_through():
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     assert axes_or_new(ax) is ax
     new = axes_or_new(figsize=(3, 2))
     assert new is not ax and tuple(new.figure.get_size_inches()) == (3, 2)

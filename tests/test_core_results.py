@@ -41,10 +41,9 @@ def test_atomic_output_renames_on_success_and_cleans_on_failure(tmp_path):
     from hepml_nb.core.results import atomic_output
 
     target = tmp_path / "sub" / "data.h5"
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:  # noqa: PT012 - the block is the half-written file
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
     assert not target.exists() and list(target.parent.iterdir()) == []
     with atomic_output(target) as tmp:
         assert tmp.parent == target.parent and tmp != target

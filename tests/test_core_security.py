@@ -328,7 +328,7 @@ def test_bad_data_paths_exit_2_naming_the_file(tmp_path, capsys):
 
 
 def test_shower_file_with_too_few_showers_for_n_eval_exits_2(tmp_path, capsys):
-    from hepml_nb.calo.gflash import ShowerSet
+    from hepml_nb.calo.data import ShowerSet
     from hepml_nb.calo.io import write_calogan_h5
 
     rng = np.random.default_rng(1)

@@ -245,12 +245,14 @@ def test_atomic_output_in_a_folder_others_can_write_never_writes_through_a_swapp
     entry = shared / "entry.txt"
     assert not entry.is_symlink() and entry.read_text() == "data"
     assert stat.S_IMODE(entry.stat().st_mode) == 0o666 & ~_umask()
-    with pytest.raises(OutputError, match=r"was replaced by someone else .*nothing was written through it"):
-        with atomic_output(entry) as tmp:
-            for planted in shared.glob(f".*{TMP_TAG}*"):  # what another member of the group can do meanwhile
-                planted.unlink()
-                planted.symlink_to(victim)
-            tmp.write_text("new data")
+    with (  # noqa: PT012 - atomic_output raises it on leaving the block
+        pytest.raises(OutputError, match=r"was replaced by someone else .*nothing was written through it"),
+        atomic_output(entry) as tmp,
+    ):
+        for planted in shared.glob(f".*{TMP_TAG}*"):  # what another member of the group can do meanwhile
+            planted.unlink()
+            planted.symlink_to(victim)
+        tmp.write_text("new data")
     assert victim.read_text() == "secret" and stat.S_IMODE(victim.stat().st_mode) == 0o600
     assert entry.read_text() == "data" and sorted(p.name for p in shared.iterdir()) == ["entry.txt"]
 
@@ -259,7 +261,7 @@ def test_atomic_output_in_a_folder_others_can_write_leaves_nothing_on_failure(op
     shared = open_tmp / "shared"
     shared.mkdir()
     shared.chmod(0o775)
-    with pytest.raises(KeyboardInterrupt), atomic_output(shared / "entry.txt") as tmp:
+    with pytest.raises(KeyboardInterrupt), atomic_output(shared / "entry.txt") as tmp:  # noqa: PT012 - a half-written file
         tmp.write_text("half")
         raise KeyboardInterrupt
     assert list(shared.iterdir()) == []

@@ -303,7 +303,7 @@ def test_answers_are_checked_against_the_reference_run_not_the_students_inputs(g
 
 @pytest.mark.slow
 def test_a_submission_cannot_change_another_or_outlive_its_grading(graded, submissions):
-    rows, summary, out, (beat, later) = graded
+    rows, summary, _, (beat, later) = graded
     assert _verdicts(rows)[("zed", "check_invariant_mass")] == "correct"  # graded from the copy read first
     assert beat == later  # nothing the attacker started is still writing
     assert summary["aaron"]["status"] == "ok"

@@ -201,9 +201,11 @@ def test_kernel_as_another_user_cannot_read_the_callers_files(toy_notebooks, tmp
 
 
 def test_another_user_needs_root_or_an_existing_account():
-    with pytest.raises(ParameterError, match="unknown user 'no-such-user-x'"):
-        with kernel_sandbox(KernelLimits(user="no-such-user-x")):
-            pass
+    with (
+        pytest.raises(ParameterError, match="unknown user 'no-such-user-x'"),
+        kernel_sandbox(KernelLimits(user="no-such-user-x")),
+    ):
+        pass
 
 
 def test_stale_kernel_folders_of_dead_runners_are_removed(tmp_path):

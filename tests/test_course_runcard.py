@@ -144,7 +144,7 @@ def test_execute_writes_run_card_on_success_and_failure(toy_notebooks, tmp_path)
     result = execute("setup", "ci", tmp_path / "ok")
     card = load_run_card(result.run_dir)
     assert card["profile"] == "ci" and card["seed"] == 1 and card["memory"]["peak_tree_mib"] > 0
-    assert [c["first_line"] for c in card["timing"]["cells"]][0] == "import hepml_nb as hn"
+    assert card["timing"]["cells"][0]["first_line"] == "import hepml_nb as hn"
     executed = nbformat.read(result.run_dir / "00_setup_check.ipynb", as_version=4)
     assert executed.metadata["hepml_nb"]["run_card"]["topic"] == "setup"
     with pytest.raises(NotebookExecutionError):

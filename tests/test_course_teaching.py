@@ -109,9 +109,11 @@ def _compile_cell(source: str, name: str) -> None:
 def _checker_answer(source: str) -> str | None:
     """Name passed as the first argument of the ``check_*`` call in a cell, if any."""
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")).startswith("check_"):
-            if node.args and isinstance(node.args[0], ast.Name):
-                return node.args[0].id
+        is_check = isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")).startswith(
+            "check_"
+        )
+        if is_check and node.args and isinstance(node.args[0], ast.Name):
+            return node.args[0].id
     return None
 
 

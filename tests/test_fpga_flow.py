@@ -9,7 +9,7 @@ from hepml_nb.core.errors import ParameterError
 
 pytest.importorskip("da4ml", reason="the RTL flow needs da4ml (pip install da4ml==0.6.0)")
 
-from hepml_nb.fpga import flow  # noqa: E402
+from hepml_nb.fpga import flow
 
 
 def test_run_rtl_flow_skips_steps_without_tools(net_483, tmp_path, monkeypatch):

@@ -226,9 +226,8 @@ def test_convert_tagger_read_only_cache_reuses_but_cannot_build(linear_build, tm
 def test_build_lock_unwritable_root_raises_data_error(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    with pytest.raises(DataError, match="cannot write hls4ml projects under"):
-        with hls._build_lock(not_a_folder, "abc"):
-            pass
+    with pytest.raises(DataError, match="cannot write hls4ml projects under"), hls._build_lock(not_a_folder, "abc"):
+        pass
 
 
 @pytest.mark.slow  # g++: hls4ml compiles the linear_build project
@@ -373,9 +372,11 @@ def test_build_lock_refuses_a_planted_symlink(tmp_path):
     victim.chmod(0o600)
     for name in ("abc.lock", ".abc.lock"):
         (tmp_path / name).symlink_to(victim)
-    with pytest.raises(DataError, match=r"cannot write hls4ml projects under .*symbolic link"):
-        with hls._build_lock(tmp_path, "abc"):
-            pass
+    with (
+        pytest.raises(DataError, match=r"cannot write hls4ml projects under .*symbolic link"),
+        hls._build_lock(tmp_path, "abc"),
+    ):
+        pass
     assert victim.read_text() == "secret"
 
 

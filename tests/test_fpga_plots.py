@@ -69,7 +69,7 @@ def test_plot_pareto_marks_methods_and_front():
     )
     fig, ax = plt.subplots()
     assert plots.plot_pareto(table, float_accuracy=0.76, ax=ax) is ax
-    front = [line for line in ax.lines if line.get_label() == "Pareto front"][0]
+    front = next(line for line in ax.lines if line.get_label() == "Pareto front")
     assert list(front.get_xdata()) == [800, 2500]
     assert "da4ml estimate" in ax.get_xlabel()
     plt.close(fig)

@@ -7,9 +7,9 @@ from hepml_nb.core.errors import ParameterError
 
 pytest.importorskip("da4ml", reason="the design points' Verilog needs da4ml (pip install da4ml==0.6.0)")
 
-from hepml_nb.fpga import quantization  # noqa: E402
-from hepml_nb.fpga.data import TaggerData  # noqa: E402
-from hepml_nb.fpga.models import build_tagger  # noqa: E402
+from hepml_nb.fpga import quantization
+from hepml_nb.fpga.data import TaggerData
+from hepml_nb.fpga.models import build_tagger
 
 
 @pytest.fixture

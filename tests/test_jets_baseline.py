@@ -6,7 +6,7 @@ from threadpoolctl import threadpool_limits
 
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.jets.baseline import baseline_scores, train_baseline
-from hepml_nb.jets.evaluation import compare_taggers, reference_table
+from hepml_nb.jets.study import compare_taggers, reference_table
 
 
 @pytest.mark.parametrize("kind", ["bdt", "mlp"])

@@ -65,7 +65,7 @@ def test_detector_response_finds_a_neutral_hadron_under_a_track(seed):
     # a 40 GeV K0L where a 50 GeV pi+ reaches the HCAL: the excess over the track is the K0L's energy
     n, rng = 5_000, np.random.default_rng(seed)
     pions = _pions(n, 50.0, rng)
-    eta, phi = calorimeter_entry(pions, radius_m=1.29, half_length_m=3.0, bz_tesla=3.8)
+    _, phi = calorimeter_entry(pions, radius_m=1.29, half_length_m=3.0, bz_tesla=3.8)
     k0l = _columns(n, px=40.0 * np.cos(phi), py=40.0 * np.sin(phi), e=np.full(n, 40.0), pid=np.full(n, 130))
     cols = {k: np.concatenate([pions[k], k0l[k]]) for k in pions}
     out, event = detector_response(cols, np.tile(np.arange(n), 2), n_events=n, detector="cms-like", rng=rng)

@@ -21,7 +21,6 @@ import yaml
 
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.jets import load_jets, write_jetclass
-from hepml_nb.jets.evaluation import referee, referee_from_probabilities
 from hepml_nb.jets.jetclass import (
     JETCLASS_CLASSES,
     PUBLISHED_SHA256,
@@ -35,6 +34,7 @@ from hepml_nb.jets.jetclass import (
 )
 from hepml_nb.jets.models import build_particlenet
 from hepml_nb.jets.pretrained import save_checkpoint
+from hepml_nb.jets.study import referee, referee_from_probabilities
 
 # ../shared/jetclass beside the project (CI's copy of shared/); HEPML_NB_JETCLASS_FILES names another folder
 SHARED = Path(os.environ.get("HEPML_NB_JETCLASS_FILES") or Path(__file__).resolve().parents[2] / "shared" / "jetclass")

@@ -52,7 +52,7 @@ def test_jetstream_batches_equal_load_jets_arrays_padded_per_batch(files):
 
 def test_jetstream_shuffle_mixes_files_and_gives_each_jet_once(files):
     stream = _stream(files, chunk_size=30, chunks_at_once=4)
-    epoch = [b for b in stream.batches(32, shuffle=True, rng=np.random.default_rng(1))]
+    epoch = list(stream.batches(32, shuffle=True, rng=np.random.default_rng(1)))
     index = np.concatenate([b.index for b in epoch])
     assert sorted(index.tolist()) == list(range(480))
     assert len(np.unique(epoch[0].index // 120)) >= 2 and set(epoch[0].labels.tolist()) == {0, 1}

@@ -22,8 +22,7 @@ def pack(tmp_path_factory):
     out = tmp_path_factory.mktemp("school") / "pack"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HEPML_NB_CACHE", str(cache))
-        result = build_pack(out, wheels=False, site=False, cache=True)
-    return result
+        return build_pack(out, wheels=False, site=False, cache=True)
 
 
 def test_build_pack_holds_notebooks_student_builds_cache_and_installer(pack):

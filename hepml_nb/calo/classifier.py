@@ -38,6 +38,7 @@ display; the unclipped estimate is :attr:`ClassifierResult.jsd_raw`.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -54,7 +55,7 @@ from hepml_nb.calo.classifier_inputs import (
     high_level_inputs,
     low_level_inputs,
 )
-from hepml_nb.calo.gflash import ShowerSet
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.core.devices import torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
 
@@ -249,7 +250,7 @@ def classifier_network(
     """
     sizes = [int(n_inputs), *hidden]
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+    for a, b in pairwise(sizes):
         layers += [nn.Linear(a, b), nn.LeakyReLU(negative_slope)]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))

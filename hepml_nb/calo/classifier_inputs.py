@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.features import feature_matrix, shower_features
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import ParameterError
 
 __all__ = [

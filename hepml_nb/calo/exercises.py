@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from hepml_nb.calo.classifier import jsd_from_bce
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.geometry import Material
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import separation_power_hist
 from hepml_nb.core.exercises import Incorrect, checker, expect_close, expect_shape
 

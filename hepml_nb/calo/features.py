@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.geometry import Geometry, get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import DataError, ParameterError
 
 __all__ = [

@@ -30,9 +30,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.gan import condition
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError

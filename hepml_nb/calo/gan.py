@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,8 +23,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.geometry import get_geometry
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
@@ -36,6 +37,7 @@ __all__ = [
     "from_model_space",
     "condition",
     "build_generator",
+    "generator_config",
     "build_critic",
     "gradient_penalty",
     "train_wgan_gp",
@@ -105,7 +107,7 @@ def condition(e_inc: np.ndarray, config: GanConfig) -> np.ndarray:
 
 def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (a, b) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.LeakyReLU(0.2))
@@ -295,20 +297,32 @@ def _train(
     return TrainResult(gen_net.cpu().eval(), history)
 
 
+def generator_config(generator: nn.Module) -> GanConfig:
+    """The :class:`GanConfig` a generator was built with (:func:`build_generator` stores it on the model)."""
+    config = getattr(generator, "config", None)
+    if not isinstance(config, GanConfig):
+        raise ParameterError(
+            f"{type(generator).__name__} carries no GanConfig; make generators with build_generator, "
+            "train_wgan_gp, load_generator or load_pretrained"
+        )
+    return config
+
+
 def generate_showers(
     generator: nn.Module,
     e_inc: np.ndarray,
     *,
-    config: GanConfig,
     seed: int = 0,
     batch_size: int = 10000,
     device: str = "cpu",
 ) -> ShowerSet:
     """Generate one shower per incident energy ``e_inc`` (N,) [GeV]; returns a ShowerSet in MeV.
 
-    The same ``seed`` gives the same showers whatever ``batch_size`` and ``device``
-    (up to floating-point rounding on a GPU).
+    The generator's :class:`GanConfig` (its geometry, energy range and preprocessing) comes with it
+    (:func:`generator_config`). The same ``seed`` gives the same showers whatever ``batch_size``
+    and ``device`` (up to floating-point rounding on a GPU).
     """
+    config = generator_config(generator)
     e_inc = np.asarray(e_inc, dtype=float).ravel()
     if e_inc.size and (e_inc.min() < config.e_min * 0.999 or e_inc.max() > config.e_max * 1.001):
         raise ParameterError(
@@ -328,21 +342,21 @@ def generate_showers(
     return from_model_space(u, e_inc, config)
 
 
-def save_generator(generator: nn.Module, config: GanConfig, path: str | Path, *, recipe: dict | None = None) -> Path:
+def save_generator(generator: nn.Module, path: str | Path, *, recipe: dict | None = None) -> Path:
     """Write the generator's weights and config to ``path`` (.pt) and its recipe card (.json).
 
     See :func:`hepml_nb.core.checkpoints.save_checkpoint`; ``recipe`` is best made with
     :func:`hepml_nb.core.checkpoints.recipe_card` (command, parameters, metrics, versions).
     """
-    return save_checkpoint(path, generator.state_dict(), kind=KIND, config=asdict(config), card=recipe or {})
+    config = asdict(generator_config(generator))
+    return save_checkpoint(path, generator.state_dict(), kind=KIND, config=config, card=recipe or {})
 
 
-def load_generator(path: str | Path) -> tuple[nn.Module, GanConfig]:
-    """Read a generator written by :func:`save_generator`; returns (generator in eval mode, config)."""
-    return _load(path)[:2]
+def load_generator(path: str | Path) -> tuple[nn.Module, dict]:
+    """Read a generator written by :func:`save_generator`: (generator in eval mode, recipe card).
 
-
-def _load(path: str | Path) -> tuple[nn.Module, GanConfig, dict]:
+    Its :class:`GanConfig` is on the model (:func:`generator_config`).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(
@@ -354,11 +368,12 @@ def _load(path: str | Path) -> tuple[nn.Module, GanConfig, dict]:
     except DataError as exc:
         raise DataError(f"{path} is not a generator checkpoint of hepml_nb.calo: {exc}") from exc
     config = GanConfig(**{**ckpt.config, "hidden": tuple(ckpt.config["hidden"])})
-    return ckpt.load_into(build_generator(config)), config, ckpt.card
+    return ckpt.load_into(build_generator(config)), ckpt.card
 
 
-def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConfig, dict]:
-    """The generator shipped with the package: (generator, config, recipe card)."""
+def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, dict]:
+    """The generator shipped with the package: (generator in eval mode, recipe card), like every topic's
+    ``load_pretrained``; its :class:`GanConfig` is on the model (:func:`generator_config`)."""
     # the folder also holds the flow's checkpoint: list the generators by the kind in their cards
     cards = {p.stem: p.with_suffix(".json") for p in PRETRAINED_DIR.glob("*.pt")}
     available = sorted(n for n, c in cards.items() if c.is_file() and json.loads(c.read_text()).get("kind") == KIND)
@@ -367,4 +382,4 @@ def load_pretrained(name: str = "calogan_generator") -> tuple[nn.Module, GanConf
             f"no pretrained generator {name!r}; available: {', '.join(available) or 'none'} "
             "(make one with scripts/train_calogan_checkpoint.py)"
         )
-    return _load(PRETRAINED_DIR / f"{name}.pt")
+    return load_generator(PRETRAINED_DIR / f"{name}.pt")

@@ -24,8 +24,8 @@ from typing import NamedTuple
 import h5py
 import numpy as np
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.geometry import GEOMETRIES, get_geometry, layer_images
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.core.errors import DataError
 from hepml_nb.core.files import check_input_file
 from hepml_nb.core.results import atomic_output

@@ -14,9 +14,9 @@ import mplhep
 import numpy as np
 from matplotlib.colors import LogNorm
 
+from hepml_nb.calo.data import ShowerSet
 from hepml_nb.calo.features import feature_label
 from hepml_nb.calo.geometry import get_geometry, layer_images
-from hepml_nb.calo.gflash import ShowerSet
 from hepml_nb.calo.validation import common_bins
 from hepml_nb.core.errors import DataError
 from hepml_nb.core.history import TrainingHistory

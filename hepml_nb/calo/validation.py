@@ -31,6 +31,7 @@ deviation first, so that the numbers do not depend on the features' units:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -161,7 +162,7 @@ def chi2_per_energy(
             f"energy_edges must be an increasing list of at least two energies [GeV], got {list(edges)}"
         )
     points = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in pairwise(edges):
         r = (ref_energy >= lo) & (ref_energy < hi)
         g = (gen_energy >= lo) & (gen_energy < hi)
         if r.sum() < 10 or g.sum() < 10:

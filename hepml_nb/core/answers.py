@@ -56,7 +56,7 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], objects: bool) -> Any:
         kind = type(value).__name__
         columns = {str(k): _encode(v.to_numpy(), arrays, objects) for k, v in value.items()}
         return {"__pandas__": kind, "name": getattr(value, "name", None), "columns": columns}
-    if isinstance(value, tuple) and hasattr(value, "_fields") or dataclasses.is_dataclass(value):
+    if (isinstance(value, tuple) and hasattr(value, "_fields")) or dataclasses.is_dataclass(value):
         return _encode_object(value, arrays, objects)
     if isinstance(value, (list, tuple)):
         key = "__tuple__" if isinstance(value, tuple) else "__list__"
@@ -135,7 +135,8 @@ def _decode_object(node: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) ->
     for part in name.split("."):
         cls = getattr(cls, part)
     if not (
-        isinstance(cls, type) and (issubclass(cls, tuple) and hasattr(cls, "_fields") or dataclasses.is_dataclass(cls))
+        isinstance(cls, type)
+        and ((issubclass(cls, tuple) and hasattr(cls, "_fields")) or dataclasses.is_dataclass(cls))
     ):
         raise DataError(f"{node['__object__']!r} is not a NamedTuple or dataclass")
     return cls(**_decode(node["fields"], arrays, True))

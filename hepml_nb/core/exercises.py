@@ -114,7 +114,7 @@ def verdict_of(fn: Callable[..., None], args: tuple, kwargs: dict) -> tuple[str,
         return "incorrect", exc.reason, exc.hint
     except NotImplementedError:  # a student build from an older version of hepml_nb
         return "not attempted", "the exercise still raises NotImplementedError", "replace it with your code"
-    except Exception as exc:  # the learner's answer broke the check: diagnose, do not crash
+    except Exception as exc:  # noqa: BLE001 - the learner's answer broke the check: diagnose, do not crash
         return "incorrect", f"checking your answer raised {type(exc).__name__}: {exc}", ""
     return "correct", "", ""
 

@@ -52,6 +52,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -244,7 +245,7 @@ def checker_cells(nb: Any) -> list[CheckerCell]:
     imports = _import_names(nb)
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     found = []
-    for (_, cell), (index, after) in zip(code[:-1], code[1:], strict=True):
+    for (_, cell), (index, after) in pairwise(code):
         if "BEGIN SOLUTION" not in cell.source:
             continue
         call = _checker_call(ast.parse(after.source))

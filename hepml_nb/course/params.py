@@ -25,6 +25,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -334,7 +335,7 @@ def _check_list(param: Parameter, rule: Rule, value: Any) -> None:
         return
     short = rule.min_items is not None and len(value) < rule.min_items
     long = rule.max_items is not None and len(value) > rule.max_items
-    unordered = rule.increasing and any(b <= a for a, b in zip(value[:-1], value[1:], strict=True))
+    unordered = rule.increasing and any(b <= a for a, b in pairwise(value))
     if short or long or unordered:
         raise _refuse(param, rule, value)
 

@@ -45,7 +45,7 @@ def _run_point(plan: RunPlan, point: dict[str, Any]) -> dict[str, Any]:
         return {"params": point, "status": "ok", "run_dir": folder, "metrics": result.metrics}
     except HepmlError as exc:
         return {"params": point, "status": "failed", "run_dir": folder, "error": str(exc).splitlines()[0]}
-    except Exception as exc:  # a crash in one run must not stop the sweep
+    except Exception as exc:  # noqa: BLE001 - a crash in one run must not stop the sweep
         return {"params": point, "status": "failed", "run_dir": folder, "error": f"{type(exc).__name__}: {exc}"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def check_integer_bits(answer, max_abs: float) -> None:
 @checker
 def check_multiplications(answer, layer_sizes: Sequence[int] = (16, 64, 32, 32, 5), reuse_factor: int = 1) -> None:
     """``answer`` must be the multipliers needed at once: sum of n_in * n_out over layers, divided by R."""
-    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    pairs = list(pairwise(layer_sizes))
     expected = sum(math.ceil(a * b / reuse_factor) for a, b in pairs)
     expect_true(
         answer != sum(layer_sizes),

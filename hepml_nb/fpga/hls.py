@@ -260,7 +260,7 @@ def _set_layer_precision(
         spec = layer.setdefault("Precision", {})
         if name in softmax_layers:
             layer["TableSize"] = SOFTMAX_TABLE_SIZE
-            spec.update({key: SOFTMAX_TABLE_TYPE for key in ("exp_table", "inv_table", "inv_inp", "accum")})
+            spec.update(dict.fromkeys(("exp_table", "inv_table", "inv_inp", "accum"), SOFTMAX_TABLE_TYPE))
         spec["result"] = f"ap_fixed<{width},{integer},AP_TRN,{overflow_mode}>"
         if "weight" in spec:  # dense layers: lossless ("auto") accumulators, as hls4ml infers them
             weights = weight_precision or f"ap_fixed<{width},{integer}>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def build_tagger(
         raise ParameterError(f"layer sizes must be positive and n_classes >= 2, got {sizes}")
     layers: list[tuple[str, torch.nn.Module]] = []
     with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), 1):
+        for i, (n_in, n_out) in enumerate(pairwise(sizes), 1):
             layers.append((f"fc{i}", torch.nn.Linear(n_in, n_out)))
             layers.append((f"relu{i}", torch.nn.ReLU()) if i < len(sizes) - 1 else ("softmax", torch.nn.Softmax(dim=1)))
     return torch.nn.Sequential(OrderedDict(layers)).eval()

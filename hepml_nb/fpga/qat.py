@@ -12,6 +12,7 @@ the smallest weights of each layer set to zero) shrinks the shift-and-add logic 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -80,7 +81,7 @@ def _make_module(sizes, weight_bits, input_type, activation_types):
 
         def __init__(self):
             super().__init__()
-            self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+            self.layers = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in pairwise(sizes))
 
         def forward(self, x):
             x = fake_fixed(x, input_type)

@@ -295,7 +295,7 @@ def _per_layer(value, n: int, name: str) -> list:
 def require_da4ml():
     """Import da4ml, or raise a ParameterError saying how to install it and what works without it."""
     try:
-        import da4ml  # noqa: F401
+        import da4ml
     except ImportError:
         raise ParameterError(
             "the RTL flow needs da4ml (pip install da4ml==0.6.0, part of hepml-nb's dependencies); without it "

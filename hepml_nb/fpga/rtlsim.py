@@ -232,7 +232,7 @@ def _testbench(design: RTLDesign, X: np.ndarray, cycles: int, *, dump: str = "")
         yield work
 
 
-def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:
+def _icarus(design: RTLDesign, work: Path) -> tuple[list[str], list[str]]:  # noqa: ARG001 - _verilator's signature
     return (
         [
             require_tool("iverilog"),

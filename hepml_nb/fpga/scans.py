@@ -308,7 +308,7 @@ def _median_us(call, n_repeat: int) -> float:
     return float(np.median(times) * 1e6)
 
 
-def _torch_runner(model, x: np.ndarray, threads: int):
+def _torch_runner(model, x: np.ndarray, threads: int):  # noqa: ARG001 - cpu_latency sets torch's threads
     with needs_extra("fpga"):
         import torch
 

@@ -3,8 +3,9 @@
 Every name loads on first use (:func:`hepml_nb.core.lazy.lazy_module`): ``import hepml_nb.jets``
 imports neither torch nor pythia8mc nor fastjet. Modules: ``generation``, ``io``, ``features``,
 ``substructure``, ``datasets``, ``models``, ``transformer`` (Particle Transformer), ``training``,
-``baseline``, ``evaluation``, ``export``, ``pretrained``, ``jetclass`` (the published JetClass models),
-``finetune`` (fine-tuning them on a task), ``plots`` and ``exercises``.
+``baseline``, ``study`` (the layer the notebook drives: the taggers' records, their comparison, the
+referee), ``export``, ``pretrained``, ``jetclass`` (the published JetClass models), ``finetune``
+(fine-tuning them on a task), ``plots`` and ``exercises``.
 Missing dependencies: ``pip install 'hepml-nb[jets]'``.
 """
 
@@ -21,7 +22,7 @@ __getattr__, __dir__, __all__ = lazy_module(
         "transformer",
         "training",
         "baseline",
-        "evaluation",
+        "study",
         "export",
         "plots",
         "exercises",
@@ -58,7 +59,7 @@ __getattr__, __dir__, __all__ = lazy_module(
             "padded_particles",
             "particle_kinematics",
         ),
-        "evaluation": ("TaggerSummary", "tagger_summary"),
+        "study": ("TaggerSummary", "tagger_summary"),
         "datasets": (
             "HighLevelDataset",
             "high_level_dataset",

@@ -329,7 +329,12 @@ def _particle_flow(c, event, tracked, tr, detector, spec, rng):
 
 
 def detector_response(
-    columns: dict[str, np.ndarray], event: np.ndarray, *, n_events: int, detector: str, rng: np.random.Generator
+    columns: dict[str, np.ndarray],
+    event: np.ndarray,
+    *,
+    n_events: int,  # noqa: ARG001 - kept for the callers (see below)
+    detector: str,
+    rng: np.random.Generator,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The detector response on flat particle columns (:data:`COLUMNS`) with their event index.
 

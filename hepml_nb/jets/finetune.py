@@ -53,7 +53,7 @@ class FrozenBatchNorm1d(nn.BatchNorm1d):
     """A BatchNorm1d that stays in eval mode: it normalises with its stored running statistics and never
     updates them; its scale and offset (``weight``, ``bias``) still train. Same state-dict keys as BatchNorm1d."""
 
-    def train(self, mode: bool = True) -> FrozenBatchNorm1d:
+    def train(self, mode: bool = True) -> FrozenBatchNorm1d:  # noqa: ARG002 - nn.Module.train's signature
         return super().train(False)
 
     @classmethod

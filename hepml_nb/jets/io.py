@@ -103,8 +103,8 @@ OPTIONAL_BRANCHES = (
 #: branches), the particle branches are float32 except the int32 ``part_is*`` flags
 _LABEL_DTYPES = {
     "label_QCD": np.float32,
-    **{name: np.bool_ for name in ("label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql")},
-    **{name: np.int32 for name in ("label_Zqq", "label_Wqq", "label_Tbqq", "label_Tbl")},
+    **dict.fromkeys(("label_Hbb", "label_Hcc", "label_Hgg", "label_H4q", "label_Hqql"), np.bool_),
+    **dict.fromkeys(("label_Zqq", "label_Wqq", "label_Tbqq", "label_Tbl"), np.int32),
 }
 _PARTONS = {"top": 6, "w": 24, "z": 23, "g": 21}  # fallback when the arrays carry no aux_parton
 _DETA_ENTRIES = 20  # jets checked per file

@@ -185,7 +185,7 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         raise DataError(f"JetClass model {path} not found{where}; {how}")
     with path.open("rb") as fh:
         head = fh.read(4)
-    if not (head.startswith(b"PK\x03\x04") or head.startswith(b"\x80")):
+    if not head.startswith((b"PK\x03\x04", b"\x80")):
         raise DataError(f"{path} is not a PyTorch weights file (it starts with {head!r}); {how}")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
@@ -351,7 +351,7 @@ def jetclass_discriminant(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and JetClass scores ``p_s / (p_s + p_QCD)`` of the signal jets and the QCD jets of a sample.
 
-    The published model's counterpart of :func:`~hepml_nb.jets.evaluation.signal_vs_background`: its
+    The published model's counterpart of :func:`~hepml_nb.jets.study.signal_vs_background`: its
     outputs are JetClass's 10 classes, the sample's labels the project's.
 
     Parameters

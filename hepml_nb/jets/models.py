@@ -23,6 +23,7 @@ with ``direct=True``, the direct formulation (for tests and benchmarks).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -77,7 +78,7 @@ class EdgeConvBlock(nn.Module):
         super().__init__()
         self.k = k
         widths = [2 * in_channels, *channels]
-        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in pairwise(widths))
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
         self.shortcut = nn.Linear(in_channels, channels[-1], bias=False)
         self.shortcut_norm = nn.BatchNorm1d(channels[-1])

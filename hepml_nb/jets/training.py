@@ -63,8 +63,8 @@ def train_val_test_split(n: int, *, fractions=(0.7, 0.15, 0.15), seed: int = 0) 
     if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-6:
         raise ParameterError(f"fractions must be three positive numbers summing to 1, got {fractions!r}")
     order = np.random.default_rng(seed).permutation(n)
-    a = int(round(fractions[0] * n))
-    b = a + int(round(fractions[1] * n))
+    a = round(fractions[0] * n)
+    b = a + round(fractions[1] * n)
     return {"train": order[:a], "val": order[a:b], "test": order[b:]}
 
 

@@ -52,7 +52,7 @@ def diphoton_features(
         "e2": g2[:, 0],
         "cos1": g1[:, 3] / g1[:, 0],
         "cos2": g2[:, 3] / g2[:, 0],
-        "cos_theta_star": _cos_theta_star(g1, pair, m_gg),
+        "cos_theta_star": _cos_theta_star(g1, pair),
         "pt_gg": np.hypot(pair[:, 1], pair[:, 2]),
         "cos_gg": pair[:, 3] / np.maximum(p_gg, 1e-9),
         "m_recoil": np.sqrt(np.clip(sqrt_s**2 - 2 * sqrt_s * pair[:, 0] + m_gg**2, 0.0, None)),
@@ -63,7 +63,7 @@ def diphoton_features(
     return np.stack(list(columns.values()), axis=1), tuple(columns)
 
 
-def _cos_theta_star(g1: np.ndarray, pair: np.ndarray, m_gg: np.ndarray) -> np.ndarray:
+def _cos_theta_star(g1: np.ndarray, pair: np.ndarray) -> np.ndarray:
     """|cos| of the leading photon's angle in the diphoton rest frame w.r.t. the pair's direction."""
     beta = pair[:, 1:] / pair[:, :1]
     b2 = np.sum(beta**2, axis=1)

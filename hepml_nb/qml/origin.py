@@ -116,7 +116,16 @@ class _Job:
 
 
 class _OriginBase:
-    def __init__(self, name: str, *, n_qubits: int, reps: int, entanglement: Any, optimization_level: int, seed: int):
+    def __init__(  # the adapters share IBM's signature; Origin's circuits are not transpiled here
+        self,
+        name: str,
+        *,
+        n_qubits: int,
+        reps: int,
+        entanglement: Any,
+        optimization_level: int,  # noqa: ARG002
+        seed: int,  # noqa: ARG002
+    ):
         self.n_qubits, self.reps = n_qubits, reps
         self.pairs = entangling_pairs(n_qubits, entanglement)
         self.name = name
@@ -233,7 +242,7 @@ class OriginCloud(_OriginBase):
     def device(self) -> Device:
         return Device(self.name, "origin", True, self.num_qubits, MAX_CIRCUITS, self)
 
-    def submit(self, values: np.ndarray, *, shots: int, seed: int):
+    def submit(self, values: np.ndarray, *, shots: int, seed: int):  # noqa: ARG002 - the cloud takes no seed
         from pyqpanda3 import qcloud
 
         options = qcloud.QCloudOptions()

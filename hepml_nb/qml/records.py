@@ -223,7 +223,7 @@ def run_circuits(
                 result = device.adapter.counts(job)
         except HardwareError:
             raise
-        except Exception as exc:  # noqa: BLE001 - translate what the user can fix, keep the rest
+        except Exception as exc:  # translate what the user can fix, keep the rest (re-raised below)
             error = provider_error(exc, device=device.name, provider=device.provider)
             if error is None:
                 raise

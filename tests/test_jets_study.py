@@ -1,4 +1,4 @@
-"""Tagger comparison records (hepml_nb.jets.evaluation): flat metrics, rejection intervals, lower limits."""
+"""Tagger comparison records (hepml_nb.jets.study): flat metrics, rejection intervals, lower limits."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from hepml_nb.core.metrics import rejection_interval, tagging_summary
 from hepml_nb.course.catalog import notebook_path
 from hepml_nb.course.params import read_parameters
-from hepml_nb.jets.evaluation import (
+from hepml_nb.jets.study import (
     TaggerSummary,
     balanced_accuracy,
     compare_taggers,
@@ -77,7 +77,7 @@ def test_signal_vs_background_scores_a_multiclass_tagger_like_jetclass():
 
 
 def test_verdict_follows_the_auc_difference_and_its_uncertainty():
-    from hepml_nb.jets.evaluation import verdict
+    from hepml_nb.jets.study import verdict
 
     rng = np.random.default_rng(5)
     y = np.repeat([0, 1], 3000)

@@ -1,5 +1,7 @@
-"""Comparing taggers: the metrics table (AUC, accuracy, 1/eps_B with uncertainties) next to published numbers,
-and the published JetClass model as a referee of simulated jets.
+"""The layer notebook 01 drives: the taggers' records (:class:`TaggerSummary`, with ``.metrics()``), their
+comparison table (AUC, accuracy, 1/eps_B with uncertainties) next to published numbers and its verdict by the
+project's one comparison rule, and the published JetClass model as a referee of simulated jets
+(:class:`RefereeResult`, with ``.metrics()``).
 
 Every ``1/eps_B`` comes with its Clopper-Pearson interval on the number of background jets
 passing the cut (:func:`hepml_nb.core.metrics.rejection_interval`); when none passes, the
