@@ -5,8 +5,10 @@ Each topic runs in a fresh process (``hepml-nb run TOPIC --profile P``) with a f
 tree is sampled with psutil (:mod:`hepml_nb.course.memory`); the run card of the run gives the tree of
 the kernel alone (the kernel and every process it starts: what must fit a JupyterHub or Binder
 session next to JupyterLab). One JSON record per topic goes to ``benchmarks/results/`` with the
-machine and the commit, and a markdown table is printed. ``python benchmarks/tables.py`` then writes
-the tables of the docs (tutorials/README.md and each guide) from these records.
+machine and the commit, the CPU time of the run (``cpu_s``) and what other processes of the machine
+used meanwhile (``other_cpu_s``: a shared machine's wall times are upper bounds), and a markdown
+table is printed. ``python benchmarks/tables.py`` then writes the tables of the docs (tutorials/README.md
+and each guide) from these records.
 
 ``--concurrent 4`` is the hub-scale check: four ``ci`` runs of different topics at once, sharing one
 data cache warmed beforehand and made read-only (as a school's JupyterHub image would ship it). It
@@ -29,6 +31,7 @@ import hashlib
 import json
 import os
 import pwd
+import resource
 import shutil
 import stat
 import subprocess
@@ -140,10 +143,27 @@ def run_one(topic: str, profile: str, cache: Path, work: Path) -> dict[str, Any]
     """Run ``topic`` in a fresh process with ``cache``; its record (see the module doc)."""
     out = work / f"{topic}-{profile}"
     sampler = MemorySampler()
+    machine, own = _busy_cpu_s(), _children_cpu_s()
     start = time.monotonic()
     process = _start(topic, profile, out, cache)
     sampler.start(process.pid)
-    return _finish(topic, profile, process, sampler, start, out)
+    record = _finish(topic, profile, process, sampler, start, out)
+    own = _children_cpu_s() - own
+    record["cpu_s"] = round(own, 1)
+    record["other_cpu_s"] = round(max(_busy_cpu_s() - machine - own, 0.0), 1)
+    return record
+
+
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core) since boot."""
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0)
+
+
+def _children_cpu_s() -> float:
+    """User + system CPU seconds of the finished child processes of this one (the runs and what they started)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _record(record: dict[str, Any], *, cache_state: str, command: str) -> dict[str, Any]:

@@ -70,21 +70,28 @@ def _budget(record: dict[str, Any]) -> str:
     return "" if not checks else ("yes" if all(checks) else "**no**")
 
 
+def _cpu(record: dict[str, Any]) -> str:
+    if "cpu_s" not in record:
+        return "-"
+    return f"{_minutes(record['cpu_s'])} / {_minutes(record['other_cpu_s'])}"
+
+
 def render(records: list[dict[str, Any]], topic: str = "all") -> str:
     """The markdown table of ``records`` (every topic, or one), with where and when they were measured."""
     chosen = _order([r for r in records if topic == "all" or r["topic"] == topic])
     if not chosen:
         return f"(no benchmark record for {topic!r} yet: run `python benchmarks/bench_notebooks.py`)\n"
     lines = [
-        "| topic | profile | peak memory, kernel + children | wall time (cold cache) | within budget | commit |",
-        "|---|---|---|---|---|---|",
+        "| topic | profile | peak memory, kernel + children | wall time (cold cache) | CPU time: run / other jobs "
+        "| within budget | commit |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in chosen:
         commit = r["commit"].get("commit") or r["commit"].get("version", "?")
         dirty = "+" if r["commit"].get("dirty") else ""
         lines.append(
             f"| {r['topic']} | {r['profile']} | {r['peak_kernel_tree_mib'] or 0:,.0f} MiB | {_minutes(r['wall_s'])} | "
-            f"{_budget(r)} | `{commit[:8]}{dirty}` |"
+            f"{_cpu(r)} | {_budget(r)} | `{commit[:8]}{dirty}` |"
         )
     machine = chosen[0]["machine"]
     lines += [
@@ -94,7 +101,9 @@ def render(records: list[dict[str, Any]], topic: str = "all") -> str:
         f"{chosen[0]['date'][:10]}: each run in a fresh process with an empty data cache; the peak is the sum over the "
         "kernel and every process it starts of their proportional resident memory (PSS: pages a forked worker "
         "shares with the kernel counted once, as a session's memory limit counts them), sampled five times a "
-        "second. Budgets: `ci` 1 GiB; `default` 1.5 GiB and 10 minutes.",
+        "second. CPU time: the run's (user + system, every process it started) and, in the same wall time, other "
+        "jobs' on the same machine (a shared machine's wall times are upper bounds; - : not recorded). "
+        "Budgets: `ci` 1 GiB; `default` 1.5 GiB and 10 minutes.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -114,6 +114,7 @@ def test_validation_study_runs_the_tutorial_and_challenge_presets(monkeypatch):
     assert all(c[:2] == (40, 40) for c in challenge)
     assert all(c[2]["preset"] == "challenge" and c[2]["levels"] == ("high",) for c in challenge)
     assert all(c[2]["device"] == "cuda" and c[2]["distances"] is False for c in challenge)
+    assert all(c[2]["threads"] is None for c in challenge)  # the 3 x 2048 network on every core (tutorial: 1)
     calls.clear()
     assert study.validation_study(showers, samples, reference_name="file", challenge_levels=()).challenge == {}
     assert len(calls) == 3

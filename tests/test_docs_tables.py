@@ -41,9 +41,10 @@ def test_every_guide_has_its_generated_table():
 
 
 def test_render_gives_the_figures_of_the_records_and_the_budget():
-    text = tables.render([_record(), _record(topic="calogan", peak=1700.0, wall=700.0)])
-    assert "| qml | default | 1,200 MiB | 6 min 40 s | yes | `01234567` |" in text
-    assert "| calogan | default | 1,700 MiB | 11 min 40 s | **no** |" in text
+    shared = {**_record(topic="calogan", peak=1700.0, wall=700.0), "cpu_s": 650.0, "other_cpu_s": 75.0}
+    text = tables.render([_record(), shared])
+    assert "| qml | default | 1,200 MiB | 6 min 40 s | - | yes | `01234567` |" in text
+    assert "| calogan | default | 1,700 MiB | 11 min 40 s | 10 min 50 s / 1 min 15 s | **no** |" in text
     assert tables.render([_record()], "fpga").startswith("(no benchmark record for 'fpga' yet")
 
 

@@ -338,6 +338,8 @@ def validation_study(
         The sample whose metrics carry no prefix (:func:`metric_prefix`).
     seed, device
         Seed of every classifier test and distance; where the challenge-preset classifier trains.
+        The tutorial preset's small network trains on one CPU thread, the challenge's 3 x 2048 float64
+        network on torch's threads (every core: it is most of the notebook's CPU time).
     """
     generators = [name for name in samples if name != FLOOR]
     if headline not in generators:
@@ -360,6 +362,7 @@ def validation_study(
             seed=seed,
             progress=False,
             device=device,
+            threads=None,
         )
         for name, showers in samples.items()
         if challenge_levels
