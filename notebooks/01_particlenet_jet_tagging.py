@@ -80,7 +80,8 @@ seed = 0  # seed of generation, data split and training
 # %%
 use_style("ROOT")
 timings = {}
-print(f"device: {hn.resolve_device(device)}, torch threads: {torch.get_num_threads()}")
+device = hn.resolve_device(device)  # resolved once: the library takes this torch.device as it is
+print(f"device: {device}, torch threads: {torch.get_num_threads()}")
 
 # %% [markdown]
 # ## 1. Generating jets
@@ -117,7 +118,7 @@ if data_path is None:
     files = jets.task_files(task, n_jets_per_class, seed=seed, detector=detector, **recipe_kwargs)
     print("recipe notes and deviations from the reference recipe:", *jets.recipe_notes(detector), sep="\n  ")
 else:
-    files = jets.io.resolve_jet_files(data_path)  # expands globs; checks each file, tree and branches
+    files = jets.io.find_jet_files(data_path)  # expands globs; load_jets checks each file as it reads it
 extra_files = []
 if data_path is None and n_test_qcd > 0:  # background jets for the test set only
     extra_files = [jets.extra_background_file(n_test_qcd, seed=seed, detector=detector, **recipe_kwargs)]

@@ -65,7 +65,7 @@ device = "auto"  # torch device for the GAN: auto, cpu or cuda
 
 # %%
 use_style("ATLAS")
-device = hn.resolve_device(device)
+device = hn.resolve_device(device)  # resolved once: the library takes this torch.device as it is
 geo = calo.get_geometry("calogan")
 print(f"GAN device: {device}; geometry {geo.name}: layers {geo.layer_shapes}, {geo.n_cells} cells")
 
@@ -455,7 +455,7 @@ energies = partial(calo.sample_incident_energies, e_min=e_min, e_max=e_max, seed
 makers = {}
 if geo.simulable:
     makers["GFlash (cpu)"] = lambda n: calo.simulate_showers(energies(n), geometry=geo.name, seed=seed, progress=False)
-for where in dict.fromkeys(["cpu", device]):  # the networks on the CPU, and on the GPU when there is one
+for where in dict.fromkeys([hn.resolve_device("cpu"), device]):  # the networks on the CPU, and on the GPU if any
     makers[f"GAN ({where})"] = lambda n, where=where: calo.generate_showers(
         generator, energies(n), batch_size=n, device=where
     )

@@ -3,6 +3,7 @@ and notebook runs in the ci profile."""
 
 from __future__ import annotations
 
+import collections
 import os
 from pathlib import Path
 
@@ -88,6 +89,104 @@ def feature_blobs(seed):
     y = rng.integers(0, 5, 600)
     centres = rng.normal(scale=3.0, size=(5, 16))
     return (centres[y] + rng.normal(size=(600, 16)) * 2 + 10).astype(np.float32), y
+
+
+def count_notebook_reads(mp: pytest.MonkeyPatch) -> collections.Counter:
+    """Count, by resolved path, the notebook files read from now on with ``nbformat.read`` or papermill's file
+    reader (issue #26: each notebook is read once per run); ``mp`` undoes it."""
+    import nbformat
+    from papermill.iorw import LocalHandler
+
+    reads: collections.Counter = collections.Counter()
+    read, local_read = nbformat.read, LocalHandler.read
+
+    def counted_read(fp, *args, **kwargs):
+        if isinstance(fp, (str, os.PathLike)):
+            reads[Path(fp).resolve()] += 1
+        return read(fp, *args, **kwargs)
+
+    def counted_local_read(self, path):
+        reads[Path(path).resolve()] += 1
+        return local_read(self, path)
+
+    mp.setattr(nbformat, "read", counted_read)
+    mp.setattr(LocalHandler, "read", counted_local_read)
+    return reads
+
+
+@pytest.fixture
+def notebook_reads(monkeypatch) -> collections.Counter:
+    """The notebook files read during the test, by resolved path (:func:`count_notebook_reads`)."""
+    return count_notebook_reads(monkeypatch)
+
+
+@pytest.fixture
+def h5_opens(monkeypatch) -> list[str]:
+    """The names of the files opened for reading with ``h5py.File`` during the test, in order."""
+    import h5py
+
+    opened, real = [], h5py.File
+
+    def counting(name, mode="r", *args, **kwargs):
+        if mode == "r":
+            opened.append(Path(name).name)
+        return real(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(h5py, "File", counting)
+    return opened
+
+
+@pytest.fixture
+def root_opens(monkeypatch) -> list[str]:
+    """The names of the files opened with ``uproot.open`` during the test, in order."""
+    import uproot
+
+    opened, real = [], uproot.open
+
+    def counting(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(uproot, "open", counting)
+    return opened
+
+
+def write_jet_file(path: Path, n: int = 3) -> Path:
+    """A JetClass-schema file of ``n`` QCD jets of two particles each, written with hepml_nb's writer (test helper)."""
+    import awkward as ak
+
+    from hepml_nb.jets.io import write_jetclass
+
+    def eta(v: float) -> float:  # of a particle (v, v, v), the jet at eta = 0: JetClass's part_deta
+        return float(np.arcsinh(v / np.hypot(v, v)))
+
+    part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "dphi")}
+    part["deta"] = ak.Array([[eta(3.0), eta(1.0)]] * n)
+    arrays = {
+        "part": part,
+        "jet_pt": np.full(n, 600.0),
+        "jet_eta": np.zeros(n),
+        "jet_phi": np.zeros(n),
+        "jet_energy": np.full(n, 700.0),
+    }
+    return write_jetclass(path, arrays, label="label_QCD")
+
+
+@pytest.fixture
+def cuda_unqueried(monkeypatch):
+    """A resolved ``torch.device("cpu")``; resolving a device name (its check, or asking torch whether CUDA is
+    there) fails the test. Issue #26: the notebook resolves ``device`` once, and the library takes the resolved
+    device without resolving it again."""
+    import torch
+
+    import hepml_nb.core.devices as devices
+
+    def resolved_again(*args):
+        raise AssertionError(f"a device was resolved again {args}: pass the resolved torch.device down")
+
+    monkeypatch.setattr(torch.cuda, "is_available", resolved_again)
+    monkeypatch.setattr(devices, "check_device_name", resolved_again)
+    return torch.device("cpu")
 
 
 @pytest.fixture

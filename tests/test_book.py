@@ -10,6 +10,7 @@ from conftest import write_notebook
 
 from hepml_nb.core.errors import NotebookExecutionError, ParameterError
 from hepml_nb.course.book import build_book, execution_key, parameter_table
+from hepml_nb.course.runner import prepare_run
 
 _TOY_PARAMS = (
     "n_events = 20  # events\njet_radius = 0.4  # radius\ncheck_fpga = True  # fpga\n"
@@ -26,14 +27,18 @@ def test_parameter_table_lists_every_parameter_with_profiles():
     assert table.count("\n| `") == 5 and "hepml-nb run setup --profile ci" in table
 
 
+def _key(profile: str) -> str:
+    return execution_key(prepare_run("setup", profile, force=True))
+
+
 def test_execution_key_changes_with_notebook_and_profile(toy_notebooks):
-    key = execution_key("setup", "ci")
-    assert key == execution_key("setup", "ci") and key != execution_key("setup", "default")
+    key = _key("ci")
+    assert key == _key("ci") and key != _key("default")
     nb_path = toy_notebooks / "00_setup_check.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell("changed"))
     nbformat.write(nb, nb_path)
-    assert execution_key("setup", "ci") != key
+    assert _key("ci") != key
 
 
 def test_build_book_unknown_profile_and_topic(tmp_path):
@@ -82,7 +87,7 @@ def test_build_book_error_output_fails_the_build(toy_notebooks, tmp_path):
     from hepml_nb.course.book import executed_run_dir
 
     build_book(tmp_path / "site", profile="ci", build_dir=tmp_path / "build", topics=["setup"])
-    executed = executed_run_dir(tmp_path / "build", "setup", "ci") / "00_setup_check.ipynb"
+    executed = executed_run_dir(tmp_path / "build", prepare_run("setup", "ci", force=True)) / "00_setup_check.ipynb"
     nb = nbformat.read(executed, as_version=4)
     nb.cells[-1].outputs.append(nbformat.v4.new_output("error", ename="KeyError", evalue="'x'", traceback=[]))
     nbformat.write(nb, executed)

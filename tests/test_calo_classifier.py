@@ -26,8 +26,17 @@ from hepml_nb.core.errors import DataError, ParameterError
 
 @pytest.fixture(scope="module")
 def two_references():
+    """Two GFlash samples of 10,000 showers: the statistical checks (slow tests)."""
     a, _ = reference_showers(10000, seed=101, progress=False)
     b, _ = reference_showers(10000, seed=202, progress=False)
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def few_references():
+    """Two GFlash samples of 2,000 showers: what the report's plumbing needs."""
+    a, _ = reference_showers(2000, seed=101, progress=False)
+    b, _ = reference_showers(2000, seed=202, progress=False)
     return a, b
 
 
@@ -35,6 +44,7 @@ def _scaled(showers, factor):
     return ShowerSet(showers.e_inc, showers.cells * factor, showers.geometry)
 
 
+@pytest.mark.slow
 def test_classifier_test_reference_vs_reference_is_half(two_references):
     a, b = two_references
     res = classifier_test(high_level_inputs(a), high_level_inputs(b), epochs=8, seed=1, progress=False)
@@ -44,6 +54,7 @@ def test_classifier_test_reference_vs_reference_is_half(two_references):
     assert abs(low.auc - 0.5) < 0.03
 
 
+@pytest.mark.slow
 def test_classifier_test_flags_cells_scaled_by_1p1(two_references):
     a, b = two_references
     wrong = _scaled(b, 1.1)
@@ -53,6 +64,7 @@ def test_classifier_test_flags_cells_scaled_by_1p1(two_references):
     assert low.auc > 0.6
 
 
+@pytest.mark.slow
 def test_separation_power_flags_scaled_response(two_references):
     a, b = two_references
     fa, fb, fw = shower_features(a), shower_features(b), shower_features(_scaled(b, 1.1))
@@ -63,11 +75,9 @@ def test_separation_power_flags_scaled_response(two_references):
         assert separation_power(fa[key], fb[key]) < 0.01
 
 
-def test_validate_showers_report_and_table(two_references):
-    a, b = two_references
-    rep = validate_showers(
-        a.subset(slice(0, 2000)), b.subset(slice(0, 2000)), epochs=2, levels=("high",), progress=False
-    )
+def test_validate_showers_report_and_table(few_references):
+    a, b = few_references
+    rep = validate_showers(a, b, epochs=2, levels=("high",), progress=False)
     assert set(rep.classifier) == {"high"} and "cell_log10e" in rep.separation
     assert max(rep.separation.values()) < 0.05
     m = rep.metrics(prefix="floor_")
@@ -84,14 +94,14 @@ def test_validate_showers_report_and_table(two_references):
         validate_showers(a, b, levels=("mid",))
 
 
-def test_validate_showers_trains_with_the_threads_it_is_given(two_references, monkeypatch):
+def test_validate_showers_trains_with_the_threads_it_is_given(few_references, monkeypatch):
     """``threads=None`` (torch's setting: the fast choice for the challenge's 3 x 2048 network) reaches the
     classifier; the default stays at one thread."""
     import hepml_nb.calo.classifier as classifier_module
 
     seen, real = [], classifier_module.torch_threads
     monkeypatch.setattr(classifier_module, "torch_threads", lambda n: seen.append(n) or real(n))
-    a, b = (s.subset(slice(0, 300)) for s in two_references)
+    a, b = (s.subset(slice(0, 300)) for s in few_references)
     for threads in (None, 1):
         kwargs = {} if threads == 1 else {"threads": threads}
         validate_showers(a, b, epochs=1, levels=("high",), distances=False, progress=False, **kwargs)
@@ -119,10 +129,10 @@ def test_classifier_test_is_reproducible_whatever_the_global_torch_state(seed):
     rng = np.random.default_rng(seed)
     ref, gen = rng.normal(size=(600, 5)), rng.normal(0.3, 1.0, size=(600, 5))
     torch.manual_seed(1)
-    first = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
+    first = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False, n_bootstrap=0)
     torch.manual_seed(2)
     state = torch.get_rng_state()
-    second = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False)
+    second = classifier_test(ref, gen, hidden=(16,), epochs=3, seed=seed, progress=False, n_bootstrap=0)
     assert first.auc == second.auc and first.jsd == second.jsd
     assert torch.equal(torch.get_rng_state(), state)  # the caller's stream is left alone
 
@@ -178,17 +188,18 @@ def test_tutorial_preset_is_the_default_and_overrides_are_marked(monkeypatch):
     seen = _capture_training(monkeypatch)
     rng = np.random.default_rng(4)
     ref, gen = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
-    res = classifier_test(ref, gen, progress=False)
+    res = classifier_test(ref, gen, progress=False, n_bootstrap=0)  # the errors are not what this test is about
     widths = [m.out_features for m in seen["net"] if isinstance(m, torch.nn.Linear)]
     assert widths == [256, 256, 1] and sum(isinstance(m, torch.nn.Dropout) for m in seen["net"]) == 2
     assert (seen["lr"], seen["batch_size"], seen["epochs"], seen["select"]) == (1e-3, 256, 20, "loss")
     assert res.preset == "tutorial" and res.settings["standardize"] is True
     assert all(p.dtype == torch.float32 for p in seen["net"].parameters())
     assert np.abs(seen["train"][0].mean(0)).max() < 1e-5  # standardised on the training split
-    assert classifier_test(ref, gen, epochs=3, progress=False).preset == "tutorial+custom"
-    assert classifier_test(ref, gen, standardize=False, progress=False).preset == "tutorial+custom"
-    assert classifier_test(ref, gen, standardize=True, progress=False).preset == "tutorial"
-    assert classifier_test(ref, gen, preset="challenge", hidden=(8,), progress=False).preset == "challenge+custom"
+    quick = {"progress": False, "n_bootstrap": 0}
+    assert classifier_test(ref, gen, epochs=3, **quick).preset == "tutorial+custom"
+    assert classifier_test(ref, gen, standardize=False, **quick).preset == "tutorial+custom"
+    assert classifier_test(ref, gen, standardize=True, **quick).preset == "tutorial"
+    assert classifier_test(ref, gen, preset="challenge", hidden=(8,), **quick).preset == "challenge+custom"
     with pytest.raises(ParameterError, match="unknown classifier preset 'fast'"):
         classifier_test(ref, gen, preset="fast")
 
@@ -311,10 +322,10 @@ def test_shower_classifier_test_takes_the_challenge_split(monkeypatch):
     asked = []
     monkeypatch.setattr(clf, "challenge_split", lambda geometry, n: asked.append((geometry, n)) or (50, 20, 30))
     a, b = _toy_showers("dataset2", n=120, seed=1), _toy_showers("dataset2", n=110, seed=2)
-    res = shower_classifier_test(a, b, level="low", preset="challenge", progress=False)
+    res = shower_classifier_test(a, b, level="low", preset="challenge", progress=False, n_bootstrap=0)
     assert asked == [("dataset2", 110)] and (res.n_train, res.n_val, res.n_test) == (100, 40, 60)
     assert len(seen["train"][1]) == 100
-    tutorial = shower_classifier_test(a, b, level="low", progress=False)  # 60/20/20 of 110
+    tutorial = shower_classifier_test(a, b, level="low", progress=False, n_bootstrap=0)  # 60/20/20 of 110
     assert asked == [("dataset2", 110)] and (tutorial.n_train, tutorial.n_val, tutorial.n_test) == (132, 44, 44)
 
 
@@ -337,13 +348,15 @@ def test_train_mlp_keeps_the_first_epoch_of_highest_validation_accuracy(seed):
 def test_shower_classifier_test_applies_the_challenge_threshold(monkeypatch):
     seen = _capture_training(monkeypatch)
     a, b = _toy_showers("dataset2", seed=1), _toy_showers("dataset2", seed=2)
-    res = shower_classifier_test(a, b, level="low", preset="challenge", progress=False)
+    res = shower_classifier_test(a, b, level="low", preset="challenge", progress=False, n_bootstrap=0)
     assert res.settings["threshold_mev"] == CHALLENGE_THRESHOLD_MEV and res.settings["standardize"] is False
     x = seen["train"][0]  # log10(E_inc / MeV) and E_cell / E_inc, not standardised
     kept = x[:, 1:] * 10.0 ** x[:, :1]  # back to E_cell [MeV]: every non-zero cell is above 15.15 keV
     assert np.all(kept >= 0) and (kept == 0).mean() > (a.cells == 0).mean()
     assert kept[kept > 0].min() >= CHALLENGE_THRESHOLD_MEV * (1 - 1e-5)
-    off = shower_classifier_test(a, b, level="low", preset="challenge", threshold_mev=0.0, progress=False)
+    off = shower_classifier_test(
+        a, b, level="low", preset="challenge", threshold_mev=0.0, progress=False, n_bootstrap=0
+    )
     assert off.settings["threshold_mev"] == 0.0
     with pytest.raises(ParameterError, match="unknown classifier input level 'mid'"):
         shower_classifier_test(a, b, level="mid")
@@ -364,7 +377,8 @@ def test_isotonic_calibration_is_monotone_in_the_raw_score(seed):
 def test_jsd_is_never_shown_negative_but_the_raw_estimate_is_kept():
     rng = np.random.default_rng(11)
     ref, gen = rng.normal(size=(400, 3)), rng.normal(size=(400, 3))
-    results = [classifier_test(ref, gen, hidden=(8,), epochs=1, seed=s, progress=False) for s in range(3)]
+    kw = {"hidden": (8,), "epochs": 1, "progress": False, "n_bootstrap": 50}  # errors for the bound below
+    results = [classifier_test(ref, gen, seed=s, **kw) for s in range(3)]
     assert any(r.jsd_raw < 0 for r in results)  # the estimator fluctuates below 0 ...
     for r in results:  # ... the displayed value does not
         assert r.jsd >= 0 and r.jsd == max(r.jsd_raw, 0.0) and r.jsd_raw == pytest.approx(jsd_from_bce(r.bce))

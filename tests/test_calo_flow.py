@@ -63,6 +63,12 @@ def test_sampling_is_seeded_whatever_the_batch_size_and_survives_a_checkpoint(sh
     np.testing.assert_array_equal(flow.generate_showers(loaded, e, seed=7).cells, a.cells)
 
 
+def test_flow_takes_a_resolved_device_as_it_is(showers, cuda_unqueried):
+    few = showers.subset(slice(0, 200))
+    model = flow.train_flow(few, epochs=1, batch_size=100, seed=1, threads=1, device=cuda_unqueried, progress=False)
+    assert len(flow.generate_showers(model.model, few.e_inc[:5], device=cuda_unqueried)) == 5
+
+
 def test_flow_rejects_bad_input(showers, trained):
     with pytest.raises(ParameterError, match="geometry 'calogan' but the flow is configured for 'dataset2'"):
         flow.train_flow(showers, config=flow.FlowConfig(geometry="dataset2"), epochs=1, progress=False)

@@ -52,6 +52,14 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
     assert fake.cells.shape == (50, 504) and (fake.cells >= 0).all()
 
 
+def test_gan_takes_a_resolved_device_as_it_is(small_sample, cuda_unqueried):
+    net, _ = gan.train_wgan_gp(
+        small_sample, n_iterations=1, batch_size=32, n_critic=1, device=cuda_unqueried, progress=False
+    )
+    fake = gan.generate_showers(net, small_sample.e_inc[:5], config=gan.GanConfig(), device=cuda_unqueried)
+    assert fake.cells.shape == (5, 504)
+
+
 def test_save_and_load_generator_give_identical_showers(small_sample, tmp_path):
     cfg = gan.GanConfig(hidden=(32, 64))
     net = gan.build_generator(cfg)

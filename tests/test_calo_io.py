@@ -1,3 +1,5 @@
+from functools import partial
+
 import h5py
 import numpy as np
 import pytest
@@ -333,7 +335,11 @@ def test_read_showers_rejects_empty_showers(tmp_path):
         read_showers(path)
 
 
-@pytest.mark.parametrize("geometry", ["dataset1-photons", "dataset1-pions", "dataset2", "dataset3", "calogan"])
+@pytest.mark.parametrize(
+    "geometry",
+    # dataset 3 (40,500 voxels a shower) with the slow tests: its layout is matched quickly in the voxel-count test
+    ["dataset1-photons", "dataset1-pions", "dataset2", pytest.param("dataset3", marks=pytest.mark.slow), "calogan"],
+)
 def test_file_samples_splits_any_layout_into_disjoint_samples(tmp_path, geometry):
     """issue #11: the data_path route takes reference, floor and training showers, geometry and energy
     range from the file, for every published layout."""
@@ -369,3 +375,25 @@ def test_check_reference_file_names_a_symlink_to_a_text_file_without_its_content
     assert "root:x" not in text and "a ROOT file" not in text  # today: the first bytes, "it is a ROOT file"
     assert f"{tmp_path / 'showers.h5'} (a symbolic link to {tmp_path / 'passwd'}) is not an HDF5 file" in text
     assert "(no HDF5 signature): it looks like a text file; give an HDF5 file" in text
+
+
+def test_shower_files_are_checked_and_read_through_one_open_each(tmp_path, h5_opens):
+    """issue #26: the data_path route (check before the run, then file_samples in the notebook) and every
+    reader open the file once (today: file_samples opened it three times)."""
+    from conftest import toy_showers
+
+    from hepml_nb.calo.io import check_reference_file, file_samples
+
+    calogan = write_calogan_h5(toy_showers("calogan", 260, seed=1), tmp_path / "cg.h5")
+    challenge = write_challenge_h5(toy_showers("dataset1-photons", 260, seed=1), tmp_path / "ch.h5")
+    for path in (calogan, challenge):
+        h5_opens.clear()
+        check_reference_file(path, n_eval=70)
+        assert h5_opens == [path.name]
+        for read in (partial(file_samples, n_eval=70, n_train=50), read_showers, check_shower_file):
+            h5_opens.clear()
+            read(path)
+            assert h5_opens == [path.name], read
+    h5_opens.clear()
+    read_calogan_h5(calogan), read_challenge_h5(challenge)
+    assert h5_opens == ["cg.h5", "ch.h5"]

@@ -15,13 +15,24 @@ def test_torch_threads_sets_and_restores():
 
 
 def test_resolve_device_auto_and_cpu():
-    assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto") == torch.device("cuda" if torch.cuda.is_available() else "cpu")
     assert cpu_threads() >= 1
 
 
+def test_resolve_device_takes_a_resolved_device_as_it_is(monkeypatch):
+    """issue #26: a notebook resolves its ``device`` once; the library's functions, which call resolve_device
+    on entry, neither check nor query CUDA again for the torch.device they are given."""
+    queries = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: queries.append(1) or False)
+    resolved = resolve_device("auto")
+    assert queries == [1] and resolved == torch.device("cpu")
+    assert resolve_device(resolved) is resolved and resolve_device(torch.device("cuda", 1)) == torch.device("cuda:1")
+    assert queries == [1]
+
+
 def test_resolve_device_errors():
-    with pytest.raises(ParameterError, match="unknown device 'gpu'; choose one of: auto, cpu, cuda"):
+    with pytest.raises(ParameterError, match="device 'gpu' is not a device name; choose one of: auto, cpu, cuda"):
         resolve_device("gpu")
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="set device='cpu' or device='auto'"):

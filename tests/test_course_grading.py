@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import count_notebook_reads
 
 from hepml_nb.core.errors import DataError, ParameterError
 from hepml_nb.course.catalog import notebook_path
@@ -159,7 +160,11 @@ def graded(submissions, tmp_path_factory):
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
     os.environ["QISKIT_IBM_TOKEN"] = "grader-secret-token"
     try:
-        status = main(["grade", str(submissions), "--out", str(out), "--profile", "ci", "-p", "check_fpga", "false"])
+        with pytest.MonkeyPatch.context() as mp:
+            reads = count_notebook_reads(mp)
+            status = main(
+                ["grade", str(submissions), "--out", str(out), "--profile", "ci", "-p", "check_fpga", "false"]
+            )
     finally:
         del os.environ["QISKIT_IBM_TOKEN"]
     assert status == 0
@@ -170,7 +175,7 @@ def graded(submissions, tmp_path_factory):
         rows = list(csv.DictReader(handle))
     with out.with_name("grades.summary.csv").open() as handle:
         summary = {row["student"]: row for row in csv.DictReader(handle)}
-    return rows, summary, out, (beat, heartbeat.read_text() if heartbeat.exists() else None)
+    return rows, summary, out, (beat, heartbeat.read_text() if heartbeat.exists() else None), reads
 
 
 def _verdicts(rows):
@@ -288,6 +293,18 @@ def test_forged_verdicts_of_a_blank_notebook_count_for_nothing(graded, student):
 
 
 @pytest.mark.slow
+def test_grade_reads_the_teacher_notebook_once(graded):
+    """issue #26: the parameter check before any kernel and the reference run share one read of the teacher's
+    notebook; an executed submission is read back only when its kernel failed (for its run card)."""
+    rows, *_, reads = graded
+    assert reads[notebook_path("setup").resolve()] == 1
+    failed = {r["student"] for r in rows if r["status"] == "failed"}
+    executed = {path: n for path, n in reads.items() if path != notebook_path("setup").resolve()}
+    assert executed and set(executed.values()) == {1}
+    assert {path.parent.parent.name for path in executed} <= failed  # students/<student>/<topic>/<notebook>
+
+
+@pytest.mark.slow
 def test_changed_and_missing_checker_cells_are_noted(graded):
     rows, *_ = graded
     notes = {r["student"]: r["error"] for r in rows if r["exercise"] == "check_invariant_mass"}
@@ -303,7 +320,7 @@ def test_answers_are_checked_against_the_reference_run_not_the_students_inputs(g
 
 @pytest.mark.slow
 def test_a_submission_cannot_change_another_or_outlive_its_grading(graded, submissions):
-    rows, summary, _, (beat, later) = graded
+    rows, summary, _, (beat, later), _ = graded
     assert _verdicts(rows)[("zed", "check_invariant_mass")] == "correct"  # graded from the copy read first
     assert beat == later  # nothing the attacker started is still writing
     assert summary["aaron"]["status"] == "ok"
@@ -311,7 +328,7 @@ def test_a_submission_cannot_change_another_or_outlive_its_grading(graded, submi
 
 @pytest.mark.slow
 def test_grading_kernels_do_not_see_the_graders_secrets(graded):
-    *_, out, _ = graded
+    _, _, out, *_ = graded
     executed = out.with_name("grades-runs") / "students" / "aaron" / "setup" / "00_setup_check.ipynb"
     text = executed.read_text()
     assert "token None" in text and "grader-secret-token" not in text

@@ -96,7 +96,7 @@ def test_peak_child_memory_is_exact_only_when_it_grew():
 
 def test_run_card_records_seed_profile_timing_and_versions(run_folder):
     folder, nb_path = run_folder
-    card = run_card(folder, nb_path)
+    card = run_card(folder, nbformat.read(nb_path, as_version=4))
     assert (card["topic"], card["profile"], card["seed"]) == ("setup", "ci", 7)  # seed: the notebook's default
     assert card["timing"]["kernel_s"] == 3.5 and len(card["timing"]["cells"]) == 2
     assert card["timing"]["wall_s"] >= 0 and card["packages"]["numpy"]
@@ -108,6 +108,16 @@ def test_write_run_card_writes_folder_and_notebook_metadata(run_folder):
     write_run_card(folder, nb_path)
     assert load_run_card(folder)["topic"] == "setup"
     assert nbformat.read(nb_path, as_version=4).metadata["hepml_nb"]["run_card"]["profile"] == "ci"
+
+
+def test_write_run_card_reads_the_executed_notebook_only_when_not_given(run_folder, notebook_reads):
+    folder, nb_path = run_folder
+    nb = nbformat.reads(nb_path.read_text(), as_version=4)  # as papermill returns it
+    assert write_run_card(folder, nb_path, nb=nb)["timing"]["kernel_s"] == 3.5
+    assert notebook_reads == {}
+    assert write_run_card(folder, nb_path)["seed"] == 7 and notebook_reads == {nb_path.resolve(): 1}
+    nb_path.write_text("{not json")  # a kernel killed while papermill saved
+    assert "cannot read" in write_run_card(folder, nb_path)["timing"]["error"]
 
 
 def test_write_run_card_never_raises(tmp_path, capsys):

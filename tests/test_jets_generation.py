@@ -98,6 +98,7 @@ _FAKE_CHUNKS = """
 """
 
 
+@pytest.mark.slow  # two pools of three worker processes
 def test_generation_workers_print_the_fastjet_banner_once():
     code = (
         _FAKE_CHUNKS

@@ -4,11 +4,12 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from conftest import write_jet_file
 
 from hepml_nb.core.errors import DataError
 from hepml_nb.jets import load_jets, select_classes, take, write_jetclass
 from hepml_nb.jets.features import FEATURE_SETS
-from hepml_nb.jets.io import resolve_jet_files
+from hepml_nb.jets.io import find_jet_files, resolve_jet_files
 
 JET_BRANCHES = (
     "jet_pt",
@@ -159,17 +160,7 @@ def test_select_classes_reindexes_and_take_subsets(tmp_path):
 # --- bad data paths and files (issue #10, defect 4): one DataError naming the file, before reading arrays
 
 
-def _our_file(path, n=3):
-    part = {k: ak.Array([[3.0, 1.0]] * n) for k in ("px", "py", "pz", "energy", "dphi")}
-    part["deta"] = ak.Array([[_eta(3.0, 3.0, 3.0), _eta(1.0, 1.0, 1.0)]] * n)  # jet_eta = 0
-    arrays = {
-        "part": part,
-        "jet_pt": np.full(n, 600.0),
-        "jet_eta": np.zeros(n),
-        "jet_phi": np.zeros(n),
-        "jet_energy": np.full(n, 700.0),
-    }
-    return write_jetclass(path, arrays, label="label_QCD")
+_our_file = write_jet_file
 
 
 def test_resolve_jet_files_expands_globs_sorted_and_lists(tmp_path):
@@ -178,6 +169,17 @@ def test_resolve_jet_files_expands_globs_sorted_and_lists(tmp_path):
     assert resolve_jet_files([str(b), str(tmp_path / "a*.root")]) == [b.resolve(), a.resolve()]
     assert resolve_jet_files(b) == [b.resolve()]
     assert len(load_jets(str(tmp_path / "*.root"))) == 6  # the loader takes globs too
+
+
+def test_jet_files_are_checked_and_read_through_one_open_each(tmp_path, root_opens):
+    b, a = _our_file(tmp_path / "b.root"), _our_file(tmp_path / "a.root")
+    assert find_jet_files(str(tmp_path / "*.root")) == [a.resolve(), b.resolve()]
+    assert root_opens == []  # the signature check does not open the files as ROOT
+    resolve_jet_files(str(tmp_path / "*.root"))  # the check before a run
+    assert root_opens == ["a.root", "b.root"]
+    root_opens.clear()
+    assert len(load_jets(find_jet_files(str(tmp_path / "*.root")))) == 6  # the notebook's read
+    assert root_opens == ["a.root", "b.root"]
 
 
 def test_resolve_jet_files_rejects_missing_path(tmp_path):

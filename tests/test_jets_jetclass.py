@@ -269,7 +269,11 @@ def test_load_jets_gives_weavers_inputs_for_jetclass_yamls(sample, weaver_inputs
         np.testing.assert_allclose(vectors[order], data.four_vectors[j, :n], rtol=1e-6, atol=1e-5)
 
 
-@pytest.mark.parametrize("feature_set", SETS)
+# the full set in the quick run, the others (the same network with fewer inputs) with the slow tests
+_ONE_SET_QUICK = [s if s == "full" else pytest.param(s, marks=pytest.mark.slow) for s in SETS]
+
+
+@pytest.mark.parametrize("feature_set", _ONE_SET_QUICK)
 def test_load_jetclass_equals_weaver_particlenet_with_random_weights(
     sample, weaver_inputs, feature_set, tmp_path, seed
 ):
@@ -306,7 +310,9 @@ def _as_weaver_04(state: dict, num_heads: int, seed: int) -> dict:
     return out
 
 
-@pytest.mark.parametrize("feature_set,layout", [("kin", "0.5"), ("full", "0.5"), ("kinpid", "0.4")])
+@pytest.mark.parametrize(
+    "feature_set,layout", [pytest.param("kin", "0.5", marks=pytest.mark.slow), ("full", "0.5"), ("kinpid", "0.4")]
+)
 def test_load_jetclass_equals_weaver_particle_transformer_with_random_weights(
     sample, weaver_inputs, feature_set, layout, tmp_path, seed
 ):

@@ -42,6 +42,13 @@ def test_train_tagger_learns_and_restores_best(seed):
     assert accuracy == pytest.approx(result.history["val_accuracy"][result.best_epoch], abs=1e-9)
 
 
+def test_train_tagger_and_predict_scores_take_a_resolved_device_as_it_is(seed, cuda_unqueried):
+    train, val = _clouds(64, seed), _clouds(32, seed + 1)
+    model = build_particlenet(input_dims=5)
+    train_tagger(model, train, val, epochs=1, batch_size=32, device=cuda_unqueried, seed=seed, progress=False)
+    assert predict_scores(model, *val[:-1], device=cuda_unqueried).shape == (32, 2)
+
+
 def test_train_tagger_keeps_better_starting_weights(seed):
     train, val = _clouds(256, seed), _clouds(128, seed + 1)
     torch.manual_seed(seed)
@@ -105,7 +112,7 @@ def test_train_tagger_lr_scales_set_each_parameters_learning_rate(seed):
         ({"batch_size": 1}, "batch_size must be an integer >= 2"),
         ({"lr": -1.0}, "learning rate must be positive"),
         ({"patience": 0}, "patience must be >= 1"),
-        ({"device": "tpu"}, "unknown device 'tpu'; choose one of: auto, cpu, cuda"),
+        ({"device": "tpu"}, "device 'tpu' is not a device name; choose one of: auto, cpu, cuda"),
     ],
 )
 def test_train_tagger_rejects_bad_settings(kwargs, match):

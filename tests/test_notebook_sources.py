@@ -1,5 +1,6 @@
 """Notebook text sources (jupytext pairs), copies of the notebooks for users, and the package as a wheel."""
 
+import ast
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import yaml
 from hepml_nb.core.errors import OutputError
 from hepml_nb.course.catalog import TOPICS
 from hepml_nb.course.cli import main as cli_main
+from hepml_nb.course.params import read_parameters
 from hepml_nb.course.sources import check_notebook_sources, copy_notebooks
 from hepml_nb.course.sources import main as sources_main
 
@@ -46,6 +48,29 @@ def _ids(path: Path) -> list[str]:
 def test_check_notebook_sources_repository_in_sync():
     assert check_notebook_sources(NOTEBOOKS) == []
     assert sorted(p.stem for p in NOTEBOOKS.glob("*.py")) == sorted(Path(t.notebook).stem for t in TOPICS.values())
+
+
+@pytest.mark.parametrize("topic", [k for k, t in TOPICS.items() if "device" in read_parameters(NOTEBOOKS / t.notebook)])
+def test_notebook_resolves_its_device_parameter_once(topic):
+    """issue #26: ``device = hn.resolve_device(device)`` once, then the resolved torch.device goes to the library
+    (which takes it as it is); no other cell resolves the parameter again."""
+    tree = ast.parse((NOTEBOOKS / TOPICS[topic].notebook).with_suffix(".py").read_text())
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", "")) == "resolve_device"
+        and any(isinstance(a, ast.Name) and a.id == "device" for a in node.args)
+    ]
+    assert len(calls) == 1, f"{topic}: resolve_device(device) {len(calls)} times"
+    rebinds = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and node.value is calls[0]
+        and [getattr(t, "id", None) for t in node.targets] == ["device"]
+    ]
+    assert rebinds, f"{topic}: write device = hn.resolve_device(device), so the cells after it pass the resolved one"
 
 
 def test_check_notebook_sources_detects_edited_text(pairs):

@@ -43,6 +43,7 @@ def _replay_in_fresh_process(path, tmp_path):
     return np.load(out), json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a noisy-device simulation, then a fresh Python importing qiskit (the bundled record replays below)
 def test_recorded_fake_backend_run_replays_bit_for_bit_in_a_fresh_process(tmp_path, seed):
     fs = _features(seed, n=4)
     path = tmp_path / "run.json"

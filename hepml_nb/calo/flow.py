@@ -187,7 +187,7 @@ def train_flow(
     clip: float = 10.0,
     val_fraction: float = 0.1,
     seed: int = 0,
-    device: str = "auto",
+    device: str | torch.device = "auto",
     threads: int | None = None,
     progress: bool = True,
 ) -> FlowTrainResult:
@@ -197,7 +197,7 @@ def train_flow(
     The inputs are standardised with the training showers' mean and spread (stored in the model).
     """
     _check_training(showers, config, epochs, batch_size)
-    dev = torch.device(resolve_device(device))
+    dev = resolve_device(device)
     rng = np.random.default_rng(seed)
     frac = torch.from_numpy(_fractions(showers, config, rng))
     cond = torch.from_numpy(condition(showers.e_inc, config))
@@ -249,7 +249,7 @@ def train_flow(
 
 
 def generate_showers(
-    flow: ShowerFlow, e_inc: np.ndarray, *, seed: int = 0, batch_size: int = 10000, device: str = "cpu"
+    flow: ShowerFlow, e_inc: np.ndarray, *, seed: int = 0, batch_size: int = 10000, device: str | torch.device = "cpu"
 ) -> ShowerSet:
     """One shower per incident energy ``e_inc`` (N,) [GeV], as a ShowerSet in MeV.
 
@@ -263,7 +263,7 @@ def generate_showers(
             f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the flow was trained on "
             f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range"
         )
-    dev = torch.device(resolve_device(device))
+    dev = resolve_device(device)
     net = flow.to(dev).eval()
     cond = torch.from_numpy(condition(e_inc, config))
     geo = get_geometry(config.geometry)

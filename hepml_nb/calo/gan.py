@@ -198,7 +198,7 @@ def train_wgan_gp(
     lambda_gp: float = 10.0,
     lr: float = 1e-4,
     seed: int = 0,
-    device: str = "auto",
+    device: str | torch.device = "auto",
     validate_every: int = 0,
     validate: Callable[[nn.Module], dict] | None = None,
     threads: int | None = 1,
@@ -214,7 +214,8 @@ def train_wgan_gp(
         Generator updates; showers per batch; critic updates per generator update;
         gradient-penalty weight; Adam learning rate (betas 0.5, 0.9).
     seed, device
-        Seed of weights, noise and batches; ``auto``, ``cpu`` or ``cuda``.
+        Seed of weights, noise and batches; ``auto``, ``cpu``, ``cuda`` or a :class:`torch.device`
+        already resolved by :func:`~hepml_nb.core.devices.resolve_device` (used as it is).
     validate_every, validate
         Every ``validate_every`` iterations call ``validate(generator)`` (generator in
         eval mode on the CPU copy) and store its dict in the history.
@@ -262,7 +263,7 @@ def _train(
     progress,
 ) -> TrainResult:
     """The training loop of :func:`train_wgan_gp` (arguments checked there)."""
-    dev = torch.device(resolve_device(device))
+    dev = resolve_device(device)
     with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
         gen_net, critic = build_generator(config).to(dev), build_critic(config).to(dev)
     data = torch.from_numpy(to_model_space(showers, config)).to(dev)
@@ -314,7 +315,7 @@ def generate_showers(
     *,
     seed: int = 0,
     batch_size: int = 10000,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
 ) -> ShowerSet:
     """Generate one shower per incident energy ``e_inc`` (N,) [GeV]; returns a ShowerSet in MeV.
 
@@ -329,7 +330,7 @@ def generate_showers(
             f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the GAN was trained on "
             f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range"
         )
-    dev = torch.device(resolve_device(device))
+    dev = resolve_device(device)
     net = generator.to(dev).eval()
     # all noise drawn up front on the CPU: the showers do not depend on batch size or device
     noise = torch.randn(e_inc.size, config.z_dim, generator=torch.Generator().manual_seed(seed))

@@ -373,22 +373,46 @@ def check_shower_file(path: str | Path, *, n: int | None = None, geometry: str |
     """
     with _open(path) as fh:
         fmt = _format(fh)
-        count = _calogan_layout(fh) if fmt == "calogan" else _challenge_layout(fh, geometry)
-        if count == 0:
-            raise DataError(f"shower file {fh.filename} holds no showers (0 rows); give a file with showers")
-        if n is not None and count < n:
-            raise DataError(
-                f"shower file {fh.filename} holds {count} showers but {int(n)} are needed (n={int(n)}); "
-                "ask for fewer showers (in the calogan notebook the file must hold "
-                f"2 * n_eval + {MIN_TRAIN_SHOWERS}: two evaluation samples and showers to train on) "
-                "or give a larger file"
-            )
-        e_raw, cells = (_read_calogan if fmt == "calogan" else _read_challenge)(fh, slice(0, VALUE_CHECK_SHOWERS))
-        if fmt == "calogan":
-            _read_overflow(fh, slice(0, 1), count)  # shape check only
-        name = fh.filename
-    _check_values(name, fmt, e_raw, cells)
+        _read_open(fh, fmt, geometry, VALUE_CHECK_SHOWERS, need=0 if n is None else int(n))
     return fmt
+
+
+def _check_count(fh: h5py.File, count: int, need: int) -> None:
+    """DataError when the file holds no shower, or fewer than ``need``."""
+    if count == 0:
+        raise DataError(f"shower file {fh.filename} holds no showers (0 rows); give a file with showers")
+    if count < need:
+        raise DataError(
+            f"shower file {fh.filename} holds {count} showers but {need} are needed (n={need}); "
+            "ask for fewer showers (in the calogan notebook the file must hold "
+            f"2 * n_eval + {MIN_TRAIN_SHOWERS}: two evaluation samples and showers to train on) "
+            "or give a larger file"
+        )
+
+
+def _read_open(fh: h5py.File, fmt: str, geometry: str | None, n: int | None, *, need: int | None = None) -> ShowerSet:
+    """The first ``n`` showers (all when None) of an open file of format ``fmt``, with every check on the way.
+
+    The layout (keys, shapes; a challenge file's geometry is ``geometry``, matched by the voxel
+    count when None), with ``need`` the number of showers the file must hold (None: no count
+    check), then the values of the showers read (:func:`_check_values`). This is the one place a
+    shower file is checked and read: every public reader opens the file once and calls it.
+    """
+    if fmt == "calogan":
+        name, count = "calogan", _calogan_layout(fh)
+    else:
+        name = _challenge_geometry(fh, geometry)
+        count = _challenge_layout(fh, name)
+    if need is not None:
+        _check_count(fh, count, need)
+    index = _slice(n)
+    if fmt == "calogan":
+        e_raw, cells = _read_calogan(fh, index)
+        overflow = _read_overflow(fh, index, count)
+    else:
+        (e_raw, cells), overflow = _read_challenge(fh, index), None
+    _check_values(fh.filename, fmt, e_raw, cells)
+    return ShowerSet(e_raw if fmt == "calogan" else e_raw / 1000.0, cells, name, overflow)
 
 
 def write_calogan_h5(showers: ShowerSet, path: str | Path) -> Path:
@@ -424,12 +448,7 @@ def read_calogan_h5(path: str | Path, *, n: int | None = None) -> ShowerSet:
     the showers read get the checks of :func:`check_shower_file` (DataError).
     """
     with _open(path) as fh:
-        count = _calogan_layout(fh)
-        energy, cells = _read_calogan(fh, _slice(n))
-        overflow = _read_overflow(fh, _slice(n), count)
-        name = fh.filename
-    _check_values(name, "calogan", energy, cells)
-    return ShowerSet(energy, cells, "calogan", overflow)
+        return _read_open(fh, "calogan", None, n)
 
 
 def write_challenge_h5(showers: ShowerSet, path: str | Path) -> Path:
@@ -450,12 +469,7 @@ def read_challenge_h5(path: str | Path, *, geometry: str | None = None, n: int |
     :func:`check_shower_file` (DataError).
     """
     with _open(path) as fh:
-        geo = get_geometry(_challenge_geometry(fh, geometry))
-        _challenge_layout(fh, geo.name)
-        e_mev, cells = _read_challenge(fh, _slice(n))
-        name = fh.filename
-    _check_values(name, "challenge", e_mev, cells)
-    return ShowerSet(e_mev / 1000.0, cells, geo.name)
+        return _read_open(fh, "challenge", geometry, n)
 
 
 def read_showers(path: str | Path, *, n: int | None = None, geometry: str | None = None) -> ShowerSet:
@@ -466,10 +480,7 @@ def read_showers(path: str | Path, *, n: int | None = None, geometry: str | None
     :func:`check_shower_file` (except the minimum count, which that function checks).
     """
     with _open(path) as fh:
-        fmt = _format(fh)
-    if fmt == "calogan":
-        return read_calogan_h5(path, n=n)
-    return read_challenge_h5(path, geometry=geometry, n=n)
+        return _read_open(fh, _format(fh), geometry, n)
 
 
 class FileSamples(NamedTuple):
@@ -492,14 +503,18 @@ def file_samples(path: str | Path, *, n_eval: int, n_train: int, seed: int = 0) 
     the reference-vs-reference floor and the rest (at most ``n_train``) to train a generator
     on. Geometry and energy range come from the file.
 
+    The file is opened once: its layout and size are checked as :func:`check_reference_file` does,
+    and the values of every shower read as :func:`read_showers` does.
+
     Raises
     ------
     DataError
         The checks of :func:`check_reference_file` (keys, layout, values, units, and more than
         ``2 * n_eval`` showers: at least :data:`MIN_TRAIN_SHOWERS` are left to train on).
     """
-    check_reference_file(path, n_eval=n_eval)
-    showers = read_showers(path, n=2 * int(n_eval) + int(n_train))
+    with _open(path) as fh:
+        need = 2 * int(n_eval) + MIN_TRAIN_SHOWERS
+        showers = _read_open(fh, _format(fh), None, 2 * int(n_eval) + int(n_train), need=need)
     showers = showers.subset(np.random.default_rng(seed).permutation(len(showers)))
     return FileSamples(
         showers.subset(slice(0, n_eval)),

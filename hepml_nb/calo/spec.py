@@ -15,7 +15,7 @@ __all__ = ["TOPIC"]
 
 #: calogan, benchmarks/results/notebooks-{ci,default}-calogan.json: 868 MiB peak at n_eval 3,000 and 1,485 MiB
 #: at 20,000, so about 38 kB more per evaluated shower
-_EVAL_SHOWER = Cost("shower", bytes=3.8e4, basis="the ci and default benchmark records: 868 MiB at 3,000, 1,485 at 20,000")
+_EVAL_SHOWER = Cost("shower", bytes=3.8e4, basis="the ci and default benchmark records: 868 MiB at 3,000, 1,485 at 20k")
 #: a training shower of the CaloGAN geometry: 504 float32 cells and the float32 copy torch trains on
 _TRAIN_SHOWER = Cost("shower", bytes=2 * 504 * 4, basis="504 float32 cells and their training copy")
 #: the WGAN-GP in the CaloGAN geometry: 16,000 iterations in 21 min on one core

@@ -5,34 +5,51 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from hepml_nb.core.errors import ParameterError
 
-__all__ = ["resolve_device", "cpu_threads", "torch_threads", "torch_seed"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["check_device_name", "resolve_device", "cpu_threads", "torch_threads", "torch_seed"]
 
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def resolve_device(device: str = "auto") -> str:
-    """Return ``"cuda"`` or ``"cpu"`` for a ``device`` parameter (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+def check_device_name(device: str) -> str:
+    """Accept a torch device name: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ParameterError otherwise.
 
-    ``auto`` takes CUDA when available. Asking for ``cuda`` on a machine without a
-    GPU raises a ParameterError that says to use ``cpu`` or ``auto``.
+    Only the name is checked (no torch import): the rule of every topic's ``device`` parameter
+    before a run, and the first step of :func:`resolve_device`.
+    """
+    text = str(device)
+    if text in DEVICES or (text.startswith("cuda:") and text[5:].isdigit()):
+        return text
+    raise ParameterError(f"device {device!r} is not a device name; choose one of: auto, cpu, cuda, cuda:N")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device for a ``device`` parameter (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+
+    ``auto`` takes CUDA when available. Asking for ``cuda`` on a machine without a GPU raises a
+    ParameterError that says to use ``cpu`` or ``auto``. A :class:`torch.device` is already
+    resolved and comes back unchanged (no check, no CUDA query): a notebook resolves its
+    parameter once and passes the result to the library, whose functions call this on entry.
     """
     import torch
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return "cpu"
-    if device == "cuda" or device.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise ParameterError(
-                f"device {device!r} asked for, but torch sees no CUDA GPU on this machine; "
-                "set device='cpu' or device='auto'"
-            )
+    if isinstance(device, torch.device):
         return device
-    raise ParameterError(f"unknown device {device!r}; choose one of: auto, cpu, cuda, cuda:N")
+    name = check_device_name(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name != "cpu" and not torch.cuda.is_available():
+        raise ParameterError(
+            f"device {device!r} asked for, but torch sees no CUDA GPU on this machine; "
+            "set device='cpu' or device='auto'"
+        )
+    return torch.device(name)
 
 
 def cpu_threads() -> int:
@@ -64,7 +81,7 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def torch_seed(seed: int, device: str = "cpu") -> Iterator[None]:
+def torch_seed(seed: int, device: str | torch.device = "cpu") -> Iterator[None]:
     """Run the block on torch's global random stream seeded with ``seed``, then restore the caller's state.
 
     ``torch.random.fork_rng`` scopes the seed: weight initialisation or dropout inside the

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple, get_args
 
+from hepml_nb.core.devices import check_device_name
 from hepml_nb.core.errors import ParameterError
 from hepml_nb.core.rules import Rule
 
@@ -73,14 +74,6 @@ def topic(
     profiles.setdefault("default", {})
     frozen = {name: MappingProxyType(dict(p)) for name, p in profiles.items()}
     return Topic(key, notebook, title, summary, MappingProxyType(frozen), MappingProxyType(dict(rules)), headline)
-
-
-def check_device_name(device: str) -> str:
-    """Accept a torch device name: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ParameterError otherwise."""
-    text = str(device)
-    if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
-        return text
-    raise ParameterError(f"device {device!r} is not a device name; choose one of: auto, cpu, cuda, cuda:N")
 
 
 #: the rule of every topic's ``device`` parameter (a torch device name)

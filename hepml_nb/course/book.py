@@ -9,12 +9,12 @@ embedding is off; MathJax 2 is served from the site itself when Debian's ``libjs
 installed, math shows as LaTeX source otherwise).
 
 Execution cache: each executed notebook is kept in a run folder
-``<build_dir>/executed/<topic>-<profile>-<key>``, where ``key`` hashes the notebook file, the merged
-parameters and the hepml-nb version (:func:`execution_key`); a later build with the same key reuses
-it, and the run folders of older keys of a built topic and profile are removed. Sphinx's environment
-is kept in ``<build_dir>/doctrees``, staged files are rewritten only when
-they change, and a build whose staged sources and options are unchanged is skipped altogether (a
-stamp in the output folder), so an unchanged rebuild costs nothing.
+``<build_dir>/executed/<topic>-<profile>-<key>``, where ``key`` hashes the notebook, the merged
+parameters and the hepml-nb version (:func:`execution_key` of the run plan, which read the notebook
+once); a later build with the same key reuses it, and the run folders of older keys of a built topic
+and profile are removed. Sphinx's environment is kept in ``<build_dir>/doctrees``, staged files are
+rewritten only when they change, and a build whose staged sources and options are unchanged is
+skipped altogether (a stamp in the output folder), so an unchanged rebuild costs nothing.
 
 A notebook that fails to execute, or whose executed copy holds an error output, fails the build
 (:class:`~hepml_nb.core.errors.NotebookExecutionError`), and so does a Sphinx error.
@@ -36,7 +36,7 @@ from hepml_nb._version import __version__
 from hepml_nb.core.errors import HepmlError, NotebookExecutionError, OutputError
 from hepml_nb.course.catalog import PROFILES, TOPICS, get_topic, notebook_path
 from hepml_nb.course.params import read_parameters
-from hepml_nb.course.runner import execute, prepare_run, read_status
+from hepml_nb.course.runner import RunPlan, launch, prepare_run, read_status
 
 __all__ = [
     "BookResult",
@@ -80,21 +80,22 @@ class BookResult(NamedTuple):
     seconds: float
 
 
-def execution_key(topic: str, profile: str, params: Mapping[str, Any] | None = None) -> str:
-    """Hash of the topic's notebook file, its merged parameters and the hepml-nb version (16 hex digits)."""
-    plan = prepare_run(topic, profile, params, force=True)
-    digest = hashlib.sha256(plan.notebook.read_bytes())
+def execution_key(plan: RunPlan) -> str:
+    """Hash of a run plan's notebook, its parameters and the hepml-nb version (16 hex digits)."""
+    import nbformat
+
+    digest = hashlib.sha256(nbformat.writes(plan.source).encode())
     digest.update(
         json.dumps(
-            {"topic": topic, "parameters": plan.params, "version": __version__}, sort_keys=True, default=str
+            {"topic": plan.topic, "parameters": plan.params, "version": __version__}, sort_keys=True, default=str
         ).encode()
     )
     return digest.hexdigest()[:16]
 
 
-def executed_run_dir(build_dir: Path | str, topic: str, profile: str) -> Path:
-    """The run folder of the execution cache for ``topic`` in ``profile``."""
-    return Path(build_dir) / "executed" / f"{topic}-{profile}-{execution_key(topic, profile)}"
+def executed_run_dir(build_dir: Path | str, plan: RunPlan) -> Path:
+    """The run folder of the execution cache for a run plan (its topic, profile and :func:`execution_key`)."""
+    return Path(build_dir).resolve() / "executed" / f"{plan.topic}-{plan.profile}-{execution_key(plan)}"
 
 
 def _error_outputs(nb: Any) -> list[str]:
@@ -119,13 +120,14 @@ def executed_notebook(topic: str, profile: str, build_dir: Path | str, *, log: b
     """
     import nbformat
 
-    folder = executed_run_dir(build_dir, topic, profile)
-    target = folder / notebook_path(topic).name
+    plan = prepare_run(topic, profile, force=True)
+    folder = executed_run_dir(build_dir, plan)
+    target = folder / plan.notebook.name
     reused = read_status(folder).get("status") == "ok" and target.exists()
     if not reused:
         shutil.rmtree(folder, ignore_errors=True)
         print(f"book: executing {topic} ({profile} profile) into {folder}", file=sys.stderr)
-        execute(topic, profile, folder, log_output=log)
+        launch(plan._replace(folder=folder), log_output=log)
     errors = _error_outputs(nbformat.read(target, as_version=4))
     if errors:
         raise NotebookExecutionError(

@@ -63,7 +63,7 @@ from hepml_nb.core.files import read_regular_file
 from hepml_nb.core.results import atomic_output
 from hepml_nb.course.catalog import TOPICS, get_topic, notebook_path
 from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
-from hepml_nb.course.runner import launch, prepare_run
+from hepml_nb.course.runner import RunPlan, launch, prepare_run
 
 __all__ = [
     "COLUMNS",
@@ -371,10 +371,12 @@ def _sandboxed_run(plan: Any, limits: KernelLimits, cell_timeout: float | None, 
         return error, _student_answers(folder, keys)
 
 
-def reference_run(
-    topic: str, profile: str, params: Mapping[str, Any], folder: Path, cache: Path, *, cell_timeout: float | None
-) -> Reference:
-    """Execute the instructor's notebook of ``topic`` and export every checker's arguments (see the module doc).
+def reference_run(plan: RunPlan, cache: Path, *, cell_timeout: float | None) -> Reference:
+    """Execute the instructor's notebook of a checked plan and export every checker's arguments (see the module doc).
+
+    ``plan`` is the reference run's :class:`~hepml_nb.course.runner.RunPlan` (the instructor's
+    notebook, read once by :func:`~hepml_nb.course.runner.prepare_run`); ``cache`` the data cache the
+    reference run warms for the submissions.
 
     Raises
     ------
@@ -383,16 +385,15 @@ def reference_run(
     """
     import nbformat
 
-    nb = nbformat.read(notebook_path(topic), as_version=4)
+    nb = plan.source
     checkers = checker_cells(nb)
     exporting = nbformat.from_dict(nb)
     for position, checker in enumerate(checkers):
         exporting.cells[checker.position].source = _export_source(checker, _key(checker, position), answer_only=False)
-    plan = prepare_run(topic, profile, params, out=folder, force=True, source=exporting, record={"reference": True})
     with _answering_sandbox(KernelLimits(clean_environment=True), cache) as (box, answers_dir):
-        launch(plan, sandbox=box, cell_timeout=cell_timeout)
+        launch(plan._replace(source=exporting), sandbox=box, cell_timeout=cell_timeout)
         exported = {key: answers.load(answers_dir / f"{key}.npz", objects=True) for key in _keys(checkers)}
-    return Reference(topic, nb, checkers, exported)
+    return Reference(plan.topic, nb, checkers, exported)
 
 
 def _keys(checkers: Sequence[CheckerCell]) -> list[str]:
@@ -507,8 +508,11 @@ def grade(
             f"two submissions map to the same student and topic: {', '.join(duplicates)}; "
             "name each file <student>_<notebook>.ipynb or put each in a folder named after the student"
         )
-    for key in {s.topic for s in submissions if s.topic}:
-        prepare_run(key, profile, params, force=True)  # bad parameters stop everything before any kernel
+    work = Path(work_dir).resolve()
+    references = {  # bad parameters stop everything before any kernel
+        key: prepare_run(key, profile, params, out=work / "reference" / key, force=True, record={"reference": True})
+        for key in sorted({s.topic for s in submissions if s.topic})
+    }
     roots = {
         s: next((Path(p) for p in paths if Path(p).is_dir() and s.path.is_relative_to(p)), None) for s in submissions
     }
@@ -518,10 +522,11 @@ def grade(
             sources[s] = read_submission(s, roots[s])
         except DataError as exc:
             sources[s] = exc
-    work = Path(work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     with _grading_cache() as cache:
-        return _grade_all(submissions, sources, work, cache, profile, params, limits, cell_timeout, progress)
+        return _grade_all(
+            submissions, sources, references, work, cache, profile, params, limits, cell_timeout, progress
+        )
 
 
 @contextlib.contextmanager
@@ -535,7 +540,9 @@ def _grading_cache() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _grade_all(submissions, sources, work, cache, profile, params, limits, cell_timeout, progress) -> list[GradeRow]:
+def _grade_all(
+    submissions, sources, plans, work, cache, profile, params, limits, cell_timeout, progress
+) -> list[GradeRow]:
     references: dict[str, Reference] = {}
     rows: list[GradeRow] = []
     for number, submission in enumerate(submissions, 1):
@@ -555,14 +562,7 @@ def _grade_all(submissions, sources, work, cache, profile, params, limits, cell_
         if submission.topic not in references:
             if progress:
                 print(f"reference run of {submission.topic} ({profile} profile)", file=sys.stderr)
-            references[submission.topic] = reference_run(
-                submission.topic,
-                profile,
-                params or {},
-                work / "reference" / submission.topic,
-                cache,
-                cell_timeout=cell_timeout,
-            )
+            references[submission.topic] = reference_run(plans[submission.topic], cache, cell_timeout=cell_timeout)
         rows += grade_submission(
             submission,
             references[submission.topic],

@@ -58,6 +58,7 @@ __all__ = [
     "peak_child_memory",
     "run_card",
     "write_run_card",
+    "read_executed_notebook",
     "load_run_card",
     "list_runs",
     "format_runs",
@@ -291,46 +292,45 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _default_seed(notebook: Path | str | None) -> Any:
-    """The ``seed`` default of the notebook's parameters cell (None when it has none)."""
-    from hepml_nb.course.params import read_parameters
+def _default_seed(nb: Any) -> Any:
+    """The ``seed`` default of the notebook node's parameters cell (None when it has none)."""
+    from hepml_nb.course.params import notebook_parameters
 
     try:
-        declared = read_parameters(notebook) if notebook is not None and Path(notebook).exists() else {}
+        declared = notebook_parameters(nb) if nb is not None else {}
     except Exception:  # noqa: BLE001 - an unreadable parameters cell only loses the seed
         return None
     return declared["seed"].default if "seed" in declared else None
 
 
-def run_card(
-    folder: Path | str, notebook: Path | str | None = None, *, memory: MemoryTrace | None = None
-) -> dict[str, Any]:
-    """The run card of a run folder (see the module doc); ``notebook`` is the executed notebook, if any.
+def _timing(folder: Path, nb: Any) -> dict[str, Any]:
+    """Wall time since ``params.json`` was written, and the kernel's and each cell's time from the node ``nb``."""
+    params_file = folder / "params.json"
+    started = params_file.stat().st_mtime if params_file.exists() else None
+    timing: dict[str, Any] = {"wall_s": None if started is None else round(_dt.datetime.now().timestamp() - started, 3)}
+    if nb is not None:
+        pm = nb.metadata.get("papermill", {})
+        timing["kernel_s"] = pm.get("duration") or _seconds(pm.get("start_time"), pm.get("end_time"))
+        timing["cells"] = cell_timings(nb)
+    return timing
+
+
+def run_card(folder: Path | str, nb: Any = None, *, memory: MemoryTrace | None = None) -> dict[str, Any]:
+    """The run card of a run folder (see the module doc); ``nb`` is the executed notebook's node, if any.
 
     ``memory`` is the trace of the kernel's process tree sampled during the run; without it the
     card has the peak of the runner's finished children.
     """
-    import nbformat
-
     folder = Path(folder)
     params = _read_json(folder / "params.json")
     parameters = params.get("parameters", {})
-    started = (folder / "params.json").stat().st_mtime if (folder / "params.json").exists() else None
-    timing: dict[str, Any] = {"wall_s": None if started is None else round(_dt.datetime.now().timestamp() - started, 3)}
-    if notebook is not None and Path(notebook).exists():
-        try:
-            nb = nbformat.read(notebook, as_version=4)
-            pm = nb.metadata.get("papermill", {})
-            timing["kernel_s"] = pm.get("duration") or _seconds(pm.get("start_time"), pm.get("end_time"))
-            timing["cells"] = cell_timings(nb)
-        except (OSError, ValueError) as exc:
-            timing["error"] = f"cannot read {notebook}: {exc}"
+    timing = _timing(folder, nb)
     return {
         "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "topic": params.get("topic"),
         "profile": params.get("profile"),
         "student": params.get("student"),
-        "seed": parameters.get("seed", _default_seed(notebook)),
+        "seed": parameters.get("seed", _default_seed(nb)),
         "parameters": parameters,
         "source": source_version(),
         "packages": package_versions(),
@@ -341,19 +341,25 @@ def run_card(
 
 
 def write_run_card(
-    folder: Path | str, notebook: Path | str | None = None, *, memory: MemoryTrace | None = None
+    folder: Path | str, notebook: Path | str | None = None, *, nb: Any = None, memory: MemoryTrace | None = None
 ) -> dict[str, Any] | None:
-    """Write ``run_card.json`` into ``folder`` and the card into the executed notebook's metadata.
+    """Write ``run_card.json`` into ``folder`` and the card into the metadata of the executed notebook ``notebook``.
 
-    Never raises (it runs after a notebook failed, too): a problem is printed and None returned.
+    ``nb`` is that notebook's node when the caller holds it (papermill returns it after a run that
+    finished); otherwise the file is read, once. Never raises (it runs after a notebook failed, too):
+    a problem is printed and None returned.
     """
     try:
-        card = run_card(folder, notebook, memory=memory)
+        unreadable = ""
+        if nb is None and notebook is not None and Path(notebook).exists():
+            nb, unreadable = read_executed_notebook(notebook)
+        card = run_card(folder, nb, memory=memory)
+        if unreadable:
+            card["timing"]["error"] = unreadable
         write_json_atomic(Path(folder) / RUN_CARD_FILE, card)
-        if notebook is not None and Path(notebook).exists():
+        if notebook is not None and nb is not None:
             import nbformat
 
-            nb = nbformat.read(notebook, as_version=4)
             nb.metadata.setdefault("hepml_nb", {})["run_card"] = json.loads(json.dumps(card))
             with atomic_output(notebook) as tmp:
                 nbformat.write(nb, str(tmp))
@@ -361,6 +367,16 @@ def write_run_card(
     except Exception as exc:  # noqa: BLE001 - a run card must never hide the run's own outcome
         print(f"warning: the run card of {folder} was not written ({type(exc).__name__}: {exc})", file=sys.stderr)
         return None
+
+
+def read_executed_notebook(notebook: Path | str) -> tuple[Any, str]:
+    """(the executed notebook's node, "") or (None, why it cannot be read: missing, or a kernel killed mid-save)."""
+    import nbformat
+
+    try:
+        return nbformat.read(notebook, as_version=4), ""
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read {notebook}: {exc}"
 
 
 def load_run_card(folder: Path | str) -> dict[str, Any]:

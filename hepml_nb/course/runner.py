@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 from hepml_nb.course.catalog import notebook_path, profile_overrides, topic_rules
 from hepml_nb.course.kernel import KernelLimits, KernelSandbox, kernel_sandbox
 from hepml_nb.course.params import notebook_parameters, validate_parameters
-from hepml_nb.course.runcard import STATUS_FILE, read_status, write_run_card, write_status
+from hepml_nb.course.runcard import (
+    STATUS_FILE,
+    read_executed_notebook,
+    read_status,
+    write_run_card,
+    write_status,
+)
 
 __all__ = [
     "RunPlan",
@@ -212,20 +218,17 @@ def _execution_error(
     )
 
 
-def _running_cell(executed: Path) -> tuple[int | None, str]:
-    """(execution count, first line) of the last cell papermill started in ``executed``: the one the kernel died in."""
-    import nbformat
-
-    try:
-        nb = nbformat.read(executed, as_version=4)
-    except (OSError, ValueError):
+def _running_cell(nb: Any) -> tuple[int | None, str]:
+    """(execution count, first line) of the last cell papermill started in the executed notebook ``nb`` (None
+    when unreadable): the one the kernel died in."""
+    if nb is None:
         return None, ""
     started = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("start_time")]
     return (started[-1].get("execution_count"), _first_line(started[-1].source)) if started else (None, "")
 
 
-def _kernel_death(exc: Exception, box: KernelSandbox, nb_path: Path, executed: Path) -> NotebookExecutionError:
-    count, first = _running_cell(executed)
+def _kernel_death(exc: Exception, box: KernelSandbox, nb_path: Path, executed: Path, nb: Any) -> NotebookExecutionError:
+    count, first = _running_cell(nb)
     number = f" [{count}]" if count is not None else ""
     where = f"while running the cell{number} starting {first!r}" if first else "while starting"
     limits = box.limits
@@ -290,11 +293,12 @@ def launch(
     write_status(folder, "running")
     executed = folder / plan.notebook.name
     streams = {"stdout_file": sys.stdout, "stderr_file": sys.stderr} if log_output else {}
+    done = None  # the executed notebook's node, as papermill returns it after the last cell
     with contextlib.ExitStack() as stack:
         box = sandbox or stack.enter_context(kernel_sandbox(limits))
         box.set_environment(**run_environment(folder))
         try:
-            papermill.execute_notebook(
+            done = papermill.execute_notebook(
                 plan.source,
                 _literal_path(executed),
                 parameters=plan.params,
@@ -314,14 +318,15 @@ def launch(
             if type(exc) is RuntimeError and "died" not in str(exc):  # jupyter_client: "Kernel died before ..."
                 write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
                 raise
-            error = _kernel_death(exc, box, plan.notebook, executed)
+            done, _ = read_executed_notebook(executed)  # read once, for the message and the run card
+            error = _kernel_death(exc, box, plan.notebook, executed, done)
             write_status(folder, "failed", error=str(error))
             raise error from None
         except BaseException as exc:
             write_status(folder, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         finally:  # run_card.json (versions, device, cell times, peak memory), on success and failure
-            write_run_card(folder, executed if executed.exists() else None, memory=box.memory())
+            write_run_card(folder, executed if executed.exists() else None, nb=done, memory=box.memory())
     write_status(folder, "ok")
     return RunResult(folder, plan.params, load_metrics(folder))
 

@@ -18,7 +18,7 @@ from typing import Any
 from hepml_nb.core.errors import HepmlError, ParameterError
 from hepml_nb.course.runner import RunPlan, default_run_dir, launch, prepare_run
 
-__all__ = ["sweep_grid", "sweep", "format_rows"]
+__all__ = ["sweep_grid", "sweep_plans", "sweep", "format_rows"]
 
 
 def sweep_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -35,6 +35,25 @@ def sweep_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 def _label(point: Mapping[str, Any]) -> str:
     text = "_".join(f"{k}={v}" for k, v in point.items())
     return "".join(c if c.isalnum() or c in "=._-" else "-" for c in text)[:120]
+
+
+def sweep_plans(
+    topic: str, points: Sequence[Mapping[str, Any]], *, profile: str = "default", out: Path | str | None = None
+) -> list[RunPlan]:
+    """One checked :class:`~hepml_nb.course.runner.RunPlan` per point (``{name: value}``, e.g. from
+    :func:`sweep_grid`), each in its own folder under ``out``; the notebook is read once for all of them.
+
+    Raises
+    ------
+    ParameterError
+        A point's parameters do not fit the notebook or the topic's rules (nothing has started).
+    """
+    base = Path(out) if out is not None else default_run_dir(topic, f"{profile}-sweep")
+    plans: list[RunPlan] = []
+    for point in points:
+        source = plans[0].source if plans else None  # the notebook node the first plan read
+        plans.append(prepare_run(topic, profile, point, out=base / _label(point), source=source))
+    return plans
 
 
 def _run_point(plan: RunPlan, point: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +82,7 @@ def sweep(
     All points are validated before the cluster starts.
     """
     points = sweep_grid(grid)
-    base = Path(out) if out is not None else default_run_dir(topic, f"{profile}-sweep")
-    plans = [prepare_run(topic, profile, point, out=base / _label(point)) for point in points]
+    plans = sweep_plans(topic, points, profile=profile, out=out)
     from dask.distributed import Client, LocalCluster
 
     with _safe_path():  # the workers' Pythons never import from the working folder either

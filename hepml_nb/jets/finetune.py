@@ -155,7 +155,7 @@ def fine_tune(
     batch_size: int = 128,
     weight_decay: float = 1e-4,
     patience: int = 3,
-    device: str = "auto",
+    device: str | torch.device = "auto",
     seed: int = 0,
     progress: bool = True,
 ) -> TrainResult:

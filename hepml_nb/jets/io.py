@@ -44,6 +44,7 @@ __all__ = [
     "check_deta_convention",
     "check_labels",
     "check_values",
+    "find_jet_files",
     "load_jets",
     "read_branches",
     "read_labels",
@@ -329,8 +330,19 @@ def _expand(item, seen_as: str) -> list[Path]:
     return [Path(m) for m in matches]
 
 
-def _resolve_paths(data_path) -> list[Path]:
-    """The files named by ``data_path`` (globs expanded), each checked by ``check_input_file`` (not opened as ROOT)."""
+def find_jet_files(data_path) -> list[Path]:
+    """The files named by ``data_path`` (globs expanded and sorted), each checked to be a ROOT file.
+
+    Each file gets :func:`~hepml_nb.core.files.check_input_file` (exists, readable, a ROOT header,
+    not shorter than the header says) but is not opened with uproot: :func:`load_jets` checks the
+    schema and values as it reads, and :func:`resolve_jet_files` is the check before a run.
+
+    Raises
+    ------
+    DataError
+        Nothing is given, ``data_path`` is not a path, glob or list of them, a glob matches no
+        file, or a file fails :func:`~hepml_nb.core.files.check_input_file`.
+    """
     items = [data_path] if isinstance(data_path, (str, os.PathLike)) else data_path
     if isinstance(items, Iterable) and not isinstance(items, (bytes, Mapping)):
         items = list(items)
@@ -376,7 +388,7 @@ def resolve_jet_files(data_path) -> list[Path]:
         trees found are named), lacks a required branch or a ``label_*`` branch, has no
         entries, labels that are not one-hot, or a bad value in its first jets.
     """
-    files = _resolve_paths(data_path)
+    files = find_jet_files(data_path)
     for path in files:
         with _open_root(path) as fin:
             _check_content(_jet_tree(fin, path), path)
@@ -563,7 +575,7 @@ def load_jets(
         raise DataError(f"max_particles must be a positive integer, got {max_particles!r}")
     if feature_set != "auto":
         feature_set_branches(feature_set)  # an unknown name is an error before any file is read
-    branches = _concatenate([_read_file(p, feature_set) for p in _resolve_paths(paths)])
+    branches = _concatenate([_read_file(p, feature_set) for p in find_jet_files(paths)])
     labels, label_names = _labels(branches)
     fields = {k[len("part_") :]: branches[k] for k in branches if k.startswith("part_")}
     particles = ak.zip(fields)

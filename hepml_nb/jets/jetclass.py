@@ -412,7 +412,9 @@ def _check_jets(model: nn.Module, data) -> None:
             )
 
 
-def jetclass_probabilities(model: nn.Module, data, *, batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+def jetclass_probabilities(
+    model: nn.Module, data, *, batch_size: int = 64, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """The (N, 10) class probabilities of a :func:`load_jetclass` model on jets (softmax of its outputs).
 
     Parameters

@@ -115,7 +115,7 @@ def subset(data, index: np.ndarray, model=None) -> tuple[np.ndarray, ...]:
     return (*model_inputs(model, data, index), np.asarray(data.labels)[index])
 
 
-def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: str, *, training: bool = False):
+def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: torch.device, *, training: bool = False):
     n = len(arrays[0])
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
@@ -125,7 +125,7 @@ def _batches(arrays, batch_size: int, rng: np.random.Generator | None, device: s
         yield tuple(_tensor(a[idx], device) for a in arrays)
 
 
-def _stream_batches(model, stream: JetStream, batch_size: int, rng, device: str, *, training: bool = False):
+def _stream_batches(model, stream: JetStream, batch_size: int, rng, device: torch.device, *, training: bool = False):
     """``(*inputs, labels)`` tensors of a :class:`~hepml_nb.jets.streaming.JetStream`'s padded batches."""
     for batch in stream.batches(batch_size, shuffle=rng is not None, rng=rng):
         if training and len(batch.labels) < 2:  # BatchNorm needs two jets
@@ -133,7 +133,7 @@ def _stream_batches(model, stream: JetStream, batch_size: int, rng, device: str,
         yield tuple(_tensor(a, device) for a in (*model_inputs(model, batch), batch.labels))
 
 
-def _data_batches(model, data, batch_size: int, rng, device: str, *, training: bool = False):
+def _data_batches(model, data, batch_size: int, rng, device: torch.device, *, training: bool = False):
     """Batches of in-memory ``(*inputs, labels)`` arrays or of a JetStream; ``rng`` None keeps the order."""
     if isinstance(data, JetStream):
         return _stream_batches(model, data, batch_size, rng, device, training=training)
@@ -144,13 +144,13 @@ def _n_jets(data) -> int:
     return len(data) if isinstance(data, JetStream) else len(data[0])
 
 
-def _tensor(a: np.ndarray, device: str) -> torch.Tensor:
+def _tensor(a: np.ndarray, device: torch.device) -> torch.Tensor:
     """A batch array as a tensor on ``device``; float64 (e.g. four-vectors) becomes float32."""
     t = torch.as_tensor(a)
     return (t.float() if t.is_floating_point() else t).to(device)
 
 
-def _evaluate(model, data, batch_size: int, device: str) -> tuple[float, float]:
+def _evaluate(model, data, batch_size: int, device: torch.device) -> tuple[float, float]:
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
@@ -182,7 +182,7 @@ def train_tagger(
     lr: float = 3e-3,
     weight_decay: float = 1e-4,
     patience: int = 3,
-    device: str = "auto",
+    device: str | torch.device = "auto",
     seed: int = 0,
     progress: bool = True,
     shuffle: bool = True,
@@ -207,7 +207,8 @@ def train_tagger(
     patience
         Epochs without a lower validation loss before stopping early.
     device
-        ``auto``, ``cpu`` or ``cuda``.
+        ``auto``, ``cpu``, ``cuda``, or a :class:`torch.device` already resolved by
+        :func:`~hepml_nb.core.devices.resolve_device` (used as it is).
     seed
         Seed of the batch order and of the dropout draws. Torch's global random state is
         forked for the run (:func:`~hepml_nb.core.devices.torch_seed`): training draws from its
@@ -298,7 +299,9 @@ def _train(
     return TrainResult(history, best_epoch, train_time, seen / max(train_time, 1e-9))
 
 
-def predict_scores(model: torch.nn.Module, *inputs, batch_size: int = 512, device: str = "auto") -> np.ndarray:
+def predict_scores(
+    model: torch.nn.Module, *inputs, batch_size: int = 512, device: str | torch.device = "auto"
+) -> np.ndarray:
     """Softmax scores (N, n_classes) of ``model`` in eval mode on ``inputs`` (in ``model.inputs`` order,
     e.g. ``*model_inputs(model, data)`` or ``*test[:-1]`` of a :func:`subset`)."""
     device = resolve_device(device)
@@ -311,7 +314,7 @@ def predict_scores(model: torch.nn.Module, *inputs, batch_size: int = 512, devic
 
 
 def predict_stream(
-    model: torch.nn.Module, stream: JetStream, *, batch_size: int = 512, device: str = "auto"
+    model: torch.nn.Module, stream: JetStream, *, batch_size: int = 512, device: str | torch.device = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Softmax scores (N, n_classes) of ``model`` on every jet of a :class:`~hepml_nb.jets.streaming.JetStream`
     (in file order) and their labels (N,)."""
