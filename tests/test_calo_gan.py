@@ -56,7 +56,7 @@ def test_gan_takes_a_resolved_device_as_it_is(small_sample, cuda_unqueried):
     net, _ = gan.train_wgan_gp(
         small_sample, n_iterations=1, batch_size=32, n_critic=1, device=cuda_unqueried, progress=False
     )
-    fake = gan.generate_showers(net, small_sample.e_inc[:5], config=gan.GanConfig(), device=cuda_unqueried)
+    fake = gan.generate_showers(net, small_sample.e_inc[:5], device=cuda_unqueried)
     assert fake.cells.shape == (5, 504)
 
 
