@@ -17,8 +17,9 @@ __all__ = ["TOPIC"]
 
 # What a size costs, for the message when a value is above its maximum: measured runs of the tutorial on the
 # project's 2-core machine, or the arrays the code allocates. The maxima leave every profile at least 5x below.
-#: particlenet default run, cold cache: 22,000 jets, 4.96 GB peak, 272 s of generation on 2 cores
-_JET = Cost("jet", bytes=2.3e5, seconds=0.025, basis="the default run: 4.96 GB peak, 272 s on 2 cores for 22,000 jets")
+#: particlenet, benchmarks/results/notebooks-{ci,default}-particlenet.json: 771 MiB peak for ci's 800 jets and
+#: 1,459 MiB for default's 22,000 (about 34 kB more per jet); the default run took 529 CPU s in all (0.024 per jet)
+_JET = Cost("jet", bytes=3.4e4, seconds=0.024, basis="the ci and default benchmark records: 1,459 MiB, 529 CPU s, 22k")
 #: ParT's attention matrices: 8 heads x 128 jets of a batch, float32, per pair of particle slots and block
 _PARTICLE_SLOT = Cost(
     "particle slot", bytes=8 * 128 * 4, power=2, basis="ParT attention, 8 heads x 128 jets per batch, float32"
