@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -75,6 +76,17 @@ def test_write_verilog_caches_by_design_hash(net_483, tmp_path):
     assert other.key != first.key
     with pytest.raises(ParameterError, match="not a Verilog identifier"):
         rtl.write_verilog(net_483, root=tmp_path, name="2bad")
+
+
+def test_write_verilog_publishes_a_design_other_users_can_read(net_483, tmp_path):
+    """Built in a private mkdtemp folder (0700), the design gets mkdir's mode: a shared, read-only cache works."""
+    old = os.umask(0o022)
+    try:
+        design = rtl.write_verilog(net_483, root=tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(design.path.stat().st_mode) == 0o755
+    assert not list(design.path.parent.glob(f".{design.key}-*"))  # no staging folder left beside it
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ __all__ = [
     "to_jsonable",
     "process_alive",
     "flatten_metrics",
+    "publish_folder",
 ]
 
 RUN_DIR_ENV = "HEPML_NB_RUN_DIR"
@@ -77,6 +78,17 @@ def _umask() -> int:
         mask = os.umask(0o022)
         os.umask(mask)
     return mask
+
+
+def publish_folder(staged: Path, path: Path) -> None:
+    """Move the folder ``staged`` (e.g. a ``mkdtemp`` folder, mode 0700) to ``path`` with the umask's mode.
+
+    A folder built privately and then published into a cache gets the mode ``mkdir`` would have given
+    it (``0o777 & ~umask``: 0755 under the usual 022), so other users of a shared cache can read it
+    (a school's read-only cache); ``os.replace``: atomic, and an existing empty ``path`` is replaced.
+    """
+    os.chmod(staged, 0o777 & ~_umask())
+    os.replace(staged, path)
 
 
 def _make_folder(folder: Path) -> None:

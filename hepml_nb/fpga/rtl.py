@@ -36,6 +36,7 @@ import numpy as np
 
 from hepml_nb.core.cache import native_dir
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.results import publish_folder
 from hepml_nb.core.trust import why_not_private
 from hepml_nb.fpga.fixed import integer_bits_needed, quantize_fixed
 from hepml_nb.fpga.hls import parse_precision
@@ -449,7 +450,7 @@ def write_verilog(
             clock_period=clock_period_ns,
         ).write({"hepml_nb_key": key, "network_key": net.key()})
         comb.save(tmp / "model" / "comb.json")
-        os.replace(tmp, path)
+        publish_folder(tmp, path)  # readable by the other users of a shared cache, as mkdir would make it
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         if not (path / "metadata.json").exists():  # not written meanwhile by another run
