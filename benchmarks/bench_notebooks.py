@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,13 @@ def concurrent(topics: list[str], work: Path, command: str, *, user: str | None 
             samplers[topic] = MemorySampler()
             processes[topic] = _start(topic, "ci", work / "together" / f"{topic}-ci", cache, user=user)
             samplers[topic].start(processes[topic].pid)
-        runs = [_finish(t, "ci", processes[t], samplers[t], start, work / "together" / f"{t}-ci") for t in topics]
+        with ThreadPoolExecutor(len(topics)) as pool:  # one waiter each: a run's wall time ends when it does
+            runs = list(
+                pool.map(
+                    lambda t: _finish(t, "ci", processes[t], samplers[t], start, work / "together" / f"{t}-ci"),
+                    topics,
+                )
+            )
     finally:
         for path in [cache, *cache.rglob("*")]:
             path.chmod(stat.S_IMODE(path.stat().st_mode) | stat.S_IWUSR)
