@@ -70,6 +70,13 @@ def _budget(record: dict[str, Any]) -> str:
     return "" if not checks else ("yes" if all(checks) else "**no**")
 
 
+def _who(record: dict[str, Any]) -> str:
+    """`` (the cache owned by root, the runs as nobody)`` where the record says who ran them."""
+    if "user" not in record:
+        return ""
+    return f" (the cache owned by {record['cache_owner']}, the runs as {record['user']})"
+
+
 def _cpu(record: dict[str, Any]) -> str:
     if "cpu_s" not in record:
         return "-"
@@ -135,7 +142,8 @@ def render_concurrent(folder: Path = RESULTS) -> str:
     lines += [
         "",
         f"Four `ci` runs at once ({', '.join(r['topics'])}) on {r['machine']['usable_cpus']} CPU cores, sharing one "
-        f"data cache warmed beforehand and made read-only: {'all ended ok' if r['all_ok'] else 'not all ended ok'}, "
+        f"data cache warmed beforehand and made read-only{_who(r)}: "
+        f"{'all ended ok' if r['all_ok'] else 'not all ended ok'}, "
         f"{'each with the metrics it gives alone' if same else 'with metrics that differ from a run alone'}, "
         f"{'nothing in the cache changed' if r['cache_unchanged'] else 'the cache changed'}; the sum of their peaks "
         f"was {r['sum_of_peaks_mib']:,.0f} MiB, the last ended after {_minutes(r['wall_s'])} "
