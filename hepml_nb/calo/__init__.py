@@ -5,7 +5,8 @@ Modules: ``geometry`` (CaloGAN from its Geant4 layer boundaries; CaloChallenge d
 (photons, pions), 2 and 3 from their published binning, in ``layouts.json``), ``gflash``
 (reference simulation), ``io`` (CaloGAN and CaloChallenge HDF5, geometry found from the
 voxel count), ``gan`` (WGAN-GP, pretrained generator), ``flow`` (a CaloFlow-style
-conditional normalizing flow, pretrained too), ``features`` (high-level features,
+conditional normalizing flow, pretrained too), ``flowmatching`` (a two-stage conditional
+flow-matching model, CaloDREAM-style, pretrained too), ``features`` (high-level features,
 the challenge's own definitions for its datasets), ``validation`` (separation power, chi2,
 verdict, FPD/KPD), ``classifier`` (classifier test, ``tutorial`` and ``challenge``
 presets), ``classifier_inputs`` (what each preset's classifier sees), ``report`` (the suite,
@@ -24,7 +25,7 @@ limit_heap_growth()  # freed batch tensors go back to the system instead of frag
 __getattr__, __dir__, __all__ = lazy_module(
     __name__,
     topic="calo",
-    submodules=("flow", "plots", "exercises"),
+    submodules=("flow", "flowmatching", "plots", "exercises"),
     attributes={
         "classifier": (
             "PRESETS",
