@@ -4,9 +4,9 @@
         [--preset challenge|tutorial] [--full-suite]
 
 Prints the time per shower (ms) and showers/s of the GFlash reference simulation, the pretrained
-GAN and the pretrained flow (CaloGAN geometry) at every batch size, on the CPU and on the GPU
-where there is one, with the speed-up over GFlash at the same batch size (the shape of the
-CaloChallenge timing table, arXiv:2410.21611); GFlash in the dataset-2 geometry for scale; and
+GAN, the pretrained flow and the pretrained flow-matching model (CaloGAN geometry) at every batch
+size, on the CPU and on the GPU where there is one, with the speed-up over GFlash at the same batch
+size (the shape of the CaloChallenge timing table, arXiv:2410.21611); GFlash in the dataset-2 geometry for scale; and
 the wall time of the whole validation suite (features, separation powers, low- and high-level
 classifier tests with the chosen preset, FPD/KPD) on 100k vs 100k showers (10k with --quick).
 
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hepml_nb.calo import classifier, flow, gan, gflash, report
+from hepml_nb.calo import classifier, flow, flowmatching, gan, gflash, report
 
 
 def main() -> None:
@@ -50,6 +50,7 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}")
     net, config, _ = gan.load_pretrained()
     flow_model, _ = flow.load_pretrained()
+    fm_model, _ = flowmatching.load_pretrained()
     devices = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
     makers = {
         "GFlash, CaloGAN (cpu)": lambda n: gflash.simulate_showers(energies(n), seed=1, progress=False),
@@ -63,6 +64,9 @@ def main() -> None:
         )
         makers[f"flow ({dev})"] = lambda n, dev=dev: flow.generate_showers(
             flow_model, energies(n), batch_size=n, device=dev
+        )
+        makers[f"flow matching ({dev})"] = lambda n, dev=dev: flowmatching.generate_showers(
+            fm_model, energies(n), batch_size=n, device=dev
         )
     table = report.speed_table(makers, batch_sizes=batches, reference="GFlash, CaloGAN (cpu)", min_showers=100)
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.4g}".format):

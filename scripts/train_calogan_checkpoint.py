@@ -28,15 +28,20 @@ CPU time of the training (``train_seconds``, ``train_cpu_seconds``) and the CPU.
 
 from __future__ import annotations
 
-import argparse
-import platform
-import time
+import os
 
-import numpy as np
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: no busy-waiting threads on a shared CPU
 
-from hepml_nb.calo import features, flow, flowmatching, gan, gflash, validation
-from hepml_nb.core.checkpoints import recipe_card
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from hepml_nb.calo import features, flow, flowmatching, gan, gflash, validation  # noqa: E402
+from hepml_nb.core.checkpoints import recipe_card  # noqa: E402
+from hepml_nb.core.devices import cpu_threads  # noqa: E402
 
 
 def _validator(reference: gflash.ShowerSet, make, seed: int):
@@ -150,8 +155,6 @@ def _train_flow_matching(args) -> None:
 
 def _cpu_name() -> str:
     """The CPU model (from /proc/cpuinfo where there is one) and the cores this process may use."""
-    from hepml_nb.core.devices import cpu_threads
-
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:

@@ -46,6 +46,20 @@ def test_layer_summary_equals_the_high_level_features(showers):
         np.testing.assert_array_equal(summary[:, layer, 1], np.round((1 - feats[f"sparsity_{layer}"]) * sizes[layer]))
 
 
+def test_cell_groups_splits_the_strip_layer_into_its_rows(showers):
+    assert fm.cell_groups("calogan") == [slice(0, 288), slice(288, 432), slice(432, 504)]
+    rows = fm.cell_groups("calogan", split_rows=3)
+    assert rows == [slice(0, 96), slice(96, 192), slice(192, 288), slice(288, 432), slice(432, 504)]
+    by_row, by_layer = fm.layer_summary(showers, groups=rows), fm.layer_summary(showers)
+    # the rows' energies add up to the layer's; each row sits at one y (160 mm apart), so its width in y is 0
+    np.testing.assert_allclose(by_row[:, :3, 0].sum(1), by_layer[:, 0, 0], rtol=1e-12)
+    np.testing.assert_array_equal(by_row[:, :3, 1].sum(1), by_layer[:, 0, 1])
+    hit = by_row[:, :3, 1] > 0
+    np.testing.assert_array_equal(by_row[:, :3, 3][hit], np.broadcast_to([-160.0, 0.0, 160.0], hit.shape)[hit])
+    assert (by_row[:, :3, 5] == 0).all() and hit[:, [0, 2]].any(0).all()
+    np.testing.assert_array_equal(by_row[:, 3:], by_layer[:, 1:])
+
+
 def test_tilt_to_moments_gives_the_asked_centres_and_widths(showers):
     geo = get_geometry("calogan")
     x, y = geo.cell_centres()
@@ -84,22 +98,54 @@ def test_tilt_matches_only_what_the_hit_cells_allow():
 
 def test_decode_inverts_the_model_space_exactly(showers):
     """Cells -> (summary, ln(q + offset)) -> decode gives the showers back: the hit cells are the largest
-    values, their spot units rescale to the layer energy, and the tilt to the true moments changes nothing."""
+    values (``select_prior=0``: the summary's centres do not steer the choice), their spot units rescale to
+    the blocks' energies (the floor ``min_hit_units`` below GFlash's smallest deposit, 0.4 units), and the
+    tilt to the true moments changes nothing."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = fm.build_model(fm.FlowMatchingConfig())
+        model = fm.build_model(fm.FlowMatchingConfig(select_prior=0.0, min_hit_units=0.05))
     sub = showers.subset(slice(0, 300))
     gen = torch.Generator().manual_seed(1)
     e_inc = torch.tensor(sub.e_inc, dtype=torch.float64)
-    summary = model.encode_summary(torch.from_numpy(fm.layer_summary(sub)), gen)
+    summary = model.encode_summary(torch.from_numpy(fm.layer_summary(sub, groups=model.groups)), gen)
     x = model.encode_cells(torch.tensor(sub.cells, dtype=torch.float64), e_inc, gen)
-    per_layer = summary.reshape(300, 3, 6)
-    empty = torch.isnan(per_layer[:, :, 0])
-    # undefined entries of empty layers (layer 2 is often empty) are filled in model space
-    assert empty[:, 2].any() and not empty[:, :2].any()
+    per_group = summary[:, 1:].reshape(300, 5, 6)  # the three rows of layer 0, layers 1 and 2
+    empty = torch.isnan(per_group[:, :, 0])
+    # undefined entries of empty blocks (the outer rows of layer 0, layer 2) are filled in model space
+    assert empty[:, [0, 2, 4]].any(0).all() and not empty[:, [1, 3]].any()
     summary = torch.where(torch.isnan(summary), torch.zeros_like(summary), summary)
     back = model.decode(summary, x, e_inc).numpy()
     np.testing.assert_allclose(back, sub.cells, rtol=1e-6, atol=1e-6)
+
+
+def _model_space(model, e_tot_over_e_inc: float, blocks: dict[int, tuple[float, int, float, float, float, float]]):
+    """A model-space summary (1, summary_dim): ln(E_tot/E_inc), then per block (share, hits, cx, cy, wx, wy)."""
+    rows = np.zeros((model.n_groups, 6))  # blocks not given: no hit
+    for j, (share, hits, *moments) in blocks.items():
+        rows[j] = [np.log(share), np.log1p(hits + 0.5), *moments]
+    return torch.tensor(np.concatenate([[np.log(e_tot_over_e_inc)], rows.ravel()]), dtype=torch.float64)[None]
+
+
+def test_decode_conserves_the_summary_energy_and_places_a_single_hit_at_its_centre():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # a low floor: the tilt may take cells far from the centre below 0.6 spot units
+        model = fm.build_model(fm.FlowMatchingConfig(min_hit_units=0.05))
+    geo = get_geometry("calogan")
+    x, y = geo.cell_centres()
+    target = 432 + 5 * 6 + 2  # layer 2, row 5, column 2
+    # layer 1: 20 hits around (10, -30) mm; layer 2: one hit at the target cell's centre; layer 0: nothing
+    summary = _model_space(
+        model, 0.93, {3: (0.9, 20, 10.0, -30.0, 25.0, 30.0), 4: (0.3, 1, x[target], y[target], 0, 0)}
+    )
+    cells = torch.zeros(1, 504, dtype=torch.float64)  # every cell equally likely: only the summary decides
+    out = model.decode(summary, cells, torch.tensor([50.0], dtype=torch.float64)).numpy()[0]
+    # the shares are normalised over the blocks with hits: 0.9 / 1.2 and 0.3 / 1.2 of E_tot
+    assert out.sum() == pytest.approx(0.93 * 50_000.0, rel=1e-9)
+    assert out[288:432].sum() == pytest.approx(0.75 * 0.93 * 50_000.0, rel=1e-9) and (out[:288] == 0).all()
+    assert np.flatnonzero(out[432:]).tolist() == [target - 432]
+    assert (out[288:432] > 0).sum() == 20
+    decoded = fm.layer_summary(gflash.ShowerSet(np.array([50.0]), out[None], "calogan"))[0]
+    np.testing.assert_allclose(decoded[1, 2:], [10.0, -30.0, 25.0, 30.0], atol=1e-3)  # the tilt reached them
 
 
 def test_training_lowers_both_losses_and_makes_sparse_non_negative_showers(showers, trained):
@@ -157,6 +203,8 @@ def test_flow_matching_rejects_bad_input(showers, trained):
         fm.train_flow_matching(showers, config=fm.FlowMatchingConfig(e_min=10.0), steps=1, progress=False)
     with pytest.raises(ParameterError, match="tilt=True needs moments=True"):
         fm.train_flow_matching(showers, config=fm.FlowMatchingConfig(moments=False), steps=1, progress=False)
+    with pytest.raises(ParameterError, match="split_rows and select_prior must be >= 0 .* got 3 and -1.0"):
+        fm.train_flow_matching(showers, config=fm.FlowMatchingConfig(select_prior=-1.0), steps=1, progress=False)
     with pytest.raises(ParameterError, match="need steps >= 1"):
         fm.train_flow_matching(showers, config=SMALL, steps=0, progress=False)
     with pytest.raises(ParameterError, match="the flow-matching model was trained on \\[1.0, 100.0\\] GeV"):
@@ -171,7 +219,7 @@ def test_flow_matching_trains_on_dataset1_whose_layers_may_hold_no_cells():
     showers = toy_showers("dataset1-photons", 300, seed=2)
     config = fm.FlowMatchingConfig(**{**SMALL.__dict__, "geometry": "dataset1-photons"})
     result = fm.train_flow_matching(showers, config=config, steps=20, batch_size=64, seed=1, threads=1, progress=False)
-    assert result.model.summary_dim == 5 * 6  # the five layers with voxels
+    assert result.model.summary_dim == 1 + 5 * 6  # the five layers with voxels
     made = fm.generate_showers(result.model, showers.e_inc[:40], seed=1)
     assert made.cells.shape == (40, 368) and np.isfinite(made.cells).all() and (made.cells >= 0).all()
 

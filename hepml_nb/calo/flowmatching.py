@@ -7,9 +7,11 @@ data ``x_1`` at ``t = 1`` along straight lines: the network is regressed on
 method here). CaloDREAM (Favaro et al., arXiv:2405.09629) splits a shower the same way as
 CaloFlow: an energy network, then a shape network conditioned on it. Here:
 
-* **stage 1, the shower summary**: per layer with cells, the energy fraction ``E_l / E_inc``
-  (log), the number of hit cells (log, dequantised), and the centre of energy and width in x
-  and y; a small flow-matching network learns their joint density given ``E_inc``;
+* **stage 1, the shower summary**: ``ln(E_tot / E_inc)``, then per block of cells (a layer with
+  cells; a layer of a few rows, such as CaloGAN's 3 x 96 strips, row by row: :func:`cell_groups`)
+  its share of ``E_tot`` (log), its number of hit cells (log, dequantised), and its centre of
+  energy and width in x and y (a single hit: its centre spread over its cell, no width); a small
+  flow-matching network learns their joint density given ``E_inc``;
 * **stage 2, the cells**: every cell in "spot units" ``q = E_cell / E_inc * N(E_inc)``, with
   ``N = spot_norm * E_inc ** spot_exponent`` the number of energy spots of the GFlash
   parametrisation (one spot is about one unit at any energy), as ``x = ln(q + offset)``; empty
@@ -17,10 +19,13 @@ CaloFlow: an energy network, then a shape network conditioned on it. Here:
   their density given ``E_inc`` and the summary.
 
 Sampling draws a summary, then cells given it, then makes the shower consistent with its
-summary: in each layer the cells with the largest values are kept, as many as the summary's
-hit count (the other cells are empty: exact zeros), rescaled to the layer's energy, and (with
-``tilt``) multiplied by ``exp(a u + b u^2)`` per axis ``u``, the smallest reweighting that gives
-the summary's centre of energy and width (an exponential tilt, solved by Newton's method).
+summary: in each block the hit cells are those with the largest ``x`` (plus, with
+``select_prior``, the log of a Gaussian at the summary's centre and width), as many as the
+summary's hit count (the other cells are empty: exact zeros); they are rescaled to the block's
+share of ``E_tot`` and (with ``tilt``) multiplied by ``exp(a u + b u^2)`` per axis ``u``, the
+smallest reweighting that gives the summary's centre of energy and width (an exponential tilt,
+solved by Newton's method). ``E_tot``, the energy of every block and every hit count are those
+of the summary exactly; so are the centres and widths where the hit cells can reach them.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ __all__ = [
     "ShowerFlowMatching",
     "SUMMARY_KINDS",
     "build_model",
+    "cell_groups",
     "layer_summary",
     "tilt_to_moments",
     "train_flow_matching",
@@ -75,10 +81,15 @@ class FlowMatchingConfig:
     ``spot_norm``, ``spot_exponent``: spot units ``q = E_cell / E_inc * spot_norm * E_inc**spot_exponent``
     (GFlash's spot count at the project's ``spot_scale`` 0.05 in Pb/LAr: 19.7 E^0.876);
     ``offset``: ``x = ln(q + offset)``; ``hit_mev``: cells above it count as hit (the features'
-    sparsity threshold); ``min_hit_units``: smallest generated deposit [spot units];
+    sparsity threshold); ``min_hit_units``: smallest generated deposit [spot units] (a GFlash cell holds at
+    least one spot, 0.4 units and more; 0.6 was chosen on held-out showers: it keeps the tail of the
+    generated cell spectrum from reaching below the smallest deposits);
     ``moments``: the summary holds centres and widths (else only energies and hit counts);
     ``tilt``: generated layers are tilted to the summary's centres and widths;
-    ``tilt_min_bins``: axes with fewer bins in a layer are not tilted; ``sample_steps``: Heun steps.
+    ``tilt_min_bins``: axes with fewer bins in a layer are not tilted; ``split_rows``: layers of at most
+    this many rows are summarised row by row (:func:`cell_groups`); ``select_prior``: weight of the
+    summary's centre and width in the choice of the hit cells (0: the largest generated values);
+    ``sample_steps``: Heun steps.
     """
 
     geometry: str = "calogan"
@@ -93,21 +104,39 @@ class FlowMatchingConfig:
     spot_exponent: float = 0.876
     offset: float = 0.02
     hit_mev: float = 1e-3
-    min_hit_units: float = 0.05
+    min_hit_units: float = 0.6
     moments: bool = True
     tilt: bool = True
     tilt_min_bins: int = 2
-    sample_steps: int = 16
+    split_rows: int = 3
+    select_prior: float = 1.0
+    sample_steps: int = 8
 
 
 # -- the shower summary ------------------------------------------------------------------------------------------
-def _layer_slices(geo: Geometry) -> list[slice]:
+def cell_groups(geometry: str | Geometry, *, split_rows: int = 0) -> list[slice]:
+    """The blocks of cells the summary describes, as slices of the flat cells: one per layer with cells,
+    except that a layer of 2 to ``split_rows`` rows (the first index of its shape) is split into its rows.
+
+    In the CaloGAN geometry ``split_rows=3`` splits layer 0 (3 x 96 strips, 160 mm tall) into its three
+    rows: the centre and width in y of that layer are then fixed by the rows' energies, which the summary
+    holds, instead of by a centre and a width that a few hit cells in the outer rows can rarely reach.
+    """
+    geo = get_geometry(geometry)
     off = geo.layer_offsets
-    return [slice(int(off[i]), int(off[i + 1])) for i in geo.relevant_layers]
+    out = []
+    for i in geo.relevant_layers:
+        rows, cols = geo.layer_shapes[i]
+        if 2 <= rows <= split_rows:
+            out.extend(slice(int(off[i]) + r * cols, int(off[i]) + (r + 1) * cols) for r in range(rows))
+        else:
+            out.append(slice(int(off[i]), int(off[i + 1])))
+    return out
 
 
-def layer_summary(showers: ShowerSet, *, hit_mev: float = 1e-3) -> np.ndarray:
-    """Per layer with cells: energy fraction, hit cells, centre of energy and width in x and y.
+def layer_summary(showers: ShowerSet, *, hit_mev: float = 1e-3, groups: list[slice] | None = None) -> np.ndarray:
+    """Per layer with cells (or per block of ``groups``): energy fraction, hit cells, centre of energy and
+    width in x and y.
 
     Parameters
     ----------
@@ -115,19 +144,22 @@ def layer_summary(showers: ShowerSet, *, hit_mev: float = 1e-3) -> np.ndarray:
         Cells [MeV], incident energies [GeV].
     hit_mev : float
         Cells above this energy [MeV] count as hit.
+    groups : list of slice, optional
+        Blocks of cells (:func:`cell_groups`); default: the layers with cells.
 
     Returns
     -------
-    array (N, n_layers_with_cells, 6), float64
-        ``E_l / E_inc``, number of hit cells, centre x, centre y [mm], width x, width y [mm]
-        (``x``, ``y`` as :meth:`Geometry.cell_centres`; centres and widths of an empty layer are 0).
+    array (N, n_groups, 6), float64
+        ``E_group / E_inc``, number of hit cells, centre x, centre y [mm], width x, width y [mm]
+        (``x``, ``y`` as :meth:`Geometry.cell_centres`; centres and widths of an empty block are 0).
     """
     geo = get_geometry(showers.geometry)
+    groups = cell_groups(geo) if groups is None else groups
     x, y = geo.cell_centres()
     cells = np.maximum(np.asarray(showers.cells, dtype=np.float64), 0.0)
     e_inc_mev = 1000.0 * np.asarray(showers.e_inc, dtype=np.float64)
-    out = np.zeros((len(showers), len(geo.relevant_layers), 6))
-    for j, sl in enumerate(_layer_slices(geo)):
+    out = np.zeros((len(showers), len(groups), 6))
+    for j, sl in enumerate(groups):
         block = cells[:, sl]
         total = block.sum(1)
         safe = np.where(total > 0, total, 1.0)
@@ -260,6 +292,11 @@ def _distinct_hits(hit: torch.Tensor, coord: torch.Tensor) -> torch.Tensor:
     return ((hit.double() @ onehot) > 0).sum(1)
 
 
+def _distinct(coord: torch.Tensor) -> int:
+    """Number of distinct values of ``coord``."""
+    return int(torch.unique(coord).numel())
+
+
 def _pitch(coord: torch.Tensor) -> torch.Tensor:
     """Smallest spacing between distinct coordinate values (1 mm when there is a single value)."""
     values = torch.unique(coord)
@@ -311,8 +348,9 @@ class ShowerFlowMatching(nn.Module):
         super().__init__()
         geo = get_geometry(config.geometry)
         self.config, self.geometry = config, geo
-        self.n_layers, self.n_cells = len(geo.relevant_layers), geo.n_cells
-        self.summary_dim = self.n_layers * (6 if config.moments else 2)
+        self.groups = cell_groups(geo, split_rows=config.split_rows)
+        self.n_groups, self.n_cells = len(self.groups), geo.n_cells
+        self.summary_dim = 1 + self.n_groups * (6 if config.moments else 2)
         self.summary_net = _VelocityNet(
             self.summary_dim, 1, config.summary_hidden, config.summary_blocks, config.time_features
         )
@@ -324,6 +362,10 @@ class ShowerFlowMatching(nn.Module):
             self.register_buffer(f"{name}_std", torch.ones(size))
         x, y = geo.cell_centres()
         self.register_buffer("coords", torch.as_tensor(np.stack([x, y], 1), dtype=torch.float32))
+        # cell pitch of each block along x and y (0 where the block has a single coordinate value)
+        pitch = [[_pitch(self.coords[sl, a]).item() if _distinct(self.coords[sl, a]) > 1 else 0.0 for a in range(2)]
+                 for sl in self.groups]  # fmt: skip
+        self.register_buffer("pitch", torch.tensor(pitch, dtype=torch.float64), persistent=False)
 
     # -- data space <-> model space --------------------------------------------------------------------------------
     def units(self, e_inc: torch.Tensor) -> torch.Tensor:
@@ -332,18 +374,27 @@ class ShowerFlowMatching(nn.Module):
         return (1000.0 * e_inc / (c.spot_norm * e_inc**c.spot_exponent))[:, None]
 
     def encode_summary(self, summary: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Raw summaries (N, L, 6) from :func:`layer_summary` -> model space (N, summary_dim), not standardised.
+        """Raw summaries (N, G, 6) from :func:`layer_summary` -> model space (N, summary_dim), not standardised.
 
-        Hit counts are dequantised with uniform noise (``ln(1 + n + u)``); the energy, centres and widths
-        of an empty layer are undefined: NaN here, noise after :meth:`standardise_summary`.
+        First ``ln(E_tot / E_inc)``, then per block ``ln(E_block / E_tot)``, the hit count dequantised with
+        uniform noise (``ln(1 + n + u)``) and the centres and widths. A block with a single hit has its centre
+        on a cell centre and no width: the centre is spread uniformly over the cell (dequantised, the decoding
+        picks that cell back), the widths are undefined. Undefined entries (and everything but the hit count
+        of an empty block) are NaN here, noise after :meth:`standardise_summary`.
         """
         keep = 6 if self.config.moments else 2
         hits = summary[:, :, 1]
+        total = summary[:, :, 0].sum(1)
         out = summary[:, :, :keep].clone()
-        out[:, :, 0] = torch.log(summary[:, :, 0].clamp_min(1e-30))
+        out[:, :, 0] = torch.log(summary[:, :, 0].clamp_min(1e-30) / total.clamp_min(1e-30)[:, None])
+        if self.config.moments:
+            one = (hits == 1)[:, :, None]
+            jitter = (torch.rand(out[:, :, 2:4].shape, generator=gen, dtype=out.dtype) - 0.5) * self.pitch.to(out)
+            out[:, :, 2:4] = torch.where(one, out[:, :, 2:4] + jitter, out[:, :, 2:4])
+            out[:, :, 4:6] = torch.where(one, torch.full_like(out[:, :, 4:6], torch.nan), out[:, :, 4:6])
         out = torch.where((hits == 0)[:, :, None], torch.full_like(out, torch.nan), out)
         out[:, :, 1] = torch.log1p(hits + torch.rand(hits.shape, generator=gen, dtype=out.dtype))
-        return out.reshape(len(out), -1)
+        return torch.cat([torch.log(total.clamp_min(1e-30))[:, None], out.reshape(len(out), -1)], 1)
 
     def standardise_summary(self, s: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Standardise a model-space summary; the undefined (NaN) entries of empty layers become standard-normal
@@ -359,24 +410,52 @@ class ShowerFlowMatching(nn.Module):
         return torch.where(cells > c.hit_mev, torch.log(q.clamp_min(0.0) + c.offset), empty)
 
     def decode(self, summary: torch.Tensor, x: torch.Tensor, e_inc: torch.Tensor) -> torch.Tensor:
-        """Model-space summary (N, summary_dim) and cells (N, n_cells), both not standardised -> cells [MeV]."""
-        c, geo = self.config, self.geometry
-        per_layer = summary.reshape(len(summary), self.n_layers, -1)
-        hits = torch.floor(torch.expm1(per_layer[:, :, 1].clamp(0.0, 20.0)))
+        """Model-space summary (N, summary_dim) and cells (N, n_cells), both not standardised -> cells [MeV].
+
+        In each block the hit cells are the largest ``x``, as many as the summary's hit count; the blocks'
+        energy shares (normalised over the blocks with hits) times ``E_tot`` give each block's energy.
+        """
+        c = self.config
+        per_group = summary[:, 1:].reshape(len(summary), self.n_groups, -1)
+        hits = torch.floor(torch.expm1(per_group[:, :, 1].clamp(0.0, 20.0)))
+        if c.moments:  # a single hit has no width (the summary's entries are noise there)
+            per_group = per_group.clone()
+            per_group[:, :, 4:6] = torch.where((hits <= 1)[:, :, None], 0.0, per_group[:, :, 4:6])
+        share = torch.where(hits > 0, torch.exp(per_group[:, :, 0].clamp(max=0.0)), torch.zeros_like(hits))
+        energy = (
+            share / share.sum(1, keepdim=True).clamp_min(1e-30) * torch.exp(summary[:, :1]) * 1000.0 * e_inc[:, None]
+        )
         units = self.units(e_inc)
         q = (torch.exp(x) - c.offset).clamp_min(c.min_hit_units)
         cells = torch.zeros_like(x)
-        for j, sl in enumerate(_layer_slices(geo)):
-            n_l = sl.stop - sl.start
-            k = hits[:, j].clamp(0, n_l).long()
-            keep = _top_k_mask(x[:, sl], k)
-            block = torch.where(keep, q[:, sl], torch.zeros_like(q[:, sl]))
-            target = torch.exp(per_layer[:, j, 0])[:, None] * 1000.0 * e_inc[:, None]
-            block = block / block.sum(1, keepdim=True).clamp_min(1e-30) * target
+        for j, sl in enumerate(self.groups):
+            k = hits[:, j].clamp(0, sl.stop - sl.start).long()
+            chosen = _top_k_mask(self._selection_scores(x[:, sl], j, per_group[:, j]), k)
+            block = torch.where(chosen, q[:, sl], torch.zeros_like(q[:, sl]))
+            block = block / block.sum(1, keepdim=True).clamp_min(1e-30) * energy[:, j : j + 1]
             if c.moments and c.tilt:
-                block = self._tilt_layer(block, sl, per_layer[:, j], units)
+                block = self._tilt_layer(block, sl, per_group[:, j], units)
             cells[:, sl] = block
         return cells
+
+    def _selection_scores(self, x: torch.Tensor, j: int, summary: torch.Tensor) -> torch.Tensor:
+        """What decides which cells of block ``j`` are hit: its ``x`` plus ``select_prior`` times the log of a
+        Gaussian around the summary's centre with its width (at least half a cell) along each axis with
+        several cells."""
+        c = self.config
+        if not (c.moments and c.select_prior > 0):
+            return x
+        coords = self.coords[self.groups[j]].to(x)
+        score = x.clone()
+        for a in range(2):
+            pitch = float(self.pitch[j, a])
+            if pitch > 0:
+                scale = summary[:, 4 + a].clamp_min(0.5 * pitch)
+                score = (
+                    score
+                    - 0.5 * c.select_prior * ((coords[None, :, a] - summary[:, 2 + a, None]) / scale[:, None]) ** 2
+                )
+        return score
 
     def _tilt_layer(self, block: torch.Tensor, sl: slice, summary: torch.Tensor, units: torch.Tensor) -> torch.Tensor:
         """Tilt one layer to its summary's centres and widths; deposits stay at least ``min_hit_units``."""
@@ -445,6 +524,11 @@ def _check_training(showers: ShowerSet, config: FlowMatchingConfig, steps: int, 
         )
     if config.moments is False and config.tilt:
         raise ParameterError("tilt=True needs moments=True (the tilt matches the summary's centres and widths)")
+    if config.split_rows < 0 or config.select_prior < 0:
+        raise ParameterError(
+            f"split_rows and select_prior must be >= 0 (0 turns them off), got {config.split_rows} and "
+            f"{config.select_prior}"
+        )
     check_energy_range(showers.e_inc, config, model="FlowMatchingConfig", training=True)
 
 
@@ -520,7 +604,8 @@ def _train(showers, config, steps, batch_size, lr, ema, seed, device, validate_e
     start = time.perf_counter()
     dev = torch.device(resolve_device(device))
     gen = torch.Generator().manual_seed(seed)
-    summary = torch.from_numpy(layer_summary(showers, hit_mev=config.hit_mev))
+    groups = cell_groups(config.geometry, split_rows=config.split_rows)
+    summary = torch.from_numpy(layer_summary(showers, hit_mev=config.hit_mev, groups=groups))
     cells = torch.from_numpy(np.asarray(showers.cells, dtype=np.float32))
     e_inc = torch.from_numpy(np.asarray(showers.e_inc, dtype=np.float32))
     with torch_seed(seed):
