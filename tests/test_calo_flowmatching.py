@@ -11,6 +11,7 @@ from hepml_nb.calo import flowmatching as fm
 from hepml_nb.calo import gan, gflash
 from hepml_nb.calo.features import shower_features
 from hepml_nb.calo.geometry import get_geometry
+from hepml_nb.calo.validation import separation_power
 from hepml_nb.core.errors import DataError, ParameterError
 
 SMALL = fm.FlowMatchingConfig(summary_hidden=32, summary_blocks=1, cell_hidden=128, cell_blocks=1, sample_steps=4)
@@ -227,7 +228,14 @@ def test_flow_matching_trains_on_dataset1_whose_layers_may_hold_no_cells():
 def test_pretrained_model_loads_and_makes_gflash_like_showers(showers):
     model, card = fm.load_pretrained(geometry="calogan")
     assert "--threads 2" in card["command"] and card["train_seconds"] <= 1800
-    made = fm.generate_showers(model, showers.e_inc[:500], seed=1)
-    ref, gen = shower_features(showers.subset(slice(0, 500))), shower_features(made)
-    for key in ("etot_over_einc", "efrac_1", "width_x_1", "sparsity_1"):
+    assert card["reference"]["generator"] == gflash.GENERATOR_VERSION
+    # the file holds tensors and plain containers only: it loads without unpickling code
+    assert isinstance(torch.load(fm.PRETRAINED_DIR / "calo_flow_matching.pt", weights_only=True), dict)
+    made = fm.generate_showers(model, showers.e_inc[:1000], seed=1)
+    assert made.cells.shape == (1000, 504) and np.isfinite(made.cells).all() and (made.cells >= 0).all()
+    ref, gen = shower_features(showers.subset(slice(0, 1000))), shower_features(made)
+    for key in ("etot_over_einc", "efrac_0", "efrac_1", "width_x_1", "sparsity_0", "sparsity_1"):
         assert gen[key].mean() == pytest.approx(ref[key].mean(), rel=0.05), key
+    # the layer-0 shapes in y, where the GAN (separation power 0.1 to 0.3) and the first prototype failed
+    for key in ("ce_y_0", "width_y_0"):
+        assert separation_power(ref[key], gen[key]) < 0.05, key
