@@ -1,7 +1,7 @@
 """Speed of the shower tools: the challenge's timing table and the validation suite on N vs N showers.
 
     python benchmarks/bench_calo_speed.py [--quick] [--threads N] [--batches 1 10 100 1000 10000]
-        [--preset challenge|tutorial] [--full-suite]
+        [--preset challenge|tutorial] [--full-suite] [--speed-only]
 
 Prints the time per shower (ms) and showers/s of the GFlash reference simulation, the pretrained
 GAN, the pretrained flow and the pretrained flow-matching model (CaloGAN geometry) at every batch
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument(
         "--full-suite", action="store_true", help="run the whole suite with all epochs (default: time it in parts)"
     )
+    parser.add_argument("--speed-only", action="store_true", help="the timing table only, not the suite")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -75,6 +76,8 @@ def main() -> None:
         print("showers/s:")
         print((1e3 / table[[c for c in table if c.startswith("ms_")]]).rename(columns=lambda c: c[3:]).round(0))
 
+    if args.speed_only:
+        return
     reference, _ = gflash.reference_showers(n_suite, seed=11, progress=False)
     suite_device = devices[-1]
     print(

@@ -97,6 +97,19 @@ def test_tilt_matches_only_what_the_hit_cells_allow():
     assert torch.equal(inactive, energy)
 
 
+def test_encode_summary_spreads_a_single_hit_over_its_cell(showers):
+    model = fm.build_model(SMALL)
+    raw = torch.from_numpy(fm.layer_summary(showers, groups=model.groups))
+    coded = model.encode_summary(raw, torch.Generator().manual_seed(2))[:, 1:].reshape(raw.shape)
+    one = raw[:, 4, 1] == 1  # layer 2 (12 x 6 cells of 80 x 40 mm) often holds a single spot
+    assert one.sum() > 100
+    shift = (coded[one, 4, 2:4] - raw[one, 4, 2:4]).numpy()
+    assert (np.abs(shift) <= [40.0, 20.0]).all() and (shift.std(0) > [20.0, 10.0]).all()  # uniform over the cell
+    assert torch.isnan(coded[one, 4, 4:6]).all()  # no width to learn
+    many = raw[:, 3, 1] > 1
+    assert torch.equal(coded[many, 3, 2:6], raw[many, 3, 2:6])  # several hits: centres and widths as they are
+
+
 def test_decode_inverts_the_model_space_exactly(showers):
     """Cells -> (summary, ln(q + offset)) -> decode gives the showers back: the hit cells are the largest
     values (``select_prior=0``: the summary's centres do not steer the choice), their spot units rescale to

@@ -124,7 +124,7 @@ def cell_groups(geometry: str | Geometry, *, split_rows: int = 0) -> list[slice]
     """
     geo = get_geometry(geometry)
     off = geo.layer_offsets
-    out = []
+    out: list[slice] = []
     for i in geo.relevant_layers:
         rows, cols = geo.layer_shapes[i]
         if 2 <= rows <= split_rows:
@@ -323,6 +323,8 @@ class _Block(nn.Module):
 class _VelocityNet(nn.Module):
     """``v(x_t, t | context)``: a residual MLP with a Fourier time embedding joined to the context."""
 
+    freq: torch.Tensor
+
     def __init__(self, dim: int, context: int, hidden: int, blocks: int, time_features: int):
         super().__init__()
         self.register_buffer("freq", torch.pi * torch.arange(1, time_features + 1, dtype=torch.float32))
@@ -343,6 +345,13 @@ class _VelocityNet(nn.Module):
 
 class ShowerFlowMatching(nn.Module):
     """The summary and cell velocity networks, the standardisation of their spaces and the geometry's coordinates."""
+
+    summary_mean: torch.Tensor
+    summary_std: torch.Tensor
+    cell_mean: torch.Tensor
+    cell_std: torch.Tensor
+    coords: torch.Tensor
+    pitch: torch.Tensor
 
     def __init__(self, config: FlowMatchingConfig):
         super().__init__()

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ __all__ = [
     "GanConfig",
     "to_model_space",
     "from_model_space",
+    "EnergyRange",
     "condition",
     "check_energy_range",
     "build_generator",
@@ -98,13 +99,23 @@ def from_model_space(u: np.ndarray, e_inc: np.ndarray, config: GanConfig) -> Sho
     return ShowerSet(np.asarray(e_inc, dtype=float), cells, config.geometry)
 
 
-def condition(e_inc: np.ndarray, config: GanConfig) -> np.ndarray:
+class EnergyRange(Protocol):
+    """What :func:`condition` and :func:`check_energy_range` read from a generator's config [GeV]."""
+
+    @property
+    def e_min(self) -> float: ...
+
+    @property
+    def e_max(self) -> float: ...
+
+
+def condition(e_inc: np.ndarray, config: EnergyRange) -> np.ndarray:
     """Incident energy [GeV] -> condition in [-1, 1] (log scale over the trained range), shape (N, 1)."""
     lo, hi = np.log(config.e_min), np.log(config.e_max)
     return (2.0 * (np.log(np.asarray(e_inc, dtype=float)) - lo) / (hi - lo) - 1.0).astype(np.float32)[:, None]
 
 
-def check_energy_range(e_inc: np.ndarray, config, *, model: str, training: bool = False) -> None:
+def check_energy_range(e_inc: np.ndarray, config: EnergyRange, *, model: str, training: bool = False) -> None:
     """Raise a ParameterError when incident energies ``e_inc`` [GeV] leave ``[config.e_min, config.e_max]``.
 
     ``model`` names the model in the message; ``training``: the energies are about to train it (the
