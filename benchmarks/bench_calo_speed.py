@@ -1,12 +1,12 @@
 """Speed of the shower tools: the challenge's timing table and the validation suite on N vs N showers.
 
     python benchmarks/bench_calo_speed.py [--quick] [--threads N] [--batches 1 10 100 1000 10000]
-        [--preset challenge|tutorial] [--full-suite]
+        [--preset challenge|tutorial] [--full-suite] [--speed-only]
 
 Prints the time per shower (ms) and showers/s of the GFlash reference simulation, the pretrained
-GAN and the pretrained flow (CaloGAN geometry) at every batch size, on the CPU and on the GPU
-where there is one, with the speed-up over GFlash at the same batch size (the shape of the
-CaloChallenge timing table, arXiv:2410.21611); GFlash in the dataset-2 geometry for scale; and
+GAN, the pretrained flow and the pretrained flow-matching model (CaloGAN geometry) at every batch
+size, on the CPU and on the GPU where there is one, with the speed-up over GFlash at the same batch
+size (the shape of the CaloChallenge timing table, arXiv:2410.21611); GFlash in the dataset-2 geometry for scale; and
 the wall time of the whole validation suite (features, separation powers, low- and high-level
 classifier tests with the chosen preset, FPD/KPD) on 100k vs 100k showers (10k with --quick).
 
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hepml_nb.calo import classifier, data, flow, gan, gflash, study
+from hepml_nb.calo import classifier, data, flow, flowmatching, gan, gflash, study
 
 
 def main() -> None:
@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument(
         "--full-suite", action="store_true", help="run the whole suite with all epochs (default: time it in parts)"
     )
+    parser.add_argument("--speed-only", action="store_true", help="the timing table only, not the suite")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -50,6 +51,7 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}")
     net, _ = gan.load_pretrained()
     flow_model, _ = flow.load_pretrained()
+    fm_model, _ = flowmatching.load_pretrained()
     devices = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
     makers = {
         "GFlash, CaloGAN (cpu)": lambda n: gflash.simulate_showers(energies(n), seed=1, progress=False),
@@ -62,6 +64,9 @@ def main() -> None:
         makers[f"flow ({dev})"] = lambda n, dev=dev: flow.generate_showers(
             flow_model, energies(n), batch_size=n, device=dev
         )
+        makers[f"flow matching ({dev})"] = lambda n, dev=dev: flowmatching.generate_showers(
+            fm_model, energies(n), batch_size=n, device=dev
+        )
     table = study.speed_table(makers, batch_sizes=batches, reference="GFlash, CaloGAN (cpu)", min_showers=100)
     with pd.option_context("display.width", 200, "display.max_columns", None, "display.float_format", "{:.4g}".format):
         print("time per shower [ms] and speed-up over GFlash (CaloGAN geometry) at each batch size:")
@@ -69,6 +74,8 @@ def main() -> None:
         print("showers/s:")
         print((1e3 / table[[c for c in table if c.startswith("ms_")]]).rename(columns=lambda c: c[3:]).round(0))
 
+    if args.speed_only:
+        return
     reference, _ = gflash.reference_showers(n_suite, seed=11, progress=False)
     suite_device = devices[-1]
     print(

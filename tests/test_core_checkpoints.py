@@ -93,6 +93,7 @@ def test_load_checkpoint_into_a_model_that_does_not_fit(tmp_path, seed):
     [
         ("jets/pretrained/particlenet_lite.pt", "particlenet"),
         ("calo/pretrained/calogan_generator.pt", "calogan_generator"),
+        ("calo/pretrained/calo_flow_matching.pt", "calo_flow_matching"),
     ],
 )
 def test_shipped_checkpoints_load_to_the_stored_weights(pt, kind):

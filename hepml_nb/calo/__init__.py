@@ -4,7 +4,8 @@ CaloChallenge-style validation (separation power, chi2/ndf, classifier AUC/JSD, 
 The topic's layout: ``names`` (its vocabularies), ``spec`` (notebook, profiles, rules), ``data``
 (the data type ``ShowerSet`` and the incident-energy spectra), ``io`` (CaloGAN and CaloChallenge
 HDF5, geometry found from the voxel count), the models with their training (``gan``: WGAN-GP;
-``flow``: a CaloFlow-style conditional normalizing flow; each with ``load_pretrained()`` giving
+``flow``: a CaloFlow-style conditional normalizing flow; ``flowmatching``: a two-stage conditional
+flow-matching model, CaloDREAM-style; each with ``load_pretrained()`` giving
 ``(model, recipe card)``, its config on the model), ``study`` (the layer the notebook drives: the
 validation suite, the speed table and the run's records, each with ``.metrics()``), ``plots`` and
 ``exercises``. Besides: ``geometry`` (CaloGAN from its Geant4 layer boundaries; CaloChallenge
@@ -27,7 +28,7 @@ limit_heap_growth()  # freed batch tensors go back to the system instead of frag
 __getattr__, __dir__, __all__ = lazy_module(
     __name__,
     topic="calo",
-    submodules=("flow", "plots", "exercises"),
+    submodules=("flow", "flowmatching", "plots", "exercises"),
     attributes={
         "classifier": (
             "PRESETS",

@@ -31,7 +31,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.calo.data import ShowerSet
-from hepml_nb.calo.gan import condition
+from hepml_nb.calo.gan import check_trained_range, condition
 from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
@@ -169,12 +169,7 @@ def _check_training(showers: ShowerSet, config: FlowConfig, epochs: int, batch_s
         raise ParameterError(
             f"need epochs >= 1, batch_size >= 2 and at least 10 showers, got {epochs}, {batch_size}, {len(showers)}"
         )
-    lo, hi = float(showers.e_inc.min()), float(showers.e_inc.max())
-    if lo < config.e_min * 0.999 or hi > config.e_max * 1.001:
-        raise ParameterError(
-            f"training energies span [{lo:.3g}, {hi:.3g}] GeV, outside FlowConfig's [{config.e_min}, {config.e_max}] "
-            "GeV; set e_min and e_max to cover them"
-        )
+    check_trained_range(showers.e_inc, config, model="FlowConfig", training=True)
 
 
 def train_flow(
@@ -258,11 +253,7 @@ def generate_showers(
     """
     config = flow.config
     e_inc = np.asarray(e_inc, dtype=float).ravel()
-    if e_inc.size and (e_inc.min() < config.e_min * 0.999 or e_inc.max() > config.e_max * 1.001):
-        raise ParameterError(
-            f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the flow was trained on "
-            f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range"
-        )
+    check_trained_range(e_inc, config, model="the flow")
     dev = resolve_device(device)
     net = flow.to(dev).eval()
     cond = torch.from_numpy(condition(e_inc, config))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -35,7 +35,9 @@ __all__ = [
     "GanConfig",
     "to_model_space",
     "from_model_space",
+    "EnergyRange",
     "condition",
+    "check_trained_range",
     "build_generator",
     "generator_config",
     "build_critic",
@@ -99,10 +101,39 @@ def from_model_space(u: np.ndarray, e_inc: np.ndarray, config: GanConfig) -> Sho
     return ShowerSet(np.asarray(e_inc, dtype=float), cells, config.geometry)
 
 
-def condition(e_inc: np.ndarray, config: GanConfig) -> np.ndarray:
+class EnergyRange(Protocol):
+    """What :func:`condition` and :func:`check_trained_range` read from a generator's config [GeV]."""
+
+    @property
+    def e_min(self) -> float: ...
+
+    @property
+    def e_max(self) -> float: ...
+
+
+def condition(e_inc: np.ndarray, config: EnergyRange) -> np.ndarray:
     """Incident energy [GeV] -> condition in [-1, 1] (log scale over the trained range), shape (N, 1)."""
     lo, hi = np.log(config.e_min), np.log(config.e_max)
     return (2.0 * (np.log(np.asarray(e_inc, dtype=float)) - lo) / (hi - lo) - 1.0).astype(np.float32)[:, None]
+
+
+def check_trained_range(e_inc: np.ndarray, config: EnergyRange, *, model: str, training: bool = False) -> None:
+    """Raise a ParameterError when incident energies ``e_inc`` [GeV] leave ``[config.e_min, config.e_max]``.
+
+    ``model`` names the model in the message; ``training``: the energies are about to train it (the
+    fix is then a wider config), else they are asked of a trained model (the fix is other energies).
+    """
+    e_inc = np.asarray(e_inc, dtype=float).ravel()
+    if not e_inc.size or (e_inc.min() >= config.e_min * 0.999 and e_inc.max() <= config.e_max * 1.001):
+        return
+    span, trained = f"[{e_inc.min():.3g}, {e_inc.max():.3g}] GeV", f"[{config.e_min}, {config.e_max}] GeV"
+    if training:
+        raise ParameterError(
+            f"training energies span {span}, outside {model}'s {trained}; set e_min and e_max to cover them"
+        )
+    raise ParameterError(
+        f"incident energies span {span} but {model} was trained on {trained}; ask for energies inside the trained range"
+    )
 
 
 def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
@@ -325,11 +356,7 @@ def generate_showers(
     """
     config = generator_config(generator)
     e_inc = np.asarray(e_inc, dtype=float).ravel()
-    if e_inc.size and (e_inc.min() < config.e_min * 0.999 or e_inc.max() > config.e_max * 1.001):
-        raise ParameterError(
-            f"incident energies span [{e_inc.min():.3g}, {e_inc.max():.3g}] GeV but the GAN was trained on "
-            f"[{config.e_min}, {config.e_max}] GeV; ask for energies inside the trained range"
-        )
+    check_trained_range(e_inc, config, model="the GAN")
     dev = resolve_device(device)
     net = generator.to(dev).eval()
     # all noise drawn up front on the CPU: the showers do not depend on batch size or device
