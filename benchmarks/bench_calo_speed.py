@@ -22,14 +22,18 @@ with all epochs instead, for the GAN (about an hour on 2 CPU cores; minutes on a
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
-import pandas as pd
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the notebook runner: no busy-waiting threads on a shared CPU
 
-from hepml_nb.calo import classifier, flow, flowmatching, gan, gflash, report
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+from hepml_nb.calo import classifier, flow, flowmatching, gan, gflash, report  # noqa: E402
 
 
 def main() -> None:
