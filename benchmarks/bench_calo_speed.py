@@ -22,6 +22,10 @@ with all epochs instead, for the GAN (about an hour on 2 CPU cores; minutes on a
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the notebook runner: no busy-waiting threads on a shared CPU
+
 import argparse
 import time
 

@@ -2,7 +2,7 @@
 
     python benchmarks/score_calo_generators.py [--split test|held-out] [--models floor gan flow flowmatching]
         [--flowmatching PATH [PATH ...]] [--n-eval 20000] [--n-challenge 2000] [--levels high]
-        [--threads 2] [--json FILE]
+        [--preset challenge|tutorial] [--threads 2] [--json FILE]
 
 ``--split test`` rebuilds the notebook's own samples (``default``: seed 1): the reference is GFlash
 ``reference_showers(20000, seed=1)``, the floor sample ``seed=1001``; every generator makes one shower per
@@ -15,6 +15,8 @@ tuning (training uses seeds 2024 and 2025).
 Prints one row per model: the AUC and JSD with their bootstrap errors, the showers generated per second,
 and the separation powers of the features (30 bins, on the ``--n-challenge`` showers) where the model is
 furthest from the reference. ``--flowmatching`` scores flow-matching checkpoints (default: the shipped one).
+``--preset tutorial --n-challenge 20000 --levels low high`` gives the notebook's tutorial-preset rows instead
+(its ``classifier_epochs``, 20, are the preset's).
 """
 
 from __future__ import annotations
@@ -31,16 +33,17 @@ import torch
 
 from hepml_nb.calo import data, features, flow, flowmatching, gan, gflash, study, validation
 
-#: (reference seed, generation seed) of each split; the floor sample uses the reference seed + 1000, as the notebook.
+#: Seed of each split (the reference and the generated showers); the floor sample uses seed + 1000, as the notebook.
 SPLITS = {"test": 1, "held-out": 7}
 MODELS = ("floor", "gan", "flow", "flowmatching")
+FLOOR = "floor (GFlash vs GFlash)"
 
 
 def _makers(models: list[str], checkpoints: list[str], floor: data.ShowerSet) -> dict[str, Callable]:
-    """``{label: make(e_inc, seed) -> ShowerSet}`` for the asked models."""
+    """``{label: make(e_inc, seed) -> ShowerSet}`` for the asked models (the floor's sample is made beforehand)."""
     out: dict[str, Callable] = {}
     if "floor" in models:
-        out["floor (GFlash vs GFlash)"] = lambda _e, _s: floor  # the second reference sample, as it is
+        out[FLOOR] = lambda _e, _s: floor  # the second reference sample, as it is
     if "gan" in models:
         net, _ = gan.load_pretrained()
         out["GAN (shipped)"] = lambda e, s: gan.generate_showers(net, e, seed=s)
@@ -55,15 +58,21 @@ def _makers(models: list[str], checkpoints: list[str], floor: data.ShowerSet) ->
     return out
 
 
-def score(make: Callable, reference: data.ShowerSet, *, seed: int, n_challenge: int, levels: tuple[str, ...]) -> dict:
-    """One row of the table: the challenge-preset classifier results and the separation powers."""
+def score(
+    make: Callable,
+    reference: data.ShowerSet,
+    *,
+    seed: int,
+    n_challenge: int,
+    levels: tuple[str, ...],
+    preset: str = "challenge",
+) -> dict:
+    """One row of the table: the classifier results with ``preset`` and the separation powers."""
     start = time.perf_counter()
     made = make(reference.e_inc, seed)
     rate = len(made) / max(time.perf_counter() - start, 1e-9)
     ref, gen = reference.subset(slice(0, n_challenge)), made.subset(slice(0, n_challenge))
-    rep = study.validate_showers(
-        ref, gen, levels=levels, preset="challenge", distances=False, seed=seed, progress=False
-    )
+    rep = study.validate_showers(ref, gen, levels=levels, preset=preset, distances=False, seed=seed, progress=False)
     sep = validation.feature_separation(features.shower_features(ref), features.shower_features(gen))
     row: dict = {"showers_per_s": round(rate, 1)}
     for level, res in rep.classifier.items():
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-eval", type=int, default=20000, help="reference showers (the notebook's n_eval)")
     parser.add_argument("--n-challenge", type=int, default=2000, help="showers per sample in the classifier test")
     parser.add_argument("--levels", nargs="+", default=["high"], choices=("low", "high"))
+    parser.add_argument("--preset", default="challenge", choices=("challenge", "tutorial"))
     parser.add_argument("--threads", type=int, default=2, help="torch threads while generating")
     parser.add_argument("--json", help="append the rows to this JSON-lines file")
     args = parser.parse_args(argv)
@@ -90,16 +100,18 @@ def main(argv: list[str] | None = None) -> None:
     floor, _ = gflash.reference_showers(args.n_eval, seed=seed + 1000, progress=False)
     print(
         f"split {args.split}: reference seed {seed}, floor seed {seed + 1000}, generation seed {seed}; "
-        f"{args.n_challenge:,} vs {args.n_challenge:,} showers, challenge preset"
+        f"{args.n_challenge:,} vs {args.n_challenge:,} showers, {args.preset} preset"
     )
     rows = {}
     for name, make in _makers(args.models, args.flowmatching, floor).items():
         start = time.perf_counter()
-        rows[name] = score(make, reference, seed=seed, n_challenge=args.n_challenge, levels=tuple(args.levels))
+        rows[name] = score(
+            make, reference, seed=seed, n_challenge=args.n_challenge, levels=tuple(args.levels), preset=args.preset
+        )
         print(f"  {name}: done in {time.perf_counter() - start:.0f} s", flush=True)
         if args.json:
             with open(args.json, "a") as fh:
-                fh.write(json.dumps({"name": name, "split": args.split, **rows[name]}) + "\n")
+                fh.write(json.dumps({"name": name, "split": args.split, "preset": args.preset, **rows[name]}) + "\n")
     _print(rows, tuple(args.levels))
 
 
@@ -109,7 +121,7 @@ def _print(rows: dict[str, dict], levels: tuple[str, ...]) -> None:
             name: {
                 **{f"AUC {lv}": f"{r[f'auc_{lv}']:.3f} ± {r[f'auc_err_{lv}']:.3f}" for lv in levels},
                 **{f"JSD {lv}": f"{r[f'jsd_{lv}']:.3f} ± {r[f'jsd_err_{lv}']:.3f}" for lv in levels},
-                "showers/s": f"{r['showers_per_s']:.0f}",
+                "showers/s": "-" if name == FLOOR else f"{r['showers_per_s']:.0f}",
                 "worst separation powers": ", ".join(
                     f"{k} {v:.3f}" for k, v in sorted(r["sep"].items(), key=lambda kv: -kv[1])[:4]
                 ),
