@@ -143,7 +143,7 @@ def _model_space(model, e_tot_over_e_inc: float, blocks: dict[int, tuple[float, 
 def test_decode_conserves_the_summary_energy_and_places_a_single_hit_at_its_centre():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # a low floor: the tilt may take cells far from the centre below 0.6 spot units
-        model = fm.build_model(fm.FlowMatchingConfig(min_hit_units=0.05))
+        model = fm.build_model(fm.FlowMatchingConfig(min_hit_units=0.05, select_prior=1.0))
     geo = get_geometry("calogan")
     x, y = geo.cell_centres()
     target = 432 + 5 * 6 + 2  # layer 2, row 5, column 2

@@ -88,7 +88,9 @@ class FlowMatchingConfig:
     ``tilt``: generated layers are tilted to the summary's centres and widths;
     ``tilt_min_bins``: axes with fewer bins in a layer are not tilted; ``split_rows``: layers of at most
     this many rows are summarised row by row (:func:`cell_groups`); ``select_prior``: weight of the
-    summary's centre and width in the choice of the hit cells (0: the largest generated values);
+    summary's centre and width in the choice of the hit cells (0: the largest generated values; 1 puts
+    single hits where the summary says, but crowds the hits of a block around its centre: on held-out
+    showers the tutorial low-level AUC rose from 0.92 to 0.997 while the high-level one stayed);
     ``sample_steps``: Heun steps.
     """
 
@@ -109,7 +111,7 @@ class FlowMatchingConfig:
     tilt: bool = True
     tilt_min_bins: int = 2
     split_rows: int = 3
-    select_prior: float = 1.0
+    select_prior: float = 0.0
     sample_steps: int = 8
 
 
