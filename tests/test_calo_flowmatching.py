@@ -252,3 +252,14 @@ def test_pretrained_model_loads_and_makes_gflash_like_showers(showers):
     # the layer-0 shapes in y, where the GAN (separation power 0.1 to 0.3) and the first prototype failed
     for key in ("ce_y_0", "width_y_0"):
         assert separation_power(ref[key], gen[key]) < 0.05, key
+
+
+def test_flow_matching_loss_vanishes_only_for_the_true_velocity():
+    """For data at one point c the rectified flow's velocity is (c - x_t) / (1 - t) = c - x_0: loss 0;
+    a field that ignores the data costs E|c - x_0|^2 = |c|^2 / dim + 1 per dimension."""
+    c = torch.full((4096, 3), 2.0)
+    gen = torch.Generator().manual_seed(0)
+    exact = fm.flow_matching_loss(lambda x, t, ctx: (c - x) / (1.0 - t), c, c[:, :1], gen)
+    assert float(exact) < 1e-6
+    zero = fm.flow_matching_loss(lambda x, t, ctx: torch.zeros_like(x), c, c[:, :1], gen)
+    assert abs(float(zero) - 5.0) < 0.2

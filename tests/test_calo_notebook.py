@@ -31,10 +31,12 @@ def test_calo_notebook_reports_gan_metrics_and_speed(ci_run):
     # speeds are recorded (how fast they are is for benchmarks/, not a test)
     assert metrics["gflash_showers_per_s"] > 0 and metrics["gan_showers_per_s_batch1"] > 0
     speed = metrics["speed_table"]  # time per shower at the ci profile's batch sizes, speed-up over GFlash
-    assert set(speed) == {"GFlash (cpu)", "GAN (cpu)", "flow (cpu)"} and speed["GFlash (cpu)"]["speedup_b1"] == 1.0
+    assert set(speed) == {"GFlash (cpu)", "GAN (cpu)", "flow matching (cpu)"}
+    assert speed["GFlash (cpu)"]["speedup_b1"] == 1.0
     assert all(v > 0 for row in speed.values() for v in row.values())
     assert len(metrics["chi2_ndf_etot"]) == 5
-    assert {"flow_auc_high", "flow_auc_low", "flow_fpd", "challenge_flow_auc_high"} <= set(metrics)
+    second = ("auc_high", "auc_low", "fpd", "sep_etot_over_einc")  # the flow-matching model's, prefixed
+    assert {f"flow_matching_{k}" for k in second} | {"challenge_flow_matching_auc_high"} <= set(metrics)
 
 
 def test_calo_notebook_verdict_table_follows_metrics(ci_run):
@@ -71,7 +73,7 @@ def test_calo_notebook_data_path_trains_and_validates_on_the_file(tmp_path, layo
         path = io.write_calogan_h5(scaled, tmp_path / "not_gflash.h5")
     else:
         path = io.write_challenge_h5(toy_showers(layout, 1500, seed=77, response=0.6), tmp_path / "ds1.hdf5")
-    params = dict(data_path=str(path), n_eval=400, n_train=700, gan_iterations=400, n_challenge=200)
+    params = dict(data_path=str(path), n_eval=400, n_train=700, gan_iterations=400, fm_steps=300, n_challenge=200)
     run = execute("calogan", "ci", tmp_path / "run", **params)
     metrics = run.metrics
     assert metrics["data"] == str(path) and metrics["generator"] == "trained here on 700 showers"
@@ -82,7 +84,7 @@ def test_calo_notebook_data_path_trains_and_validates_on_the_file(tmp_path, layo
     generated = metrics["response_mean_generated"]
     assert abs(generated - file_response) < 0.5 * abs(generated - gflash_response)
     assert abs(metrics["floor_auc_high"] - 0.5) < 0.1  # the floor is two halves of the same file
-    assert {"challenge_auc_high", "challenge_flow_auc_high", "flow_fpd"} <= set(metrics)
+    assert {"challenge_auc_high", "challenge_flow_matching_auc_high", "flow_matching_fpd"} <= set(metrics)
     # GFlash has no depth model of dataset 1: its speed table is relative to the GAN
     assert ("GFlash (cpu)" in metrics["speed_table"]) == (layout == "calogan")
     assert (run.run_dir / "features.png").stat().st_size > 1000

@@ -56,16 +56,38 @@ def _study(gan_auc, flow_auc, *, err=0.01):
 @pytest.mark.parametrize(
     ("gan_auc", "flow_auc", "err", "winner"),
     [
-        (0.80, 0.70, 0.01, "the flow"),  # 0.10 > 2 x 0.014
-        (0.70, 0.80, 0.01, "the GAN"),
+        (0.80, 0.70, 0.01, "flow"),  # 0.10 > 2 x 0.014
+        (0.70, 0.80, 0.01, "GAN"),
         (0.80, 0.78, 0.01, "neither (within 2 sigma)"),  # 0.02 < 2 x 0.014
         (0.80, 0.70, 0.0, "cannot be said (no bootstrap uncertainty)"),
     ],
 )
 def test_validation_study_closer_follows_the_projects_comparison_rule(gan_auc, flow_auc, err, winner):
     sentence = _study(gan_auc, flow_auc, err=err).closer("GAN", "flow")
-    assert sentence.startswith(f"closer to GFlash in the high-level classifier test: {winner} (AUC difference")
+    assert sentence.startswith(
+        f"closer to GFlash in the high-level classifier test (tutorial preset): {winner} (AUC difference"
+    )
     assert f"{gan_auc - flow_auc:+.3f}" in sentence
+
+
+def test_validation_study_closer_reads_the_challenge_preset_when_asked():
+    result = _study(0.9, 0.9)
+    result.challenge["GAN"] = _report(0.70, 0.02, preset="challenge")
+    result.challenge["flow"] = _report(0.55, 0.02, preset="challenge")
+    sentence = result.closer("GAN", "flow", preset="challenge")
+    assert sentence.startswith("closer to GFlash in the high-level classifier test (challenge preset): flow (")
+    assert "+0.150 +/- 0.028" in sentence
+    assert "neither" in result.closer("GAN", "flow")  # the tutorial rows are equal
+
+
+def test_validation_study_closer_refuses_a_missing_test():
+    result = _study(0.8, 0.7)
+    with pytest.raises(ParameterError, match="preset must be 'tutorial' or 'challenge', got 'paper'"):
+        result.closer("GAN", "flow", preset="paper")
+    with pytest.raises(ParameterError, match="no low-level tutorial-preset classifier test of 'GAN', 'flow'"):
+        result.closer("GAN", "flow", level="low")
+    with pytest.raises(ParameterError, match="challenge-preset classifier test of 'diffusion'.*challenge"):
+        result.closer("GAN", "diffusion", preset="challenge")
 
 
 def test_validation_study_metrics_prefix_each_sample_and_preset():

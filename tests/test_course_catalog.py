@@ -122,7 +122,7 @@ SIZES = {
         "n_eval",
         "n_train",
         "gan_iterations",
-        "flow_epochs",
+        "fm_steps",
         "classifier_epochs",
         "n_challenge",
         "n_ds2",

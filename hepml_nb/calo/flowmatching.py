@@ -54,6 +54,7 @@ __all__ = [
     "SUMMARY_KINDS",
     "build_model",
     "cell_groups",
+    "flow_matching_loss",
     "layer_summary",
     "tilt_to_moments",
     "train_flow_matching",
@@ -559,8 +560,11 @@ def _standardise(model: ShowerFlowMatching, summary: torch.Tensor, cells: torch.
         model.cell_std.copy_(x.std(0).clamp_min(1e-3))
 
 
-def _flow_matching_loss(net: nn.Module, x1: torch.Tensor, context: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Rectified-flow loss ``|v(x_t, t) - (x_1 - x_0)|^2`` at a uniform ``t``."""
+def flow_matching_loss(net: nn.Module, x1: torch.Tensor, context: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Rectified-flow loss ``|v(x_t, t) - (x_1 - x_0)|^2`` at a uniform ``t`` (mean over the batch and dimensions).
+
+    ``x1``: data (batch, dim); ``context``: the condition of each row; ``net(x, t, context)`` the velocity.
+    """
     x0 = torch.randn(x1.shape, generator=gen, device=x1.device)
     t = torch.rand((len(x1), 1), generator=gen, device=x1.device)
     xt = (1.0 - t) * x0 + t * x1
@@ -657,8 +661,8 @@ def _losses(model, summary, cells, e_inc, gen, dev) -> tuple[torch.Tensor, torch
         x = ((model.encode_cells(cells, e_inc, gen) - model.cell_mean.cpu()) / model.cell_std.cpu()).float()
         cond = torch.from_numpy(condition(e_inc.numpy(), model.config))
     s, x, cond = s.to(dev), x.to(dev), cond.to(dev)
-    loss_s = _flow_matching_loss(model.summary_net, s, cond, _device_generator(gen, dev))
-    loss_c = _flow_matching_loss(model.cell_net, x, torch.cat([cond, s], 1), _device_generator(gen, dev))
+    loss_s = flow_matching_loss(model.summary_net, s, cond, _device_generator(gen, dev))
+    loss_c = flow_matching_loss(model.cell_net, x, torch.cat([cond, s], 1), _device_generator(gen, dev))
     return loss_s, loss_c
 
 

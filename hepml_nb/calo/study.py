@@ -274,23 +274,37 @@ class ValidationStudy(NamedTuple):
             published=published,
         )
 
-    def closer(self, first: str, second: str, *, level: Level = "high", n_sigma: float = 2.0) -> str:
-        """Which of two samples the ``level`` classifier tells apart from the reference less well.
+    def closer(
+        self, first: str, second: str, *, level: Level = "high", preset: str = "tutorial", n_sigma: float = 2.0
+    ) -> str:
+        """Which of two samples the ``level`` classifier of ``preset`` tells apart from the reference less well.
 
         The lower AUC is closer when the difference exceeds ``n_sigma`` times the two bootstrap
         errors added in quadrature: :func:`hepml_nb.core.metrics.compare_values`, the project's one rule.
+        ``preset``: ``"tutorial"`` (:attr:`reports`) or ``"challenge"`` (:attr:`challenge`, on
+        :attr:`n_challenge` showers per sample).
         """
-        a, b = self.reports[first].classifier[level], self.reports[second].classifier[level]
+        results = {"tutorial": self.reports, "challenge": self.challenge}.get(preset)
+        if results is None:
+            raise ParameterError(f"preset must be 'tutorial' or 'challenge', got {preset!r}")
+        missing = [n for n in (first, second) if level not in results.get(n, ValidationReport({}, {})).classifier]
+        if missing:
+            raise ParameterError(
+                f"no {level}-level {preset}-preset classifier test of {', '.join(map(repr, missing))} in this study; "
+                f"run validation_study with that sample{' and challenge_levels' if preset == 'challenge' else ''} "
+                f"including {level!r}"
+            )
+        a, b = results[first].classifier[level], results[second].classifier[level]
         rule = compare_values(a.auc, a.auc_err, b.auc, b.auc_err, n_sigma=n_sigma)
         winner = {
-            "higher than": f"the {second}",
-            "lower than": f"the {first}",
+            "higher than": second,
+            "lower than": first,
             "compatible with": f"neither (within {n_sigma:g} sigma)",
             "not comparable with": "cannot be said (no bootstrap uncertainty)",
         }[rule]
         diff, err = a.auc - b.auc, float(np.hypot(a.auc_err, b.auc_err))
         return (
-            f"closer to {self.reference_name} in the {level}-level classifier test: {winner} "
+            f"closer to {self.reference_name} in the {level}-level classifier test ({preset} preset): {winner} "
             f"(AUC difference {diff:+.3f} +/- {err:.3f})"
         )
 
