@@ -5,9 +5,10 @@ Each topic runs in a fresh process (``hepml-nb run TOPIC --profile P``) with a f
 tree is sampled with psutil (:mod:`hepml_nb.course.memory`); the run card of the run gives the tree of
 the kernel alone (the kernel and every process it starts: what must fit a JupyterHub or Binder
 session next to JupyterLab). One JSON record per topic goes to ``benchmarks/results/`` with the
-machine and the commit, the CPU time of the run (``cpu_s``) and what other processes of the machine
-used meanwhile (``other_cpu_s``: a shared machine's wall times are upper bounds), and a markdown
-table is printed. ``python benchmarks/tables.py`` then writes the tables of the docs (tutorials/README.md
+machine and the commit, the run's headline figures (the last lines of ``hepml-nb run``), the CPU time
+of the run (``cpu_s``) and what other processes of the machine used meanwhile (``other_cpu_s``: a
+shared machine's wall times are upper bounds), and a markdown table is printed.
+``python benchmarks/tables.py`` then writes the tables of the docs (tutorials/README.md
 and each guide) from these records.
 
 ``--concurrent 4`` is the hub-scale check: four ``ci`` runs of different topics at once, sharing one
@@ -19,6 +20,7 @@ write as they stop a student's (root's writes would pass, and only the cache's d
 
     python benchmarks/bench_notebooks.py                      # every topic, default profile, cold cache
     python benchmarks/bench_notebooks.py --profile ci qml     # one topic, ci profile
+    python benchmarks/bench_notebooks.py calogan -p train_gan True   # default profile with a parameter changed
     python benchmarks/bench_notebooks.py --concurrent 4       # four ci runs at once on a read-only cache
     sudo python benchmarks/bench_notebooks.py --concurrent 4  # ... as user nobody, as students on a hub
 """
@@ -38,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,7 @@ import psutil
 
 from hepml_nb.core.results import flatten_metrics, write_json_atomic
 from hepml_nb.course.catalog import PROFILES, TOPICS
+from hepml_nb.course.cli import headline_lines
 from hepml_nb.course.memory import MEASURES, MemorySampler
 from hepml_nb.course.runcard import device_info, load_run_card, source_version
 
@@ -65,8 +69,11 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _start(topic: str, profile: str, out: Path, cache: Path, *, user: str | None = None) -> subprocess.Popen:
-    """``hepml-nb run`` of ``topic`` in a fresh process; as ``user`` (root only), with a home of its own."""
+def _start(
+    topic: str, profile: str, out: Path, cache: Path, *, user: str | None = None, params: Sequence[tuple[str, str]] = ()
+) -> subprocess.Popen:
+    """``hepml-nb run`` of ``topic`` (``params``: ``-p NAME VALUE`` each) in a fresh process; as ``user`` (root
+    only), with a home of its own."""
     command = [
         sys.executable,
         "-P",
@@ -79,6 +86,7 @@ def _start(topic: str, profile: str, out: Path, cache: Path, *, user: str | None
         "-q",
         "--out",
         str(out),
+        *(arg for name, value in params for arg in ("-p", name, value)),
     ]
     env = {**os.environ, "HEPML_NB_CACHE": str(cache)}
     if user is None:
@@ -140,15 +148,20 @@ def _peak_cells(card: dict[str, Any], n: int = 3) -> list[dict[str, Any]]:
     return sorted(cells, key=lambda c: -(c["peak_mib"] or 0))[:n]
 
 
-def run_one(topic: str, profile: str, cache: Path, work: Path) -> dict[str, Any]:
-    """Run ``topic`` in a fresh process with ``cache``; its record (see the module doc)."""
+def run_one(
+    topic: str, profile: str, cache: Path, work: Path, *, params: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """Run ``topic`` in a fresh process with ``cache`` (``params``: parameters changed from the profile's);
+    its record (see the module doc)."""
     out = work / f"{topic}-{profile}"
     sampler = MemorySampler()
     machine, own = _busy_cpu_s(), _children_cpu_s()
     start = time.monotonic()
-    process = _start(topic, profile, out, cache)
+    process = _start(topic, profile, out, cache, params=params)
     sampler.start(process.pid)
     record = _finish(topic, profile, process, sampler, start, out)
+    if params:
+        record["params"] = dict(params)
     own = _children_cpu_s() - own
     record["cpu_s"] = round(own, 1)
     record["other_cpu_s"] = round(max(_busy_cpu_s() - machine - own, 0.0), 1)
@@ -167,9 +180,13 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _record(record: dict[str, Any], *, cache_state: str, command: str) -> dict[str, Any]:
+def _record(
+    record: dict[str, Any], *, cache_state: str, command: str, results: list[str] | None = None
+) -> dict[str, Any]:
+    """``record`` with the machine, commit, date and command (and ``results``: the run's headline figures)."""
     return {
         **record,
+        **({"results": results} if results is not None else {}),
         "cache": cache_state,
         "machine": _machine(),
         "commit": source_version(),
@@ -262,8 +279,20 @@ def main(argv: list[str] | None = None) -> int:
         "--user",
         help="with --concurrent, run as this user (default when root: nobody; 'root' keeps root)",
     )
+    parser.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter changed from the profile's, as `hepml-nb run -p` takes it (its own record)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the records (benchmarks/results)")
     args = parser.parse_args(argv)
+    params = [(name, value) for name, value in args.param]
+    if params and args.concurrent:
+        parser.error("--param is for sequential runs; --concurrent runs the ci profile as it is")
     command = "python benchmarks/bench_notebooks.py " + " ".join(argv if argv is not None else sys.argv[1:])
     topics = args.topics or list(TOPICS)
     work = Path(tempfile.mkdtemp(prefix="bench-notebooks-"))
@@ -286,15 +315,17 @@ def main(argv: list[str] | None = None) -> int:
             cache = work / f"cache-{topic}"
             cache.mkdir()
             if args.warm:
-                run_one(topic, args.profile, cache, work / "first")
-            raw = run_one(topic, args.profile, cache, work)
+                run_one(topic, args.profile, cache, work / "first", params=params)
+            raw = run_one(topic, args.profile, cache, work, params=params)
             record = _record(
                 {k: v for k, v in raw.items() if k != "metrics"},
+                results=[line.strip() for line in headline_lines(TOPICS[topic].headline, raw["metrics"])],
                 cache_state="warm" if args.warm else "cold",
                 command=command.strip(),
             )
             suffix = "-warm" if args.warm else ""
-            write_json_atomic(args.out / f"notebooks-{args.profile}{suffix}-{topic}.json", record)
+            changed = "".join(f"+{name}={value}" for name, value in params)
+            write_json_atomic(args.out / f"notebooks-{args.profile}{suffix}-{topic}{changed}.json", record)
             records.append(record)
             print(_table([record]).splitlines()[-1], flush=True)
         print(_table(records))

@@ -3,8 +3,8 @@
 ``benchmarks/bench_notebooks.py`` writes one record per topic and profile into ``benchmarks/results/``.
 This script renders them into every markdown file that holds a marked block::
 
-    <!-- BEGIN bench_notebooks: all -->        (or the key of one topic, or ``concurrent``, or ``referee``)
-    ...the generated table...
+    <!-- BEGIN bench_notebooks: all -->        (or the key of one topic, ``results-<topic>``: that topic's
+    ...the generated table...                     headline figures, or ``concurrent``, or ``referee``)
     <!-- END bench_notebooks -->
 
 and writes ``hepml_nb/course/measured.json`` (each topic's measured peak and time per profile, from which
@@ -49,11 +49,17 @@ def _order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     keys = list(TOPICS)
 
-    def order(record: dict[str, Any]) -> tuple[int, int]:
+    def order(record: dict[str, Any]) -> tuple[int, int, str]:
         topic = keys.index(record["topic"]) if record["topic"] in keys else len(keys)
-        return topic, PROFILE_ORDER.index(record["profile"])
+        return topic, PROFILE_ORDER.index(record["profile"]), _profile(record)
 
     return sorted(records, key=order)
+
+
+def _profile(record: dict[str, Any]) -> str:
+    """The profile, with the parameters a record changed from it (``default, train_gan=True``)."""
+    changed = record.get("params", {})
+    return ", ".join([record["profile"], *(f"{k}={v}" for k, v in changed.items())])
 
 
 def _minutes(seconds: float) -> str:
@@ -97,7 +103,7 @@ def render(records: list[dict[str, Any]], topic: str = "all") -> str:
         commit = r["commit"].get("commit") or r["commit"].get("version", "?")
         dirty = "+" if r["commit"].get("dirty") else ""
         lines.append(
-            f"| {r['topic']} | {r['profile']} | {r['peak_kernel_tree_mib'] or 0:,.0f} MiB | {_minutes(r['wall_s'])} | "
+            f"| {r['topic']} | {_profile(r)} | {r['peak_kernel_tree_mib'] or 0:,.0f} MiB | {_minutes(r['wall_s'])} | "
             f"{_cpu(r)} | {_budget(r)} | `{commit[:8]}{dirty}` |"
         )
     machine = chosen[0]["machine"]
@@ -116,9 +122,10 @@ def render(records: list[dict[str, Any]], topic: str = "all") -> str:
 
 
 def measured(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """``measured.json``: per topic and profile, the peak of the kernel tree, the wall time and the commit."""
+    """``measured.json``: per topic and profile, the peak of the kernel tree, the wall time and the commit
+    (of the profile as it is: records with changed parameters are left out)."""
     table: dict[str, Any] = {}
-    for r in _order(records):
+    for r in _order([r for r in records if not r.get("params")]):
         table.setdefault(r["topic"], {})[r["profile"]] = {
             "peak_kernel_tree_mib": r["peak_kernel_tree_mib"],
             "wall_s": r["wall_s"],
@@ -152,6 +159,27 @@ def render_concurrent(folder: Path = RESULTS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_results(records: list[dict[str, Any]], topic: str) -> str:
+    """The headline figures of ``topic``'s recorded runs (what ``hepml-nb run`` prints last), one row per figure."""
+    chosen = [r for r in _order(records) if r["topic"] == topic and r.get("results")]
+    if not chosen:
+        return f"(no benchmark record with results for {topic!r} yet: run `python benchmarks/bench_notebooks.py`)\n"
+    lines = ["| profile | figure | value |", "|---|---|---|"]
+    for r in chosen:
+        for line in r["results"]:
+            figure, _, value = line.rpartition(": ")
+            lines.append(f"| {_profile(r)} | {figure} | {value.replace('+-', '±')} |")
+    runs = "; ".join(
+        f"{_profile(r)}: commit `{(r['commit'].get('commit') or '?')[:8]}{'+' if r['commit'].get('dirty') else ''}`, "
+        f"{r['date'][:10]}"
+        for r in chosen
+    )
+    return "\n".join(lines) + (
+        f"\n\nThe runs of the table above (`python benchmarks/bench_notebooks.py`, cold cache, seed as the profile "
+        f"sets it): {runs}. Errors are the bootstrap errors the notebook computes.\n"
+    )
+
+
 def render_referee(folder: Path = RESULTS, model: str = "ParticleNet_full") -> str:
     """The published JetClass model as a referee of the project's jets (``scripts/referee_table.py --json``)."""
     from hepml_nb.jets.study import referee_markdown
@@ -172,6 +200,8 @@ def _block(what: str, records: list[dict[str, Any]]) -> str:
         return render_concurrent()
     if what == "referee":
         return render_referee()
+    if what.startswith("results-"):
+        return render_results(records, what.removeprefix("results-"))
     return render(records, what)
 
 

@@ -48,6 +48,27 @@ def test_render_gives_the_figures_of_the_records_and_the_budget():
     assert tables.render([_record()], "fpga").startswith("(no benchmark record for 'fpga' yet")
 
 
+def test_a_record_with_a_changed_parameter_is_its_own_row_and_not_the_profiles_need():
+    plain = _record(topic="calogan", peak=1400.0, wall=500.0)
+    trained = {**_record(topic="calogan", peak=1450.0, wall=650.0), "params": {"train_gan": "True"}}
+    text = tables.render([trained, plain], "calogan")
+    rows = [line for line in text.splitlines() if line.startswith("| calogan")]
+    assert rows[0].startswith("| calogan | default | 1,400 MiB | 8 min 20 s |")
+    assert rows[1].startswith("| calogan | default, train_gan=True | 1,450 MiB | 10 min 50 s | - | **no** |")
+    assert tables.measured([trained, plain])["calogan"]["default"]["wall_s"] == 500.0
+
+
+def test_results_block_gives_each_recorded_runs_headline_figures():
+    plain = {**_record(topic="calogan"), "results": ["challenge AUC, high level: GAN: 0.677 +- 0.018"]}
+    trained = {**plain, "params": {"train_gan": "True"}, "results": ["challenge AUC, high level: GAN: 0.7 +- 0.02"]}
+    text = tables.render_results([trained, plain, _record()], "calogan")
+    assert text.splitlines()[2:4] == [
+        "| default | challenge AUC, high level: GAN | 0.677 ± 0.018 |",
+        "| default, train_gan=True | challenge AUC, high level: GAN | 0.7 ± 0.02 |",
+    ]
+    assert tables.render_results([_record()], "qml").startswith("(no benchmark record with results for 'qml'")
+
+
 def test_a_typed_figure_in_a_block_is_stale(tmp_path, monkeypatch):
     doc = tmp_path / "README.md"
     block = tables.render([_record()], "qml")

@@ -77,6 +77,18 @@ TOPIC = topic(
             error="challenge_flow_matching_auc_err_high",
         ),
         Headline("challenge AUC, high level: floor", "challenge_floor_auc_high", error="challenge_floor_auc_err_high"),
+        Headline("tutorial AUC, low level: GAN", "auc_low", error="auc_err_low"),
+        Headline("tutorial AUC, low level: flow matching", "flow_matching_auc_low", error="flow_matching_auc_err_low"),
+        Headline("tutorial AUC, low level: floor", "floor_auc_low", error="floor_auc_err_low"),
         Headline("tutorial AUC, high level: GAN", "auc_high", error="auc_err_high"),
+        Headline(
+            "tutorial AUC, high level: flow matching", "flow_matching_auc_high", error="flow_matching_auc_err_high"
+        ),
+        Headline("tutorial AUC, high level: floor", "floor_auc_high", error="floor_auc_err_high"),
+        Headline("FPD: GAN", "fpd", error="fpd_err"),
+        Headline("FPD: flow matching", "flow_matching_fpd", error="flow_matching_fpd_err"),
+        Headline("FPD: floor", "floor_fpd", error="floor_fpd_err"),
+        Headline("features with a poor verdict: GAN", "n_features_poor"),
+        Headline("features with a poor verdict: flow matching", "n_features_poor_flow_matching"),
     ),
 )
