@@ -36,6 +36,7 @@ __all__ = [
     "to_model_space",
     "from_model_space",
     "EnergyRange",
+    "TrainingConfig",
     "condition",
     "check_trained_range",
     "check_training_set",
