@@ -83,7 +83,7 @@ def main() -> None:
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "prepare_s": round(loaded, 1),
         "epoch_s": round(result.seconds, 1),
-        "jets_per_s": round(result.jets_per_s, 1),
+        "jets_per_s": round(result.per_second, 1),
         "val_accuracy": result.history["val_accuracy"][0],
     }
     print(json.dumps(report))

@@ -354,8 +354,8 @@ for name, model in models.items():
             model, train, val, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed
         )
         results_train[name] = result
-        timings[f"training_s_{name}"], timings[f"train_jets_per_s_{name}"] = result.seconds, result.jets_per_s
-        print(f"{name}: best epoch {result.best_epoch + 1} (0: the starting weights), {result.jets_per_s:.0f} jets/s")
+        timings[f"training_s_{name}"], timings[f"train_jets_per_s_{name}"] = result.seconds, result.per_second
+        print(f"{name}: best epoch {result.best_epoch + 1} (0: the starting weights), {result.per_second:.0f} jets/s")
         hn.save_figure(jets.plots.plot_history(result.history).figure, f"training_history_{name}")
 
 # %% [markdown]

@@ -89,8 +89,7 @@ def main(argv: list[str] | None = None) -> None:
 
     config = gan.GanConfig()
     train, held_out = _samples(config, args)
-    start = time.perf_counter()
-    generator, history = gan.train_wgan_gp(
+    result = gan.train_wgan_gp(
         train,
         config=config,
         n_iterations=args.iterations,
@@ -102,18 +101,16 @@ def main(argv: list[str] | None = None) -> None:
         validate_every=args.validate_every,
         validate=_validator(held_out, lambda m, e, seed: gan.generate_showers(m, e, seed=seed), args.seed),
     )
-    seconds = time.perf_counter() - start
-    last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
-    recipe = _recipe(args, last, seconds, history)
-    path = gan.save_generator(generator, args.out or gan.PRETRAINED_DIR / "calogan_generator.pt", recipe=recipe)
-    _report(path, seconds, last)
+    last = [h for h in result.history if any(k.startswith("sep_") for k in h)][-1]
+    recipe = _recipe(args, last, result.seconds, result.history)
+    path = gan.save_generator(result.model, args.out or gan.PRETRAINED_DIR / "calogan_generator.pt", recipe=recipe)
+    _report(path, result.seconds, last)
 
 
 def _train_flow(args) -> None:
     config = flow.FlowConfig()
     train, held_out = _samples(config, args)
-    start = time.perf_counter()
-    model, history = flow.train_flow(
+    result = flow.train_flow(
         train,
         config=config,
         epochs=args.epochs,
@@ -123,21 +120,19 @@ def _train_flow(args) -> None:
         device=args.device,
         threads=args.threads,
     )
-    seconds = time.perf_counter() - start
     validate = _validator(held_out, lambda m, e, seed: flow.generate_showers(m, e, seed=seed), args.seed)
-    last = {"epoch": history.to_records()[-1]["epoch"], **validate(model)}
-    path = flow.save_flow(
-        model, args.out or flow.PRETRAINED_DIR / "calo_flow.pt", recipe=_recipe(args, last, seconds, history)
-    )
-    _report(path, seconds, last)
+    last = {"epoch": result.history[-1]["epoch"], **validate(result.model)}
+    recipe = _recipe(args, last, result.seconds, result.history)
+    path = flow.save_flow(result.model, args.out or flow.PRETRAINED_DIR / "calo_flow.pt", recipe=recipe)
+    _report(path, result.seconds, last)
 
 
 def _train_flow_matching(args) -> None:
     config = flowmatching.FlowMatchingConfig()
     train, held_out = _samples(config, args)
     validate = _validator(held_out, lambda m, e, seed: flowmatching.generate_showers(m, e, seed=seed), args.seed)
-    start, cpu = time.perf_counter(), time.process_time()
-    model, history, *_ = flowmatching.train_flow_matching(
+    cpu = time.process_time()
+    result = flowmatching.train_flow_matching(
         train,
         config=config,
         steps=args.iterations,
@@ -149,14 +144,14 @@ def _train_flow_matching(args) -> None:
         validate_every=args.validate_every,
         validate=validate,
     )
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    last = [h for h in history if any(k.startswith("sep_") for k in h)][-1]
-    recipe = _recipe(args, last, seconds, history)
+    cpu = time.process_time() - cpu
+    last = [h for h in result.history if any(k.startswith("sep_") for k in h)][-1]
+    recipe = _recipe(args, last, result.seconds, result.history)
     recipe.update(train_cpu_seconds=round(cpu, 1), cpu=_cpu_name())
     path = flowmatching.save_model(
-        model, args.out or flowmatching.PRETRAINED_DIR / "calo_flow_matching.pt", recipe=recipe
+        result.model, args.out or flowmatching.PRETRAINED_DIR / "calo_flow_matching.pt", recipe=recipe
     )
-    _report(path, seconds, last)
+    _report(path, result.seconds, last)
 
 
 def _cpu_name() -> str:

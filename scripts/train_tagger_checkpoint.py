@@ -195,7 +195,7 @@ def main(argv=None) -> None:
         history=result.history.to_records(),
         inputs_rounded_to_float16=bool(args.from_arrays),
         seconds={"data": round(t_data, 1), "training": round(result.seconds, 1)},
-        train_jets_per_s=round(result.jets_per_s, 1),
+        train_jets_per_s=round(result.per_second, 1),
     )
     path = save_checkpoint(model, out, feature_names=data.feature_names, info=info)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB); test metrics {metrics}")

@@ -7,6 +7,7 @@ import torch
 from hepml_nb.calo import flow, gflash
 from hepml_nb.calo.features import shower_features
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.history import TrainResult
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,14 @@ def test_encode_decode_round_trip_and_zero_threshold(showers):
 
 
 def test_flow_learns_the_layer_energies_and_response(showers, trained):
-    model, history = trained
+    model, history = trained.model, trained.history
     records = history.to_records()
     assert records[-1]["val_nll"] < records[0]["val_nll"]
+    assert isinstance(trained, TrainResult) and not model.training
+    val_nll = history["val_nll"]
+    assert trained.best_epoch == val_nll.index(min(val_nll))  # the best epoch's weights are kept
+    # 2000 showers, 200 held out: 1800 // 256 = 7 batches of 256 per epoch, 4 epochs
+    assert trained.seconds > 0 and trained.per_second == pytest.approx(4 * 7 * 256 / trained.seconds)
     fake = flow.generate_showers(model, showers.e_inc, seed=4)
     ref_f, gen_f = shower_features(showers), shower_features(fake)
     # flow I alone sets these: a wrong layer bookkeeping or standardisation would be far off
@@ -49,7 +55,7 @@ def test_flow_learns_the_layer_energies_and_response(showers, trained):
 
 
 def test_sampling_is_seeded_whatever_the_batch_size_and_survives_a_checkpoint(showers, trained, tmp_path):
-    model, _ = trained
+    model = trained.model
     e = showers.e_inc[:300]
     a = flow.generate_showers(model, e, seed=7)
     # float32: another batch size may take another matrix-product kernel, so rounding differs (seen: 2e-6 relative)
@@ -74,6 +80,11 @@ def test_flow_rejects_bad_input(showers, trained):
         flow.train_flow(showers, config=flow.FlowConfig(geometry="dataset2"), epochs=1, progress=False)
     with pytest.raises(ParameterError, match="outside FlowConfig's \\[10.0, 100.0\\] GeV"):
         flow.train_flow(showers, config=flow.FlowConfig(e_min=10.0), epochs=1, progress=False)
+    with pytest.raises(ParameterError, match="need epochs >= 1 and 2 <= batch_size <= number of showers; got epochs=0"):
+        flow.train_flow(showers, epochs=0, progress=False)
+    few = showers.subset(slice(0, 200))
+    with pytest.raises(ParameterError, match="leaves 180 to train on, fewer than batch_size=190; pass more showers"):
+        flow.train_flow(few, epochs=1, batch_size=190, progress=False)
     with pytest.raises(ParameterError, match="the flow was trained on \\[1.0, 100.0\\] GeV"):
         flow.generate_showers(trained.model, np.array([500.0]))
 

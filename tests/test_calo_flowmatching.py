@@ -163,7 +163,7 @@ def test_decode_conserves_the_summary_energy_and_places_a_single_hit_at_its_cent
 
 
 def test_training_lowers_both_losses_and_makes_sparse_non_negative_showers(showers, trained):
-    model, history = trained[:2]
+    model, history = trained.model, trained.history
     first, last = history.to_records()[0], history.to_records()[-1]  # means over the first and last 100 steps
     assert last["summary_loss"] < 0.9 * first["summary_loss"]
     # most cells are empty, filled with noise that no network can predict: the cell loss falls slowly

@@ -5,6 +5,7 @@ import torch
 from hepml_nb.calo import gan
 from hepml_nb.calo.gflash import reference_showers
 from hepml_nb.core.errors import DataError, ParameterError
+from hepml_nb.core.history import TrainResult
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
         calls.append(1)
         return {"sep_test": 0.5}
 
-    net, history = gan.train_wgan_gp(
+    result = gan.train_wgan_gp(
         small_sample,
         n_iterations=4,
         batch_size=32,
@@ -43,9 +44,13 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
         validate=validate,
         progress=False,
     )
+    net, history = result.model, result.history
+    assert isinstance(result, TrainResult) and not net.training and result.best_epoch is None
+    # real showers the critic saw: 4 iterations x 2 critic steps x 32
+    assert result.seconds > 0 and result.per_second == pytest.approx(4 * 2 * 32 / result.seconds)
     assert len(calls) == 2 and history[-1]["sep_test"] == 0.5
     assert all(np.isfinite(h["wasserstein"]) for h in history if "wasserstein" in h)
-    net2, _ = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3, progress=False)
+    net2 = gan.train_wgan_gp(small_sample, n_iterations=4, batch_size=32, n_critic=2, seed=3, progress=False).model
     for p, q in zip(net.parameters(), net2.parameters(), strict=True):
         assert torch.equal(p, q)
     fake = gan.generate_showers(net, small_sample.e_inc[:50], seed=1)
@@ -53,9 +58,9 @@ def test_train_wgan_gp_runs_validates_and_is_seeded(small_sample, tmp_path):
 
 
 def test_gan_takes_a_resolved_device_as_it_is(small_sample, cuda_unqueried):
-    net, _ = gan.train_wgan_gp(
+    net = gan.train_wgan_gp(
         small_sample, n_iterations=1, batch_size=32, n_critic=1, device=cuda_unqueried, progress=False
-    )
+    ).model
     fake = gan.generate_showers(net, small_sample.e_inc[:5], device=cuda_unqueried)
     assert fake.cells.shape == (5, 504)
 
@@ -90,8 +95,12 @@ def test_gan_errors(small_sample, tmp_path):
         gan.generate_showers(torch.nn.Linear(65, 504), np.array([20.0]))
     with pytest.raises(ParameterError, match="geometry 'calogan' but the GAN is configured for 'dataset2'"):
         gan.train_wgan_gp(small_sample, config=gan.GanConfig(geometry="dataset2"), n_iterations=1)
-    with pytest.raises(ParameterError, match="batch_size <= number of showers"):
+    with pytest.raises(ParameterError, match="batch_size <= number of showers; got n_iterations=1, batch_size=10000"):
         gan.train_wgan_gp(small_sample, n_iterations=1, batch_size=10000)
+    with pytest.raises(ParameterError, match="need n_iterations >= 1 .* got n_iterations=0"):
+        gan.train_wgan_gp(small_sample, n_iterations=0)
+    with pytest.raises(ParameterError, match="outside GanConfig's \\[10.0, 100.0\\] GeV; set e_min and e_max"):
+        gan.train_wgan_gp(small_sample, config=gan.GanConfig(e_min=10.0), n_iterations=1)
     with pytest.raises(DataError, match="checkpoint .* not found"):
         gan.load_generator(tmp_path / "none.pt")
     torch.save({"weights": 1}, tmp_path / "other.pt")

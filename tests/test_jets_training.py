@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from hepml_nb.core.errors import ParameterError
+from hepml_nb.core.history import TrainResult
 from hepml_nb.jets.models import build_particlenet, build_tagger
 from hepml_nb.jets.training import model_inputs, predict_scores, subset, train_tagger, train_val_test_split
 
@@ -33,7 +34,8 @@ def test_train_tagger_learns_and_restores_best(seed):
     result = train_tagger(model, train, val, epochs=3, batch_size=64, lr=5e-3, device="cpu", seed=seed, progress=False)
     assert result.history.names == ("train_loss", "val_loss", "val_accuracy", "lr")
     assert result.history.steps() == [1, 2, 3]
-    assert len(result.history["val_loss"]) == 3 and result.jets_per_s > 0
+    assert isinstance(result, TrainResult) and result.model is model and not model.training
+    assert result.seconds > 0 and result.per_second == pytest.approx(3 * 384 / result.seconds)
     assert max(result.history["val_accuracy"]) > 0.9
     scores = predict_scores(model, *val[:-1], device="cpu")
     assert scores.shape == (128, 2) and np.allclose(scores.sum(1), 1.0, atol=1e-5)

@@ -41,7 +41,6 @@ __getattr__, __dir__, __all__ = lazy_module(
         "features": ("cell_energy_spectrum", "challenge_features", "feature_matrix", "shower_features"),
         "gan": (
             "GanConfig",
-            "TrainResult",
             "generate_showers",
             "generator_config",
             "load_generator",

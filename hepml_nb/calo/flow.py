@@ -21,9 +21,9 @@ transforms, and generated cells below ``threshold`` (30 times the noise) are set
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -31,17 +31,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.calo.data import ShowerSet
-from hepml_nb.calo.gan import check_trained_range, condition
+from hepml_nb.calo.gan import check_trained_range, check_training_set, condition
 from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.core.history import TrainingHistory
+from hepml_nb.core.history import TrainingHistory, TrainResult
 
 __all__ = [
     "FlowConfig",
     "ShowerFlow",
-    "FlowTrainResult",
     "build_flow",
     "train_flow",
     "generate_showers",
@@ -142,13 +141,6 @@ class ShowerFlow(nn.Module):
         return self.decode(y * self.energy_std + self.energy_mean, z * self.shape_std + self.shape_mean)
 
 
-class FlowTrainResult(NamedTuple):
-    """The trained flow (CPU, eval mode) and its history (``epoch``, ``train_nll``, ``val_nll``)."""
-
-    model: ShowerFlow
-    history: TrainingHistory
-
-
 def build_flow(config: FlowConfig) -> ShowerFlow:
     """A new (untrained) :class:`ShowerFlow`."""
     return ShowerFlow(config)
@@ -159,17 +151,16 @@ def _fractions(showers: ShowerSet, config: FlowConfig, rng: np.random.Generator)
     return (frac + rng.uniform(0.0, config.noise, frac.shape)).astype(np.float32)
 
 
-def _check_training(showers: ShowerSet, config: FlowConfig, epochs: int, batch_size: int) -> None:
-    if showers.geometry != config.geometry:
+def _check_split(n: int, val_fraction: float, batch_size: int) -> int:
+    """Showers held out for validation; raise a ParameterError when the rest cannot fill one batch."""
+    n_val = max(1, int(val_fraction * n))
+    if n - n_val < batch_size:
         raise ParameterError(
-            f"showers are in geometry {showers.geometry!r} but the flow is configured for {config.geometry!r}; "
-            f"use FlowConfig(geometry={showers.geometry!r})"
+            f"holding out {n_val} of {n} showers for validation (val_fraction={val_fraction}) leaves "
+            f"{n - n_val} to train on, fewer than batch_size={batch_size}; pass more showers, a smaller "
+            "batch_size or a smaller val_fraction"
         )
-    if epochs < 1 or batch_size < 2 or len(showers) < 10:
-        raise ParameterError(
-            f"need epochs >= 1, batch_size >= 2 and at least 10 showers, got {epochs}, {batch_size}, {len(showers)}"
-        )
-    check_trained_range(showers.e_inc, config, model="FlowConfig", training=True)
+    return n_val
 
 
 def train_flow(
@@ -185,19 +176,36 @@ def train_flow(
     device: str | torch.device = "auto",
     threads: int | None = None,
     progress: bool = True,
-) -> FlowTrainResult:
+) -> TrainResult:
     """Fit both flows by maximum likelihood (Adam, cosine-annealed ``lr``, gradient norm clipped at
     ``clip``); keeps the best validation epoch.
 
     The inputs are standardised with the training showers' mean and spread (stored in the model).
+
+    Returns
+    -------
+    hepml_nb.core.history.TrainResult
+        ``model`` (CPU, eval mode, the best epoch's weights), ``history`` (``epoch``, ``train_nll``,
+        ``val_nll``), ``seconds`` (wall time), ``best_epoch`` (0-based index into the history) and
+        ``per_second`` (training showers per second).
+
+    Raises
+    ------
+    ParameterError
+        Showers in another geometry or outside the config's energy range, ``epochs < 1``, ``batch_size``
+        not between 2 and the number of showers (:func:`~hepml_nb.calo.gan.check_training_set`), or too
+        few showers left after the validation split to fill one batch.
+    DataError
+        No epoch gave a finite validation loss.
     """
-    _check_training(showers, config, epochs, batch_size)
+    check_training_set(showers, config, model="flow", steps_name="epochs", steps=epochs, batch_size=batch_size)
+    n_val = _check_split(len(showers), val_fraction, batch_size)
+    start = time.perf_counter()
     dev = resolve_device(device)
     rng = np.random.default_rng(seed)
     frac = torch.from_numpy(_fractions(showers, config, rng))
     cond = torch.from_numpy(condition(showers.e_inc, config))
     order = rng.permutation(len(showers))
-    n_val = max(1, int(val_fraction * len(showers)))
     val, train = order[:n_val], order[n_val:]
     with torch_threads(threads), torch_seed(seed):
         model = build_flow(config)
@@ -208,16 +216,16 @@ def train_flow(
         model.shape_std.copy_(z.std(0).clamp_min(1e-3))
         model.to(dev)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
-        steps = epochs * max(1, len(train) // batch_size)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+        batches = len(train) // batch_size
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * batches)
         history = TrainingHistory("epoch")
-        best, best_state = np.inf, None
+        best, best_state, best_epoch = np.inf, None, -1
         for epoch in tqdm(range(1, epochs + 1), desc="flow", disable=not progress):
             model.train()
             perm = train[rng.permutation(len(train))]
             total = 0.0
-            for start in range(0, len(perm) - batch_size + 1, batch_size):
-                idx = perm[start : start + batch_size]
+            for first in range(0, len(perm) - batch_size + 1, batch_size):
+                idx = perm[first : first + batch_size]
                 lp_e, lp_s = model.log_prob(frac[idx].to(dev), cond[idx].to(dev))
                 loss = -(lp_e + lp_s).mean()
                 opt.zero_grad(set_to_none=True)
@@ -230,9 +238,9 @@ def train_flow(
             with torch.no_grad():
                 lp_e, lp_s = model.log_prob(frac[val].to(dev), cond[val].to(dev))
                 val_nll = -(lp_e + lp_s).mean().item()
-            history.log(epoch, train_nll=total / max(1, len(perm) // batch_size * batch_size), val_nll=val_nll)
+            history.log(epoch, train_nll=total / (batches * batch_size), val_nll=val_nll)
             if val_nll < best:
-                best = val_nll
+                best, best_epoch = val_nll, epoch - 1
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if best_state is None:
             raise DataError(
@@ -240,7 +248,14 @@ def train_flow(
                 "training showers for empty layers or extreme values, or lower lr"
             )
         model.load_state_dict(best_state)
-    return FlowTrainResult(model.cpu().eval(), history)
+    seconds = time.perf_counter() - start
+    return TrainResult(
+        model.cpu().eval(),
+        history,
+        seconds=seconds,
+        best_epoch=best_epoch,
+        per_second=epochs * batches * batch_size / seconds,
+    )
 
 
 def generate_showers(

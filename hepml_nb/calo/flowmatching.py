@@ -41,7 +41,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hepml_nb.calo.data import ShowerSet
-from hepml_nb.calo.gan import check_trained_range, condition
+from hepml_nb.calo.gan import check_trained_range, check_training_set, condition
 from hepml_nb.calo.geometry import Geometry, get_geometry
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
@@ -524,16 +524,9 @@ def build_model(config: FlowMatchingConfig) -> ShowerFlowMatching:
 
 # -- training ----------------------------------------------------------------------------------------------------
 def _check_training(showers: ShowerSet, config: FlowMatchingConfig, steps: int, batch_size: int) -> None:
-    if showers.geometry != config.geometry:
-        raise ParameterError(
-            f"showers are in geometry {showers.geometry!r} but the flow-matching model is configured for "
-            f"{config.geometry!r}; use FlowMatchingConfig(geometry={showers.geometry!r})"
-        )
-    if steps < 1 or batch_size < 2 or len(showers) < batch_size:
-        raise ParameterError(
-            f"need steps >= 1 and 2 <= batch_size <= number of showers; got steps={steps}, "
-            f"batch_size={batch_size}, showers={len(showers)}"
-        )
+    check_training_set(
+        showers, config, model="flow-matching model", steps_name="steps", steps=steps, batch_size=batch_size
+    )
     if config.moments is False and config.tilt:
         raise ParameterError("tilt=True needs moments=True (the tilt matches the summary's centres and widths)")
     if config.split_rows < 0 or config.select_prior < 0:
@@ -541,7 +534,6 @@ def _check_training(showers: ShowerSet, config: FlowMatchingConfig, steps: int, 
             f"split_rows and select_prior must be >= 0 (0 turns them off), got {config.split_rows} and "
             f"{config.select_prior}"
         )
-    check_trained_range(showers.e_inc, config, model="FlowMatchingConfig", training=True)
 
 
 def _standardise(model: ShowerFlowMatching, summary: torch.Tensor, cells: torch.Tensor, e_inc, gen) -> None:

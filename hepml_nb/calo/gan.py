@@ -12,11 +12,12 @@ per layer. Training follows Gulrajani et al. (arXiv:1704.00028) as used by CaloG
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -28,16 +29,17 @@ from hepml_nb.calo.geometry import get_geometry
 from hepml_nb.core.checkpoints import load_checkpoint, save_checkpoint
 from hepml_nb.core.devices import resolve_device, torch_seed, torch_threads
 from hepml_nb.core.errors import DataError, ParameterError
-from hepml_nb.core.history import TrainingHistory
+from hepml_nb.core.history import TrainingHistory, TrainResult
 
 __all__ = [
-    "TrainResult",
     "GanConfig",
     "to_model_space",
     "from_model_space",
     "EnergyRange",
+    "TrainingConfig",
     "condition",
     "check_trained_range",
+    "check_training_set",
     "build_generator",
     "generator_config",
     "build_critic",
@@ -52,14 +54,6 @@ __all__ = [
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 KIND = "calogan_generator"
-
-
-class TrainResult(NamedTuple):
-    """The trained generator (CPU, eval mode) and its :class:`~hepml_nb.core.history.TrainingHistory`
-    (unpacks as ``generator, history = train_wgan_gp(...)``)."""
-
-    model: nn.Module
-    history: TrainingHistory
 
 
 @dataclass(frozen=True)
@@ -136,6 +130,38 @@ def check_trained_range(e_inc: np.ndarray, config: EnergyRange, *, model: str, t
     )
 
 
+class TrainingConfig(EnergyRange, Protocol):
+    """What :func:`check_training_set` reads from a generator's config: its geometry and energy range."""
+
+    @property
+    def geometry(self) -> str: ...
+
+
+def check_training_set(
+    showers: ShowerSet, config: TrainingConfig, *, model: str, steps_name: str, steps: int, batch_size: int
+) -> None:
+    """Raise a ParameterError when ``showers`` cannot train a generator configured by ``config``.
+
+    The checks every calorimeter generator makes before training: the showers are in the config's
+    geometry, ``steps >= 1`` and ``2 <= batch_size <= len(showers)``, and the showers' incident
+    energies lie in the config's range (:func:`check_trained_range`). ``model`` names the generator
+    in the messages (``"GAN"``); ``steps_name`` the argument counting the training steps
+    (``"n_iterations"``, ``"epochs"``).
+    """
+    kind = type(config).__name__
+    if showers.geometry != config.geometry:
+        raise ParameterError(
+            f"showers are in geometry {showers.geometry!r} but the {model} is configured for "
+            f"{config.geometry!r}; use {kind}(geometry={showers.geometry!r})"
+        )
+    if steps < 1 or batch_size < 2 or len(showers) < batch_size:
+        raise ParameterError(
+            f"need {steps_name} >= 1 and 2 <= batch_size <= number of showers; got "
+            f"{steps_name}={steps}, batch_size={batch_size}, showers={len(showers)}"
+        )
+    check_trained_range(showers.e_inc, config, model=kind, training=True)
+
+
 def _mlp(sizes: list[int], final: nn.Module | None) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(pairwise(sizes)):
@@ -206,19 +232,6 @@ def gradient_penalty(
     return ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
 
 
-def _check_training(showers: ShowerSet, config: GanConfig, n_iterations: int, batch_size: int) -> None:
-    if showers.geometry != config.geometry:
-        raise ParameterError(
-            f"showers are in geometry {showers.geometry!r} but the GAN is configured for "
-            f"{config.geometry!r}; make GanConfig(geometry={showers.geometry!r})"
-        )
-    if n_iterations < 1 or batch_size < 2 or len(showers) < batch_size:
-        raise ParameterError(
-            f"need n_iterations >= 1 and 2 <= batch_size <= number of showers; got "
-            f"n_iterations={n_iterations}, batch_size={batch_size}, showers={len(showers)}"
-        )
-
-
 def train_wgan_gp(
     showers: ShowerSet,
     *,
@@ -255,12 +268,22 @@ def train_wgan_gp(
 
     Returns
     -------
-    TrainResult
+    hepml_nb.core.history.TrainResult
         ``model``: the generator (on the CPU, eval mode); ``history``: a TrainingHistory with
         records ``iteration``, ``critic_loss``, ``wasserstein``, ``gradient_penalty`` every 50
-        iterations, plus records with the validation results.
+        iterations, plus records with the validation results; ``seconds``: wall time of the
+        training (validation included); ``per_second``: training showers the critic saw per second
+        (``n_iterations * n_critic * batch_size / seconds``).
+
+    Raises
+    ------
+    ParameterError
+        Showers in another geometry or outside the config's energy range, ``n_iterations < 1``, or
+        ``batch_size`` not between 2 and the number of showers (:func:`check_training_set`).
     """
-    _check_training(showers, config, n_iterations, batch_size)
+    check_training_set(
+        showers, config, model="GAN", steps_name="n_iterations", steps=n_iterations, batch_size=batch_size
+    )
     with torch_threads(threads):
         return _train(
             showers,
@@ -294,6 +317,7 @@ def _train(
     progress,
 ) -> TrainResult:
     """The training loop of :func:`train_wgan_gp` (arguments checked there)."""
+    start = time.perf_counter()
     dev = resolve_device(device)
     with torch_seed(seed):  # seeded initialisation, the caller's random state left alone
         gen_net, critic = build_generator(config).to(dev), build_critic(config).to(dev)
@@ -326,7 +350,10 @@ def _train(
         if validate is not None and validate_every and (it % validate_every == 0 or it == n_iterations):
             history.log(it, **validate(gen_net.cpu().eval()))
             gen_net.to(dev).train()
-    return TrainResult(gen_net.cpu().eval(), history)
+    seconds = time.perf_counter() - start
+    return TrainResult(
+        gen_net.cpu().eval(), history, seconds=seconds, per_second=n_iterations * n_critic * batch_size / seconds
+    )
 
 
 def generator_config(generator: nn.Module) -> GanConfig:

@@ -1,4 +1,5 @@
-"""One training-history shape for every training loop (jets ParticleNet, calo WGAN-GP, fpga tagger).
+"""One training-history shape for every training loop (jets taggers, calo generators, fpga tagger), and
+one result shape (:class:`TrainResult`) for every training function.
 
 A :class:`TrainingHistory` is a list of records, one per logged step, each a dict with the
 step counter (``epoch`` or ``iteration``) and named losses or metrics::
@@ -101,6 +102,10 @@ class TrainingHistory:
 class TrainResult(NamedTuple):
     """What every training function returns: the trained model and how its training went.
 
+    Returned by ``jets.training.train_tagger``, ``jets.finetune.fine_tune``, ``calo.gan.train_wgan_gp``,
+    ``calo.flow.train_flow``, ``calo.flowmatching.train_flow_matching`` and ``fpga.training.train_tagger``;
+    read its fields by name (``result.model``, ``result.history``).
+
     Attributes
     ----------
     model
@@ -108,9 +113,11 @@ class TrainResult(NamedTuple):
     history
         Losses and metrics per epoch or iteration.
     seconds
-        Wall time of the training [s].
+        Wall time of the training [s] (each function says what it counts).
     best_epoch
-        The epoch whose weights the model holds, when the best one was kept (early stopping).
+        The epoch whose weights the model holds, when the loop keeps the best one (jets' early stopping,
+        the flow's best validation loss): a 0-based index into ``history``, -1 when the starting weights
+        were kept; None when the loop keeps its last weights.
     per_second
         Training examples (jets, showers) seen per second, where the loop counts them.
     """

@@ -201,7 +201,7 @@ def fine_tune(
         )
     tuned = task_model(model, task, head=head, seed=seed)
     scales = {rf"{tuned.output_layer}\..*": 1.0, r".*": float(backbone_lr_scale)}
-    result = train_tagger(
+    return train_tagger(
         tuned,
         train,
         val,
@@ -215,4 +215,3 @@ def fine_tune(
         seed=seed,
         progress=progress,
     )
-    return TrainResult(tuned.eval(), result.history, result.seconds, result.best_epoch, result.jets_per_s)

@@ -64,7 +64,8 @@ def plot_feature(
 def plot_history(history: TrainingHistory | Mapping[str, Sequence[float]], *, ax=None):
     """Training and validation loss per epoch.
 
-    ``history`` is ``TrainResult.history`` of :func:`~hepml_nb.jets.training.train_tagger`.
+    ``history`` is the ``history`` of the :class:`~hepml_nb.core.history.TrainResult` that
+    :func:`~hepml_nb.jets.training.train_tagger` returns.
     """
     ax = axes_or_new(ax, figsize=(6, 4.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)

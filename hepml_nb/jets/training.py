@@ -20,7 +20,6 @@ import copy
 import re
 import time
 from collections.abc import Mapping
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -28,11 +27,10 @@ from tqdm.auto import tqdm
 
 from hepml_nb.core.devices import resolve_device, torch_seed
 from hepml_nb.core.errors import ParameterError
-from hepml_nb.core.history import TrainingHistory
+from hepml_nb.core.history import TrainingHistory, TrainResult
 from hepml_nb.jets.streaming import JetStream
 
 __all__ = [
-    "TrainResult",
     "train_val_test_split",
     "model_inputs",
     "subset",
@@ -43,18 +41,6 @@ __all__ = [
 
 #: inputs of a model without an ``inputs`` attribute (ParticleNet's)
 _DEFAULT_INPUTS = ("points", "features", "mask")
-
-
-class TrainResult(NamedTuple):
-    """History (a :class:`~hepml_nb.core.history.TrainingHistory`, one record per epoch: ``epoch``
-    counted from 1, ``train_loss``, ``val_loss``, ``val_accuracy``, ``lr``), best epoch (0-based
-    index into the history; -1 when no epoch beat the starting weights, which are then kept),
-    seconds spent and training throughput in jets/s."""
-
-    history: TrainingHistory
-    best_epoch: int
-    seconds: float
-    jets_per_s: float
 
 
 def train_val_test_split(n: int, *, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> dict[str, np.ndarray]:
@@ -222,6 +208,15 @@ def train_tagger(
         first that matches counts) trains at ``factor * lr`` (weaver's ``lr_mult``), the others at
         ``lr``; e.g. ``{"head.3.*": 1.0, ".*": 0.02}`` trains all but the last layer 50 times
         slower. None: one learning rate.
+
+    Returns
+    -------
+    hepml_nb.core.history.TrainResult
+        ``model`` (the same ``model``, trained in place: the best weights, eval mode, on ``device``),
+        ``history`` (one record per epoch: ``epoch`` counted from 1, ``train_loss``, ``val_loss``,
+        ``val_accuracy``, ``lr``), ``seconds`` (time spent in the training batches, validation left
+        out), ``best_epoch`` (0-based index into the history; -1 when no epoch beat the starting
+        weights, which are then kept) and ``per_second`` (training jets per second).
     """
     _check_training(epochs, batch_size, lr, patience)
     device = resolve_device(device)
@@ -296,7 +291,9 @@ def _train(
         elif epoch - max(best_epoch, 0) >= patience:
             break
     model.load_state_dict(best_state)
-    return TrainResult(history, best_epoch, train_time, seen / max(train_time, 1e-9))
+    return TrainResult(
+        model.eval(), history, seconds=train_time, best_epoch=best_epoch, per_second=seen / max(train_time, 1e-9)
+    )
 
 
 def predict_scores(
