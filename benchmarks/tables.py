@@ -160,15 +160,19 @@ def render_concurrent(folder: Path = RESULTS) -> str:
 
 
 def render_results(records: list[dict[str, Any]], topic: str) -> str:
-    """The headline figures of ``topic``'s recorded runs (what ``hepml-nb run`` prints last), one row per figure."""
+    """The headline figures of ``topic``'s recorded runs (what ``hepml-nb run`` prints last): a row per figure,
+    a column per recorded run."""
     chosen = [r for r in _order(records) if r["topic"] == topic and r.get("results")]
     if not chosen:
         return f"(no benchmark record with results for {topic!r} yet: run `python benchmarks/bench_notebooks.py`)\n"
-    lines = ["| profile | figure | value |", "|---|---|---|"]
+    table: dict[str, dict[str, str]] = {}
     for r in chosen:
         for line in r["results"]:
             figure, _, value = line.rpartition(": ")
-            lines.append(f"| {_profile(r)} | {figure} | {value.replace('+-', '±')} |")
+            table.setdefault(figure, {})[_profile(r)] = value.replace("+-", "±")
+    columns = [_profile(r) for r in chosen]
+    lines = [f"| figure | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {figure} | {' | '.join(row.get(c, '-') for c in columns)} |" for figure, row in table.items()]
     runs = "; ".join(
         f"{_profile(r)}: commit `{(r['commit'].get('commit') or '?')[:8]}{'+' if r['commit'].get('dirty') else ''}`, "
         f"{r['date'][:10]}"
