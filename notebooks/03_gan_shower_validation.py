@@ -230,8 +230,8 @@ print(inspect.getsource(calo.gan.gradient_penalty))
 # mix $x_t = (1-t)\,x_0 + t\,x_1$, and fit $v_\theta(x_t, t \mid c)$ to $x_1 - x_0$. Sampling integrates
 # $dx/dt = v_\theta$ from noise to $t = 1$ (here 8 steps of Heun's method, two network evaluations each).
 #
-# Ours follows the two-stage split of **CaloDREAM** (arXiv:2405.09629), the challenge's best entry on
-# dataset 2 (`calo.flowmatching`):
+# Ours follows the two-stage split of **CaloDREAM** (arXiv:2405.09629), one of the best entries on the
+# challenge's datasets 2 and 3 (`calo.flowmatching`):
 #
 # * a small network generates the shower's *summary* given $E_\mathrm{inc}$: $E_\mathrm{tot}/E_\mathrm{inc}$
 #   and, per layer (CaloGAN's $3\times96$ strip layer row by row), its energy share, number of hit cells,
