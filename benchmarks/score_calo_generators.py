@@ -16,13 +16,16 @@ Prints one row per model: the AUC and JSD with their bootstrap errors, the showe
 and the separation powers of the features (30 bins, on the ``--n-challenge`` showers) where the model is
 furthest from the reference. ``--flowmatching`` scores flow-matching checkpoints (default: the shipped one).
 ``--preset tutorial --n-challenge 20000 --levels low high`` gives the notebook's tutorial-preset rows instead
-(its ``classifier_epochs``, 20, are the preset's).
+(its ``classifier_epochs``, 20, are the preset's). ``--json`` rows carry the command, commit and date;
+``benchmarks/tables.py`` renders a ``benchmarks/results/<name>.jsonl`` into a guide's ``score-<name>`` block.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +35,7 @@ import pandas as pd
 import torch
 
 from hepml_nb.calo import data, features, flow, flowmatching, gan, gflash, study, validation
+from hepml_nb.course.runcard import source_version
 
 #: Seed of each split (the reference and the generated showers); the floor sample uses seed + 1000, as the notebook.
 SPLITS = {"test": 1, "held-out": 7}
@@ -103,6 +107,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.n_challenge:,} vs {args.n_challenge:,} showers, {args.preset} preset"
     )
     rows = {}
+    made_by = {
+        "n": args.n_challenge,
+        "command": "python benchmarks/score_calo_generators.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "commit": (source_version().get("commit") or "?")[:8],
+        "date": _dt.date.today().isoformat(),
+    }
     for name, make in _makers(args.models, args.flowmatching, floor).items():
         start = time.perf_counter()
         rows[name] = score(
@@ -111,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name}: done in {time.perf_counter() - start:.0f} s", flush=True)
         if args.json:
             with open(args.json, "a") as fh:
-                fh.write(json.dumps({"name": name, "split": args.split, "preset": args.preset, **rows[name]}) + "\n")
+                row = {"name": name, "split": args.split, "preset": args.preset, **made_by, **rows[name]}
+                fh.write(json.dumps(row) + "\n")
     _print(rows, tuple(args.levels))
 
 

@@ -4,7 +4,8 @@
 This script renders them into every markdown file that holds a marked block::
 
     <!-- BEGIN bench_notebooks: all -->        (or the key of one topic, ``results-<topic>``: that topic's
-    ...the generated table...                     headline figures, or ``concurrent``, or ``referee``)
+    ...the generated table...                     headline figures, ``score-<record>``: a generator score
+                                                  record, or ``concurrent``, or ``referee``)
     <!-- END bench_notebooks -->
 
 and writes ``hepml_nb/course/measured.json`` (each topic's measured peak and time per profile, from which
@@ -184,6 +185,26 @@ def render_results(records: list[dict[str, Any]], topic: str) -> str:
     )
 
 
+def render_score(name: str, folder: Path = RESULTS) -> str:
+    """A ``score_calo_generators.py --json`` record (``benchmarks/results/<name>.jsonl``): AUC and JSD per model."""
+    path = folder / f"{name}.jsonl"
+    if not path.exists():
+        return f"(no record {_shown(path)} yet: run `python benchmarks/score_calo_generators.py --json ...`)\n"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    levels = [lv for lv in ("high", "low") if f"auc_{lv}" in rows[0]]
+    head = [f"{what} {lv}" for lv in levels for what in ("AUC", "JSD")]
+    lines = [f"| {rows[0]['preset']} preset, {rows[0]['n']:,} vs {rows[0]['n']:,} | {' | '.join(head)} |"]
+    lines.append("|---" * (len(head) + 1) + "|")
+    for r in rows:
+        cells = [f"{r[f'{w}_{lv}']:.3f} ± {r[f'{w}_err_{lv}']:.3f}" for lv in levels for w in ("auc", "jsd")]
+        lines.append(f"| {r['name']} | {' | '.join(cells)} |")
+    first = rows[0]
+    return "\n".join(lines) + (
+        f"\n\n`{first['command']}` (split `{first['split']}`, commit `{first['commit']}`, {first['date']}; "
+        "errors: bootstrap over the test showers).\n"
+    )
+
+
 def render_referee(folder: Path = RESULTS, model: str = "ParticleNet_full") -> str:
     """The published JetClass model as a referee of the project's jets (``scripts/referee_table.py --json``)."""
     from hepml_nb.jets.study import referee_markdown
@@ -204,6 +225,8 @@ def _block(what: str, records: list[dict[str, Any]]) -> str:
         return render_concurrent()
     if what == "referee":
         return render_referee()
+    if what.startswith("score-"):
+        return render_score(what.removeprefix("score-"))
     if what.startswith("results-"):
         return render_results(records, what.removeprefix("results-"))
     return render(records, what)

@@ -70,6 +70,31 @@ def test_results_block_gives_each_recorded_runs_headline_figures():
     assert tables.render_results([_record()], "qml").startswith("(no benchmark record with results for 'qml'")
 
 
+def test_score_block_gives_the_records_rows_and_what_made_them(tmp_path):
+    row = {
+        "name": "GAN (shipped)",
+        "split": "test",
+        "preset": "tutorial",
+        "n": 100000,
+        "command": "python x.py",
+        "commit": "abc1234",
+        "date": "2026-12-06",
+        "auc_high": 0.979,
+        "auc_err_high": 0.0012,
+        "jsd_high": 0.75,
+        "jsd_err_high": 0.004,
+    }
+    (tmp_path / "s.jsonl").write_text(json.dumps(row) + "\n")
+    text = tables.render_score("s", tmp_path)
+    assert text.splitlines()[:3] == [
+        "| tutorial preset, 100,000 vs 100,000 | AUC high | JSD high |",
+        "|---|---|---|",
+        "| GAN (shipped) | 0.979 ± 0.001 | 0.750 ± 0.004 |",
+    ]
+    assert "`python x.py` (split `test`, commit `abc1234`, 2026-12-06" in text
+    assert tables.render_score("missing", tmp_path).startswith("(no record")
+
+
 def test_a_typed_figure_in_a_block_is_stale(tmp_path, monkeypatch):
     doc = tmp_path / "README.md"
     block = tables.render([_record()], "qml")
