@@ -90,5 +90,7 @@ TOPIC = topic(
         Headline("FPD: floor", "floor_fpd", error="floor_fpd_err"),
         Headline("features with a poor verdict: GAN", "n_features_poor"),
         Headline("features with a poor verdict: flow matching", "n_features_poor_flow_matching"),
+        Headline("time per shower at batch 1 [ms]", "speed_table.*.ms_b1"),
+        Headline("time per shower at batch 1,000 [ms]", "speed_table.*.ms_b1000"),
     ),
 )
