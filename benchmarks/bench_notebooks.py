@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import resource
 import shutil
 import stat
@@ -324,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                 command=command.strip(),
             )
             suffix = "-warm" if args.warm else ""
-            changed = "".join(f"+{name}={value}" for name, value in params)
+            changed = re.sub(r"[^\w.=+-]", "_", "".join(f"+{name}={value}" for name, value in params))
             write_json_atomic(args.out / f"notebooks-{args.profile}{suffix}-{topic}{changed}.json", record)
             records.append(record)
             print(_table([record]).splitlines()[-1], flush=True)
