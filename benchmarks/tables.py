@@ -63,6 +63,12 @@ def _profile(record: dict[str, Any]) -> str:
     return ", ".join([record["profile"], *(f"{k}={v}" for k, v in changed.items())])
 
 
+def _commit(record: dict[str, Any]) -> str:
+    """The record's commit, short, with ``+`` when the tree had changes (else the package version)."""
+    commit = record["commit"].get("commit") or record["commit"].get("version", "?")
+    return f"{commit[:8]}{'+' if record['commit'].get('dirty') else ''}"
+
+
 def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {round(seconds % 60):02d} s" if seconds >= 60 else f"{seconds:.0f} s"
 
@@ -101,11 +107,9 @@ def render(records: list[dict[str, Any]], topic: str = "all") -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in chosen:
-        commit = r["commit"].get("commit") or r["commit"].get("version", "?")
-        dirty = "+" if r["commit"].get("dirty") else ""
         lines.append(
             f"| {r['topic']} | {_profile(r)} | {r['peak_kernel_tree_mib'] or 0:,.0f} MiB | {_minutes(r['wall_s'])} | "
-            f"{_cpu(r)} | {_budget(r)} | `{commit[:8]}{dirty}` |"
+            f"{_cpu(r)} | {_budget(r)} | `{_commit(r)}` |"
         )
     machine = chosen[0]["machine"]
     lines += [
@@ -174,11 +178,7 @@ def render_results(records: list[dict[str, Any]], topic: str) -> str:
     columns = [_profile(r) for r in chosen]
     lines = [f"| figure | {' | '.join(columns)} |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {figure} | {' | '.join(row.get(c, '-') for c in columns)} |" for figure, row in table.items()]
-    runs = "; ".join(
-        f"{_profile(r)}: commit `{(r['commit'].get('commit') or '?')[:8]}{'+' if r['commit'].get('dirty') else ''}`, "
-        f"{r['date'][:10]}"
-        for r in chosen
-    )
+    runs = "; ".join(f"{_profile(r)}: commit `{_commit(r)}`, {r['date'][:10]}" for r in chosen)
     return "\n".join(lines) + (
         f"\n\nThe runs of the table above (`python benchmarks/bench_notebooks.py`, cold cache, seed as the profile "
         f"sets it): {runs}. Errors are the bootstrap errors the notebook computes.\n"
